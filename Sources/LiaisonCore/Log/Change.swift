@@ -1,0 +1,202 @@
+public import Crypto
+public import Foundation
+
+/// The kinds of replicated records, each kept in its own table.
+public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
+    case agency, person, channel, designation
+
+    /// The table that holds the records.
+    var table: String { rawValue }
+}
+
+/// Which nodes may receive a change.
+public enum Distribution: Sendable, Hashable {
+    /// Every node of the federation.
+    case federation
+    /// This node only: never leaves it.
+    case nodeOnly
+    /// The named nodes only.
+    case nodes([NodeID])
+    /// The members of a sharing group.
+    case group(String)
+}
+
+/// One change to one record: field groups set to new values, or the record deleted.
+///
+/// A change is the unit of replication and of need-to-know: it is hashed on its own, so it can be
+/// withheld from a node or purged while the commit that carries it still verifies.
+public struct Change: Sendable, Hashable {
+    public enum Operation: Sendable, Hashable {
+        /// Sets each named field group to the given field values.
+        case upsert([String: [String: FieldValue]])
+        /// Marks the record deleted (a tombstone).
+        case delete
+    }
+
+    public var entity: Entity
+    public var recordID: UUID
+    public var operation: Operation
+    public var distribution: Distribution
+
+    public init(entity: Entity, recordID: UUID, operation: Operation, distribution: Distribution = .federation) {
+        self.entity = entity
+        self.recordID = recordID
+        self.operation = operation
+        self.distribution = distribution
+    }
+}
+
+extension Change {
+    static let formatVersion: UInt8 = 1
+
+    /// The canonical bytes of the change (docs/PROTOCOL.md, "Change").
+    public var encoded: [UInt8] {
+        var writer = ByteWriter(capacity: 256)
+        writer.u8(Self.formatVersion)
+        writer.text(entity.rawValue)
+        writer.raw(recordID.bytes)
+        switch distribution {
+        case .federation:
+            writer.u8(0)
+        case .nodeOnly:
+            writer.u8(1)
+        case .nodes(let nodes):
+            writer.u8(2)
+            let sorted = Set(nodes).sorted()
+            writer.u32(UInt32(sorted.count))
+            for node in sorted { writer.raw(node.bytes) }
+        case .group(let name):
+            writer.u8(3)
+            writer.text(name)
+        }
+        switch operation {
+        case .delete:
+            writer.u8(2)
+        case .upsert(let groups):
+            writer.u8(1)
+            writer.u32(UInt32(groups.count))
+            for (group, fields) in groups.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                writer.text(group)
+                writer.u32(UInt32(fields.count))
+                for (name, value) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                    writer.text(name)
+                    Self.encode(value, into: &writer)
+                }
+            }
+        }
+        return writer.bytes
+    }
+
+    private static func encode(_ value: FieldValue, into writer: inout ByteWriter) {
+        switch value {
+        case .null:
+            writer.u8(0)
+        case .text(let text):
+            writer.u8(1)
+            writer.text(text)
+        case .integer(let number):
+            writer.u8(2)
+            writer.u64(UInt64(bitPattern: number))
+        case .bool(let flag):
+            writer.u8(3)
+            writer.u8(flag ? 1 : 0)
+        case .list(let items):
+            writer.u8(4)
+            writer.u32(UInt32(items.count))
+            for item in items { writer.text(item) }
+        }
+    }
+
+    /// Decodes canonical bytes, refusing anything that does not re-encode to the same bytes.
+    public init(decoding bytes: [UInt8]) throws(LiaisonError) {
+        var reader = ByteReader(bytes)
+        let version = try reader.u8()
+        guard version == Self.formatVersion else {
+            throw LiaisonError(.verification, "unknown change format version \(version)")
+        }
+        let entityName = try reader.text()
+        guard let entity = Entity(rawValue: entityName) else {
+            throw LiaisonError(.verification, "unknown record kind \"\(entityName)\" in change")
+        }
+        let recordID = UUID(bytes: Array(try reader.take(16)))
+        let distribution: Distribution
+        switch try reader.u8() {
+        case 0: distribution = .federation
+        case 1: distribution = .nodeOnly
+        case 2:
+            var nodes: [NodeID] = []
+            for _ in 0..<(try reader.u32()) { nodes.append(try NodeID(bytes: Array(try reader.take(16)))) }
+            distribution = .nodes(nodes)
+        case 3: distribution = .group(try reader.text())
+        case let scope: throw LiaisonError(.verification, "unknown distribution scope \(scope) in change")
+        }
+        let operation: Operation
+        switch try reader.u8() {
+        case 2:
+            operation = .delete
+        case 1:
+            var groups: [String: [String: FieldValue]] = [:]
+            for _ in 0..<(try reader.u32()) {
+                let group = try reader.text()
+                var fields: [String: FieldValue] = [:]
+                for _ in 0..<(try reader.u32()) {
+                    let name = try reader.text()
+                    fields[name] = try Self.decodeValue(&reader)
+                }
+                groups[group] = fields
+            }
+            operation = .upsert(groups)
+        case let kind:
+            throw LiaisonError(.verification, "unknown change operation \(kind)")
+        }
+        self.init(entity: entity, recordID: recordID, operation: operation, distribution: distribution)
+        guard reader.isAtEnd, encoded == bytes else {
+            throw LiaisonError(.verification, "change bytes are not in canonical form")
+        }
+    }
+
+    private static func decodeValue(_ reader: inout ByteReader) throws(LiaisonError) -> FieldValue {
+        switch try reader.u8() {
+        case 0: return .null
+        case 1: return .text(try reader.text())
+        case 2: return .integer(Int64(bitPattern: try reader.u64()))
+        case 3: return .bool(try reader.u8() != 0)
+        case 4:
+            var items: [String] = []
+            for _ in 0..<(try reader.u32()) { items.append(try reader.text()) }
+            return .list(items)
+        case let tag: throw LiaisonError(.verification, "unknown field value tag \(tag)")
+        }
+    }
+
+    /// SHA-256 of the domain prefix `liaison/change/v1` and a zero byte, then the change bytes.
+    public static func hash(of encoded: [UInt8]) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: Domain.change)
+        hasher.update(data: encoded)
+        return Array(hasher.finalize())
+    }
+}
+
+/// Domain-separation prefixes, each a label and a zero byte (docs/PROTOCOL.md).
+enum Domain {
+    static let change = Array("liaison/change/v1".utf8) + [0]
+    static let changes = Array("liaison/changes/v1".utf8) + [0]
+    static let header = Array("liaison/header/v1".utf8) + [0]
+    static let signature = Array("liaison/commit-signature/v1".utf8) + [0]
+}
+
+extension UUID {
+    /// The 16 bytes of the UUID, in the order they are written.
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: uuid) { Array($0) }
+    }
+
+    init(bytes: [UInt8]) {
+        var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &raw) { buffer in
+            for (index, byte) in bytes.prefix(16).enumerated() { buffer[index] = byte }
+        }
+        self.init(uuid: raw)
+    }
+}

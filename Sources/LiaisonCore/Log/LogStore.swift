@@ -1,0 +1,110 @@
+public import Crypto
+public import Foundation
+public import GRDB
+
+/// Reads and writes the commit log tables.
+public enum LogStore {
+    static func append(_ commit: Commit, in db: Database) throws {
+        let header = commit.header
+        try db.cachedStatement(sql: """
+            INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ).execute(arguments: [
+            header.origin.hex, header.epoch, Int64(header.sequence), Int64(bitPattern: header.time.rawValue),
+            Data(header.encoded), Data(header.hash), Data(commit.signature), commit.changeHashes.count,
+            Timestamp.database(Date()),
+        ])
+        let position = db.lastInsertedRowID
+        let statement = try db.cachedStatement(sql: "INSERT INTO change_log (commit_position, change_index, hash, body) VALUES (?, ?, ?, ?)")
+        for (index, hash) in commit.changeHashes.enumerated() {
+            try statement.execute(arguments: [position, index, Data(hash), commit.changeBodies[index].map { Data($0) }])
+        }
+    }
+
+    /// One stored commit with where it sits in the local log.
+    public struct Entry: Sendable {
+        public var position: Int64
+        public var commit: Commit
+        public var storedHeaderHash: [UInt8]
+    }
+
+    /// Commits in arrival order, from `position` on.
+    public static func entries(after position: Int64 = 0, limit: Int = .max, in db: Database) throws -> [Entry] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT position, header, header_hash, signature FROM commit_log WHERE position > ? ORDER BY position LIMIT ?",
+            arguments: [position, limit])
+        return try rows.map { row in
+            let position: Int64 = row["position"]
+            let changes = try Row.fetchAll(
+                db, sql: "SELECT hash, body FROM change_log WHERE commit_position = ? ORDER BY change_index", arguments: [position])
+            let commit = Commit(
+                header: try CommitHeader(decoding: [UInt8](row["header"] as Data)), signature: [UInt8](row["signature"] as Data),
+                changeHashes: changes.map { [UInt8]($0["hash"] as Data) },
+                changeBodies: changes.map { ($0["body"] as Data?).map { [UInt8]($0) } })
+            return Entry(position: position, commit: commit, storedHeaderHash: [UInt8](row["header_hash"] as Data))
+        }
+    }
+
+    /// The latest commits, newest first.
+    public static func latest(limit: Int, in db: Database) throws -> [Entry] {
+        let start = try Int64.fetchOne(db, sql: "SELECT position FROM commit_log ORDER BY position DESC LIMIT 1 OFFSET ?", arguments: [limit]) ?? 0
+        return try entries(after: start, in: db).reversed()
+    }
+
+    /// The result of re-verifying the whole log.
+    public struct VerifyReport: Sendable {
+        public var commits = 0
+        public var changes = 0
+        public var withheldChanges = 0
+    }
+
+    /// Re-verifies every stored commit: its signature with a known key of its origin, its change
+    /// hashes and digest, and the chain of previous-header hashes with gapless sequences per origin.
+    /// Throws at the first bad commit, naming it.
+    public static func verify(in db: Database, progress: (Int) -> Void = { _ in }) throws -> VerifyReport {
+        var keys: [NodeID: (node: NodeID, key: Curve25519.Signing.PublicKey)] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key FROM node_key") {
+            let key = try Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data)
+            keys[try NodeID(hex: row["key_id"])] = (try NodeID(hex: row["node_id"]), key)
+        }
+        var report = VerifyReport()
+        var chains: [NodeID: (epoch: UInt32, sequence: UInt64, hash: [UInt8])] = [:]
+        var position: Int64 = 0
+        while true {
+            // Per origin the log is ordered by epoch and sequence; arrival order respects that.
+            let batch = try entries(after: position, limit: 500, in: db)
+            guard let lastEntry = batch.last else { break }
+            for entry in batch {
+                let header = entry.commit.header
+                let name = "commit \(header.origin.hex.prefix(8))/\(header.epoch)/\(header.sequence) at position \(entry.position)"
+                guard let signer = keys[header.keyID], signer.node == header.origin else {
+                    throw LiaisonError(.verification, "signed by unknown key \(header.keyID)", record: name)
+                }
+                do {
+                    try entry.commit.verify(with: signer.key)
+                } catch {
+                    throw LiaisonError(.verification, error.message, record: name)
+                }
+                guard header.hash == entry.storedHeaderHash else {
+                    throw LiaisonError(.verification, "stored header hash does not match the header", record: name)
+                }
+                let previous = chains[header.origin]
+                let expectedSequence: UInt64 = previous.map { $0.epoch == header.epoch ? $0.sequence + 1 : 1 } ?? 1
+                guard header.sequence == expectedSequence, previous.map({ header.epoch >= $0.epoch }) ?? true else {
+                    throw LiaisonError(.verification, "sequence gap: expected \(header.epoch)/\(expectedSequence)", record: name)
+                }
+                guard header.previousHash == (previous?.hash ?? CommitHeader.genesisHash) else {
+                    throw LiaisonError(.verification, "previous-header hash does not match the commit before it", record: name)
+                }
+                chains[header.origin] = (header.epoch, header.sequence, header.hash)
+                report.commits += 1
+                report.changes += entry.commit.changeHashes.count
+                report.withheldChanges += entry.commit.changeBodies.filter { $0 == nil }.count
+            }
+            position = lastEntry.position
+            progress(report.commits)
+        }
+        return report
+    }
+}

@@ -1,0 +1,161 @@
+public import Crypto
+public import Foundation
+public import GRDB
+public import Logging
+import SwiftASN1
+import X509
+
+/// A node's data folder: the database and the node's keys.
+///
+/// ```
+/// DIR/                 mode 0700
+///   liaison.sqlite     the directory and its signed log (WAL)
+///   signing.key        Ed25519 private key, PKCS#8 PEM, mode 0600
+///   tls.key            P-256 private key for mutual TLS, PEM, mode 0600
+///   tls.crt            self-signed X.509 certificate for that key
+/// ```
+public struct NodeFolder: Sendable {
+    public let url: URL
+
+    public init(url: URL) { self.url = url }
+
+    public var databaseURL: URL { url.appending(path: "liaison.sqlite") }
+    public var signingKeyURL: URL { url.appending(path: "signing.key") }
+    public var tlsKeyURL: URL { url.appending(path: "tls.key") }
+    public var tlsCertificateURL: URL { url.appending(path: "tls.crt") }
+
+    /// The folder named by `--data`, else `$LIAISON_HOME`, else `~/.liaison`.
+    public static func resolve(_ path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> NodeFolder {
+        if let path, !path.isEmpty { return NodeFolder(url: URL(fileURLWithPath: (path as NSString).expandingTildeInPath)) }
+        if let home = environment["LIAISON_HOME"], !home.isEmpty { return NodeFolder(url: URL(fileURLWithPath: (home as NSString).expandingTildeInPath)) }
+        return NodeFolder(url: FileManager.default.homeDirectoryForCurrentUser.appending(path: ".liaison"))
+    }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: databaseURL.path) }
+
+    /// Creates the folder, the keys, the certificate and the database. Refuses, changing nothing, if
+    /// the folder already holds a node; removes what it wrote if any step fails.
+    public func initialize(name: String, agency: String, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) -> Directory {
+        let fileManager = FileManager.default
+        let names = [databaseURL, signingKeyURL, tlsKeyURL, tlsCertificateURL]
+        if let found = names.first(where: { fileManager.fileExists(atPath: $0.path) }) {
+            throw LiaisonError(
+                .nodeFolder, "\(url.path) already holds a node (found \(found.lastPathComponent)); nothing was changed",
+                hint: "use another --data folder, or remove this one if you really mean to start over")
+        }
+        let createdFolder = !fileManager.fileExists(atPath: url.path)
+        do {
+            try fileManager.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try fileManager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
+            let signingKey = Curve25519.Signing.PrivateKey()
+            let tlsKey = P256.Signing.PrivateKey()
+            let nodeID = NodeID(publicKey: signingKey.publicKey)
+            try writeSecret(KeyEncoding.pkcs8PEM(signingKey), to: signingKeyURL)
+            try writeSecret(tlsKey.pemRepresentation, to: tlsKeyURL)
+            let certificate = try TLSCertificate.selfSigned(key: tlsKey, nodeID: nodeID, name: name, agency: agency)
+            try Data(certificate.utf8).write(to: tlsCertificateURL, options: .withoutOverwriting)
+            let pool = try DatabasePool(path: databaseURL.path, configuration: Self.configuration)
+            return try Directory.create(database: pool, name: name, agency: agency, signingKey: signingKey, logger: logger)
+        } catch {
+            for file in names { try? fileManager.removeItem(at: file) }
+            for suffix in ["-wal", "-shm"] { try? fileManager.removeItem(atPath: databaseURL.path + suffix) }
+            if createdFolder { try? fileManager.removeItem(at: url) }
+            if let error = error as? LiaisonError { throw error }
+            throw LiaisonError(.nodeFolder, "could not create the node in \(url.path): \(error)")
+        }
+    }
+
+    /// Opens the node in this folder.
+    public func open(logger: Logger = Logger(label: "liaison")) throws(LiaisonError) -> Directory {
+        guard exists else {
+            throw LiaisonError(
+                .nodeFolder, "no node in \(url.path)",
+                hint: "create one with `liaison init --name NAME --agency AGENCY`, or point --data / LIAISON_HOME at an existing node")
+        }
+        let key: Curve25519.Signing.PrivateKey
+        do {
+            key = try KeyEncoding.ed25519(pkcs8PEM: String(contentsOf: signingKeyURL, encoding: .utf8))
+        } catch {
+            throw LiaisonError(.nodeFolder, "cannot read the signing key \(signingKeyURL.path): \(error)")
+        }
+        let pool: DatabasePool = try Directory.storage { try DatabasePool(path: databaseURL.path, configuration: Self.configuration) }
+        return try Directory(database: pool, signingKey: key, logger: logger)
+    }
+
+    /// The SHA-256 of the TLS certificate's SubjectPublicKeyInfo: the pin peers use for this node.
+    public func tlsPin() throws(LiaisonError) -> String {
+        do {
+            let pem = try String(contentsOf: tlsCertificateURL, encoding: .utf8)
+            return try TLSCertificate.pin(certificatePEM: pem)
+        } catch {
+            throw LiaisonError(.nodeFolder, "cannot read the TLS certificate \(tlsCertificateURL.path): \(error)")
+        }
+    }
+
+    static var configuration: Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return configuration
+    }
+
+    private func writeSecret(_ text: String, to file: URL) throws {
+        guard FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw LiaisonError(.nodeFolder, "cannot write \(file.path)")
+        }
+    }
+}
+
+/// PEM encodings of the node's keys.
+enum KeyEncoding {
+    /// The fixed DER prefix of an Ed25519 PKCS#8 private key (RFC 8410), before the 32-byte seed.
+    private static let ed25519Prefix: [UInt8] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+
+    static func pkcs8PEM(_ key: Curve25519.Signing.PrivateKey) -> String {
+        pem(label: "PRIVATE KEY", der: ed25519Prefix + key.rawRepresentation)
+    }
+
+    static func ed25519(pkcs8PEM text: String) throws -> Curve25519.Signing.PrivateKey {
+        let body = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
+        guard let der = Data(base64Encoded: body), der.count == ed25519Prefix.count + 32, Array(der.prefix(ed25519Prefix.count)) == ed25519Prefix else {
+            throw LiaisonError(.nodeFolder, "not an Ed25519 PKCS#8 private key")
+        }
+        return try Curve25519.Signing.PrivateKey(rawRepresentation: der.suffix(32))
+    }
+
+    static func pem(label: String, der: some DataProtocol) -> String {
+        let base64 = Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        return "-----BEGIN \(label)-----\n\(base64)\n-----END \(label)-----\n"
+    }
+}
+
+/// The node's self-signed TLS certificate.
+enum TLSCertificate {
+    static func selfSigned(key: P256.Signing.PrivateKey, nodeID: NodeID, name: String, agency: String) throws -> String {
+        let subject = try DistinguishedName {
+            CommonName("liaison-\(nodeID.hex)")
+            OrganizationName(agency)
+            OrganizationalUnitName(name)
+        }
+        let now = Date()
+        let certificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(10 * 365 * 86400),
+            issuer: subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.serverAuth, .clientAuth])
+                SubjectAlternativeNames([.dnsName("localhost"), .dnsName("liaison-\(nodeID.hex)")])
+            },
+            issuerPrivateKey: .init(key))
+        return try certificate.serializeAsPEM().pemString + "\n"
+    }
+
+    static func pin(certificatePEM: String) throws -> String {
+        let certificate = try Certificate(pemEncoded: certificatePEM)
+        guard let key = P256.Signing.PublicKey(certificate.publicKey) else {
+            throw LiaisonError(.nodeFolder, "the TLS certificate does not hold a P-256 key")
+        }
+        return SHA256.hash(data: key.derRepresentation).hexString
+    }
+}

@@ -1,0 +1,20 @@
+public import Crypto
+public import Foundation
+
+/// Who this node is: its id, names, current epoch and public signing key.
+public struct NodeIdentity: Sendable, Hashable {
+    public var id: NodeID
+    public var name: String
+    public var agency: String
+    public var epoch: UInt32
+    public var publicKey: Curve25519.Signing.PublicKey
+
+    /// SHA-256 of the raw Ed25519 public key, as hex.
+    public var signingKeyFingerprint: String { SHA256.hash(data: publicKey.rawRepresentation).hexString }
+
+    public static func == (lhs: NodeIdentity, rhs: NodeIdentity) -> Bool {
+        lhs.id == rhs.id && lhs.name == rhs.name && lhs.agency == rhs.agency && lhs.epoch == rhs.epoch
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}

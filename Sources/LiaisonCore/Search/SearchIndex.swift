@@ -1,0 +1,81 @@
+public import Foundation
+public import GRDB
+
+/// Keeps the full-text index of persons and agencies in step with their tables.
+///
+/// Each indexed row holds folded names (`name`), other searchable text (`other`), and filter tokens
+/// (`facets`) such as `xccmd` (country MD), `xkindpolice`, `xareatraffickinginpersons`,
+/// `xfn24x7contact`, `xlangro` and `x24x7`.
+enum SearchIndex {
+    static func rowID(person localID: Int64) -> Int64 { localID * 2 }
+    static func rowID(agency localID: Int64) -> Int64 { localID * 2 + 1 }
+
+    static func facet(_ prefix: String, _ value: String) -> String {
+        "x" + prefix + value.lowercased().filter { $0.isLetter || $0.isNumber }
+    }
+
+    /// Re-indexes the given records, and the persons of agencies whose names or placement changed.
+    static func reindex(persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, in db: Database) throws {
+        var persons = persons
+        for agencyID in agenciesWithMembers {
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM person WHERE agency_id = ?", arguments: [agencyID.lowercasedString])
+            persons.formUnion(ids.compactMap(UUID.init(uuidString:)))
+        }
+        for id in agencies { try reindexAgency(id, in: db) }
+        for id in persons { try reindexPerson(id, in: db) }
+    }
+
+    private static func reindexPerson(_ id: UUID, in db: Database) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT local_id, * FROM person WHERE id = ?", arguments: [id.lowercasedString]) else { return }
+        let rowID = rowID(person: row["local_id"])
+        try db.execute(sql: "DELETE FROM search_index WHERE rowid = ?", arguments: [rowID])
+        let person = Person(row: row)
+        guard person.isLive, let agency = try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE id = ?", arguments: [person.agencyID.lowercasedString]) else { return }
+        let name = [person.givenName, person.familyName, person.nativeName].compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
+        var other = [person.position, person.rank, agency.name, agency.acronym, agency.nativeName].compactMap { $0 }
+        var facets = [facet("cc", agency.country), facet("kind", agency.kind.rawValue)]
+        facets += person.languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
+        let designations = try Designation.fetchAll(db, sql: "SELECT * FROM designation WHERE person_id = ? AND deleted = 0", arguments: [id.lowercasedString])
+        addDesignations(designations, other: &other, facets: &facets)
+        let has24x7Channel = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM channel WHERE person_id = ? AND deleted = 0 AND is_24x7 = 1)", arguments: [id.lowercasedString]) ?? false
+        if has24x7Channel || designations.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
+        if let parentID = agency.parentID, let parent = try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE id = ?", arguments: [parentID.lowercasedString]) {
+            other += [parent.name, parent.acronym].compactMap { $0 }
+        }
+        try insert(rowID: rowID, name: name, other: other, facets: facets, in: db)
+    }
+
+    private static func reindexAgency(_ id: UUID, in db: Database) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT local_id, * FROM agency WHERE id = ?", arguments: [id.lowercasedString]) else { return }
+        let rowID = rowID(agency: row["local_id"])
+        try db.execute(sql: "DELETE FROM search_index WHERE rowid = ?", arguments: [rowID])
+        let agency = Agency(row: row)
+        guard agency.isLive else { return }
+        let name = [agency.name, agency.nativeName, agency.acronym].compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
+        var other: [String] = []
+        var facets = [facet("cc", agency.country), facet("kind", agency.kind.rawValue), "xagency"]
+        if let parentID = agency.parentID, let parent = try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE id = ?", arguments: [parentID.lowercasedString]) {
+            other += [parent.name, parent.acronym].compactMap { $0 }
+        }
+        let designations = try Designation.fetchAll(db, sql: "SELECT * FROM designation WHERE agency_id = ? AND deleted = 0", arguments: [id.lowercasedString])
+        addDesignations(designations, other: &other, facets: &facets)
+        let has24x7Channel = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM channel WHERE agency_id = ? AND deleted = 0 AND is_24x7 = 1)", arguments: [id.lowercasedString]) ?? false
+        if has24x7Channel || designations.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
+        try insert(rowID: rowID, name: name, other: other, facets: facets, in: db)
+    }
+
+    private static func addDesignations(_ designations: [Designation], other: inout [String], facets: inout [String]) {
+        for designation in designations {
+            if let area = designation.crimeArea {
+                other.append(area.rawValue.replacingOccurrences(of: "-", with: " "))
+                facets.append(facet("area", area.rawValue))
+            }
+            facets.append(facet("fn", designation.function.rawValue))
+        }
+    }
+
+    private static func insert(rowID: Int64, name: String, other: [String], facets: [String], in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO search_index (rowid, name, other, facets) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [rowID, name, other.map(SearchText.fold).joined(separator: " "), Array(Set(facets)).sorted().joined(separator: " ")])
+    }
+}

@@ -1,0 +1,135 @@
+public import Crypto
+public import Foundation
+public import GRDB
+public import Logging
+import Synchronization
+
+/// A node's directory: the database, the node's signing key, and every read and write on them.
+///
+/// All writes go through ``write(_:)``, which applies the changes and appends one signed commit to
+/// the node's log in the same transaction: no table change without its commit.
+///
+/// ```swift
+/// let directory = try Directory.inMemory(name: "Chisinau desk", agency: "National Police")
+/// let summary = try directory.write { tx in
+///     try tx.save(Agency(name: "Anti-Trafficking Centre", kind: .police, country: "MD"))
+/// }
+/// ```
+public final class Directory: Sendable {
+    /// The database; read it freely, write it only through ``write(_:)``.
+    public let database: any DatabaseWriter
+    public let node: NodeIdentity
+    let signingKey: Curve25519.Signing.PrivateKey
+    let logger: Logger
+    private let referenceCache = Mutex<ReferenceData?>(nil)
+
+    /// Opens an existing node's database.
+    public init(database: any DatabaseWriter, signingKey: Curve25519.Signing.PrivateKey, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) {
+        self.database = database
+        self.signingKey = signingKey
+        self.logger = logger
+        let node: NodeIdentity = try Self.storage {
+            try Migrations.migrator.migrate(database)
+            return try database.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT id, name, agency, epoch FROM node") else {
+                    throw LiaisonError(.nodeFolder, "this database has no node identity", hint: "run `liaison init`")
+                }
+                return NodeIdentity(
+                    id: try NodeID(hex: row["id"]), name: row["name"], agency: row["agency"], epoch: row["epoch"],
+                    publicKey: signingKey.publicKey)
+            }
+        }
+        guard node.id == NodeID(publicKey: signingKey.publicKey) else {
+            throw LiaisonError(.nodeFolder, "the signing key does not belong to node \(node.id)", hint: "restore the node's own signing.key")
+        }
+        self.node = node
+    }
+
+    /// Creates a node's identity in an empty database, then opens it.
+    public static func create(
+        database: any DatabaseWriter, name: String, agency: String, signingKey: Curve25519.Signing.PrivateKey,
+        logger: Logger = Logger(label: "liaison")
+    ) throws(LiaisonError) -> Directory {
+        guard let name = clean(name) else { throw LiaisonError(.invalidValue, "is required", field: "name") }
+        guard let agency = clean(agency) else { throw LiaisonError(.invalidValue, "is required", field: "agency") }
+        let id = NodeID(publicKey: signingKey.publicKey)
+        try storage {
+            try Migrations.migrator.migrate(database)
+            try database.write { db in
+                guard try Int.fetchOne(db, sql: "SELECT count(*) FROM node") == 0 else {
+                    throw LiaisonError(.nodeFolder, "this database already belongs to a node")
+                }
+                let now = Timestamp.database(Date())
+                try db.execute(
+                    sql: "INSERT INTO node (id, name, agency, epoch, created_at) VALUES (?, ?, ?, 1, ?)",
+                    arguments: [id.hex, name, agency, now])
+                try db.execute(
+                    sql: "INSERT INTO node_key (key_id, node_id, public_key, valid_from) VALUES (?, ?, ?, ?)",
+                    arguments: [id.hex, id.hex, signingKey.publicKey.rawRepresentation, now])
+            }
+        }
+        return try Directory(database: database, signingKey: signingKey, logger: logger)
+    }
+
+    /// A node in memory with a new key, for tests and trials.
+    public static func inMemory(name: String = "Test node", agency: String = "Test agency") throws(LiaisonError) -> Directory {
+        let queue: DatabaseQueue = try storage { try DatabaseQueue() }
+        return try create(database: queue, name: name, agency: agency, signingKey: Curve25519.Signing.PrivateKey())
+    }
+
+    /// Reads the database.
+    public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(LiaisonError) -> T {
+        try Self.storage { try database.read(body) }
+    }
+
+    /// Runs `body` in one database transaction and appends the changes it made as one signed commit
+    /// (or one commit per ``DirectoryTransaction/commitBatch()``). If `body` throws, nothing is written.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @Sendable (DirectoryTransaction) throws -> T) throws(LiaisonError) -> (value: T, commits: [CommitSummary]) {
+        let node = self.node
+        let key = signingKey
+        let reference = try referenceData()
+        return try Self.storage {
+            try database.writeWithoutTransaction { db in
+                var result: (T, [CommitSummary])?
+                try db.inTransaction(.immediate) {
+                    let transaction = try DirectoryTransaction(db: db, node: node, key: key, reference: reference)
+                    let value = try body(transaction)
+                    try transaction.commitBatch()
+                    result = (value, transaction.commits)
+                    return .commit
+                }
+                guard let result else { throw LiaisonError(.storage, "the write transaction did not complete") }
+                return result
+            }
+        }
+    }
+
+    func referenceData() throws(LiaisonError) -> ReferenceData {
+        if let cached = referenceCache.withLock({ $0 }) { return cached }
+        let loaded = try read { db in try ReferenceData(db) }
+        referenceCache.withLock { $0 = loaded }
+        return loaded
+    }
+
+    /// Runs database work, turning GRDB errors into ``LiaisonError/Code/storage``.
+    static func storage<T>(_ body: () throws -> T) throws(LiaisonError) -> T {
+        do {
+            return try body()
+        } catch let error as LiaisonError {
+            throw error
+        } catch let error as DatabaseError {
+            throw LiaisonError(.storage, error.message ?? "\(error)", hint: error.sql.map { "while running \($0.prefix(80))" })
+        } catch {
+            throw LiaisonError(.storage, "\(error)")
+        }
+    }
+}
+
+/// A commit that a write appended to the log.
+public struct CommitSummary: Sendable, Hashable {
+    public var sequence: UInt64
+    public var epoch: UInt32
+    public var changeCount: Int
+    public var time: HybridLogicalTime
+}

@@ -1,0 +1,201 @@
+public import Crypto
+public import Foundation
+public import GRDB
+
+/// The records written in one ``Directory/write(_:)``: each save is validated, turned into changes
+/// for the field groups that differ, and applied at once; the changes are signed as a commit when the
+/// batch ends.
+public final class DirectoryTransaction {
+    let db: Database
+    let node: NodeIdentity
+    private let key: Curve25519.Signing.PrivateKey
+    let validator: Validator
+    private(set) var commits: [CommitSummary] = []
+    private var pending: [Change] = []
+    private var stamp: Stamp
+    private var touchedPersons: Set<UUID> = []
+    private var touchedAgencies: Set<UUID> = []
+    private var renamedAgencies: Set<UUID> = []
+
+    init(db: Database, node: NodeIdentity, key: Curve25519.Signing.PrivateKey, reference: ReferenceData) throws {
+        self.db = db
+        self.node = node
+        self.key = key
+        validator = Validator(reference: reference, db: db)
+        stamp = Stamp(time: try Self.nextTime(db), origin: node.id)
+    }
+
+    /// Changes recorded since the last commit.
+    public var pendingChangeCount: Int { pending.count }
+
+    // MARK: Saving records
+
+    /// Validates and saves an agency or unit, creating it if its id is new.
+    @discardableResult
+    public func save(_ agency: Agency) throws -> Agency {
+        let agency = try validator.agency(agency)
+        let existing = try existingForEdit(Agency.self, agency.id)
+        let groups = try record(agency, existing: existing)
+        touchedAgencies.insert(agency.id)
+        if existing != nil, groups.contains(where: { $0 == "name" || $0 == "placement" }) { renamedAgencies.insert(agency.id) }
+        return agency
+    }
+
+    /// Validates and saves a contact person.
+    @discardableResult
+    public func save(_ person: Person) throws -> Person {
+        let person = try validator.person(person)
+        _ = try record(person, existing: try existingForEdit(Person.self, person.id))
+        touchedPersons.insert(person.id)
+        return person
+    }
+
+    /// Validates and saves a channel; phones are normalised to E.164.
+    @discardableResult
+    public func save(_ channel: Channel) throws -> Channel {
+        let channel = try validator.channel(channel)
+        _ = try record(channel, existing: try existingForEdit(Channel.self, channel.id))
+        touchOwner(agencyID: channel.agencyID, personID: channel.personID)
+        return channel
+    }
+
+    /// Validates and saves a designation.
+    @discardableResult
+    public func save(_ designation: Designation) throws -> Designation {
+        let designation = try validator.designation(designation)
+        _ = try record(designation, existing: try existingForEdit(Designation.self, designation.id))
+        touchOwner(agencyID: designation.agencyID, personID: designation.personID)
+        return designation
+    }
+
+    // MARK: Removing records
+
+    /// Removes an agency with its channels and designations. Refuses while it has live contacts or
+    /// units, unless `cascade` removes them too.
+    public func removeAgency(_ id: UUID, cascade: Bool = false) throws {
+        let agency = try live(Agency.self, id)
+        let units = try String.fetchAll(db, sql: "SELECT id FROM agency WHERE parent_id = ? AND deleted = 0", arguments: [id.lowercasedString])
+        let persons = try String.fetchAll(db, sql: "SELECT id FROM person WHERE agency_id = ? AND deleted = 0", arguments: [id.lowercasedString])
+        if !cascade, !units.isEmpty || !persons.isEmpty {
+            throw LiaisonError(
+                .conflict, "\(agency.name) still has \(persons.count) contact(s) and \(units.count) unit(s)",
+                record: id.lowercasedString, hint: "remove them first, or remove with --cascade")
+        }
+        for unit in units.compactMap(UUID.init(uuidString:)) { try removeAgency(unit, cascade: true) }
+        for person in persons.compactMap(UUID.init(uuidString:)) { try removePerson(person) }
+        try removeAttachments(column: "agency_id", owner: id)
+        try tombstone(Agency.self, id)
+        touchedAgencies.insert(id)
+    }
+
+    /// Removes a contact with its channels and designations.
+    public func removePerson(_ id: UUID) throws {
+        _ = try live(Person.self, id)
+        try removeAttachments(column: "person_id", owner: id)
+        try tombstone(Person.self, id)
+        touchedPersons.insert(id)
+    }
+
+    /// Removes a channel.
+    public func removeChannel(_ id: UUID) throws {
+        let channel = try live(Channel.self, id)
+        try tombstone(Channel.self, id)
+        touchOwner(agencyID: channel.agencyID, personID: channel.personID)
+    }
+
+    /// Removes a designation.
+    public func removeDesignation(_ id: UUID) throws {
+        let designation = try live(Designation.self, id)
+        try tombstone(Designation.self, id)
+        touchOwner(agencyID: designation.agencyID, personID: designation.personID)
+    }
+
+    private func removeAttachments(column: String, owner: UUID) throws {
+        for id in try String.fetchAll(db, sql: "SELECT id FROM channel WHERE \(column) = ? AND deleted = 0", arguments: [owner.lowercasedString]) {
+            if let id = UUID(uuidString: id) { try tombstone(Channel.self, id) }
+        }
+        for id in try String.fetchAll(db, sql: "SELECT id FROM designation WHERE \(column) = ? AND deleted = 0", arguments: [owner.lowercasedString]) {
+            if let id = UUID(uuidString: id) { try tombstone(Designation.self, id) }
+        }
+    }
+
+    // MARK: Commits
+
+    /// Signs the changes recorded so far as one commit and starts a new batch. ``Directory/write(_:)``
+    /// calls it at the end; bulk imports call it every few hundred records.
+    public func commitBatch() throws {
+        guard !pending.isEmpty else { return }
+        try SearchIndex.reindex(persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, in: db)
+        let last = try Row.fetchOne(
+            db, sql: "SELECT epoch, sequence, header_hash FROM commit_log WHERE origin = ? ORDER BY epoch DESC, sequence DESC LIMIT 1",
+            arguments: [node.id.hex])
+        let lastEpoch: UInt32? = last?["epoch"]
+        let lastSequence: Int64 = last?["sequence"] ?? 0
+        let sequence = lastEpoch == node.epoch ? UInt64(lastSequence) + 1 : 1
+        let previousHash = (last?["header_hash"] as Data?).map { [UInt8]($0) } ?? CommitHeader.genesisHash
+        let commit = try Commit.sign(
+            changes: pending, origin: node.id, epoch: node.epoch, sequence: sequence,
+            previousHash: previousHash, time: stamp.time, key: key)
+        try LogStore.append(commit, in: db)
+        commits.append(CommitSummary(sequence: sequence, epoch: node.epoch, changeCount: pending.count, time: stamp.time))
+        pending = []
+        touchedPersons = []
+        touchedAgencies = []
+        renamedAgencies = []
+        stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: Date()), origin: node.id)
+    }
+
+    // MARK: Internals
+
+    /// Records changes for the groups that differ from `existing`; returns the groups changed.
+    private func record<Record: ReplicatedRecord>(_ record: Record, existing: Record?) throws -> [String] {
+        let groups = record.fieldGroups
+        let changed = existing.map { old in
+            let oldGroups = old.fieldGroups
+            return groups.filter { oldGroups[$0.key] != $0.value }
+        } ?? groups
+        guard !changed.isEmpty else { return [] }
+        try apply(Change(entity: Record.entity, recordID: record.id, operation: .upsert(changed)))
+        return Array(changed.keys)
+    }
+
+    private func tombstone<Record: ReplicatedRecord>(_ type: Record.Type, _ id: UUID) throws {
+        try apply(Change(entity: Record.entity, recordID: id, operation: .delete))
+    }
+
+    private func apply(_ change: Change) throws {
+        _ = try ChangeApplier.apply(change, stamp: stamp, in: db)
+        pending.append(change)
+    }
+
+    private func touchOwner(agencyID: UUID?, personID: UUID?) {
+        if let agencyID { touchedAgencies.insert(agencyID) }
+        if let personID { touchedPersons.insert(personID) }
+    }
+
+    /// The stored record with this id, if any, after checking that this node may edit it.
+    private func existingForEdit<Record: ReplicatedRecord & FetchableRecord & TableRecord>(_ type: Record.Type, _ id: UUID) throws -> Record? {
+        guard let existing = try validator.fetch(type, id) else { return nil }
+        guard existing.isLive else {
+            throw LiaisonError(.conflict, "this \(Record.entity.rawValue) was removed", record: id.lowercasedString)
+        }
+        if let steward = existing.metadata?.steward, steward != node.id.hex {
+            throw LiaisonError(
+                .conflict, "this \(Record.entity.rawValue) is kept by node \(steward); only its steward edits it",
+                record: id.lowercasedString)
+        }
+        return existing
+    }
+
+    private func live<Record: ReplicatedRecord & FetchableRecord & TableRecord>(_ type: Record.Type, _ id: UUID) throws -> Record {
+        guard let record = try existingForEdit(type, id) else {
+            throw LiaisonError(.notFound, "no \(Record.entity.rawValue) with this id", record: id.lowercasedString)
+        }
+        return record
+    }
+
+    private static func nextTime(_ db: Database) throws -> HybridLogicalTime {
+        let latest = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM commit_log").map { HybridLogicalTime(rawValue: UInt64(bitPattern: $0)) }
+        return HybridLogicalTime.next(after: latest, now: Date())
+    }
+}

@@ -1,0 +1,163 @@
+public import Foundation
+public import GRDB
+
+/// Checks and normalises records before they are written: every path into the store goes through it.
+struct Validator {
+    let reference: ReferenceData
+    let db: Database
+
+    func agency(_ agency: Agency) throws(LiaisonError) -> Agency {
+        var agency = agency
+        agency.name = try required(agency.name, field: "name")
+        agency.nativeName = clean(agency.nativeName)
+        agency.acronym = clean(agency.acronym)
+        agency.country = try reference.country(agency.country).code
+        agency.subdivision = try clean(agency.subdivision).map { code throws(LiaisonError) in
+            try reference.subdivision(code, country: agency.country)
+        }
+        agency.address = clean(agency.address)
+        agency.website = try clean(agency.website).map { text throws(LiaisonError) in try website(text) }
+        if let parentID = agency.parentID {
+            guard parentID != agency.id else {
+                throw LiaisonError.invalid("parent", parentID.lowercasedString, "an agency cannot be its own parent")
+            }
+            let parent = try live(Agency.self, parentID, field: "parent")
+            guard parent.country == agency.country else {
+                throw LiaisonError.invalid("parent", parent.name, "the parent agency is in \(parent.country), not in \(agency.country)")
+            }
+            var ancestor = parent.parentID
+            while let next = ancestor {
+                guard next != agency.id else {
+                    throw LiaisonError.invalid("parent", parent.name, "this parent would make a cycle of units")
+                }
+                ancestor = try fetch(Agency.self, next)?.parentID
+            }
+        }
+        return agency
+    }
+
+    func person(_ person: Person) throws(LiaisonError) -> Person {
+        var person = person
+        person.givenName = clean(person.givenName)
+        person.familyName = clean(person.familyName)
+        person.nativeName = clean(person.nativeName)
+        guard person.givenName != nil || person.familyName != nil || person.nativeName != nil else {
+            throw LiaisonError(.invalidValue, "a contact needs a given name, a family name or a native-script name", field: "given_name")
+        }
+        _ = try live(Agency.self, person.agencyID, field: "agency")
+        person.position = clean(person.position)
+        person.rank = clean(person.rank)
+        var languages: [String] = []
+        for tag in person.languages {
+            let normalised = try reference.languageTag(tag)
+            if !languages.contains(normalised) { languages.append(normalised) }
+        }
+        person.languages = languages
+        person.timeZone = try clean(person.timeZone).map { text throws(LiaisonError) in try reference.timeZone(text) }
+        person.verifiedAt = try clean(person.verifiedAt).map { text throws(LiaisonError) in try date(text, field: "verified_at") }
+        person.verifiedBy = clean(person.verifiedBy)
+        return person
+    }
+
+    func channel(_ channel: Channel) throws(LiaisonError) -> Channel {
+        var channel = channel
+        let country: String
+        switch (channel.agencyID, channel.personID) {
+        case (let agencyID?, nil):
+            country = try live(Agency.self, agencyID, field: "agency").country
+        case (nil, let personID?):
+            let person = try live(Person.self, personID, field: "contact")
+            country = try live(Agency.self, person.agencyID, field: "agency").country
+        default:
+            throw LiaisonError(.invalidValue, "a channel belongs to exactly one agency or one contact", field: "owner")
+        }
+        let value = try required(channel.value, field: channel.kind.rawValue)
+        switch channel.kind {
+        case .phone, .mobile, .fax:
+            channel.value = try PhoneNumber(parsing: value, callingCode: reference.countries[country]?.callingCode, field: channel.kind.rawValue).e164
+        case .email:
+            channel.value = try EmailAddress.normalise(value)
+        case .secureMailbox, .messaging, .post:
+            channel.value = value
+        }
+        channel.label = clean(channel.label)
+        channel.hours = clean(channel.hours)
+        guard channel.preference >= 1 else {
+            throw LiaisonError.invalid("preference", String(channel.preference), "preference starts at 1 (first choice)")
+        }
+        return channel
+    }
+
+    func designation(_ designation: Designation) throws(LiaisonError) -> Designation {
+        var designation = designation
+        switch (designation.agencyID, designation.personID) {
+        case (let agencyID?, nil): _ = try live(Agency.self, agencyID, field: "agency")
+        case (nil, let personID?): _ = try live(Person.self, personID, field: "contact")
+        default:
+            throw LiaisonError(.invalidValue, "a designation belongs to exactly one agency or one contact", field: "holder")
+        }
+        designation.validFrom = try clean(designation.validFrom).map { text throws(LiaisonError) in try date(text, field: "valid_from") }
+        designation.validTo = try clean(designation.validTo).map { text throws(LiaisonError) in try date(text, field: "valid_to") }
+        if let from = designation.validFrom, let to = designation.validTo, to < from {
+            throw LiaisonError.invalid("valid_to", to, "ends before it starts (\(from))")
+        }
+        designation.legalBasis = clean(designation.legalBasis)
+        return designation
+    }
+
+    // MARK: Helpers
+
+    func live<Record: ReplicatedRecord & FetchableRecord & TableRecord>(
+        _ type: Record.Type, _ id: UUID, field: String
+    ) throws(LiaisonError) -> Record {
+        guard let record = try fetch(type, id), record.isLive else {
+            throw LiaisonError.invalid(field, id.lowercasedString, "no \(Record.entity.rawValue) with id \(id.lowercasedString)")
+        }
+        return record
+    }
+
+    func fetch<Record: FetchableRecord & TableRecord>(_ type: Record.Type, _ id: UUID) throws(LiaisonError) -> Record? {
+        do {
+            return try Record.fetchOne(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id = ?", arguments: [id.lowercasedString])
+        } catch {
+            throw LiaisonError(.storage, "\(error)")
+        }
+    }
+
+    private func required(_ text: String, field: String) throws(LiaisonError) -> String {
+        guard let value = clean(text) else { throw LiaisonError(.invalidValue, "is required", field: field) }
+        return value
+    }
+
+    private func website(_ text: String) throws(LiaisonError) -> String {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host?.contains(".") == true
+        else {
+            throw LiaisonError.invalid("website", text, "not a web address", hint: "e.g. https://police.example")
+        }
+        return text
+    }
+
+    private func date(_ text: String, field: String) throws(LiaisonError) -> String {
+        let parts = text.split(separator: "-")
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
+            calendar.component(.day, from: date) == day, calendar.component(.month, from: date) == month
+        else {
+            throw LiaisonError.invalid(field, text, "not a date: use YYYY-MM-DD")
+        }
+        return text
+    }
+}
+
+/// Trims white space and normalises to NFC; empty becomes nil.
+func clean(_ text: String?) -> String? {
+    guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+    return trimmed.precomposedStringWithCanonicalMapping
+}
+
+extension ReplicatedRecord {
+    var isLive: Bool { metadata?.deleted != true }
+}
