@@ -155,3 +155,5 @@ CREATE VIRTUAL TABLE search_index USING fts5(
   tokenize = 'unicode61 remove_diacritics 2',
   prefix = '2 3 4'
 );
+-- Rank name matches above other text; facets never count.
+INSERT INTO search_index (search_index, rank) VALUES ('rank', 'bm25(10.0, 2.0, 0.0)');

@@ -83,9 +83,10 @@ public final class Directory: Sendable {
     }
 
     /// Runs `body` in one database transaction and appends the changes it made as one signed commit
-    /// (or one commit per ``DirectoryTransaction/commitBatch()``). If `body` throws, nothing is written.
+    /// (or one commit per ``DirectoryTransaction/commitBatch()``). If `body` throws, nothing is written;
+    /// with `commit: false` nothing is written either (a dry run).
     @discardableResult
-    public func write<T: Sendable>(_ body: @Sendable (DirectoryTransaction) throws -> T) throws(LiaisonError) -> (value: T, commits: [CommitSummary]) {
+    public func write<T: Sendable>(commit: Bool = true, _ body: @Sendable (DirectoryTransaction) throws -> T) throws(LiaisonError) -> (value: T, commits: [CommitSummary]) {
         let node = self.node
         let key = signingKey
         let reference = try referenceData()
@@ -97,7 +98,7 @@ public final class Directory: Sendable {
                     let value = try body(transaction)
                     try transaction.commitBatch()
                     result = (value, transaction.commits)
-                    return .commit
+                    return commit ? .commit : .rollback
                 }
                 guard let result else { throw LiaisonError(.storage, "the write transaction did not complete") }
                 return result

@@ -58,13 +58,16 @@ public struct LiaisonError: Error, Sendable, Equatable {
 }
 
 /// One bad row of an input file: `FILE:ROW: field: reason`.
+///
+/// For CSV the row is numbered as in a spreadsheet (the header is row 1); for JSON it is the record's
+/// path, such as `contacts[3]`.
 public struct RowError: Sendable, Equatable, CustomStringConvertible {
     public var file: String
-    public var row: Int
+    public var row: String
     public var field: String
     public var reason: String
 
-    public init(file: String, row: Int, field: String, reason: String) {
+    public init(file: String, row: String, field: String, reason: String) {
         self.file = file
         self.row = row
         self.field = field

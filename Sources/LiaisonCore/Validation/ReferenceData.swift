@@ -40,10 +40,12 @@ struct ReferenceData: Sendable {
 
     func timeZone(_ text: String, field: String = "timezone") throws(LiaisonError) -> String {
         let identifier = text.trimmingCharacters(in: .whitespaces)
-        guard let match = Self.timeZones[identifier.lowercased()] else {
+        if let match = Self.timeZones[identifier.lowercased()] { return match }
+        // Links such as Asia/Kolkata (for Asia/Calcutta) are valid but not always listed.
+        guard identifier.contains("/"), TimeZone(identifier: identifier) != nil else {
             throw LiaisonError.invalid(field, text, "unknown IANA time zone \"\(text)\"", hint: "e.g. Europe/Chisinau, Asia/Bangkok")
         }
-        return match
+        return identifier
     }
 
     private static let timeZones: [String: String] = Dictionary(

@@ -1,0 +1,25 @@
+/// The CSV exchange format: one row per contact, or per agency or unit for its own channels and roles.
+public enum CSVFormat {
+    /// The columns, in the order export writes them. Import takes them in any order.
+    public static let columns = [
+        "country", "agency", "agency_kind", "unit", "given_name", "family_name", "native_name", "position", "languages",
+        "timezone", "phone", "mobile", "email", "secure_channel", "is_24x7", "crime_areas", "functions",
+    ]
+
+    /// Columns that every file must have.
+    public static let requiredColumns: Set<String> = ["country", "agency"]
+
+    static func parseBool(_ text: String) -> Bool? {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "", "false", "no", "0", "n": false
+        case "true", "yes", "1", "y": true
+        default: nil
+        }
+    }
+
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
+
+import Foundation

@@ -1,0 +1,256 @@
+public import Foundation
+import CSV
+import GRDB
+
+/// The export formats.
+public enum ExportFormat: String, Sendable, CaseIterable {
+    case json, csv, vcard
+}
+
+extension Directory {
+    /// Writes the directory, or one country of it, in a format.
+    ///
+    /// JSON carries every field and id and round-trips through ``importFile(_:dryRun:progress:)``; CSV
+    /// carries the columns of ``CSVFormat`` and round-trips too; vCard 4.0 (RFC 6350) has one card per
+    /// contact for phones and address books.
+    public func export(_ format: ExportFormat, country: String? = nil) throws(LiaisonError) -> Data {
+        let country = try country.map { code throws(LiaisonError) in try self.country(code).code }
+        let snapshot = try read { db in try ExportSnapshot(db, country: country) }
+        switch format {
+        case .json: return try snapshot.json()
+        case .csv: return try snapshot.csv()
+        case .vcard: return Data(snapshot.vCards().utf8)
+        }
+    }
+}
+
+/// The live records to export, read in one transaction.
+struct ExportSnapshot {
+    var agencies: [Agency]
+    var persons: [Person]
+    var channels: [UUID: [Channel]]
+    var designations: [UUID: [Designation]]
+    var countries: [String: Country]
+
+    init(_ db: Database, country: String?) throws {
+        agencies = try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE deleted = 0 AND (?1 IS NULL OR country = ?1) ORDER BY country, name", arguments: [country])
+        let agencyIDs = Set(agencies.map(\.id))
+        persons = try Person.fetchAll(db, sql: "SELECT * FROM person WHERE deleted = 0 ORDER BY family_name, given_name, native_name, id")
+            .filter { agencyIDs.contains($0.agencyID) }
+        let owners = agencyIDs.union(persons.map(\.id))
+        channels = Dictionary(grouping: try Channel.fetchAll(db, sql: "SELECT * FROM channel WHERE deleted = 0 ORDER BY kind, preference, value")
+            .filter { ($0.personID ?? $0.agencyID).map(owners.contains) ?? false }) { ($0.personID ?? $0.agencyID) ?? UUID() }
+        designations = Dictionary(grouping: try Designation.fetchAll(db, sql: "SELECT * FROM designation WHERE deleted = 0 ORDER BY crime_area, function")
+            .filter { ($0.personID ?? $0.agencyID).map(owners.contains) ?? false }) { ($0.personID ?? $0.agencyID) ?? UUID() }
+        countries = Dictionary(uniqueKeysWithValues: try Country.fetchAll(db).map { ($0.code, $0) })
+    }
+
+    private var agenciesByID: [UUID: Agency] { Dictionary(uniqueKeysWithValues: agencies.map { ($0.id, $0) }) }
+
+    // MARK: JSON
+
+    func json() throws(LiaisonError) -> Data {
+        let document = DirectoryDocument(
+            agencies: agencies.map { agency in
+                DirectoryDocument.AgencyEntry(
+                    id: agency.id, name: agency.name, nativeName: agency.nativeName, acronym: agency.acronym, kind: agency.kind.rawValue,
+                    country: agency.country, parentID: agency.parentID, subdivision: agency.subdivision, address: agency.address,
+                    website: agency.website, channels: channels[agency.id]?.map(DirectoryDocument.ChannelEntry.init),
+                    designations: designations[agency.id]?.map(DirectoryDocument.DesignationEntry.init))
+            },
+            contacts: persons.map { person in
+                DirectoryDocument.ContactEntry(
+                    id: person.id, agencyID: person.agencyID, givenName: person.givenName, familyName: person.familyName,
+                    nativeName: person.nativeName, position: person.position, rank: person.rank, languages: person.languages,
+                    timeZone: person.timeZone, verifiedAt: person.verifiedAt, verifiedBy: person.verifiedBy,
+                    channels: channels[person.id]?.map(DirectoryDocument.ChannelEntry.init),
+                    designations: designations[person.id]?.map(DirectoryDocument.DesignationEntry.init))
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            return try encoder.encode(document) + Data("\n".utf8)
+        } catch {
+            throw LiaisonError(.storage, "cannot encode the export: \(error)")
+        }
+    }
+
+    // MARK: CSV
+
+    /// One row per contact, or per agency or unit with channels, roles or no contacts. A contact whose
+    /// channels differ in their 24/7 flag, or whose roles are not one crime-area × function grid,
+    /// takes more than one row; import joins them again.
+    func csv() throws(LiaisonError) -> Data {
+        let byID = agenciesByID
+        var rows: [[String]] = []
+        func base(_ holder: Agency) -> [String: String] {
+            let top = holder.parentID.flatMap { byID[$0] }
+            return [
+                "country": holder.country, "agency": top?.name ?? holder.name, "agency_kind": holder.kind.rawValue,
+                "unit": top == nil ? "" : holder.name,
+            ]
+        }
+        func emit(_ fields: [String: String], channels: [Channel], designations: [Designation]) {
+            let byFlag = Dictionary(grouping: channels, by: \.is24x7)
+            let grids = Self.grids(designations)
+            var groups: [(channels: [Channel], flag: Bool, grid: (areas: [CrimeArea], functions: [FocalFunction])?)] = []
+            for flag in [false, true] where byFlag[flag] != nil { groups.append((byFlag[flag] ?? [], flag, nil)) }
+            for (index, grid) in grids.enumerated() {
+                if index < groups.count { groups[index].grid = grid } else { groups.append(([], false, grid)) }
+            }
+            if groups.isEmpty { groups.append(([], false, nil)) }
+            for group in groups {
+                var row = fields
+                func join(_ kind: ChannelKind) -> String {
+                    group.channels.filter { $0.kind == kind }.sorted { $0.preference < $1.preference }
+                        .map { kind == .secureMailbox ? ($0.label.map { "\($0): " } ?? "") + $0.value : $0.value }.joined(separator: ";")
+                }
+                row["phone"] = join(.phone)
+                row["mobile"] = join(.mobile)
+                row["email"] = join(.email)
+                row["secure_channel"] = join(.secureMailbox)
+                row["is_24x7"] = group.flag ? "true" : "false"
+                row["crime_areas"] = group.grid?.areas.map(\.rawValue).joined(separator: ";") ?? ""
+                row["functions"] = group.grid?.functions.map(\.rawValue).joined(separator: ";") ?? ""
+                rows.append(CSVFormat.columns.map { row[$0] ?? "" })
+            }
+        }
+        let personsByAgency = Dictionary(grouping: persons, by: \.agencyID)
+        for agency in agencies.sorted(by: { ($0.country, $0.parentID == nil ? 0 : 1, $0.name) < ($1.country, $1.parentID == nil ? 0 : 1, $1.name) }) {
+            let ownChannels = channels[agency.id] ?? []
+            let ownDesignations = designations[agency.id] ?? []
+            if !ownChannels.isEmpty || !ownDesignations.isEmpty || personsByAgency[agency.id] == nil {
+                emit(base(agency), channels: ownChannels, designations: ownDesignations)
+            }
+            for person in personsByAgency[agency.id] ?? [] {
+                var fields = base(agency)
+                fields["given_name"] = person.givenName ?? ""
+                fields["family_name"] = person.familyName ?? ""
+                fields["native_name"] = person.nativeName ?? ""
+                fields["position"] = person.position ?? ""
+                fields["languages"] = person.languages.joined(separator: ";")
+                fields["timezone"] = person.timeZone ?? ""
+                emit(fields, channels: channels[person.id] ?? [], designations: designations[person.id] ?? [])
+            }
+        }
+        do {
+            let stream = OutputStream(toMemory: ())
+            let writer = try CSVWriter(stream: stream, newline: .crlf)
+            try writer.write(row: CSVFormat.columns)
+            for row in rows { try writer.write(row: row) }
+            writer.stream.close()
+            guard let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else {
+                throw LiaisonError(.storage, "cannot write CSV")
+            }
+            return data
+        } catch let error as LiaisonError {
+            throw error
+        } catch {
+            throw LiaisonError(.storage, "cannot write CSV: \(error)")
+        }
+    }
+
+    /// Splits designations into crime-area × function grids: areas that share the same functions.
+    static func grids(_ designations: [Designation]) -> [(areas: [CrimeArea], functions: [FocalFunction])] {
+        var functionsByArea: [CrimeArea?: [FocalFunction]] = [:]
+        for designation in designations { functionsByArea[designation.crimeArea, default: []].append(designation.function) }
+        var grids: [(areas: [CrimeArea], functions: [FocalFunction])] = []
+        if let general = functionsByArea.removeValue(forKey: nil) {
+            grids.append(([], general.sorted { $0.rawValue < $1.rawValue }))
+        }
+        var byFunctions: [[FocalFunction]: [CrimeArea]] = [:]
+        for (area, functions) in functionsByArea {
+            if let area { byFunctions[functions.sorted { $0.rawValue < $1.rawValue }, default: []].append(area) }
+        }
+        for (functions, areas) in byFunctions.sorted(by: { $0.key.map(\.rawValue).joined() < $1.key.map(\.rawValue).joined() }) {
+            grids.append((areas.sorted { $0.rawValue < $1.rawValue }, functions))
+        }
+        return grids
+    }
+
+    // MARK: vCard
+
+    /// vCard 4.0 (RFC 6350), one card per contact, CRLF line endings, lines folded at 75 octets.
+    func vCards() -> String {
+        let byID = agenciesByID
+        var text = ""
+        for person in persons {
+            guard let agency = byID[person.agencyID] else { continue }
+            let top = agency.parentID.flatMap { byID[$0] }
+            var lines = ["BEGIN:VCARD", "VERSION:4.0", "KIND:individual"]
+            lines.append("FN:" + VCard.escape(person.displayName))
+            lines.append("N:" + [person.familyName, person.givenName, nil, nil, nil].map { VCard.escape($0 ?? "") }.joined(separator: ";"))
+            if let native = person.nativeName { lines.append("X-PHONETIC-NAME:" + VCard.escape(native)) }
+            lines.append("ORG:" + ([top?.name, top == nil ? agency.name : agency.name].compactMap { $0 }).map(VCard.escape).joined(separator: ";"))
+            if let position = person.position { lines.append("TITLE:" + VCard.escape(position)) }
+            if let rank = person.rank { lines.append("ROLE:" + VCard.escape(rank)) }
+            for channel in (channels[person.id] ?? []).sorted(by: { $0.preference < $1.preference }) {
+                switch channel.kind {
+                case .phone, .mobile, .fax:
+                    let type = channel.kind == .phone ? "work,voice" : channel.kind == .mobile ? "cell,voice" : "fax"
+                    lines.append("TEL;VALUE=uri;TYPE=\"\(type)\";PREF=\(min(channel.preference, 100)):tel:\(channel.value)")
+                case .email:
+                    lines.append("EMAIL;TYPE=work;PREF=\(min(channel.preference, 100)):" + VCard.escape(channel.value))
+                case .secureMailbox, .messaging, .post:
+                    lines.append("X-LIAISON-CHANNEL;TYPE=\(channel.kind.rawValue):" + VCard.escape((channel.label.map { "\($0): " } ?? "") + channel.value))
+                }
+            }
+            for (index, language) in person.languages.enumerated() { lines.append("LANG;PREF=\(index + 1):\(language)") }
+            if let timeZone = person.timeZone { lines.append("TZ;VALUE=text:" + VCard.escape(timeZone)) }
+            if let address = agency.address ?? top?.address {
+                let country = countries[agency.country]?.name ?? agency.country
+                lines.append("ADR;TYPE=work:;;" + VCard.escape(address) + ";;;;" + VCard.escape(country))
+            }
+            let roles = (designations[person.id] ?? []).map { designation in
+                [designation.crimeArea?.rawValue, designation.function.rawValue].compactMap { $0 }.joined(separator: " / ")
+            }
+            if !roles.isEmpty {
+                lines.append("NOTE:" + VCard.escape("Focal point: " + roles.joined(separator: "; ")))
+                for role in roles { lines.append("X-LIAISON-DESIGNATION:" + VCard.escape(role)) }
+            }
+            lines.append("UID:urn:uuid:\(person.id.lowercasedString)")
+            if let modified = person.metadata?.modifiedAt { lines.append("REV:" + VCard.timestamp(modified)) }
+            lines.append("END:VCARD")
+            text += lines.map(VCard.fold).joined()
+        }
+        return text
+    }
+}
+
+/// vCard text rules (RFC 6350 §3.2, §3.4).
+enum VCard {
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "\\": result += "\\\\"
+            case ",": result += "\\,"
+            case ";": result += "\\;"
+            case "\n", "\r\n": result += "\\n"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// Folds a line into CRLF-terminated pieces of at most 75 octets, never splitting a character.
+    static func fold(_ line: String) -> String {
+        var result = ""
+        var length = 0
+        for character in line {
+            let size = character.utf8.count
+            if length + size > 75 {
+                result += "\r\n "
+                length = 1
+            }
+            result.append(character)
+            length += size
+        }
+        return result + "\r\n"
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        Timestamp.iso8601(date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+            .components(separatedBy: ".").first.map { $0 + "Z" } ?? ""
+    }
+}

@@ -1,0 +1,161 @@
+public import Foundation
+import CSV
+import GRDB
+
+/// What an import did, or would do with `dryRun`.
+public struct ImportSummary: Sendable, Hashable, Codable {
+    public var file: String
+    public var rows = 0
+    public var agenciesCreated = 0
+    public var agenciesUpdated = 0
+    public var contactsCreated = 0
+    public var contactsUpdated = 0
+    public var channelsCreated = 0
+    public var designationsCreated = 0
+    public var commits = 0
+    public var dryRun = false
+}
+
+extension ImportSummary {
+    fileprivate func completed(commits: Int, dryRun: Bool) -> ImportSummary {
+        var summary = self
+        summary.commits = commits
+        summary.dryRun = dryRun
+        return summary
+    }
+}
+
+extension Directory {
+    /// Rows per signed commit during an import.
+    public static let importBatchSize = 500
+
+    /// Imports a CSV or JSON file (chosen by its extension, else by its first character).
+    ///
+    /// Every row is checked first; if any row is invalid nothing is written and the error lists every
+    /// bad row as `FILE:ROW: field: reason`. Records are matched so that importing a file twice adds
+    /// nothing the second time: see ``importCSV(_:fileName:dryRun:progress:)``.
+    public func importFile(_ url: URL, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw LiaisonError(.invalidFile, "cannot read the file: \(error.localizedDescription)", file: url.path)
+        }
+        let name = url.lastPathComponent
+        let isJSON = url.pathExtension.lowercased() == "json" || (url.pathExtension.lowercased() != "csv" && data.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{"))
+        if isJSON { return try importJSON(data, fileName: name, dryRun: dryRun, progress: progress) }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw LiaisonError(.invalidFile, "the file is not UTF-8 text", file: name, hint: "save it as CSV UTF-8")
+        }
+        return try importCSV(text, fileName: name, dryRun: dryRun, progress: progress)
+    }
+
+    /// Imports the CSV format of ``CSVFormat``.
+    ///
+    /// Matching keys: an agency by country and name (case, accents and script folded); a unit by its
+    /// agency and name; a contact by agency or unit and given plus family name (else native name); a
+    /// channel by owner, kind and value; a designation by holder, crime area and function. A matched
+    /// record is updated from the row's non-empty cells; channels and designations not in the file are
+    /// kept.
+    public func importCSV(_ text: String, fileName: String, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
+        let table = try CSVTable(text: text, fileName: fileName)
+        let total = table.rows.count
+        let (summary, commits) = try write(commit: !dryRun) { tx in
+            let session = try ImportSession(tx: tx, fileName: fileName)
+            for row in table.rows {
+                try session.importRow(row.cells, number: row.number)
+                if session.summary.rows % Self.importBatchSize == 0 {
+                    try tx.commitBatch()
+                    progress(session.summary.rows, total)
+                }
+            }
+            try session.finish()
+            try tx.commitBatch()
+            progress(total, total)
+            return session.summary
+        }
+        return summary.completed(commits: commits.count, dryRun: dryRun)
+    }
+
+    /// Imports the JSON format of ``DirectoryDocument``, matching records by id, or like CSV where a
+    /// record has no id.
+    public func importJSON(_ data: Data, fileName: String, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
+        let document: DirectoryDocument
+        do {
+            document = try JSONDecoder().decode(DirectoryDocument.self, from: data)
+        } catch let DecodingError.dataCorrupted(context), let DecodingError.keyNotFound(_, context),
+            let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context)
+        {
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            throw LiaisonError(.invalidFile, "\(path.isEmpty ? "" : "\(path.dropFirst()): ")\(context.debugDescription)", file: fileName)
+        } catch {
+            throw LiaisonError(.invalidFile, "not a Liaison JSON directory: \(error)", file: fileName)
+        }
+        guard document.format == DirectoryDocument.formatName, document.version == 1 else {
+            throw LiaisonError(.invalidFile, "format \"\(document.format)\" version \(document.version) is not \(DirectoryDocument.formatName) version 1", file: fileName)
+        }
+        let total = document.agencies.count + document.contacts.count
+        let (summary, commits) = try write(commit: !dryRun) { tx in
+            let session = try ImportSession(tx: tx, fileName: fileName)
+            try session.importDocument(document) { done in
+                if done % Self.importBatchSize == 0 {
+                    try tx.commitBatch()
+                    progress(done, total)
+                }
+            }
+            try session.finish()
+            try tx.commitBatch()
+            progress(total, total)
+            return session.summary
+        }
+        return summary.completed(commits: commits.count, dryRun: dryRun)
+    }
+}
+
+/// A parsed CSV file: its rows as column → cell.
+struct CSVTable {
+    /// Each row with its number as a spreadsheet shows it (the header is row 1).
+    var rows: [(number: Int, cells: [String: String])]
+
+    init(text: String, fileName: String) throws(LiaisonError) {
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        do {
+            let reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: false)
+            guard let header = reader.headerRow, !header.isEmpty else {
+                throw LiaisonError(.invalidFile, "the file is empty: it needs a header row", file: fileName, row: 1)
+            }
+            let columns = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            var errors: [RowError] = []
+            for column in columns where !CSVFormat.columns.contains(column) {
+                errors.append(RowError(file: fileName, row: "1", field: column, reason: "unknown column; allowed: \(CSVFormat.columns.joined(separator: ", "))"))
+            }
+            for column in CSVFormat.requiredColumns.sorted() where !columns.contains(column) {
+                errors.append(RowError(file: fileName, row: "1", field: column, reason: "required column is missing"))
+            }
+            for (index, column) in columns.enumerated() where columns[..<index].contains(column) {
+                errors.append(RowError(file: fileName, row: "1", field: column, reason: "column appears twice"))
+            }
+            guard errors.isEmpty else {
+                throw LiaisonError(.invalidRows, "the header is not valid", file: fileName, rowErrors: errors)
+            }
+            var rows: [(number: Int, cells: [String: String])] = []
+            var number = 1
+            while let cells = reader.next() {
+                number += 1
+                if cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) && cells.count <= 1 { continue }
+                var row: [String: String] = [:]
+                for (index, column) in columns.enumerated() { row[column] = index < cells.count ? cells[index] : "" }
+                if cells.count > columns.count, cells[columns.count...].contains(where: { !$0.isEmpty }) {
+                    row["\u{0}extra"] = String(cells.count - columns.count)
+                }
+                rows.append((number, row))
+            }
+            if let error = reader.error { throw error }
+            self.rows = rows
+        } catch let error as LiaisonError {
+            throw error
+        } catch {
+            throw LiaisonError(.invalidFile, "not valid CSV: \(error)", file: fileName)
+        }
+    }
+}

@@ -1,0 +1,342 @@
+import Foundation
+import GRDB
+
+/// Matches imported rows to existing records and saves them, collecting every bad row.
+final class ImportSession {
+    private let tx: DirectoryTransaction
+    private let fileName: String
+    private var reference: ReferenceData { tx.validator.reference }
+    private(set) var summary: ImportSummary
+    private var errors: [RowError] = []
+    /// Live agencies by `CC|folded name` (top level) or `parent id|folded name` (units).
+    private var agencies: [String: Agency] = [:]
+    /// The kind each agency was given by an earlier row of this file, with that row.
+    private var kindsInFile: [String: (kind: AgencyKind, row: String)] = [:]
+    /// Live contacts by `agency id|folded name`.
+    private var persons: [String: Person] = [:]
+    /// Owners whose channels and designations are known to be all in memory (new this import).
+    private var newOwners: Set<UUID> = []
+
+    init(tx: DirectoryTransaction, fileName: String) throws {
+        self.tx = tx
+        self.fileName = fileName
+        summary = ImportSummary(file: fileName)
+        for agency in try Agency.fetchAll(tx.db, sql: "SELECT * FROM agency WHERE deleted = 0") {
+            agencies[agencyKey(agency)] = agency
+        }
+        for person in try Person.fetchAll(tx.db, sql: "SELECT * FROM person WHERE deleted = 0") {
+            persons[personKey(person)] = person
+        }
+    }
+
+    /// Throws the collected row errors, if any, so that the transaction rolls back.
+    func finish() throws {
+        guard errors.isEmpty else {
+            let rows = Set(errors.map(\.row)).count
+            throw LiaisonError(
+                .invalidRows, "\(rows) row(s) are invalid; nothing was imported", file: fileName,
+                hint: "fix the rows above and import again; --dry-run checks without writing", rowErrors: errors)
+        }
+    }
+
+    // MARK: CSV rows
+
+    func importRow(_ cells: [String: String], number: Int) throws {
+        summary.rows += 1
+        let row = String(number)
+        var rowErrors: [RowError] = []
+        func check<T>(_ field: String, _ body: () throws(LiaisonError) -> T) -> T? {
+            do {
+                return try body()
+            } catch {
+                rowErrors.append(RowError(file: fileName, row: row, field: error.field ?? field, reason: reason(error)))
+                return nil
+            }
+        }
+        func cell(_ name: String) -> String { cells[name]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
+
+        if let extra = cells["\u{0}extra"] {
+            rowErrors.append(RowError(file: fileName, row: row, field: "row", reason: "\(extra) more cell(s) than the header has columns"))
+        }
+        let country = check("country") { () throws(LiaisonError) in
+            guard !cell("country").isEmpty else { throw LiaisonError(.invalidValue, "is required", field: "country") }
+            return try reference.country(cell("country"))
+        }
+        if cell("agency").isEmpty { rowErrors.append(RowError(file: fileName, row: row, field: "agency", reason: "is required")) }
+        let kind = cell("agency_kind").isEmpty ? nil : check("agency_kind") { () throws(LiaisonError) in try AgencyKind.parse(cell("agency_kind")) }
+        let languages = CSVFormat.list(cell("languages")).compactMap { tag in check("languages") { () throws(LiaisonError) in try reference.languageTag(tag) } }
+        let timeZone = cell("timezone").isEmpty ? nil : check("timezone") { () throws(LiaisonError) in try reference.timeZone(cell("timezone")) }
+        var channels: [Channel] = []
+        for kindName in ["phone", "mobile"] {
+            for (index, value) in CSVFormat.list(cell(kindName)).enumerated() {
+                if let number = check(kindName, { () throws(LiaisonError) in try PhoneNumber(parsing: value, callingCode: country?.callingCode, field: kindName) }) {
+                    channels.append(Channel(kind: kindName == "phone" ? .phone : .mobile, value: number.e164, preference: index + 1))
+                }
+            }
+        }
+        for (index, value) in CSVFormat.list(cell("email")).enumerated() {
+            if let address = check("email", { () throws(LiaisonError) in try EmailAddress.normalise(value) }) {
+                channels.append(Channel(kind: .email, value: address, preference: index + 1))
+            }
+        }
+        for (index, value) in CSVFormat.list(cell("secure_channel")).enumerated() {
+            let (label, mailbox) = Self.splitSecureChannel(value)
+            channels.append(Channel(kind: .secureMailbox, value: mailbox, label: label, preference: index + 1))
+        }
+        let is24x7 = check("is_24x7") { () throws(LiaisonError) in
+            guard let flag = CSVFormat.parseBool(cell("is_24x7")) else {
+                throw LiaisonError.invalid("is_24x7", cell("is_24x7"), "not true/false/yes/no/1/0")
+            }
+            return flag
+        } ?? false
+        for index in channels.indices { channels[index].is24x7 = is24x7 }
+        let areas = check("crime_areas") { () throws(LiaisonError) in try CrimeArea.parseList(cell("crime_areas"), field: "crime_areas") } ?? []
+        var functions = check("functions") { () throws(LiaisonError) in try FocalFunction.parseList(cell("functions"), field: "functions") } ?? []
+        if functions.isEmpty, !areas.isEmpty { functions = [.operationalContact] }
+        let hasName = !(cell("given_name").isEmpty && cell("family_name").isEmpty && cell("native_name").isEmpty)
+        guard rowErrors.isEmpty, let country else {
+            errors += rowErrors
+            return
+        }
+
+        do {
+            let agency = try resolveAgency(
+                country: country.code, parent: nil, name: cell("agency"), kind: kind, row: row, field: "agency")
+            var holder = agency
+            if !cell("unit").isEmpty {
+                holder = try resolveAgency(
+                    country: country.code, parent: agency, name: cell("unit"), kind: kind ?? agency.kind, row: row, field: "unit")
+            }
+            var person: Person?
+            if hasName {
+                var draft = Person(
+                    agencyID: holder.id, givenName: clean(cell("given_name")), familyName: clean(cell("family_name")),
+                    nativeName: clean(cell("native_name")), position: clean(cell("position")), languages: languages, timeZone: timeZone)
+                if let existing = persons[personKey(draft)] {
+                    var updated = existing
+                    updated.nativeName = draft.nativeName ?? existing.nativeName
+                    updated.position = draft.position ?? existing.position
+                    if !languages.isEmpty { updated.languages = languages }
+                    updated.timeZone = timeZone ?? existing.timeZone
+                    draft = updated
+                    if try saveCounting(draft) { summary.contactsUpdated += 1 }
+                } else {
+                    draft = try tx.save(draft)
+                    summary.contactsCreated += 1
+                    newOwners.insert(draft.id)
+                }
+                persons[personKey(draft)] = draft
+                person = draft
+            }
+            try attach(channels: channels, designations: areas.isEmpty ? functions.map { (nil, $0) } : areas.flatMap { area in functions.map { (area, $0) } },
+                       agencyID: person == nil ? holder.id : nil, personID: person?.id)
+        } catch let error as LiaisonError {
+            errors.append(RowError(file: fileName, row: row, field: error.field ?? "row", reason: reason(error)))
+        }
+    }
+
+    /// `SIENA: md.tip@siena.example` → (`SIENA`, `md.tip@siena.example`).
+    static func splitSecureChannel(_ text: String) -> (label: String?, value: String) {
+        if let colon = text.firstIndex(of: ":") {
+            let label = text[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if !label.isEmpty, label.count <= 24, !label.contains("@"), !value.isEmpty { return (label, value) }
+        }
+        return (nil, text.trimmingCharacters(in: .whitespaces))
+    }
+
+    private func resolveAgency(country: String, parent: Agency?, name: String, kind: AgencyKind?, row: String, field: String) throws -> Agency {
+        let key = (parent?.id.lowercasedString ?? country) + "|" + SearchText.fold(name)
+        if let kind {
+            if let earlier = kindsInFile[key], earlier.kind != kind {
+                throw LiaisonError.invalid("agency_kind", kind.rawValue, "\(name) is \"\(earlier.kind.rawValue)\" on row \(earlier.row)")
+            }
+            kindsInFile[key] = kindsInFile[key] ?? (kind, row)
+        }
+        if var existing = agencies[key] {
+            if let kind, existing.kind != kind {
+                existing.kind = kind
+                if try saveCounting(existing) { summary.agenciesUpdated += 1 }
+                agencies[key] = existing
+            }
+            return existing
+        }
+        guard let kind else {
+            throw LiaisonError(.invalidValue, "is required for a new agency (\(name))", field: "agency_kind")
+        }
+        do {
+            let agency = try tx.save(Agency(name: name, kind: kind, country: country, parentID: parent?.id))
+            agencies[key] = agency
+            newOwners.insert(agency.id)
+            summary.agenciesCreated += 1
+            return agency
+        } catch var error as LiaisonError {
+            if error.field == "name" { error.field = field }
+            throw error
+        }
+    }
+
+    private func attach(channels: [Channel], designations: [(CrimeArea?, FocalFunction)], agencyID: UUID?, personID: UUID?) throws {
+        guard let ownerID = personID ?? agencyID else { return }
+        let column = personID == nil ? "agency_id" : "person_id"
+        let isNew = newOwners.contains(ownerID)
+        let existingChannels = isNew ? [] : try Directory.channels(owner: column, ownerID, tx.db)
+        for var channel in channels {
+            channel.agencyID = agencyID
+            channel.personID = personID
+            if var existing = existingChannels.first(where: { $0.kind == channel.kind && $0.value == channel.value }) {
+                existing.is24x7 = channel.is24x7
+                existing.label = channel.label ?? existing.label
+                _ = try saveCounting(existing)
+            } else {
+                try tx.save(channel)
+                summary.channelsCreated += 1
+            }
+        }
+        let existingDesignations = isNew ? [] : try Directory.designations(owner: column, ownerID, tx.db)
+        for (area, function) in designations where !existingDesignations.contains(where: { $0.crimeArea == area && $0.function == function }) {
+            try tx.save(Designation(agencyID: agencyID, personID: personID, crimeArea: area, function: function))
+            summary.designationsCreated += 1
+        }
+    }
+
+    // MARK: JSON documents
+
+    func importDocument(_ document: DirectoryDocument, afterEach: (Int) throws -> Void) throws {
+        var done = 0
+        for (index, entry) in Self.parentsFirst(document.agencies) {
+            summary.rows += 1
+            record("agencies[\(index)]") {
+                var agency = Agency(
+                    id: entry.id ?? UUID(), name: entry.name, nativeName: entry.nativeName, acronym: entry.acronym,
+                    kind: try AgencyKind.parse(entry.kind), country: entry.country, parentID: entry.parentID,
+                    subdivision: entry.subdivision, address: entry.address, website: entry.website)
+                if entry.id == nil, let match = agencies[(entry.parentID?.lowercasedString ?? entry.country.uppercased()) + "|" + SearchText.fold(entry.name)] {
+                    agency.id = match.id
+                }
+                let isNew = try tx.validator.fetch(Agency.self, agency.id) == nil
+                if isNew {
+                    agency = try tx.save(agency)
+                    summary.agenciesCreated += 1
+                    newOwners.insert(agency.id)
+                } else if try saveCounting(agency) {
+                    summary.agenciesUpdated += 1
+                }
+                agencies[agencyKey(agency)] = agency
+                try importAttachments(entry.channels, entry.designations, agencyID: agency.id, personID: nil)
+            }
+            done += 1
+            try afterEach(done)
+        }
+        for (index, entry) in document.contacts.enumerated() {
+            summary.rows += 1
+            record("contacts[\(index)]") {
+                var person = Person(
+                    id: entry.id ?? UUID(), agencyID: entry.agencyID, givenName: entry.givenName, familyName: entry.familyName,
+                    nativeName: entry.nativeName, position: entry.position, rank: entry.rank, languages: entry.languages ?? [],
+                    timeZone: entry.timeZone, verifiedAt: entry.verifiedAt, verifiedBy: entry.verifiedBy)
+                if entry.id == nil, let match = persons[personKey(person)] { person.id = match.id }
+                if try tx.validator.fetch(Person.self, person.id) == nil {
+                    person = try tx.save(person)
+                    summary.contactsCreated += 1
+                    newOwners.insert(person.id)
+                } else if try saveCounting(person) {
+                    summary.contactsUpdated += 1
+                }
+                persons[personKey(person)] = person
+                try importAttachments(entry.channels, entry.designations, agencyID: nil, personID: person.id)
+            }
+            done += 1
+            try afterEach(done)
+        }
+    }
+
+    private func importAttachments(
+        _ channels: [DirectoryDocument.ChannelEntry]?, _ designations: [DirectoryDocument.DesignationEntry]?, agencyID: UUID?, personID: UUID?
+    ) throws {
+        for entry in channels ?? [] {
+            let channel = Channel(
+                id: entry.id ?? UUID(), agencyID: agencyID, personID: personID, kind: try ChannelKind.parse(entry.kind), value: entry.value,
+                label: entry.label, preference: entry.preference ?? 1, is24x7: entry.is24x7 ?? false, hours: entry.hours,
+                marking: try entry.marking.map { text throws(LiaisonError) in try Marking.parse(text) })
+            if try tx.validator.fetch(Channel.self, channel.id) == nil {
+                try tx.save(channel)
+                summary.channelsCreated += 1
+            } else {
+                _ = try saveCounting(channel)
+            }
+        }
+        for entry in designations ?? [] {
+            let designation = Designation(
+                id: entry.id ?? UUID(), agencyID: agencyID, personID: personID,
+                crimeArea: try entry.crimeArea.map { text throws(LiaisonError) in try CrimeArea.parse(text) },
+                function: try FocalFunction.parse(entry.function), validFrom: entry.validFrom, validTo: entry.validTo,
+                legalBasis: entry.legalBasis)
+            if try tx.validator.fetch(Designation.self, designation.id) == nil {
+                try tx.save(designation)
+                summary.designationsCreated += 1
+            } else {
+                _ = try saveCounting(designation)
+            }
+        }
+    }
+
+    private func record(_ location: String, _ body: () throws -> Void) {
+        do {
+            try body()
+        } catch let error as LiaisonError {
+            errors.append(RowError(file: fileName, row: location, field: error.field ?? "record", reason: reason(error)))
+        } catch {
+            errors.append(RowError(file: fileName, row: location, field: "record", reason: "\(error)"))
+        }
+    }
+
+    /// Agencies ordered so that each parent comes before its units, with their indexes in the file.
+    private static func parentsFirst(_ entries: [DirectoryDocument.AgencyEntry]) -> [(Int, DirectoryDocument.AgencyEntry)] {
+        var placed: Set<UUID> = []
+        var remaining = Array(entries.enumerated())
+        var ordered: [(Int, DirectoryDocument.AgencyEntry)] = []
+        let inFile = Set(entries.compactMap(\.id))
+        while !remaining.isEmpty {
+            let ready = remaining.filter { _, entry in entry.parentID.map { !inFile.contains($0) || placed.contains($0) } ?? true }
+            guard !ready.isEmpty else {
+                ordered += remaining  // a cycle: validation reports it
+                break
+            }
+            ordered += ready
+            placed.formUnion(ready.compactMap { $0.1.id })
+            let readyIndexes = Set(ready.map(\.0))
+            remaining.removeAll { readyIndexes.contains($0.0) }
+        }
+        return ordered
+    }
+
+    // MARK: Helpers
+
+    /// Saves a record that exists; returns whether anything changed.
+    private func saveCounting(_ agency: Agency) throws -> Bool { try counting { try tx.save(agency) } }
+    private func saveCounting(_ person: Person) throws -> Bool { try counting { try tx.save(person) } }
+    private func saveCounting(_ channel: Channel) throws -> Bool { try counting { try tx.save(channel) } }
+    private func saveCounting(_ designation: Designation) throws -> Bool { try counting { try tx.save(designation) } }
+
+    private func counting(_ save: () throws -> Void) throws -> Bool {
+        let before = tx.pendingChangeCount
+        try save()
+        return tx.pendingChangeCount > before
+    }
+
+    private func agencyKey(_ agency: Agency) -> String {
+        (agency.parentID?.lowercasedString ?? agency.country) + "|" + SearchText.fold(agency.name)
+    }
+
+    private func personKey(_ person: Person) -> String {
+        let latin = [person.givenName, person.familyName].compactMap { $0 }.joined(separator: " ")
+        return person.agencyID.lowercasedString + "|" + SearchText.tokens(latin.isEmpty ? person.nativeName ?? "" : latin).joined(separator: " ")
+    }
+
+    private func reason(_ error: LiaisonError) -> String {
+        var text = error.message
+        if let value = error.value, !text.contains(value) { text += " (got \"\(value)\")" }
+        return text
+    }
+}

@@ -1,0 +1,83 @@
+public import Foundation
+import GRDB
+
+extension Directory {
+    /// The live agency named by a full or short id (the first 8 or more hex digits), an acronym, or
+    /// a name (case-insensitive), optionally within a country.
+    public func agency(matching reference: String, country: String? = nil) throws(LiaisonError) -> Agency {
+        let key = reference.trimmingCharacters(in: .whitespaces)
+        let matches: [Agency] = try read { db in
+            var byID: [Agency] = []
+            if key.count >= 8, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+                byID = try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE deleted = 0 AND id LIKE ? || '%'", arguments: [key.lowercased()])
+            }
+            if !byID.isEmpty { return byID }
+            return try Agency.fetchAll(db, sql: """
+                SELECT * FROM agency WHERE deleted = 0 AND (lower(acronym) = lower(?1) OR lower(name) = lower(?1))
+                AND (?2 IS NULL OR country = ?2)
+                """, arguments: [key, country?.uppercased()])
+        }
+        return try single(matches, kind: "agency", reference: reference) { "\($0.name) (\($0.country), \($0.id.lowercasedString.prefix(8)))" }
+    }
+
+    /// The live contact named by a full or short id.
+    public func person(matching reference: String) throws(LiaisonError) -> Person {
+        try byID(Person.self, reference, kind: "contact") { "\($0.displayName) (\($0.id.lowercasedString.prefix(8)))" }
+    }
+
+    /// The live designation named by a full or short id.
+    public func designation(matching reference: String) throws(LiaisonError) -> Designation {
+        try byID(Designation.self, reference, kind: "designation") { "\($0.function.rawValue) (\($0.id.lowercasedString.prefix(8)))" }
+    }
+
+    private func byID<Record: ReplicatedRecord & FetchableRecord & TableRecord>(
+        _ type: Record.Type, _ reference: String, kind: String, describe: (Record) -> String
+    ) throws(LiaisonError) -> Record {
+        let key = reference.trimmingCharacters(in: .whitespaces).lowercased()
+        guard key.count >= 4, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw LiaisonError.invalid("id", reference, "not a \(kind) id: give the id or its first 8 hex digits")
+        }
+        let matches = try read { db in
+            try Record.fetchAll(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE deleted = 0 AND id LIKE ? || '%' LIMIT 10", arguments: [key])
+        }
+        return try single(matches, kind: kind, reference: reference, describe: describe)
+    }
+
+    private func single<Record>(_ matches: [Record], kind: String, reference: String, describe: (Record) -> String) throws(LiaisonError) -> Record {
+        guard let first = matches.first else {
+            throw LiaisonError(.notFound, "no \(kind) matches \"\(reference)\"", hint: "list them with `liaison \(kind == "contact" ? "contact" : "agency") list`")
+        }
+        guard matches.count == 1 else {
+            throw LiaisonError(
+                .ambiguous, "\"\(reference)\" matches \(matches.count) \(kind == "agency" ? "agencies" : "\(kind)s"): "
+                    + matches.prefix(5).map(describe).joined(separator: "; "),
+                hint: "give a longer id")
+        }
+        return first
+    }
+
+    /// Countries by alpha-2 code.
+    public func country(_ code: String) throws(LiaisonError) -> Country {
+        try referenceData().country(code)
+    }
+
+    /// All 249 countries, with how many agencies and contacts each has.
+    public func countries() throws(LiaisonError) -> [CountrySummary] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.*, (SELECT count(*) FROM agency a WHERE a.country = c.code AND a.deleted = 0) AS agency_count,
+                  (SELECT count(*) FROM person p JOIN agency a ON a.id = p.agency_id WHERE a.country = c.code AND p.deleted = 0) AS person_count
+                FROM country c ORDER BY c.name
+                """).map { row in
+                CountrySummary(country: Country(row: row), agencyCount: row["agency_count"], contactCount: row["person_count"])
+            }
+        }
+    }
+}
+
+/// A country and how much of the directory is about it.
+public struct CountrySummary: Sendable, Hashable, Codable {
+    public var country: Country
+    public var agencyCount: Int
+    public var contactCount: Int
+}

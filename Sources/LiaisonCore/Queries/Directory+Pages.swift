@@ -1,0 +1,220 @@
+public import Foundation
+import GRDB
+
+/// Everything about one contact: the person, where they work, how to reach them, their roles.
+public struct ContactCard: Sendable, Hashable, Codable {
+    public var person: Person
+    public var agency: Agency
+    /// The agency the person's unit belongs to, when the person is in a unit.
+    public var parentAgency: Agency?
+    public var channels: [Channel]
+    public var designations: [Designation]
+}
+
+/// Everything about one agency or unit.
+public struct AgencyCard: Sendable, Hashable, Codable {
+    public var agency: Agency
+    public var parent: Agency?
+    public var units: [Agency]
+    public var channels: [Channel]
+    public var designations: [Designation]
+    public var contacts: [Person]
+}
+
+/// The country page: who to call in a country, and for what.
+public struct CountryPage: Sendable, Hashable, Codable {
+    public struct AgencyEntry: Sendable, Hashable, Codable {
+        public var agency: Agency
+        public var units: [Agency]
+        public var contactCount: Int
+    }
+
+    /// A 24/7 channel with whom it reaches.
+    public struct Contact24x7: Sendable, Hashable, Codable {
+        public var holder: String
+        public var agency: String
+        public var channel: Channel
+    }
+
+    /// A focal point: who holds a function in a crime area, and their first channel.
+    public struct FocalPoint: Sendable, Hashable, Codable {
+        public var crimeArea: CrimeArea?
+        public var function: FocalFunction
+        public var holder: String
+        public var agency: String
+        public var channel: Channel?
+        public var designationID: UUID
+    }
+
+    public var country: Country
+    public var agencies: [AgencyEntry]
+    public var contacts24x7: [Contact24x7]
+    public var focalPoints: [FocalPoint]
+}
+
+/// Counts of what the node holds.
+public struct DirectoryStats: Sendable, Hashable, Codable {
+    public var countries: Int
+    public var agencies: Int
+    public var units: Int
+    public var contacts: Int
+    public var channels: Int
+    public var designations: Int
+    public var commits: Int
+    public var changes: Int
+    public var databaseBytes: Int
+}
+
+extension Directory {
+    public func contactCard(_ id: UUID) throws(LiaisonError) -> ContactCard {
+        try read { db in
+            let person = try Person.fetchOne(db, sql: "SELECT * FROM person WHERE id = ?", arguments: [id.lowercasedString])
+            guard let person, let agency = try Self.agency(person.agencyID, db) else {
+                throw LiaisonError(.notFound, "no contact with this id", record: id.lowercasedString)
+            }
+            return ContactCard(
+                person: person, agency: agency, parentAgency: try agency.parentID.flatMap { try Self.agency($0, db) },
+                channels: try Self.channels(owner: "person_id", id, db), designations: try Self.designations(owner: "person_id", id, db))
+        }
+    }
+
+    public func agencyCard(_ id: UUID) throws(LiaisonError) -> AgencyCard {
+        try read { db in
+            guard let agency = try Self.agency(id, db) else {
+                throw LiaisonError(.notFound, "no agency with this id", record: id.lowercasedString)
+            }
+            return AgencyCard(
+                agency: agency, parent: try agency.parentID.flatMap { try Self.agency($0, db) },
+                units: try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE parent_id = ? AND deleted = 0 ORDER BY name", arguments: [id.lowercasedString]),
+                channels: try Self.channels(owner: "agency_id", id, db),
+                designations: try Self.designations(owner: "agency_id", id, db),
+                contacts: try Person.fetchAll(db, sql: "SELECT * FROM person WHERE agency_id = ? AND deleted = 0 ORDER BY family_name, given_name", arguments: [id.lowercasedString]))
+        }
+    }
+
+    /// Live agencies, optionally of one country, top-level agencies before their units.
+    public func agencies(country: String? = nil) throws(LiaisonError) -> [Agency] {
+        try read { db in
+            try Agency.fetchAll(db, sql: """
+                SELECT * FROM agency WHERE deleted = 0 AND (?1 IS NULL OR country = ?1) ORDER BY country, parent_id IS NOT NULL, name
+                """, arguments: [country?.uppercased()])
+        }
+    }
+
+    /// Live contacts with their agencies, optionally of one country or agency.
+    public func contacts(country: String? = nil, agency: UUID? = nil, limit: Int = .max) throws(LiaisonError) -> [(person: Person, agency: Agency)] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT p.*, a.id AS a_id, a.name AS a_name, a.native_name AS a_native_name, a.acronym AS a_acronym, a.kind AS a_kind,
+                  a.country AS a_country, a.parent_id AS a_parent_id, a.subdivision AS a_subdivision, a.address AS a_address,
+                  a.website AS a_website
+                FROM person p JOIN agency a ON a.id = p.agency_id
+                WHERE p.deleted = 0 AND (?1 IS NULL OR a.country = ?1) AND (?2 IS NULL OR a.id = ?2)
+                ORDER BY a.country, a.name, p.family_name, p.given_name LIMIT ?3
+                """, arguments: [country?.uppercased(), agency?.lowercasedString, Int64(clamping: limit)]).map { row in
+                let agency = Agency(
+                    id: row.uuid("a_id") ?? UUID(), name: row["a_name"], nativeName: row["a_native_name"], acronym: row["a_acronym"],
+                    kind: row.term("a_kind", default: .other), country: row["a_country"], parentID: row.uuid("a_parent_id"),
+                    subdivision: row["a_subdivision"], address: row["a_address"], website: row["a_website"])
+                return (Person(row: row), agency)
+            }
+        }
+    }
+
+    public func countryPage(_ code: String) throws(LiaisonError) -> CountryPage {
+        let country = try self.country(code)
+        return try read { db in
+            let agencies = try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE country = ? AND deleted = 0 ORDER BY name", arguments: [country.code])
+            let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
+                SELECT p.agency_id, count(*) AS n FROM person p JOIN agency a ON a.id = p.agency_id
+                WHERE a.country = ? AND p.deleted = 0 GROUP BY p.agency_id
+                """, arguments: [country.code]).map { ($0["agency_id"] as String, $0["n"] as Int) })
+            let byID = Dictionary(uniqueKeysWithValues: agencies.map { ($0.id, $0) })
+            let entries = agencies.filter { $0.parentID.flatMap { byID[$0] } == nil }.map { agency in
+                CountryPage.AgencyEntry(
+                    agency: agency, units: agencies.filter { $0.parentID == agency.id },
+                    contactCount: counts[agency.id.lowercasedString] ?? 0)
+            }
+            let holders = try Self.holderNames(country: country.code, db)
+            let channels = try Channel.fetchAll(db, sql: """
+                SELECT c.* FROM channel c LEFT JOIN person p ON p.id = c.person_id
+                JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
+                WHERE c.deleted = 0 AND c.is_24x7 = 1 AND a.country = ? ORDER BY c.person_id IS NOT NULL, c.preference
+                """, arguments: [country.code])
+            let contacts24x7 = channels.compactMap { channel -> CountryPage.Contact24x7? in
+                guard let holder = holders[(channel.personID ?? channel.agencyID)?.lowercasedString ?? ""] else { return nil }
+                return CountryPage.Contact24x7(holder: holder.name, agency: holder.agency, channel: channel)
+            }
+            let designations = try Designation.fetchAll(db, sql: """
+                SELECT d.* FROM designation d LEFT JOIN person p ON p.id = d.person_id
+                JOIN agency a ON a.id = coalesce(d.agency_id, p.agency_id)
+                WHERE d.deleted = 0 AND a.country = ?
+                """, arguments: [country.code])
+            let firstChannels = Dictionary(
+                try Channel.fetchAll(db, sql: """
+                    SELECT c.* FROM channel c LEFT JOIN person p ON p.id = c.person_id
+                    JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
+                    WHERE c.deleted = 0 AND a.country = ? ORDER BY c.preference DESC, c.kind DESC
+                    """, arguments: [country.code]).map { (($0.personID ?? $0.agencyID)?.lowercasedString ?? "", $0) },
+                uniquingKeysWith: { _, last in last })
+            let focalPoints = designations.compactMap { designation -> CountryPage.FocalPoint? in
+                let holderID = (designation.personID ?? designation.agencyID)?.lowercasedString ?? ""
+                guard let holder = holders[holderID] else { return nil }
+                return CountryPage.FocalPoint(
+                    crimeArea: designation.crimeArea, function: designation.function, holder: holder.name, agency: holder.agency,
+                    channel: firstChannels[holderID], designationID: designation.id)
+            }.sorted {
+                ($0.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $0.function) ?? 0, $0.holder)
+                    < ($1.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $1.function) ?? 0, $1.holder)
+            }
+            return CountryPage(country: country, agencies: entries, contacts24x7: contacts24x7, focalPoints: focalPoints)
+        }
+    }
+
+    public func stats() throws(LiaisonError) -> DirectoryStats {
+        try read { db in
+            func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
+            return DirectoryStats(
+                countries: try count("SELECT count(DISTINCT country) FROM agency WHERE deleted = 0"),
+                agencies: try count("SELECT count(*) FROM agency WHERE deleted = 0 AND parent_id IS NULL"),
+                units: try count("SELECT count(*) FROM agency WHERE deleted = 0 AND parent_id IS NOT NULL"),
+                contacts: try count("SELECT count(*) FROM person WHERE deleted = 0"),
+                channels: try count("SELECT count(*) FROM channel WHERE deleted = 0"),
+                designations: try count("SELECT count(*) FROM designation WHERE deleted = 0"),
+                commits: try count("SELECT count(*) FROM commit_log"),
+                changes: try count("SELECT count(*) FROM change_log"),
+                databaseBytes: try count("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"))
+        }
+    }
+
+    // MARK: Helpers
+
+    static func agency(_ id: UUID, _ db: Database) throws -> Agency? {
+        try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE id = ?", arguments: [id.lowercasedString])
+    }
+
+    static func channels(owner column: String, _ id: UUID, _ db: Database) throws -> [Channel] {
+        try Channel.fetchAll(db, sql: "SELECT * FROM channel WHERE \(column) = ? AND deleted = 0 ORDER BY preference, kind", arguments: [id.lowercasedString])
+    }
+
+    static func designations(owner column: String, _ id: UUID, _ db: Database) throws -> [Designation] {
+        try Designation.fetchAll(db, sql: "SELECT * FROM designation WHERE \(column) = ? AND deleted = 0 ORDER BY crime_area, function", arguments: [id.lowercasedString])
+    }
+
+    /// Display names of the agencies and persons of a country, by id: (name, agency name).
+    private static func holderNames(country: String, _ db: Database) throws -> [String: (name: String, agency: String)] {
+        var names: [String: (String, String)] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, name, acronym FROM agency WHERE country = ? AND deleted = 0", arguments: [country]) {
+            let name: String = row["name"]
+            names[row["id"]] = (name, (row["acronym"] as String?) ?? name)
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT p.*, a.name AS agency_name, a.acronym AS agency_acronym FROM person p JOIN agency a ON a.id = p.agency_id
+            WHERE a.country = ? AND p.deleted = 0
+            """, arguments: [country]) {
+            let person = Person(row: row)
+            names[person.id.lowercasedString] = (person.displayName, (row["agency_acronym"] as String?) ?? row["agency_name"])
+        }
+        return names
+    }
+}

@@ -1,0 +1,129 @@
+public import Foundation
+import GRDB
+
+/// A search over persons and agencies.
+public struct SearchQuery: Sendable, Hashable {
+    public var text: String
+    public var country: String?
+    public var kind: AgencyKind?
+    public var crimeArea: CrimeArea?
+    public var function: FocalFunction?
+    /// A BCP 47 tag; matches on its primary language subtag.
+    public var language: String?
+    public var only24x7: Bool
+    public var limit: Int
+
+    public init(
+        _ text: String, country: String? = nil, kind: AgencyKind? = nil, crimeArea: CrimeArea? = nil,
+        function: FocalFunction? = nil, language: String? = nil, only24x7: Bool = false, limit: Int = 20
+    ) {
+        self.text = text
+        self.country = country
+        self.kind = kind
+        self.crimeArea = crimeArea
+        self.function = function
+        self.language = language
+        self.only24x7 = only24x7
+        self.limit = limit
+    }
+}
+
+/// One search result.
+public struct SearchHit: Sendable, Hashable, Codable {
+    /// How the query matched, best first.
+    public enum Match: String, Sendable, Codable, Comparable {
+        /// Every word of the query is a whole word of the name.
+        case name
+        /// Every word of the query starts a word of the name.
+        case namePrefix = "name-prefix"
+        /// The query matched other fields: position, agency, crime areas.
+        case other
+
+        private var rank: Int { self == .name ? 0 : self == .namePrefix ? 1 : 2 }
+        public static func < (lhs: Match, rhs: Match) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    public var entity: Entity
+    public var id: UUID
+    public var name: String
+    public var nativeName: String?
+    public var position: String?
+    public var agency: String?
+    public var country: String
+    public var match: Match
+}
+
+extension Directory {
+    /// Finds persons and agencies whose names, positions, agencies or crime areas match every word of
+    /// the query, in any script, case and accents; the last word may be the start of a word.
+    ///
+    /// Results are ranked: whole-word name matches, then name prefixes, then other fields; within each,
+    /// by BM25.
+    public func search(_ query: SearchQuery) throws(LiaisonError) -> [SearchHit] {
+        let words = Array(SearchText.tokens(query.text).prefix(12))
+        var facets: [String] = []
+        if let country = query.country { facets.append(SearchIndex.facet("cc", country)) }
+        if let kind = query.kind { facets.append(SearchIndex.facet("kind", kind.rawValue)) }
+        if let area = query.crimeArea { facets.append(SearchIndex.facet("area", area.rawValue)) }
+        if let function = query.function { facets.append(SearchIndex.facet("fn", function.rawValue)) }
+        if let language = query.language?.split(separator: "-").first { facets.append(SearchIndex.facet("lang", String(language))) }
+        if query.only24x7 { facets.append("x24x7") }
+        guard !words.isEmpty || !facets.isEmpty else { return [] }
+
+        let facetFilter = facets.isEmpty ? "" : " AND facets : (\(facets.map { "\"\($0)\"" }.joined(separator: " AND ")))"
+        let exact = words.map { "\"\($0)\"" }.joined(separator: " AND ")
+        let prefix = words.map { "\"\($0)\"*" }.joined(separator: " AND ")
+        let limit = max(1, min(query.limit, 1000))
+        let sql: String
+        let arguments: StatementArguments
+        if words.isEmpty {
+            sql = "SELECT rowid, 2 AS tier FROM search_index WHERE search_index MATCH ? ORDER BY rowid LIMIT ?"
+            arguments = [String(facetFilter.dropFirst(5)), limit]
+        } else {
+            sql = """
+                SELECT rowid, min(tier) AS tier FROM (
+                  SELECT rowid, 0 AS tier, rank FROM search_index WHERE search_index MATCH ?
+                  UNION ALL
+                  SELECT rowid, 1 AS tier, rank FROM search_index WHERE search_index MATCH ?
+                  UNION ALL
+                  SELECT rowid, 2 AS tier, rank FROM search_index WHERE search_index MATCH ?
+                ) GROUP BY rowid ORDER BY min(tier), min(rank) LIMIT ?
+                """
+            arguments = [
+                "name : (\(exact))\(facetFilter)", "name : (\(prefix))\(facetFilter)",
+                "{name other} : (\(prefix))\(facetFilter)", limit,
+            ]
+        }
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+                let rowID: Int64 = row["rowid"]
+                let tier: Int = row["tier"]
+                let match: SearchHit.Match = tier == 0 ? .name : tier == 1 ? .namePrefix : .other
+                return try Self.hit(rowID: rowID, match: match, in: db)
+            }
+        }
+    }
+
+    private static func hit(rowID: Int64, match: SearchHit.Match, in db: Database) throws -> SearchHit? {
+        let localID = rowID / 2
+        if rowID % 2 == 0 {
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT p.*, a.name AS agency_name, a.country AS agency_country FROM person p JOIN agency a ON a.id = p.agency_id
+                WHERE p.local_id = ?
+                """, arguments: [localID]) else { return nil }
+            let person = Person(row: row)
+            return SearchHit(
+                entity: .person, id: person.id, name: person.displayName, nativeName: person.nativeName,
+                position: person.position, agency: row["agency_name"], country: row["agency_country"], match: match)
+        } else {
+            guard let agency = try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE local_id = ?", arguments: [localID]) else { return nil }
+            var parentName: String?
+            if let parentID = agency.parentID {
+                parentName = try String.fetchOne(db, sql: "SELECT name FROM agency WHERE id = ?", arguments: [parentID.lowercasedString])
+            }
+            return SearchHit(
+                entity: .agency, id: agency.id, name: agency.name, nativeName: agency.nativeName, position: nil,
+                agency: parentName, country: agency.country, match: match)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import LiaisonCore
+
+/// Channel options shared by `agency add|edit` and `contact add|edit`.
+struct ChannelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Desk phone in international form, e.g. \"+373 22 123 456\"; repeat for more.", valueName: "number"))
+    var phone: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Mobile phone; repeat for more.", valueName: "number"))
+    var mobile: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("E-mail address; repeat for more.", valueName: "address"))
+    var email: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Secure mailbox as SYSTEM: ADDRESS, e.g. \"SIENA: md.tip@siena.example\"; repeat for more.", valueName: "mailbox"))
+    var secure: [String] = []
+
+    @Flag(name: .customLong("24x7"), help: "These channels are staffed around the clock.")
+    var is24x7 = false
+
+    var isEmpty: Bool { phone.isEmpty && mobile.isEmpty && email.isEmpty && secure.isEmpty }
+
+    /// The channels given, by kind, in preference order.
+    func channels(agencyID: UUID?, personID: UUID?) -> [ChannelKind: [Channel]] {
+        var result: [ChannelKind: [Channel]] = [:]
+        func add(_ kind: ChannelKind, _ values: [String]) {
+            guard !values.isEmpty else { return }
+            result[kind] = values.enumerated().map { index, value in
+                var label: String?
+                var value = value
+                if kind == .secureMailbox, let colon = value.firstIndex(of: ":"), !value[..<colon].contains("@") {
+                    label = value[..<colon].trimmingCharacters(in: .whitespaces)
+                    value = value[value.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                }
+                return Channel(agencyID: agencyID, personID: personID, kind: kind, value: value, label: label, preference: index + 1, is24x7: is24x7)
+            }
+        }
+        add(.phone, phone)
+        add(.mobile, mobile)
+        add(.email, email)
+        add(.secureMailbox, secure)
+        return result
+    }
+
+    /// Saves the channels given, replacing the owner's channels of each kind given.
+    func save(in tx: DirectoryTransaction, existing: [Channel], agencyID: UUID?, personID: UUID?) throws {
+        for (kind, channels) in channels(agencyID: agencyID, personID: personID) {
+            for old in existing where old.kind == kind && !channels.contains(where: { $0.value == old.value }) {
+                try tx.removeChannel(old.id)
+            }
+            for var channel in channels {
+                if let old = existing.first(where: { $0.kind == kind && $0.value == channel.value }) { channel.id = old.id }
+                try tx.save(channel)
+            }
+        }
+    }
+}

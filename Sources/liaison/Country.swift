@@ -1,0 +1,78 @@
+import ArgumentParser
+import LiaisonCore
+
+extension Liaison {
+    struct CountryCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "country", abstract: "List countries and show a country's page.", subcommands: [List.self, Show.self])
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List countries that have entries (all 249 with --all).")
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+            @Flag(help: "Include countries with no agencies yet.") var all = false
+
+            func run() throws {
+                try reportingErrors {
+                    let countries = try data.open().countries().filter { all || $0.agencyCount > 0 }
+                    if output.json { return try printJSON(countries) }
+                    var table = Table("Code", "Country", "UN region", "Agencies", "Contacts")
+                    for entry in countries {
+                        table.add(entry.country.code, entry.country.name, entry.country.unSubregion ?? "", String(entry.agencyCount), String(entry.contactCount))
+                    }
+                    print(table.render())
+                    print("\(countries.count) countries")
+                }
+            }
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "The country page: agencies and units, 24/7 contacts, focal points by crime area.")
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "ISO 3166-1 alpha-2 code, e.g. MD.") var country: String
+
+            func run() throws {
+                try reportingErrors {
+                    let page = try data.open().countryPage(country)
+                    if output.json { return try printJSON(page) }
+                    printCountryPage(page)
+                }
+            }
+        }
+    }
+}
+
+func printCountryPage(_ page: CountryPage) {
+    let c = page.country
+    print("\(c.name) (\(c.code) / \(c.alpha3))\(c.unSubregion.map { " — \($0)" } ?? "")\(c.callingCode.map { ", calling code +\($0)" } ?? "")")
+    if page.agencies.isEmpty {
+        print("\nNo agencies yet.")
+        return
+    }
+    print("\nAgencies")
+    for entry in page.agencies {
+        let a = entry.agency
+        print("  \(a.name)\(a.acronym.map { " (\($0))" } ?? "") — \(a.kind.rawValue), \(entry.contactCount) contact(s)  \(short(a.id))")
+        for unit in entry.units { print("    └ \(unit.name)  \(short(unit.id))") }
+    }
+    if !page.contacts24x7.isEmpty {
+        print("\n24/7 contacts")
+        var table = Table("Who", "Agency", "Channel", "Value")
+        for contact in page.contacts24x7 {
+            table.add(contact.holder, contact.agency, contact.channel.label ?? contact.channel.kind.rawValue, contact.channel.value)
+        }
+        print(table.render(maxWidth: 40).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+    if !page.focalPoints.isEmpty {
+        print("\nFocal points")
+        var table = Table("Crime area", "Function", "Who", "Agency", "Reach")
+        for point in page.focalPoints {
+            table.add(point.crimeArea?.rawValue ?? "(all)", point.function.rawValue, point.holder, point.agency, point.channel?.value ?? "")
+        }
+        print(table.render(maxWidth: 40).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import LiaisonCore
+
+extension Liaison {
+    struct LogCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "log", abstract: "Show and verify the signed log of commits.", subcommands: [Show.self, Verify.self])
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the latest commits, newest first.")
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "How many commits.") var limit = 20
+
+            struct Entry: Encodable {
+                var position: Int64
+                var origin: String
+                var epoch: UInt32
+                var sequence: UInt64
+                var time: String
+                var hlc: UInt64
+                var changes: Int
+                var withheld: Int
+                var headerHash: String
+                var keyID: String
+            }
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    let entries = try directory.read { db in try LogStore.latest(limit: limit, in: db) }.map { entry in
+                        let header = entry.commit.header
+                        return Entry(
+                            position: entry.position, origin: header.origin.hex, epoch: header.epoch, sequence: header.sequence,
+                            time: header.time.description, hlc: header.time.rawValue, changes: entry.commit.changeHashes.count,
+                            withheld: entry.commit.changeBodies.filter { $0 == nil }.count, headerHash: entry.storedHeaderHash.hexString,
+                            keyID: header.keyID.hex)
+                    }
+                    if output.json { return try printJSON(entries) }
+                    var table = Table("Origin", "Epoch/seq", "Time", "Changes", "Header hash")
+                    for entry in entries {
+                        table.add(String(entry.origin.prefix(8)), "\(entry.epoch)/\(entry.sequence)", entry.time, String(entry.changes), String(entry.headerHash.prefix(16)))
+                    }
+                    print(table.render())
+                }
+            }
+        }
+
+        struct Verify: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Re-verify every commit's signature, change hashes and chain; exit 2 naming the first bad commit.")
+
+            @OptionGroup var data: DataOptions
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    let report = try directory.read { db in try LogStore.verify(in: db) }
+                    print("OK: \(report.commits) commits and \(report.changes) changes verified (\(report.withheldChanges) withheld)")
+                }
+            }
+        }
+    }
+}

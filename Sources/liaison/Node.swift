@@ -1,0 +1,54 @@
+import Foundation
+import ArgumentParser
+import LiaisonCore
+
+extension Liaison {
+    struct NodeCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "node", abstract: "Show this node's identity.", subcommands: [Show.self])
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print the node id, name, agency and key fingerprints.")
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+
+            struct Identity: Encodable {
+                var id: String
+                var name: String
+                var agency: String
+                var epoch: UInt32
+                var signingKeyFingerprint: String
+                var tlsPin: String
+                var folder: String
+            }
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    if output.json {
+                        let node = directory.node
+                        try printJSON(Identity(
+                            id: node.id.hex, name: node.name, agency: node.agency, epoch: node.epoch,
+                            signingKeyFingerprint: node.signingKeyFingerprint, tlsPin: try data.folder.tlsPin(), folder: data.folder.url.path))
+                    } else {
+                        try Self.printIdentity(directory, folder: data.folder)
+                    }
+                }
+            }
+
+            static func printIdentity(_ directory: Directory, folder: NodeFolder) throws {
+                let node = directory.node
+                print("""
+                    Node id:           \(node.id)
+                    Name:              \(node.name)
+                    Agency:            \(node.agency)
+                    Epoch:             \(node.epoch)
+                    Signing key:       Ed25519 SHA-256 \(node.signingKeyFingerprint)
+                    TLS key pin:       P-256 SPKI SHA-256 \(try folder.tlsPin())
+                    Data folder:       \(folder.url.path)
+                    """)
+            }
+        }
+    }
+}

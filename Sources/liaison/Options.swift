@@ -1,0 +1,61 @@
+public import ArgumentParser
+import Foundation
+public import LiaisonCore
+
+/// The data folder option every command takes.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The node's data folder (default: $LIAISON_HOME, else ~/.liaison).", valueName: "dir"))
+    var data: String?
+
+    var folder: NodeFolder { NodeFolder.resolve(data) }
+
+    func open() throws(LiaisonError) -> Directory { try folder.open() }
+}
+
+/// `--json` for read commands.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+}
+
+/// Runs a command body, printing a library error as one clear message and exiting non-zero.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as LiaisonError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(error.code == .verification ? 2 : 1)
+    }
+}
+
+/// Prints a value as pretty JSON with sorted keys.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+extension AgencyKind: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(validating: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension CrimeArea: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(validating: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension FocalFunction: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(validating: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension ExportFormat: ExpressibleByArgument {}
+
+extension VocabularyTerm {
+    init(validating text: String) throws { self = try Self.parse(text) }
+}
+
+/// A short form of an id for tables: its first 8 hex digits.
+func short(_ id: UUID) -> String { String(id.lowercasedString.prefix(8)) }

@@ -1,0 +1,58 @@
+import ArgumentParser
+import LiaisonCore
+
+extension Liaison {
+    struct Search: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Find contacts and agencies by name (any script), acronym, position or crime area.",
+            discussion: """
+                Case, accents and script do not matter: "ivanov" finds Иванов, "jose munoz" finds José Muñoz.
+                The last word may be the start of a word: "mold" finds Moldova's agencies.
+                """)
+
+        @OptionGroup var data: DataOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Words to find; every word must match.") var query: [String] = []
+        @Option(help: "Only this country (ISO alpha-2).") var country: String?
+        @Option(help: ArgumentHelp("Only agencies of this kind (and their contacts).", valueName: "kind")) var kind: AgencyKind?
+        @Option(name: .customLong("crime-area"), help: ArgumentHelp("Only focal points for this crime area.", valueName: "area")) var crimeArea: CrimeArea?
+        @Option(help: ArgumentHelp("Only focal points with this function.", valueName: "function")) var function: FocalFunction?
+        @Option(help: "Only contacts who speak this language (BCP 47).") var language: String?
+        @Flag(name: .customLong("24x7"), help: "Only contacts and agencies reachable around the clock.") var only24x7 = false
+        @Option(help: "At most this many results.") var limit = 20
+
+        func validate() throws {
+            guard !query.isEmpty || country != nil || kind != nil || crimeArea != nil || function != nil || language != nil || only24x7 else {
+                throw ValidationError("give words to search for, or at least one filter")
+            }
+            guard (1...1000).contains(limit) else { throw ValidationError("--limit must be 1 to 1000") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let directory = try data.open()
+                let hits = try directory.search(SearchQuery(
+                    query.joined(separator: " "), country: country?.uppercased(), kind: kind, crimeArea: crimeArea, function: function,
+                    language: language, only24x7: only24x7, limit: limit))
+                if output.json { return try printJSON(hits) }
+                printHits(hits)
+            }
+        }
+    }
+}
+
+func printHits(_ hits: [SearchHit]) {
+    guard !hits.isEmpty else {
+        print("No matches.")
+        return
+    }
+    var table = Table("Id", "CC", "Name", "Native name", "Position / unit of", "Agency")
+    for hit in hits {
+        if hit.entity == .person {
+            table.add(short(hit.id), hit.country, hit.name, hit.nativeName ?? "", hit.position ?? "", hit.agency ?? "")
+        } else {
+            table.add(short(hit.id), hit.country, hit.name, hit.nativeName ?? "", hit.agency.map { "unit of \($0)" } ?? "(agency)", "")
+        }
+    }
+    print(table.render(maxWidth: 40))
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import LiaisonCore
+
+extension Liaison {
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Count what this node holds.")
+
+        @OptionGroup var data: DataOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try reportingErrors {
+                let directory = try data.open()
+                let stats = try directory.stats()
+                if output.json { return try printJSON(stats) }
+                print("""
+                    Node:          \(directory.node.name) (\(directory.node.id))
+                    Countries:     \(stats.countries)
+                    Agencies:      \(stats.agencies) (+ \(stats.units) units)
+                    Contacts:      \(stats.contacts)
+                    Channels:      \(stats.channels)
+                    Designations:  \(stats.designations)
+                    Log:           \(stats.commits) commits, \(stats.changes) changes
+                    Database:      \(stats.databaseBytes / 1024) KiB
+                    """)
+            }
+        }
+    }
+}
