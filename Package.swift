@@ -74,6 +74,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: upcomingFeatures
         ),
     ]

@@ -34,7 +34,10 @@ struct ByteReader {
 
     var isAtEnd: Bool { offset == bytes.count }
 
-    mutating func u8() throws(LiaisonError) -> UInt8 { try take(1)[0] }
+    mutating func u8() throws(LiaisonError) -> UInt8 {
+        let slice = try take(1)
+        return slice[slice.startIndex]
+    }
     mutating func u16() throws(LiaisonError) -> UInt16 { try integer() }
     mutating func u32() throws(LiaisonError) -> UInt32 { try integer() }
     mutating func u64() throws(LiaisonError) -> UInt64 { try integer() }

@@ -45,7 +45,7 @@ enum ChangeApplier {
             guard existing != nil else {
                 throw LiaisonError(.conflict, "cannot delete a record this node does not hold", record: "\(table) \(change.recordID.lowercasedString)")
             }
-            guard stamps[deletionGroup].map({ $0 < stampText }) ?? true else { return outcome }
+            guard stamps[deletionGroup].map({ $0 <= stampText }) ?? true else { return outcome }
             stamps[deletionGroup] = stampText
             outcome.deleted = isDeleted(stamps)
             try db.execute(
@@ -60,7 +60,7 @@ enum ChangeApplier {
                 guard let expected = known[group], Set(fields.keys) == expected else {
                     throw LiaisonError(.verification, "unknown field group \"\(group)\" or fields for \(table)", record: change.recordID.lowercasedString)
                 }
-                guard stamps[group].map({ $0 < stampText }) ?? true else { continue }
+                guard stamps[group].map({ $0 <= stampText }) ?? true else { continue }
                 stamps[group] = stampText
                 outcome.appliedGroups.append(group)
                 for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
@@ -87,10 +87,12 @@ enum ChangeApplier {
         return outcome
     }
 
-    /// A record is deleted when its tombstone is later than every write to its field groups.
+    /// A record is deleted when its tombstone is no earlier than every write to its field groups.
+    /// Equal stamps come from one commit, where a later change wins over an earlier one, so
+    /// re-applying a commit changes nothing.
     private static func isDeleted(_ stamps: [String: String]) -> Bool {
         guard let deletion = stamps[deletionGroup] else { return false }
-        return stamps.allSatisfy { $0.key == deletionGroup || $0.value < deletion }
+        return stamps.allSatisfy { $0.key == deletionGroup || $0.value <= deletion }
     }
 
     private static func databaseValue(_ value: FieldValue) -> (any DatabaseValueConvertible)? {

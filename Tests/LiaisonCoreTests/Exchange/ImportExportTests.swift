@@ -1,0 +1,121 @@
+import Foundation
+import LiaisonCore
+import Testing
+
+@Suite struct ImportExportTests {
+    static let header = "country,agency,agency_kind,unit,given_name,family_name,native_name,position,languages,timezone,phone,mobile,email,secure_channel,is_24x7,crime_areas,functions\n"
+
+    @Test func everyBadRowIsReportedAndNothingIsWritten() throws {
+        let directory = try Fixtures.emptyNode()
+        let csv = Self.header + #"""
+            MD,National Police,police,,Ion,Popescu,,Inspector,ro;en,Europe/Chisinau,+373 22 000 101,,ion@police.md.example,,yes,trafficking-in-persons,24x7-contact
+            XX,Nowhere Police,police,,Ana,Pop,,,,,,,,,,,
+            MD,National Police,police,,Eva,Rusu,,,ro,Mars/Base,call me,,eva@@x,,maybe,piracy,
+            GR,"Hellenic Police, Unit ""A""",police,,Nikos,Pappas,Νίκος Παππάς,,el,,+30 210 000 0101,,,,false,,
+            MD,,spaceship,,,,,,,,,,,,,,
+            """#
+        let error = #expect(throws: LiaisonError.self) { try directory.importCSV(csv, fileName: "contacts.csv") }
+        #expect(error?.code == .invalidRows)
+        let lines = error?.rowErrors.map(\.description) ?? []
+        #expect(lines.contains("contacts.csv:3: country: unknown country \"XX\""))
+        #expect(lines.contains { $0.hasPrefix("contacts.csv:4: timezone: ") })
+        #expect(lines.contains { $0.hasPrefix("contacts.csv:4: phone: ") })
+        #expect(lines.contains { $0.hasPrefix("contacts.csv:4: email: ") })
+        #expect(lines.contains { $0.hasPrefix("contacts.csv:4: is_24x7: ") })
+        #expect(lines.contains { $0.hasPrefix("contacts.csv:4: crime_areas: ") })
+        #expect(lines.contains { $0.hasPrefix("contacts.csv:6: agency: ") })
+        #expect(lines.contains { $0.hasPrefix("contacts.csv:6: agency_kind: ") })
+        #expect(!lines.contains { $0.hasPrefix("contacts.csv:2:") || $0.hasPrefix("contacts.csv:5:") })
+        let stats = try directory.stats()
+        #expect(stats.agencies == 0 && stats.contacts == 0 && stats.commits == 0)
+    }
+
+    @Test func unknownColumnsAreRefused() throws {
+        let directory = try Fixtures.emptyNode()
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.importCSV("country,agency,shoe_size\nMD,Police,42\n", fileName: "x.csv")
+        }
+        #expect(error?.rowErrors.first?.description.hasPrefix("x.csv:1: shoe_size: unknown column") == true)
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let directory = try Fixtures.emptyNode()
+        let summary = try directory.importCSV(DemoDirectory.csv, fileName: "demo.csv", dryRun: true)
+        #expect(summary.dryRun && summary.contactsCreated > 100)
+        #expect(try directory.stats().contacts == 0)
+        #expect(try directory.stats().commits == 0)
+    }
+
+    @Test func importingTwiceAddsNothing() throws {
+        let directory = try Fixtures.demoNode()
+        let before = try directory.stats()
+        let again = try directory.importCSV(DemoDirectory.csv, fileName: "demo.csv")
+        #expect(again.agenciesCreated == 0 && again.contactsCreated == 0 && again.channelsCreated == 0 && again.designationsCreated == 0)
+        #expect(again.contactsUpdated == 0 && again.commits == 0)
+        let after = try directory.stats()
+        #expect(after == before)
+    }
+
+    @Test func csvRoundTripsWithoutLoss() throws {
+        let source = try Fixtures.demoNode()
+        let exported = try source.export(.csv)
+        let copy = try Fixtures.emptyNode()
+        _ = try copy.importCSV(String(decoding: exported, as: UTF8.self), fileName: "export.csv")
+        #expect(try copy.export(.csv) == exported)
+        let a = try source.stats(), b = try copy.stats()
+        #expect((a.agencies, a.units, a.contacts, a.channels, a.designations) == (b.agencies, b.units, b.contacts, b.channels, b.designations))
+    }
+
+    @Test func jsonRoundTripsWithIDs() throws {
+        let source = try Fixtures.demoNode()
+        let exported = try source.export(.json)
+        let copy = try Fixtures.emptyNode()
+        let summary = try copy.importJSON(exported, fileName: "export.json")
+        #expect(summary.contactsCreated == (try source.stats().contacts))
+        #expect(try copy.export(.json) == exported)
+        let again = try copy.importJSON(exported, fileName: "export.json")
+        #expect(again.commits == 0)
+    }
+
+    @Test func jsonErrorsNameTheRecord() throws {
+        let directory = try Fixtures.emptyNode()
+        let json = #"{"format":"liaison-directory","version":1,"agencies":[{"name":"A","kind":"police","country":"MD"},{"name":"B","kind":"rocket","country":"MD"}],"contacts":[]}"#
+        let error = #expect(throws: LiaisonError.self) { try directory.importJSON(Data(json.utf8), fileName: "d.json") }
+        #expect(error?.rowErrors.map(\.description).first?.hasPrefix("d.json:agencies[1]: agency_kind: unknown value \"rocket\"") == true)
+        #expect(try directory.stats().agencies == 0)
+    }
+
+    @Test func vCardsFollowRFC6350() throws {
+        let directory = try Fixtures.demoNode()
+        let text = String(decoding: try directory.export(.vcard, country: "MD"), as: UTF8.self)
+        let cards = text.components(separatedBy: "BEGIN:VCARD\r\n").dropFirst()
+        #expect(cards.count == (try directory.contacts(country: "MD").count))
+        for line in text.components(separatedBy: "\r\n") where !line.isEmpty {
+            #expect(line.utf8.count <= 75, "folded at 75 octets: \(line)")
+        }
+        #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "CRLF line endings only")
+        let ivanov = try #require(cards.first { $0.contains("Ivanov") }).replacingOccurrences(of: "\r\n ", with: "")
+        #expect(ivanov.hasPrefix("VERSION:4.0\r\n"))
+        #expect(ivanov.contains("\r\nFN:Serghei Ivanov\r\n"))
+        #expect(ivanov.contains("\r\nN:Ivanov;Serghei;;;\r\n"))
+        #expect(ivanov.contains("\r\nORG:"))
+        #expect(ivanov.contains("TEL;VALUE=uri;TYPE=\"work,voice\";PREF=1:tel:+373"))
+        #expect(ivanov.contains("\r\nEMAIL;TYPE=work;PREF=1:"))
+        #expect(ivanov.contains("\r\nLANG;PREF=1:"))
+        #expect(ivanov.contains("\r\nTZ;VALUE=text:Europe/Chisinau\r\n"))
+        #expect(ivanov.contains("\r\nUID:urn:uuid:"))
+        #expect(ivanov.contains("\r\nX-LIAISON-DESIGNATION:trafficking-in-persons / "))
+        #expect(ivanov.hasSuffix("END:VCARD\r\n"))
+    }
+
+    @Test func countryPageShowsAgencies24x7AndFocalPoints() throws {
+        let directory = try Fixtures.demoNode()
+        let page = try directory.countryPage("md")
+        #expect(page.country.code == "MD")
+        #expect(page.agencies.count >= 5)
+        #expect(page.agencies.contains { !$0.units.isEmpty })
+        #expect(!page.contacts24x7.isEmpty && page.contacts24x7.allSatisfy { $0.channel.is24x7 })
+        #expect(page.focalPoints.contains { $0.crimeArea == .traffickingInPersons && $0.function == .contact24x7 })
+        #expect(try directory.countries().filter { $0.agencyCount > 0 }.count >= 30)
+    }
+}

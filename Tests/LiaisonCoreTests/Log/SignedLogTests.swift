@@ -1,0 +1,89 @@
+import Crypto
+import Foundation
+import GRDB
+import LiaisonCore
+import Testing
+
+@Suite struct SignedLogTests {
+    @Test func everyWriteAppendsOneSignedCommitInOrder() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        var renamed = police
+        renamed.acronym = "CCTP-MD"
+        let (_, commits) = try directory.write { [renamed] tx in try tx.save(renamed) }
+        #expect(commits.count == 1 && commits[0].changeCount == 1 && commits[0].sequence == 2)
+        let (_, none) = try directory.write { [renamed] tx in try tx.save(renamed) }
+        #expect(none.isEmpty, "saving an unchanged record writes no commit")
+
+        let entries = try directory.read { db in try LogStore.entries(in: db) }
+        #expect(entries.map(\.commit.header.sequence) == [1, 2])
+        #expect(entries[0].commit.header.previousHash == CommitHeader.genesisHash)
+        #expect(entries[1].commit.header.previousHash == entries[0].commit.header.hash)
+        #expect(entries[1].commit.header.time > entries[0].commit.header.time)
+        for entry in entries { try entry.commit.verify(with: directory.node.publicKey) }
+        let change = try Change(decoding: try #require(entries[1].commit.changeBodies[0]))
+        guard case .upsert(let groups) = change.operation else {
+            Issue.record("expected an upsert")
+            return
+        }
+        #expect(Array(groups.keys) == ["name"], "only the changed field group travels")
+        #expect(try directory.read { db in try LogStore.verify(in: db) }.commits == 2)
+    }
+
+    @Test func bulkImportIsOneCommitPerBatch() throws {
+        let directory = try Fixtures.demoNode()
+        let stats = try directory.stats()
+        let rows = DemoDirectory.csv.split(separator: "\n").count - 1
+        #expect(stats.commits == (rows + Directory.importBatchSize - 1) / Directory.importBatchSize)
+        #expect(stats.changes > rows)
+    }
+
+    @Test(arguments: ["header", "signature", "body", "hash", "order"])
+    func tamperingIsFoundByVerify(part: String) throws {
+        let directory = try Fixtures.emptyNode()
+        for name in ["A", "B", "C"] {
+            try directory.write { tx in try tx.save(Agency(name: "Agency \(name)", kind: .police, country: "MD")) }
+        }
+        try directory.database.write { db in
+            switch part {
+            case "header":
+                var header = try #require(try Data.fetchOne(db, sql: "SELECT header FROM commit_log WHERE sequence = 2"))
+                header[60] ^= 0xFF
+                try db.execute(sql: "UPDATE commit_log SET header = ? WHERE sequence = 2", arguments: [header])
+            case "signature":
+                try db.execute(sql: "UPDATE commit_log SET signature = zeroblob(64) WHERE sequence = 2")
+            case "body":
+                var body = try #require(try Data.fetchOne(db, sql: "SELECT body FROM change_log WHERE commit_position = 2"))
+                body[body.count - 1] ^= 0x01
+                try db.execute(sql: "UPDATE change_log SET body = ? WHERE commit_position = 2", arguments: [body])
+            case "hash":
+                try db.execute(sql: "UPDATE change_log SET hash = zeroblob(32), body = NULL WHERE commit_position = 2")
+            default:
+                try db.execute(sql: "DELETE FROM change_log WHERE commit_position = 2")
+                try db.execute(sql: "DELETE FROM commit_log WHERE sequence = 2")
+            }
+        }
+        let error = #expect(throws: LiaisonError.self) { try directory.read { db in try LogStore.verify(in: db) } }
+        #expect(error?.code == .verification)
+        #expect(error?.record?.contains(part == "order" ? "/1/3" : "/1/2") == true, "names the first bad commit: \(String(describing: error))")
+    }
+
+    @Test func withheldChangesStillVerify() throws {
+        let directory = try Fixtures.emptyNode()
+        _ = try Fixtures.moldovaPolice(directory)
+        try directory.database.write { db in try db.execute(sql: "UPDATE change_log SET body = NULL") }
+        let report = try directory.read { db in try LogStore.verify(in: db) }
+        #expect(report.withheldChanges == 1)
+    }
+
+    @Test func changeEncodingRoundTripsAndRejectsNonCanonicalBytes() throws {
+        let change = Change(
+            entity: .person, recordID: UUID(),
+            operation: .upsert(["name": ["given_name": .text("Ион"), "family_name": .null], "languages": ["languages": .list(["ro", "ru"]), "time_zone": .null]]),
+            distribution: .nodes([try NodeID(hex: String(repeating: "0f", count: 16))]))
+        let bytes = change.encoded
+        #expect(try Change(decoding: bytes) == change)
+        #expect(throws: LiaisonError.self) { try Change(decoding: bytes + [0]) }
+        #expect(throws: LiaisonError.self) { try Change(decoding: Array(bytes.dropLast())) }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import LiaisonCore
+import Testing
+
+@Suite struct SearchTests {
+    static let directory: Result<Directory, LiaisonError> = Result { () throws(LiaisonError) in
+        let directory = try Directory.inMemory()
+        try directory.write { tx in
+            let police = try tx.save(Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "MD"))
+            let border = try tx.save(Agency(name: "Border Police of Moldova", kind: .border, country: "MD"))
+            let greek = try tx.save(Agency(name: "Hellenic Police", kind: .police, country: "GR"))
+            let spain = try tx.save(Agency(name: "Policía Nacional", kind: .police, country: "ES"))
+            let vietnam = try tx.save(Agency(name: "Anti-Trafficking Department", kind: .police, country: "VN"))
+            let egypt = try tx.save(Agency(name: "Public Prosecution", kind: .prosecution, country: "EG"))
+            let ivanov = try tx.save(Person(agencyID: police.id, nativeName: "Иван Иванов", position: "Inspector", languages: ["ro", "ru"]))
+            try tx.save(Channel(personID: ivanov.id, kind: .phone, value: "+37322000101", is24x7: true))
+            try tx.save(Designation(personID: ivanov.id, crimeArea: .traffickingInPersons, function: .contact24x7))
+            try tx.save(Person(agencyID: border.id, givenName: "Ivan", familyName: "Ivanovici", position: "Officer"))
+            try tx.save(Person(agencyID: police.id, givenName: "Maria", familyName: "Rusu", position: "Analyst, Ivanov case team"))
+            try tx.save(Person(agencyID: greek.id, nativeName: "Γιώργος Παπαδόπουλος", position: "Liaison officer", languages: ["el", "en"]))
+            try tx.save(Person(agencyID: spain.id, givenName: "José", familyName: "Muñoz", position: "Inspector"))
+            try tx.save(Person(agencyID: vietnam.id, givenName: "Văn Hùng", familyName: "Đặng", position: "Deputy head"))
+            try tx.save(Person(agencyID: egypt.id, nativeName: "أحمد حسن", position: "Prosecutor"))
+        }
+        return directory
+    }
+
+    func search(_ query: SearchQuery) throws -> [SearchHit] { try Self.directory.get().search(query) }
+    func names(_ text: String) throws -> [String] { try search(SearchQuery(text)).map(\.name) }
+
+    @Test func latinQueryFindsCyrillicGreekAndArabicNames() throws {
+        #expect(try names("ivanov").first == "Иван Иванов")
+        #expect(try names("papadopoulos") == ["Γιώργος Παπαδόπουλος"])
+        #expect(try names("ahmd") == ["أحمد حسن"])
+    }
+
+    @Test func accentsCaseAndScriptDoNotMatter() throws {
+        #expect(try names("jose munoz") == ["José Muñoz"])
+        #expect(try names("JOSÉ MUÑOZ") == ["José Muñoz"])
+        #expect(try names("dang van") == ["Văn Hùng Đặng"])
+        #expect(try names("Иванов").first == "Иван Иванов")
+        #expect(try names("policia nacional").first == "Policía Nacional")
+    }
+
+    @Test func typeAheadPrefixesFindAgencies() throws {
+        let hits = try search(SearchQuery("mold"))
+        #expect(hits.contains { $0.name == "Border Police of Moldova" && $0.entity == .agency })
+        #expect(try names("cct").contains("Centre for Combating Trafficking in Persons"))
+    }
+
+    @Test func exactNameRanksAbovePrefixAboveOtherFields() throws {
+        let hits = try search(SearchQuery("ivanov"))
+        #expect(hits.map(\.match) == hits.map(\.match).sorted())
+        #expect(hits.first?.name == "Иван Иванов" && hits.first?.match == .name)
+        #expect(hits.contains { $0.name == "Ivan Ivanovici" && $0.match == .namePrefix })
+        #expect(hits.contains { $0.name == "Maria Rusu" && $0.match == .other })
+        #expect(hits.firstIndex { $0.name == "Ivan Ivanovici" }! < hits.firstIndex { $0.name == "Maria Rusu" }!)
+    }
+
+    @Test func filtersNarrowResults() throws {
+        #expect(try search(SearchQuery("inspector", country: "ES")).map(\.name) == ["José Muñoz"])
+        #expect(try search(SearchQuery("ivan", only24x7: true)).map(\.name) == ["Иван Иванов"])
+        #expect(try search(SearchQuery("", crimeArea: .traffickingInPersons, function: .contact24x7)).map(\.name) == ["Иван Иванов"])
+        #expect(try search(SearchQuery("", language: "el")).map(\.name) == ["Γιώργος Παπαδόπουλος"])
+        #expect(try search(SearchQuery("police", kind: .border)).map(\.name).contains("Ivan Ivanovici"))
+        #expect(try search(SearchQuery("prosecutor", country: "MD")).isEmpty)
+    }
+
+    @Test func punctuationInQueriesIsHarmless() throws {
+        for query in ["\"", "ivanov\" OR x", "*", "a AND (", "NEAR(", "--"] {
+            _ = try search(SearchQuery(query))
+        }
+        #expect(try names("ivanov\"").first == "Иван Иванов")
+    }
+}

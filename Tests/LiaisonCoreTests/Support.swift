@@ -1,0 +1,42 @@
+import Foundation
+import LiaisonCore
+
+/// A node in memory with the demo directory loaded, shared by read-only tests.
+enum Fixtures {
+    static func emptyNode() throws -> Directory { try Directory.inMemory() }
+
+    static func demoNode() throws -> Directory {
+        let directory = try Directory.inMemory()
+        _ = try DemoDirectory.load(into: directory)
+        return directory
+    }
+
+    static func moldovaPolice(_ directory: Directory) throws -> Agency {
+        try directory.write { tx in
+            try tx.save(Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "md"))
+        }.value
+    }
+
+    static func temporaryFolder() -> URL {
+        FileManager.default.temporaryDirectory.appending(path: "liaison-tests-\(UUID().uuidString)")
+    }
+}
+
+/// A seeded random generator whose seed is printed and can be replayed with LIAISON_SEED.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(name: String) {
+        let seed = ProcessInfo.processInfo.environment["LIAISON_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+        print("\(name): seed \(seed) (replay with LIAISON_SEED=\(seed))")
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
