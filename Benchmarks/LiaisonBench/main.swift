@@ -1,1 +1,201 @@
-print("x")
+import Foundation
+import GRDB
+import LiaisonCore
+
+// Benchmarks, run on demand:
+//   swift run -c release LiaisonBench [import|search|cli|all] [--contacts N] [--cli PATH]
+// Each figure is printed with the same-run raw SQLite figure it compares to.
+
+func option(_ name: String) -> String? {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+let contactCount = option("--contacts").flatMap(Int.init) ?? 100_000
+let cliPath = option("--cli") ?? ".build/release/liaison"
+let mode = ["import", "search", "cli", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
+
+let workFolder = FileManager.default.temporaryDirectory.appending(path: "liaison-bench")
+try? FileManager.default.removeItem(at: workFolder)
+try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
+
+// MARK: Data
+
+/// A CSV directory of `count` generated contacts in 40 countries, a fifth of them with names in
+/// Cyrillic, Greek, Arabic or Chinese script.
+func generatedCSV(count: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    let countries: [(code: String, calling: String, zone: String, language: String)] = [
+        ("MD", "373", "Europe/Chisinau", "ro"), ("UA", "380", "Europe/Kyiv", "uk"), ("RO", "40", "Europe/Bucharest", "ro"),
+        ("BG", "359", "Europe/Sofia", "bg"), ("RS", "381", "Europe/Belgrade", "sr"), ("AL", "355", "Europe/Tirane", "sq"),
+        ("GR", "30", "Europe/Athens", "el"), ("IT", "39", "Europe/Rome", "it"), ("ES", "34", "Europe/Madrid", "es"),
+        ("DE", "49", "Europe/Berlin", "de"), ("NL", "31", "Europe/Amsterdam", "nl"), ("GB", "44", "Europe/London", "en"),
+        ("FR", "33", "Europe/Paris", "fr"), ("PL", "48", "Europe/Warsaw", "pl"), ("TR", "90", "Europe/Istanbul", "tr"),
+        ("GE", "995", "Asia/Tbilisi", "ka"), ("AM", "374", "Asia/Yerevan", "hy"), ("NG", "234", "Africa/Lagos", "en"),
+        ("MA", "212", "Africa/Casablanca", "ar"), ("EG", "20", "Africa/Cairo", "ar"), ("TN", "216", "Africa/Tunis", "ar"),
+        ("TH", "66", "Asia/Bangkok", "th"), ("VN", "84", "Asia/Ho_Chi_Minh", "vi"), ("PH", "63", "Asia/Manila", "fil"),
+        ("CN", "86", "Asia/Shanghai", "zh"), ("JP", "81", "Asia/Tokyo", "ja"), ("KR", "82", "Asia/Seoul", "ko"),
+        ("NP", "977", "Asia/Kathmandu", "ne"), ("IN", "91", "Asia/Kolkata", "hi"), ("MX", "52", "America/Mexico_City", "es"),
+        ("GT", "502", "America/Guatemala", "es"), ("BR", "55", "America/Sao_Paulo", "pt"), ("CO", "57", "America/Bogota", "es"),
+        ("US", "1", "America/New_York", "en"), ("CA", "1", "America/Toronto", "en"), ("AE", "971", "Asia/Dubai", "ar"),
+        ("QA", "974", "Asia/Qatar", "ar"), ("JO", "962", "Asia/Amman", "ar"), ("AU", "61", "Australia/Sydney", "en"),
+        ("ZA", "27", "Africa/Johannesburg", "en"),
+    ]
+    let given = ["Ion", "Maria", "José", "Ana", "Łukasz", "Mette", "Mehmet", "Nikos", "Olena", "Petr", "Aylin", "Văn Hùng", "Chidi", "Fatima", "Sipho", "Liam", "Sofía", "Giorgi", "Arman", "Priya"]
+    // About 700 family names, so that a common name matches a few hundred contacts, as in a real directory.
+    let stems = ["Ivan", "Pop", "Petr", "Kovalen", "Papad", "Mun", "Wrob", "Sah", "Dvor", "Okaf", "Hadd", "Dlam", "Garc", "Berid", "Petros", "Sharm", "Nguy", "Ross", "Mel", "Tcac", "Ciob", "Rus", "Gros", "Mor", "Botn", "Unger", "Cojoc", "Sarb", "Turc", "Caram", "Bej", "Lup", "Strat", "Vasil", "Georg", "Dimitr", "Nikol", "Hass", "Khal", "Yus", "Tanak", "Kim", "Wang", "Li", "Zhan", "Sing", "Pat", "Silv", "Sant", "Rodr"]
+    let endings = ["ov", "escu", "enko", "opoulos", "oz", "el", "ak", "or", "ian", "idze", "a", "en", "ic", "uk"]
+    let family = ["Ivanov", "Popescu", "Muñoz", "Wróbel", "Ørsted", "Şahin", "Dvořák", "Đặng"] + stems.flatMap { stem in endings.map { stem + $0 } }
+    let nativeGiven = ["Иван", "Олена", "Сергей", "Наталья", "Γιώργος", "Νίκος", "Ελένη", "أحمد", "فاطمة", "محمد", "王", "李", "张"]
+    let cyrillicStems = ["Иван", "Петр", "Сидор", "Ковал", "Мельн", "Шевч", "Бондар", "Ткач", "Кравч", "Олейн", "Морар", "Попеск"]
+    let greekStems = ["Παπαδ", "Γεωργ", "Κωνσταντ", "Νικολ", "Δημητρ"]
+    let cyrillic: [String] = cyrillicStems.flatMap { stem in ["ов", "енко", "ук", "ич", "ский"].map { stem + $0 } }
+    let greek: [String] = greekStems.flatMap { stem in ["όπουλος", "ίου", "ίδης", "άκης"].map { stem + $0 } }
+    let arabic = ["حسن", "حداد", "خليل", "يوسف", "سعيد", "عمر", "منصور", "ناصر", "سالم", "عيسى"]
+    let chinese = ["伟", "娜", "强", "敏", "静", "磊", "洋", "艳", "勇", "军"]
+    let nativeFamily = cyrillic + greek + arabic + chinese
+    let positions = ["Inspector", "Senior Investigator", "Prosecutor", "Liaison Officer", "Analyst", "Head of Unit", "Duty Officer", "Labour Inspector", "Case Manager", "Deputy Director"]
+    let kinds = ["police", "border", "prosecution", "labour-inspectorate", "central-authority", "victim-services", "immigration", "customs"]
+    let areas = ["trafficking-in-persons", "smuggling-of-migrants", "forced-labour", "child-exploitation", "money-laundering"]
+    let functions = ["operational-contact", "24x7-contact", "liaison-officer", "central-authority"]
+    var lines = ["country,agency,agency_kind,unit,given_name,family_name,native_name,position,languages,timezone,phone,mobile,email,secure_channel,is_24x7,crime_areas,functions"]
+    lines.reserveCapacity(count + 1)
+    for index in 0..<count {
+        let country = countries[index % countries.count]
+        let agencyNumber = (index / countries.count) % 25
+        let kind = kinds[agencyNumber % kinds.count]
+        let agency = "\(country.code) \(kind.capitalized) Directorate \(agencyNumber)"
+        let unit = index % 3 == 0 ? "Unit \(index % 7)" : ""
+        let scriptName = Int.random(in: 0..<5, using: &generator) == 0
+        let nativeName = scriptName ? "\(nativeGiven.randomElement(using: &generator) ?? "") \(nativeFamily.randomElement(using: &generator) ?? "")" : ""
+        let givenName = scriptName ? "" : given.randomElement(using: &generator) ?? ""
+        let familyName = scriptName ? "" : family.randomElement(using: &generator) ?? ""
+        let phone = "+\(country.calling) \(String(format: "%09d", 100_000_000 + index))"
+        let email = "c\(index)@\(country.code.lowercased()).\(kind).example"
+        let is24x7 = index % 10 == 0
+        let area = areas[index % areas.count]
+        let function = is24x7 ? "24x7-contact" : functions[index % functions.count]
+        lines.append([
+            country.code, agency, kind, unit, givenName, familyName, nativeName, positions[index % positions.count],
+            "\(country.language);en", country.zone, phone, "", email, "", is24x7 ? "true" : "false", area, function,
+        ].joined(separator: ","))
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
+}
+
+func milliseconds(_ value: Double) -> String { String(format: "%.3f ms", value * 1000) }
+
+// MARK: Import
+
+/// Imports the generated CSV into a new node and, in the same run, inserts the same rows into a
+/// plain table with one prepared GRDB statement in one transaction.
+func benchmarkImport(csv: String) throws -> NodeFolder {
+    let folder = NodeFolder(url: workFolder.appending(path: "node"))
+    let directory = try folder.initialize(name: "Bench", agency: "Bench")
+    var summary: ImportSummary?
+    let importTime = try seconds { summary = try directory.importCSV(csv, fileName: "bench.csv") }
+
+    let plainPool = try DatabasePool(path: workFolder.appending(path: "plain.sqlite").path)
+    let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let plainTime = try seconds {
+        try plainPool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE contact (id INTEGER PRIMARY KEY, country TEXT, agency TEXT, agency_kind TEXT, unit TEXT, given_name TEXT,
+                  family_name TEXT, native_name TEXT, position TEXT, languages TEXT, timezone TEXT, phone TEXT, mobile TEXT, email TEXT,
+                  secure_channel TEXT, is_24x7 TEXT, crime_areas TEXT, functions TEXT)
+                """)
+            let statement = try db.makeStatement(sql: "INSERT INTO contact VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for row in rows { try statement.execute(arguments: StatementArguments(row)) }
+        }
+    }
+    let rate = Double(contactCount) / importTime
+    let plainRate = Double(contactCount) / plainTime
+    print("""
+        import of \(contactCount) contacts (validated, logged, signed, indexed):
+          liaison import:   \(String(format: "%.2f", importTime)) s, \(Int(rate)) contacts/s, \(summary?.commits ?? 0) commits
+          plain insert:     \(String(format: "%.2f", plainTime)) s, \(Int(plainRate)) rows/s
+          ratio:            \(String(format: "%.2f", rate / plainRate)) of the plain insert rate (goal ≥ 0.5)
+        """)
+    return folder
+}
+
+// MARK: Search
+
+func benchmarkSearch(folder: NodeFolder) throws {
+    let directory = try folder.open()
+    // The raw query is one FTS5 MATCH of every word as a prefix in any column (and the filters),
+    // ranked by BM25: what the search would cost as a single plain SQLite query.
+    let queries: [(String, SearchQuery, String)] = [
+        ("one term", SearchQuery("ivanov"), "{name other} : (\"ivanov\"*)"),
+        ("two terms", SearchQuery("maria popescu"), "{name other} : (\"maria\"* AND \"popescu\"*)"),
+        ("prefix", SearchQuery("papad"), "{name other} : (\"papad\"*)"),
+        ("type-ahead 4", SearchQuery("mold"), "{name other} : (\"mold\"*)"),
+        ("other field", SearchQuery("inspector"), "{name other} : (\"inspector\"*)"),
+        ("filtered", SearchQuery("inspector", country: "MD", crimeArea: .traffickingInPersons), "{name other} : (\"inspector\"*) AND facets : (\"xccmd\" AND \"xareatraffickinginpersons\")"),
+        ("cyrillic", SearchQuery("Иванов"), "{name other} : (\"ivanov\"*)"),
+    ]
+    let pool = try DatabasePool(path: folder.databaseURL.path)
+    let rounds = 300
+    print("search over \(contactCount) contacts, \(rounds) runs each (p50 / p99):")
+    for (label, query, raw) in queries {
+        var ours: [Double] = []
+        var plain: [Double] = []
+        var hits = 0
+        for _ in 0..<20 { _ = try directory.search(query) }
+        for _ in 0..<rounds {
+            ours.append(try seconds { hits = try directory.search(query).count })
+            plain.append(try seconds {
+                _ = try pool.read { db in try Int64.fetchAll(db, sql: "SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT 20", arguments: [raw]) }
+            })
+        }
+        let p50 = percentile(ours, 0.5), p99 = percentile(ours, 0.99)
+        let rawP50 = percentile(plain, 0.5), rawP99 = percentile(plain, 0.99)
+        print("  \(label.padding(toLength: 13, withPad: " ", startingAt: 0)) liaison \(milliseconds(p50)) / \(milliseconds(p99))   raw FTS5 \(milliseconds(rawP50)) / \(milliseconds(rawP99))   ratio p99 \(String(format: "%.2f", p99 / rawP99))×   \(hits) hits")
+    }
+}
+
+// MARK: Whole process
+
+func benchmarkCLI(folder: NodeFolder) throws {
+    guard FileManager.default.isExecutableFile(atPath: cliPath) else {
+        print("liaison search as a process: skipped, build it first (swift build -c release) or pass --cli PATH")
+        return
+    }
+    // posix_spawn and waitpid: Foundation's Process polls for the exit and would add its own delay.
+    var times: [Double] = []
+    let devNull = open("/dev/null", O_WRONLY)
+    defer { close(devNull) }
+    for index in 0..<41 {
+        let arguments = [cliPath, "search", index.isMultiple(of: 2) ? "ivanov" : "mold", "--data", folder.url.path]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, devNull, STDOUT_FILENO)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let time = seconds {
+            guard posix_spawn(&pid, cliPath, &actions, nil, argv, environ) == 0 else { return }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        if index > 0 { times.append(time) }
+    }
+    print("liaison search as a whole process, 40 runs: median \(milliseconds(percentile(times, 0.5))), p90 \(milliseconds(percentile(times, 0.9))) (goal ≤ 40 ms)")
+}
+
+let csv = generatedCSV(count: contactCount)
+let folder = try benchmarkImport(csv: csv)
+if mode == "all" || mode == "search" { try benchmarkSearch(folder: folder) }
+if mode == "all" || mode == "cli" { try benchmarkCLI(folder: folder) }

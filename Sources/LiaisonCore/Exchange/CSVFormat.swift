@@ -10,7 +10,7 @@ public enum CSVFormat {
     public static let requiredColumns: Set<String> = ["country", "agency"]
 
     static func parseBool(_ text: String) -> Bool? {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch text.trimmed.lowercased() {
         case "", "false", "no", "0", "n": false
         case "true", "yes", "1", "y": true
         default: nil
@@ -18,7 +18,7 @@ public enum CSVFormat {
     }
 
     static func list(_ text: String) -> [String] {
-        text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(separator: ";").map { $0.trimmed }.filter { !$0.isEmpty }
     }
 }
 

@@ -249,8 +249,10 @@ enum VCard {
         return result + "\r\n"
     }
 
-    static func timestamp(_ date: Date) -> String {
-        Timestamp.iso8601(date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-            .components(separatedBy: ".").first.map { $0 + "Z" } ?? ""
+    /// `2026-11-29 10:00:00.123` (UTC) as `20261129T100000Z`.
+    static func timestamp(_ databaseTime: String) -> String {
+        let digits = databaseTime.prefix(19).filter(\.isNumber)
+        guard digits.count == 14 else { return "" }
+        return digits.prefix(8) + "T" + digits.suffix(6) + "Z"
     }
 }

@@ -124,7 +124,7 @@ struct CSVTable {
             guard let header = reader.headerRow, !header.isEmpty else {
                 throw LiaisonError(.invalidFile, "the file is empty: it needs a header row", file: fileName, row: 1)
             }
-            let columns = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let columns = header.map { $0.trimmed.lowercased() }
             var errors: [RowError] = []
             for column in columns where !CSVFormat.columns.contains(column) {
                 errors.append(RowError(file: fileName, row: "1", field: column, reason: "unknown column; allowed: \(CSVFormat.columns.joined(separator: ", "))"))
@@ -142,7 +142,7 @@ struct CSVTable {
             var number = 1
             while let cells = reader.next() {
                 number += 1
-                if cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) && cells.count <= 1 { continue }
+                if cells.allSatisfy({ $0.trimmed.isEmpty }) && cells.count <= 1 { continue }
                 var row: [String: String] = [:]
                 for (index, column) in columns.enumerated() { row[column] = index < cells.count ? cells[index] : "" }
                 if cells.count > columns.count, cells[columns.count...].contains(where: { !$0.isEmpty }) {

@@ -53,7 +53,7 @@ final class ImportSession {
                 return nil
             }
         }
-        func cell(_ name: String) -> String { cells[name]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
+        func cell(_ name: String) -> String { cells[name]?.trimmed ?? "" }
 
         if let extra = cells["\u{0}extra"] {
             rowErrors.append(RowError(file: fileName, row: row, field: "row", reason: "\(extra) more cell(s) than the header has columns"))
@@ -138,11 +138,11 @@ final class ImportSession {
     /// `SIENA: md.tip@siena.example` → (`SIENA`, `md.tip@siena.example`).
     static func splitSecureChannel(_ text: String) -> (label: String?, value: String) {
         if let colon = text.firstIndex(of: ":") {
-            let label = text[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let label = text[..<colon].trimmed
+            let value = text[text.index(after: colon)...].trimmed
             if !label.isEmpty, label.count <= 24, !label.contains("@"), !value.isEmpty { return (label, value) }
         }
-        return (nil, text.trimmingCharacters(in: .whitespaces))
+        return (nil, text.trimmed)
     }
 
     private func resolveAgency(country: String, parent: Agency?, name: String, kind: AgencyKind?, row: String, field: String) throws -> Agency {

@@ -9,9 +9,12 @@ public import Foundation
 public struct NodeID: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// The 16 bytes.
     public let bytes: [UInt8]
+    /// The 32 hex digits, kept because stamps and queries use them on every write.
+    public let hex: String
 
     public init(publicKey: Curve25519.Signing.PublicKey) {
         bytes = Array(SHA256.hash(data: publicKey.rawRepresentation).prefix(16))
+        hex = bytes.hexString
     }
 
     public init(bytes: [UInt8]) throws(LiaisonError) {
@@ -19,6 +22,7 @@ public struct NodeID: Sendable, Hashable, Comparable, Codable, CustomStringConve
             throw LiaisonError(.invalidValue, "a node id has 16 bytes, not \(bytes.count)", field: "node_id")
         }
         self.bytes = bytes
+        hex = bytes.hexString
     }
 
     public init(hex: String) throws(LiaisonError) {
@@ -26,9 +30,11 @@ public struct NodeID: Sendable, Hashable, Comparable, Codable, CustomStringConve
             throw LiaisonError.invalid("node_id", hex, "not a node id: expected 32 hex digits")
         }
         self.bytes = bytes
+        self.hex = bytes.hexString
     }
 
-    public var hex: String { bytes.hexString }
+    public static func == (lhs: NodeID, rhs: NodeID) -> Bool { lhs.bytes == rhs.bytes }
+    public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
     public var description: String { hex }
 
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }

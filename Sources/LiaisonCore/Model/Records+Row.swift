@@ -14,8 +14,7 @@ extension Row {
 
     var recordMetadata: RecordMetadata {
         RecordMetadata(
-            steward: self["steward"], createdAt: self["created_at"] ?? Date(timeIntervalSince1970: 0),
-            modifiedAt: self["modified_at"] ?? Date(timeIntervalSince1970: 0), deleted: self["deleted"])
+            steward: self["steward"], createdAt: self["created_at"], modifiedAt: self["modified_at"], deleted: self["deleted"])
     }
 }
 

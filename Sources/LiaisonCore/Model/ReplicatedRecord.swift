@@ -16,11 +16,13 @@ public protocol ReplicatedRecord: Sendable, Identifiable where ID == UUID {
 public struct RecordMetadata: Sendable, Hashable, Codable {
     /// The node that owns the record.
     public var steward: String
-    public var createdAt: Date
-    public var modifiedAt: Date
+    /// UTC, `YYYY-MM-DD HH:MM:SS.SSS`, from the clock time of the commit that created the record.
+    public var createdAt: String
+    /// UTC, from the clock time of the latest change applied.
+    public var modifiedAt: String
     public var deleted: Bool
 
-    public init(steward: String, createdAt: Date, modifiedAt: Date, deleted: Bool = false) {
+    public init(steward: String, createdAt: String, modifiedAt: String, deleted: Bool = false) {
         self.steward = steward
         self.createdAt = createdAt
         self.modifiedAt = modifiedAt

@@ -5,7 +5,7 @@ extension Directory {
     /// The live agency named by a full or short id (the first 8 or more hex digits), an acronym, or
     /// a name (case-insensitive), optionally within a country.
     public func agency(matching reference: String, country: String? = nil) throws(LiaisonError) -> Agency {
-        let key = reference.trimmingCharacters(in: .whitespaces)
+        let key = reference.trimmed
         let matches: [Agency] = try read { db in
             var byID: [Agency] = []
             if key.count >= 8, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
@@ -33,7 +33,7 @@ extension Directory {
     private func byID<Record: ReplicatedRecord & FetchableRecord & TableRecord>(
         _ type: Record.Type, _ reference: String, kind: String, describe: (Record) -> String
     ) throws(LiaisonError) -> Record {
-        let key = reference.trimmingCharacters(in: .whitespaces).lowercased()
+        let key = reference.trimmed.lowercased()
         guard key.count >= 4, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
             throw LiaisonError.invalid("id", reference, "not a \(kind) id: give the id or its first 8 hex digits")
         }

@@ -68,7 +68,7 @@ public struct DirectoryStats: Sendable, Hashable, Codable {
 extension Directory {
     public func contactCard(_ id: UUID) throws(LiaisonError) -> ContactCard {
         try read { db in
-            let person = try Person.fetchOne(db, sql: "SELECT * FROM person WHERE id = ?", arguments: [id.lowercasedString])
+            let person = try Person.fetchOne(db.cachedStatement(sql: "SELECT * FROM person WHERE id = ?"), arguments: [id.lowercasedString])
             guard let person, let agency = try Self.agency(person.agencyID, db) else {
                 throw LiaisonError(.notFound, "no contact with this id", record: id.lowercasedString)
             }
@@ -85,10 +85,10 @@ extension Directory {
             }
             return AgencyCard(
                 agency: agency, parent: try agency.parentID.flatMap { try Self.agency($0, db) },
-                units: try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE parent_id = ? AND deleted = 0 ORDER BY name", arguments: [id.lowercasedString]),
+                units: try Agency.fetchAll(db.cachedStatement(sql: "SELECT * FROM agency WHERE parent_id = ? AND deleted = 0 ORDER BY name"), arguments: [id.lowercasedString]),
                 channels: try Self.channels(owner: "agency_id", id, db),
                 designations: try Self.designations(owner: "agency_id", id, db),
-                contacts: try Person.fetchAll(db, sql: "SELECT * FROM person WHERE agency_id = ? AND deleted = 0 ORDER BY family_name, given_name", arguments: [id.lowercasedString]))
+                contacts: try Person.fetchAll(db.cachedStatement(sql: "SELECT * FROM person WHERE agency_id = ? AND deleted = 0 ORDER BY family_name, given_name"), arguments: [id.lowercasedString]))
         }
     }
 
@@ -124,7 +124,7 @@ extension Directory {
     public func countryPage(_ code: String) throws(LiaisonError) -> CountryPage {
         let country = try self.country(code)
         return try read { db in
-            let agencies = try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE country = ? AND deleted = 0 ORDER BY name", arguments: [country.code])
+            let agencies = try Agency.fetchAll(db.cachedStatement(sql: "SELECT * FROM agency WHERE country = ? AND deleted = 0 ORDER BY name"), arguments: [country.code])
             let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
                 SELECT p.agency_id, count(*) AS n FROM person p JOIN agency a ON a.id = p.agency_id
                 WHERE a.country = ? AND p.deleted = 0 GROUP BY p.agency_id
@@ -190,21 +190,21 @@ extension Directory {
     // MARK: Helpers
 
     static func agency(_ id: UUID, _ db: Database) throws -> Agency? {
-        try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE id = ?", arguments: [id.lowercasedString])
+        try Agency.fetchOne(db.cachedStatement(sql: "SELECT * FROM agency WHERE id = ?"), arguments: [id.lowercasedString])
     }
 
     static func channels(owner column: String, _ id: UUID, _ db: Database) throws -> [Channel] {
-        try Channel.fetchAll(db, sql: "SELECT * FROM channel WHERE \(column) = ? AND deleted = 0 ORDER BY preference, kind", arguments: [id.lowercasedString])
+        try Channel.fetchAll(db.cachedStatement(sql: "SELECT * FROM channel WHERE \(column) = ? AND deleted = 0 ORDER BY preference, kind"), arguments: [id.lowercasedString])
     }
 
     static func designations(owner column: String, _ id: UUID, _ db: Database) throws -> [Designation] {
-        try Designation.fetchAll(db, sql: "SELECT * FROM designation WHERE \(column) = ? AND deleted = 0 ORDER BY crime_area, function", arguments: [id.lowercasedString])
+        try Designation.fetchAll(db.cachedStatement(sql: "SELECT * FROM designation WHERE \(column) = ? AND deleted = 0 ORDER BY crime_area, function"), arguments: [id.lowercasedString])
     }
 
     /// Display names of the agencies and persons of a country, by id: (name, agency name).
     private static func holderNames(country: String, _ db: Database) throws -> [String: (name: String, agency: String)] {
         var names: [String: (String, String)] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, name, acronym FROM agency WHERE country = ? AND deleted = 0", arguments: [country]) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name, acronym FROM agency WHERE country = ? AND deleted = 0"), arguments: [country]) {
             let name: String = row["name"]
             names[row["id"]] = (name, (row["acronym"] as String?) ?? name)
         }

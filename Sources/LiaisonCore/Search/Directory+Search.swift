@@ -70,56 +70,56 @@ extension Directory {
         if query.only24x7 { facets.append("x24x7") }
         guard !words.isEmpty || !facets.isEmpty else { return [] }
 
-        let facetFilter = facets.isEmpty ? "" : " AND facets : (\(facets.map { "\"\($0)\"" }.joined(separator: " AND ")))"
-        let exact = words.map { "\"\($0)\"" }.joined(separator: " AND ")
-        let prefix = words.map { "\"\($0)\"*" }.joined(separator: " AND ")
+        let facetFilter = facets.isEmpty ? "" : "facets : (\(facets.map { "\"\($0)\"" }.joined(separator: " AND ")))"
         let limit = max(1, min(query.limit, 1000))
-        let sql: String
-        let arguments: StatementArguments
+        // Tiers, best first. Each runs only while results are missing, so a query with enough whole-name
+        // matches never pays for the broader scans. Whole-name matches are few and ranked by BM25; the
+        // broad tiers stop at the limit in index order. Other fields are tried with whole words before
+        // prefixes, because a prefix expands to every word it starts and costs ten times more.
+        let tiers: [(match: SearchHit.Match, expression: String, ranked: Bool)]
         if words.isEmpty {
-            sql = "SELECT rowid, 2 AS tier FROM search_index WHERE search_index MATCH ? ORDER BY rowid LIMIT ?"
-            arguments = [String(facetFilter.dropFirst(5)), limit]
+            tiers = [(.other, facetFilter, false)]
         } else {
-            sql = """
-                SELECT rowid, min(tier) AS tier FROM (
-                  SELECT rowid, 0 AS tier, rank FROM search_index WHERE search_index MATCH ?
-                  UNION ALL
-                  SELECT rowid, 1 AS tier, rank FROM search_index WHERE search_index MATCH ?
-                  UNION ALL
-                  SELECT rowid, 2 AS tier, rank FROM search_index WHERE search_index MATCH ?
-                ) GROUP BY rowid ORDER BY min(tier), min(rank) LIMIT ?
-                """
-            arguments = [
-                "name : (\(exact))\(facetFilter)", "name : (\(prefix))\(facetFilter)",
-                "{name other} : (\(prefix))\(facetFilter)", limit,
+            let exact = words.map { "\"\($0)\"" }.joined(separator: " AND ")
+            let prefix = words.map { "\"\($0)\"*" }.joined(separator: " AND ")
+            let filter = facetFilter.isEmpty ? "" : " AND " + facetFilter
+            tiers = [
+                (.name, "name : (\(exact))\(filter)", true),
+                (.namePrefix, "name : (\(prefix))\(filter)", false),
+                (.other, "{name other} : (\(exact))\(filter)", false),
+                (.other, "{name other} : (\(prefix))\(filter)", false),
             ]
         }
         return try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
-                let rowID: Int64 = row["rowid"]
-                let tier: Int = row["tier"]
-                let match: SearchHit.Match = tier == 0 ? .name : tier == 1 ? .namePrefix : .other
-                return try Self.hit(rowID: rowID, match: match, in: db)
+            var seen = Set<Int64>()
+            var hits: [SearchHit] = []
+            for tier in tiers where hits.count < limit {
+                let sql = "SELECT rowid FROM search_index WHERE search_index MATCH ?\(tier.ranked ? " ORDER BY rank" : "") LIMIT ?"
+                let rowIDs = try Int64.fetchAll(db.cachedStatement(sql: sql), arguments: [tier.expression, limit + seen.count])
+                for rowID in rowIDs where hits.count < limit && seen.insert(rowID).inserted {
+                    if let hit = try Self.hit(rowID: rowID, match: tier.match, in: db) { hits.append(hit) }
+                }
             }
+            return hits
         }
     }
 
     private static func hit(rowID: Int64, match: SearchHit.Match, in db: Database) throws -> SearchHit? {
         let localID = rowID / 2
         if rowID % 2 == 0 {
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT p.*, a.name AS agency_name, a.country AS agency_country FROM person p JOIN agency a ON a.id = p.agency_id
                 WHERE p.local_id = ?
-                """, arguments: [localID]) else { return nil }
+                """), arguments: [localID]) else { return nil }
             let person = Person(row: row)
             return SearchHit(
                 entity: .person, id: person.id, name: person.displayName, nativeName: person.nativeName,
                 position: person.position, agency: row["agency_name"], country: row["agency_country"], match: match)
         } else {
-            guard let agency = try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE local_id = ?", arguments: [localID]) else { return nil }
+            guard let agency = try Agency.fetchOne(db.cachedStatement(sql: "SELECT * FROM agency WHERE local_id = ?"), arguments: [localID]) else { return nil }
             var parentName: String?
             if let parentID = agency.parentID {
-                parentName = try String.fetchOne(db, sql: "SELECT name FROM agency WHERE id = ?", arguments: [parentID.lowercasedString])
+                parentName = try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM agency WHERE id = ?"), arguments: [parentID.lowercasedString])
             }
             return SearchHit(
                 entity: .agency, id: agency.id, name: agency.name, nativeName: agency.nativeName, position: nil,

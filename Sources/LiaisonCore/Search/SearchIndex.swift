@@ -18,7 +18,7 @@ enum SearchIndex {
     static func reindex(persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, in db: Database) throws {
         var persons = persons
         for agencyID in agenciesWithMembers {
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM person WHERE agency_id = ?", arguments: [agencyID.lowercasedString])
+            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM person WHERE agency_id = ?"), arguments: [agencyID.lowercasedString])
             persons.formUnion(ids.compactMap(UUID.init(uuidString:)))
         }
         for id in agencies { try reindexAgency(id, in: db) }
@@ -26,40 +26,46 @@ enum SearchIndex {
     }
 
     private static func reindexPerson(_ id: UUID, in db: Database) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT local_id, * FROM person WHERE id = ?", arguments: [id.lowercasedString]) else { return }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT p.local_id, p.*, a.id AS a_id, a.name AS a_name, a.acronym AS a_acronym, a.native_name AS a_native_name,
+              a.kind AS a_kind, a.country AS a_country, parent.name AS parent_name, parent.acronym AS parent_acronym,
+              EXISTS (SELECT 1 FROM channel c WHERE c.person_id = p.id AND c.deleted = 0 AND c.is_24x7 = 1) AS has_24x7
+            FROM person p JOIN agency a ON a.id = p.agency_id LEFT JOIN agency parent ON parent.id = a.parent_id
+            WHERE p.id = ?
+            """), arguments: [id.lowercasedString]) else { return }
         let rowID = rowID(person: row["local_id"])
-        try db.execute(sql: "DELETE FROM search_index WHERE rowid = ?", arguments: [rowID])
+        try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [rowID])
         let person = Person(row: row)
-        guard person.isLive, let agency = try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE id = ?", arguments: [person.agencyID.lowercasedString]) else { return }
+        guard person.isLive else { return }
+        let country: String = row["a_country"]
         let name = [person.givenName, person.familyName, person.nativeName].compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
-        var other = [person.position, person.rank, agency.name, agency.acronym, agency.nativeName].compactMap { $0 }
-        var facets = [facet("cc", agency.country), facet("kind", agency.kind.rawValue)]
+        let agencyText: [String?] = ["a_name", "a_acronym", "a_native_name", "parent_name", "parent_acronym"].map { row[$0] }
+        var other = ([person.position, person.rank] + agencyText).compactMap { $0 }
+        var facets = [facet("cc", country), facet("kind", row["a_kind"])]
         facets += person.languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
-        let designations = try Designation.fetchAll(db, sql: "SELECT * FROM designation WHERE person_id = ? AND deleted = 0", arguments: [id.lowercasedString])
+        let designations = try Designation.fetchAll(db.cachedStatement(sql: "SELECT * FROM designation WHERE person_id = ? AND deleted = 0"), arguments: [id.lowercasedString])
         addDesignations(designations, other: &other, facets: &facets)
-        let has24x7Channel = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM channel WHERE person_id = ? AND deleted = 0 AND is_24x7 = 1)", arguments: [id.lowercasedString]) ?? false
-        if has24x7Channel || designations.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
-        if let parentID = agency.parentID, let parent = try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE id = ?", arguments: [parentID.lowercasedString]) {
-            other += [parent.name, parent.acronym].compactMap { $0 }
-        }
+        if row["has_24x7"] || designations.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
         try insert(rowID: rowID, name: name, other: other, facets: facets, in: db)
     }
 
     private static func reindexAgency(_ id: UUID, in db: Database) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT local_id, * FROM agency WHERE id = ?", arguments: [id.lowercasedString]) else { return }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT local_id, * FROM agency WHERE id = ?"), arguments: [id.lowercasedString]) else { return }
         let rowID = rowID(agency: row["local_id"])
         try db.execute(sql: "DELETE FROM search_index WHERE rowid = ?", arguments: [rowID])
         let agency = Agency(row: row)
         guard agency.isLive else { return }
         let name = [agency.name, agency.nativeName, agency.acronym].compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
-        var other: [String] = []
+        // The country's name lets type-ahead such as "mold" find Moldova's agencies.
+        let countryName = try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM country WHERE code = ?"), arguments: [agency.country])
+        var other: [String] = [countryName].compactMap { $0 }
         var facets = [facet("cc", agency.country), facet("kind", agency.kind.rawValue), "xagency"]
-        if let parentID = agency.parentID, let parent = try Agency.fetchOne(db, sql: "SELECT * FROM agency WHERE id = ?", arguments: [parentID.lowercasedString]) {
+        if let parentID = agency.parentID, let parent = try Agency.fetchOne(db.cachedStatement(sql: "SELECT * FROM agency WHERE id = ?"), arguments: [parentID.lowercasedString]) {
             other += [parent.name, parent.acronym].compactMap { $0 }
         }
-        let designations = try Designation.fetchAll(db, sql: "SELECT * FROM designation WHERE agency_id = ? AND deleted = 0", arguments: [id.lowercasedString])
+        let designations = try Designation.fetchAll(db.cachedStatement(sql: "SELECT * FROM designation WHERE agency_id = ? AND deleted = 0"), arguments: [id.lowercasedString])
         addDesignations(designations, other: &other, facets: &facets)
-        let has24x7Channel = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM channel WHERE agency_id = ? AND deleted = 0 AND is_24x7 = 1)", arguments: [id.lowercasedString]) ?? false
+        let has24x7Channel = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM channel WHERE agency_id = ? AND deleted = 0 AND is_24x7 = 1)"), arguments: [id.lowercasedString]) ?? false
         if has24x7Channel || designations.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
         try insert(rowID: rowID, name: name, other: other, facets: facets, in: db)
     }

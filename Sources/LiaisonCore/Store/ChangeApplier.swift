@@ -34,10 +34,10 @@ enum ChangeApplier {
     static func apply(_ change: Change, stamp: Stamp, in db: Database) throws -> Outcome {
         let table = change.entity.table
         let existing = try Row.fetchOne(
-            db, sql: "SELECT stamps FROM \(table) WHERE id = ?", arguments: [change.recordID.lowercasedString])
+            db.cachedStatement(sql: "SELECT stamps FROM \(table) WHERE id = ?"), arguments: [change.recordID.lowercasedString])
         var stamps = try existing.map { try decodeStamps($0["stamps"]) } ?? [:]
         let stampText = stamp.text
-        let modifiedAt = Timestamp.database(stamp.time.date)
+        let modifiedAt = stamp.databaseTime
         var outcome = Outcome()
 
         switch change.operation {
@@ -50,7 +50,7 @@ enum ChangeApplier {
             outcome.deleted = isDeleted(stamps)
             try db.execute(
                 sql: "UPDATE \(table) SET stamps = ?, deleted = ?, modified_at = max(modified_at, ?) WHERE id = ?",
-                arguments: [try encodeStamps(stamps), outcome.deleted, modifiedAt, change.recordID.lowercasedString])
+                arguments: [encodeStamps(stamps), outcome.deleted, modifiedAt, change.recordID.lowercasedString])
 
         case .upsert(let groups):
             let known = fieldGroups[change.entity] ?? [:]
@@ -74,14 +74,14 @@ enum ChangeApplier {
                 outcome.created = true
                 let allColumns = ["id", "steward", "created_at", "modified_at", "deleted", "stamps"] + columns
                 let allValues: [(any DatabaseValueConvertible)?] =
-                    [change.recordID.lowercasedString, stamp.origin.hex, modifiedAt, modifiedAt, outcome.deleted, try encodeStamps(stamps)] + values
+                    [change.recordID.lowercasedString, stamp.origin.hex, modifiedAt, modifiedAt, outcome.deleted, encodeStamps(stamps)] + values
                 try db.cachedStatement(
                     sql: "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
                 ).execute(arguments: StatementArguments(allValues))
             } else {
                 let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
                 try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
-                    .execute(arguments: StatementArguments(values + [try encodeStamps(stamps), outcome.deleted, modifiedAt, change.recordID.lowercasedString]))
+                    .execute(arguments: StatementArguments(values + [encodeStamps(stamps), outcome.deleted, modifiedAt, change.recordID.lowercasedString]))
             }
         }
         return outcome
@@ -105,14 +105,25 @@ enum ChangeApplier {
         }
     }
 
-    private static func decodeStamps(_ text: String?) throws -> [String: String] {
-        guard let text else { return [:] }
-        return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+    /// Reads the stamps column: a JSON object of strings. Group names and stamps never need escapes,
+    /// which ``encodeStamps(_:)`` relies on; anything else is refused.
+    static func decodeStamps(_ text: String?) throws -> [String: String] {
+        guard let text, text != "{}" else { return [:] }
+        let parts = text.split(separator: "\"", omittingEmptySubsequences: false)
+        guard text.hasPrefix("{\""), text.hasSuffix("\"}"), parts.count % 4 == 1, !text.contains("\\") else {
+            throw LiaisonError(.storage, "unreadable stamps column: \(text.prefix(80))")
+        }
+        var stamps: [String: String] = [:]
+        var index = 1
+        while index + 2 < parts.count {
+            stamps[String(parts[index])] = String(parts[index + 2])
+            index += 4
+        }
+        return stamps
     }
 
-    private static func encodeStamps(_ stamps: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(stamps), as: UTF8.self)
+    /// Writes the stamps as a JSON object with sorted keys.
+    static func encodeStamps(_ stamps: [String: String]) -> String {
+        "{" + stamps.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",") + "}"
     }
 }

@@ -33,9 +33,11 @@ public final class DirectoryTransaction {
     /// Validates and saves an agency or unit, creating it if its id is new.
     @discardableResult
     public func save(_ agency: Agency) throws -> Agency {
-        let agency = try validator.agency(agency)
+        var agency = try validator.agency(agency)
         let existing = try existingForEdit(Agency.self, agency.id)
         let groups = try record(agency, existing: existing)
+        agency.metadata = metadata(after: existing?.metadata)
+        validator.remember(agency, id: agency.id)
         touchedAgencies.insert(agency.id)
         if existing != nil, groups.contains(where: { $0 == "name" || $0 == "placement" }) { renamedAgencies.insert(agency.id) }
         return agency
@@ -44,8 +46,11 @@ public final class DirectoryTransaction {
     /// Validates and saves a contact person.
     @discardableResult
     public func save(_ person: Person) throws -> Person {
-        let person = try validator.person(person)
-        _ = try record(person, existing: try existingForEdit(Person.self, person.id))
+        var person = try validator.person(person)
+        let existing = try existingForEdit(Person.self, person.id)
+        _ = try record(person, existing: existing)
+        person.metadata = metadata(after: existing?.metadata)
+        validator.remember(person, id: person.id)
         touchedPersons.insert(person.id)
         return person
     }
@@ -74,8 +79,8 @@ public final class DirectoryTransaction {
     /// units, unless `cascade` removes them too.
     public func removeAgency(_ id: UUID, cascade: Bool = false) throws {
         let agency = try live(Agency.self, id)
-        let units = try String.fetchAll(db, sql: "SELECT id FROM agency WHERE parent_id = ? AND deleted = 0", arguments: [id.lowercasedString])
-        let persons = try String.fetchAll(db, sql: "SELECT id FROM person WHERE agency_id = ? AND deleted = 0", arguments: [id.lowercasedString])
+        let units = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM agency WHERE parent_id = ? AND deleted = 0"), arguments: [id.lowercasedString])
+        let persons = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM person WHERE agency_id = ? AND deleted = 0"), arguments: [id.lowercasedString])
         if !cascade, !units.isEmpty || !persons.isEmpty {
             throw LiaisonError(
                 .conflict, "\(agency.name) still has \(persons.count) contact(s) and \(units.count) unit(s)",
@@ -85,6 +90,7 @@ public final class DirectoryTransaction {
         for person in persons.compactMap(UUID.init(uuidString:)) { try removePerson(person) }
         try removeAttachments(column: "agency_id", owner: id)
         try tombstone(Agency.self, id)
+        validator.remember(nil as Agency?, id: id)
         touchedAgencies.insert(id)
     }
 
@@ -93,6 +99,7 @@ public final class DirectoryTransaction {
         _ = try live(Person.self, id)
         try removeAttachments(column: "person_id", owner: id)
         try tombstone(Person.self, id)
+        validator.remember(nil as Person?, id: id)
         touchedPersons.insert(id)
     }
 
@@ -111,10 +118,10 @@ public final class DirectoryTransaction {
     }
 
     private func removeAttachments(column: String, owner: UUID) throws {
-        for id in try String.fetchAll(db, sql: "SELECT id FROM channel WHERE \(column) = ? AND deleted = 0", arguments: [owner.lowercasedString]) {
+        for id in try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM channel WHERE \(column) = ? AND deleted = 0"), arguments: [owner.lowercasedString]) {
             if let id = UUID(uuidString: id) { try tombstone(Channel.self, id) }
         }
-        for id in try String.fetchAll(db, sql: "SELECT id FROM designation WHERE \(column) = ? AND deleted = 0", arguments: [owner.lowercasedString]) {
+        for id in try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM designation WHERE \(column) = ? AND deleted = 0"), arguments: [owner.lowercasedString]) {
             if let id = UUID(uuidString: id) { try tombstone(Designation.self, id) }
         }
     }
@@ -159,6 +166,12 @@ public final class DirectoryTransaction {
         return Array(changed.keys)
     }
 
+    /// The metadata a saved record has once its change is applied.
+    private func metadata(after previous: RecordMetadata?) -> RecordMetadata {
+        let now = stamp.databaseTime
+        return RecordMetadata(steward: previous?.steward ?? node.id.hex, createdAt: previous?.createdAt ?? now, modifiedAt: now)
+    }
+
     private func tombstone<Record: ReplicatedRecord>(_ type: Record.Type, _ id: UUID) throws {
         try apply(Change(entity: Record.entity, recordID: id, operation: .delete))
     }
@@ -195,7 +208,7 @@ public final class DirectoryTransaction {
     }
 
     private static func nextTime(_ db: Database) throws -> HybridLogicalTime {
-        let latest = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM commit_log").map { HybridLogicalTime(rawValue: UInt64(bitPattern: $0)) }
+        let latest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(hlc) FROM commit_log")).map { HybridLogicalTime(rawValue: UInt64(bitPattern: $0)) }
         return HybridLogicalTime.next(after: latest, now: Date())
     }
 }

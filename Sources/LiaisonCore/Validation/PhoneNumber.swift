@@ -20,7 +20,7 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// number.e164  // "+37322123456"
     /// ```
     public init(parsing text: String, callingCode: String? = nil, field: String = "phone") throws(LiaisonError) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmed
         var digits = ""
         var international = false
         for (offset, character) in trimmed.enumerated() {

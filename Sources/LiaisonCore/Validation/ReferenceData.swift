@@ -16,7 +16,7 @@ struct ReferenceData: Sendable {
 
     /// The country for an alpha-2 code in any case.
     func country(_ code: String, field: String = "country") throws(LiaisonError) -> Country {
-        let key = code.trimmingCharacters(in: .whitespaces).uppercased()
+        let key = code.trimmed.uppercased()
         guard let country = countries[key] else {
             throw LiaisonError.invalid(field, code, "unknown country \"\(code)\"", hint: "use an ISO 3166-1 alpha-2 code such as MD, GR, VN")
         }
@@ -24,7 +24,7 @@ struct ReferenceData: Sendable {
     }
 
     func subdivision(_ code: String, country: String, field: String = "subdivision") throws(LiaisonError) -> String {
-        let key = code.trimmingCharacters(in: .whitespaces).uppercased()
+        let key = code.trimmed.uppercased()
         guard let owner = subdivisions[key] else {
             throw LiaisonError.invalid(field, code, "unknown ISO 3166-2 subdivision \"\(code)\"", hint: "e.g. MD-CU for Chișinău")
         }
@@ -39,7 +39,7 @@ struct ReferenceData: Sendable {
     }
 
     func timeZone(_ text: String, field: String = "timezone") throws(LiaisonError) -> String {
-        let identifier = text.trimmingCharacters(in: .whitespaces)
+        let identifier = text.trimmed
         if let match = Self.timeZones[identifier.lowercased()] { return match }
         // Links such as Asia/Kolkata (for Asia/Calcutta) are valid but not always listed.
         guard identifier.contains("/"), TimeZone(identifier: identifier) != nil else {

@@ -2,9 +2,24 @@ public import Foundation
 public import GRDB
 
 /// Checks and normalises records before they are written: every path into the store goes through it.
-struct Validator {
+///
+/// It keeps the agencies and persons of the current write transaction in memory, so that a bulk import
+/// does not read each contact's agency back from the database; the transaction keeps that cache in
+/// step with what it writes.
+final class Validator {
     let reference: ReferenceData
     let db: Database
+    private var agencies: [UUID: Agency] = [:]
+    private var persons: [UUID: Person] = [:]
+
+    init(reference: ReferenceData, db: Database) {
+        self.reference = reference
+        self.db = db
+    }
+
+    /// Records what the transaction wrote: the record with its metadata, or nil after a tombstone.
+    func remember(_ agency: Agency?, id: UUID) { agencies[id] = agency }
+    func remember(_ person: Person?, id: UUID) { persons[id] = person }
 
     func agency(_ agency: Agency) throws(LiaisonError) -> Agency {
         var agency = agency
@@ -117,8 +132,10 @@ struct Validator {
     }
 
     func fetch<Record: FetchableRecord & TableRecord>(_ type: Record.Type, _ id: UUID) throws(LiaisonError) -> Record? {
+        if type == Agency.self, let agency = agencies[id] { return agency as? Record }
+        if type == Person.self, let person = persons[id] { return person as? Record }
         do {
-            return try Record.fetchOne(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id = ?", arguments: [id.lowercasedString])
+            return try Record.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(Record.databaseTableName) WHERE id = ?"), arguments: [id.lowercasedString])
         } catch {
             throw LiaisonError(.storage, "\(error)")
         }
@@ -154,7 +171,7 @@ struct Validator {
 
 /// Trims white space and normalises to NFC; empty becomes nil.
 func clean(_ text: String?) -> String? {
-    guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+    guard let trimmed = text?.trimmed, !trimmed.isEmpty else { return nil }
     return trimmed.precomposedStringWithCanonicalMapping
 }
 

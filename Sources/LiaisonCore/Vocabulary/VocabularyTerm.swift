@@ -12,7 +12,7 @@ public protocol VocabularyTerm: RawRepresentable<String>, CaseIterable, Sendable
 extension VocabularyTerm {
     /// Parses a term case-insensitively, throwing an error that lists the allowed terms.
     public static func parse(_ text: String, field: String? = nil) throws(LiaisonError) -> Self {
-        let key = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let key = text.trimmed.lowercased()
         if let term = allCases.first(where: { $0.rawValue.lowercased() == key }) { return term }
         throw LiaisonError.invalid(
             field ?? fieldName, text,
@@ -22,7 +22,7 @@ extension VocabularyTerm {
     /// Parses a `;`-separated list of terms, dropping empty items and repeats.
     public static func parseList(_ text: String, field: String? = nil) throws(LiaisonError) -> [Self] {
         var terms: [Self] = []
-        for item in text.split(separator: ";") where !item.trimmingCharacters(in: .whitespaces).isEmpty {
+        for item in text.split(separator: ";") where !item.trimmed.isEmpty {
             let term = try parse(String(item), field: field)
             if !terms.contains(term) { terms.append(term) }
         }
