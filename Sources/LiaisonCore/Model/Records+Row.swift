@@ -34,8 +34,7 @@ extension Person: FetchableRecord, TableRecord {
     public static let databaseTableName = "person"
 
     public init(row: Row) {
-        let languagesJSON: String = row["languages"] ?? "[]"
-        let languages = (try? JSONDecoder().decode([String].self, from: Data(languagesJSON.utf8))) ?? []
+        let languages = JSONStringArray.decode(row["languages"] ?? "[]")
         self.init(
             id: row.uuid("id") ?? UUID(), agencyID: row.uuid("agency_id") ?? UUID(), givenName: row["given_name"],
             familyName: row["family_name"], nativeName: row["native_name"], position: row["position"],

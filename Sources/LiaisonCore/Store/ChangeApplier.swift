@@ -31,9 +31,11 @@ enum ChangeApplier {
         var deleted = false
     }
 
-    static func apply(_ change: Change, stamp: Stamp, in db: Database) throws -> Outcome {
+    /// Applies one change. `isNew` says the caller already knows the record is not stored, which saves
+    /// a lookup per record on bulk imports.
+    static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
         let table = change.entity.table
-        let existing = try Row.fetchOne(
+        let existing = isNew ? nil : try Row.fetchOne(
             db.cachedStatement(sql: "SELECT stamps FROM \(table) WHERE id = ?"), arguments: [change.recordID.lowercasedString])
         var stamps = try existing.map { try decodeStamps($0["stamps"]) } ?? [:]
         let stampText = stamp.text
@@ -101,7 +103,7 @@ enum ChangeApplier {
         case .text(let text): text
         case .integer(let number): number
         case .bool(let flag): flag
-        case .list(let items): String(decoding: (try? JSONEncoder().encode(items)) ?? Data("[]".utf8), as: UTF8.self)
+        case .list(let items): JSONStringArray.encode(items)
         }
     }
 

@@ -162,7 +162,7 @@ public final class DirectoryTransaction {
             return groups.filter { oldGroups[$0.key] != $0.value }
         } ?? groups
         guard !changed.isEmpty else { return [] }
-        try apply(Change(entity: Record.entity, recordID: record.id, operation: .upsert(changed)))
+        try apply(Change(entity: Record.entity, recordID: record.id, operation: .upsert(changed)), isNew: existing == nil)
         return Array(changed.keys)
     }
 
@@ -176,8 +176,8 @@ public final class DirectoryTransaction {
         try apply(Change(entity: Record.entity, recordID: id, operation: .delete))
     }
 
-    private func apply(_ change: Change) throws {
-        _ = try ChangeApplier.apply(change, stamp: stamp, in: db)
+    private func apply(_ change: Change, isNew: Bool = false) throws {
+        _ = try ChangeApplier.apply(change, stamp: stamp, isNew: isNew, in: db)
         pending.append(change)
     }
 

@@ -107,3 +107,17 @@ import Testing
         #expect(try directory.search(SearchQuery("ana")).isEmpty)
     }
 }
+
+@Suite struct ListColumnTests {
+    @Test func languagesWithUnusualCharactersSurviveTheListColumn() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        let (person, _) = try directory.write { tx in
+            try tx.save(Person(agencyID: police.id, givenName: "Ana", languages: ["ro", "en-GB", "sr-Latn"]))
+        }
+        #expect(try directory.contactCard(person.id).person.languages == ["ro", "en-GB", "sr-Latn"])
+        let raw = try directory.read { db in try String.fetchOne(db, sql: "SELECT languages FROM person") }
+        let decoded = try JSONDecoder().decode([String].self, from: Data((raw ?? "").utf8))
+        #expect(decoded == ["ro", "en-GB", "sr-Latn"], "the column is plain JSON for the sqlite3 shell")
+    }
+}
