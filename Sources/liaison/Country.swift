@@ -68,11 +68,16 @@ func printCountryPage(_ page: CountryPage) {
         print(table.render(maxWidth: 40).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
     if !page.focalPoints.isEmpty {
-        print("\nFocal points")
-        var table = Table("Crime area", "Function", "Who", "Agency", "Reach")
+        print("\nFocal points by crime area")
+        var table = Table("Crime area", "Function", "Who", "Reach")
+        var previous: (area: String, function: String)?
         for point in page.focalPoints {
-            table.add(point.crimeArea?.rawValue ?? "(all)", point.function.rawValue, point.holder, point.agency, point.channel?.value ?? "")
+            let area = point.crimeArea?.rawValue ?? "(all areas)"
+            let function = point.function.rawValue
+            let who = point.agency.isEmpty || point.agency == point.holder ? point.holder : "\(point.holder) (\(point.agency))"
+            table.add(previous?.area == area ? "" : area, previous?.area == area && previous?.function == function ? "" : function, who, point.channel?.value ?? "")
+            previous = (area, function)
         }
-        print(table.render(maxWidth: 40).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        print(table.render(maxWidth: 44).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
 }

@@ -150,13 +150,17 @@ extension Directory {
                 JOIN agency a ON a.id = coalesce(d.agency_id, p.agency_id)
                 WHERE d.deleted = 0 AND a.country = ?
                 """, arguments: [country.code])
-            let firstChannels = Dictionary(
-                try Channel.fetchAll(db, sql: """
-                    SELECT c.* FROM channel c LEFT JOIN person p ON p.id = c.person_id
-                    JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
-                    WHERE c.deleted = 0 AND a.country = ? ORDER BY c.preference DESC, c.kind DESC
-                    """, arguments: [country.code]).map { (($0.personID ?? $0.agencyID)?.lowercasedString ?? "", $0) },
-                uniquingKeysWith: { _, last in last })
+            let allChannels = try Channel.fetchAll(db, sql: """
+                SELECT c.* FROM channel c LEFT JOIN person p ON p.id = c.person_id
+                JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
+                WHERE c.deleted = 0 AND a.country = ?
+                """, arguments: [country.code])
+            // The channel to show for a focal point: the first choice, a phone before other kinds.
+            let kindOrder: [ChannelKind] = [.phone, .mobile, .secureMailbox, .email, .messaging, .fax, .post]
+            let firstChannels = Dictionary(grouping: allChannels) { ($0.personID ?? $0.agencyID)?.lowercasedString ?? "" }
+                .compactMapValues { channels in
+                    channels.min { ($0.preference, kindOrder.firstIndex(of: $0.kind) ?? 9) < ($1.preference, kindOrder.firstIndex(of: $1.kind) ?? 9) }
+                }
             let focalPoints = designations.compactMap { designation -> CountryPage.FocalPoint? in
                 let holderID = (designation.personID ?? designation.agencyID)?.lowercasedString ?? ""
                 guard let holder = holders[holderID] else { return nil }
@@ -201,12 +205,15 @@ extension Directory {
         try Designation.fetchAll(db.cachedStatement(sql: "SELECT * FROM designation WHERE \(column) = ? AND deleted = 0 ORDER BY crime_area, function"), arguments: [id.lowercasedString])
     }
 
-    /// Display names of the agencies and persons of a country, by id: (name, agency name).
+    /// Display names of the agencies and persons of a country, by id: the name, and the agency it
+    /// belongs to (a person's agency, a unit's parent, empty for an agency).
     private static func holderNames(country: String, _ db: Database) throws -> [String: (name: String, agency: String)] {
         var names: [String: (String, String)] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name, acronym FROM agency WHERE country = ? AND deleted = 0"), arguments: [country]) {
-            let name: String = row["name"]
-            names[row["id"]] = (name, (row["acronym"] as String?) ?? name)
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT a.id, a.name, coalesce(p.acronym, p.name, '') AS parent FROM agency a LEFT JOIN agency p ON p.id = a.parent_id
+            WHERE a.country = ? AND a.deleted = 0
+            """), arguments: [country]) {
+            names[row["id"]] = (row["name"], row["parent"])
         }
         for row in try Row.fetchAll(db, sql: """
             SELECT p.*, a.name AS agency_name, a.acronym AS agency_acronym FROM person p JOIN agency a ON a.id = p.agency_id
