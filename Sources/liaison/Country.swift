@@ -56,7 +56,7 @@ func printCountryPage(_ page: CountryPage) {
     print("\nAgencies")
     for entry in page.agencies {
         let a = entry.agency
-        print("  \(a.name)\(a.acronym.map { " (\($0))" } ?? "") — \(a.kind.rawValue), \(entry.contactCount) contact(s)  \(short(a.id))")
+        print("  \(a.name)\(a.acronym.map { " (\($0))" } ?? "") — \(a.kind.rawValue), \(entry.contactCount) contact\(entry.contactCount == 1 ? "" : "s")  \(short(a.id))")
         for unit in entry.units { print("    └ \(unit.name)  \(short(unit.id))") }
     }
     if !page.contacts24x7.isEmpty {

@@ -26,6 +26,7 @@ public struct CountryPage: Sendable, Hashable, Codable {
     public struct AgencyEntry: Sendable, Hashable, Codable {
         public var agency: Agency
         public var units: [Agency]
+        /// Contacts in the agency and its units.
         public var contactCount: Int
     }
 
@@ -131,9 +132,10 @@ extension Directory {
                 """, arguments: [country.code]).map { ($0["agency_id"] as String, $0["n"] as Int) })
             let byID = Dictionary(uniqueKeysWithValues: agencies.map { ($0.id, $0) })
             let entries = agencies.filter { $0.parentID.flatMap { byID[$0] } == nil }.map { agency in
-                CountryPage.AgencyEntry(
-                    agency: agency, units: agencies.filter { $0.parentID == agency.id },
-                    contactCount: counts[agency.id.lowercasedString] ?? 0)
+                let units = agencies.filter { $0.parentID == agency.id }
+                return CountryPage.AgencyEntry(
+                    agency: agency, units: units,
+                    contactCount: ([agency] + units).reduce(0) { $0 + (counts[$1.id.lowercasedString] ?? 0) })
             }
             let holders = try Self.holderNames(country: country.code, db)
             let channels = try Channel.fetchAll(db, sql: """
