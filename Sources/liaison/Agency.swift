@@ -13,7 +13,7 @@ extension Liaison {
             @Option(help: "English name.") var name: String?
             @Option(name: .customLong("native-name"), help: "Name in the agency's own language and script.") var nativeName: String?
             @Option(help: "Acronym, e.g. CCTP.") var acronym: String?
-            @Option(help: ArgumentHelp("Kind: \(AgencyKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kind")) var kind: AgencyKind?
+            @Option(help: ArgumentHelp("The kind of agency.", valueName: "kind")) var kind: AgencyKind?
             @Option(help: "The agency this is a unit of: id, acronym or name.") var parent: String?
             @Option(help: "ISO 3166-2 subdivision, e.g. MD-CU.") var subdivision: String?
             @Option(help: "Postal address.") var address: String?
@@ -40,6 +40,13 @@ extension Liaison {
                     let agency = Agency(
                         name: fields.name ?? "", nativeName: fields.nativeName, acronym: fields.acronym, kind: fields.kind ?? .other,
                         country: country, parentID: parentID, subdivision: fields.subdivision, address: fields.address, website: fields.website)
+                    if let existing = try directory.agenciesMatching(
+                        name: agency.name, acronym: agency.acronym, country: agency.country, parentID: parentID
+                    ).first {
+                        throw LiaisonError(
+                            .conflict, "\(existing.name)\(existing.acronym.map { " (\($0))" } ?? "") is already in \(existing.country)",
+                            record: existing.id.lowercasedString, hint: "change it with `liaison agency edit \(short(existing.id))`")
+                    }
                     let channels = self.channels
                     let (saved, _) = try directory.write { tx in
                         let saved = try tx.save(agency)

@@ -29,6 +29,8 @@ extension Liaison {
             @Option(help: "The agency or unit: id (or its first 8 digits), acronym or name.") var agency: String
             @OptionGroup var fields: Fields
             @OptionGroup var channels: ChannelOptions
+            @Flag(name: .customLong("allow-same-name"), help: "Add the contact even if the agency has a contact of the same name.")
+            var allowSameName = false
 
             func validate() throws {
                 guard fields.givenName != nil || fields.familyName != nil || fields.nativeName != nil else {
@@ -40,6 +42,13 @@ extension Liaison {
                 try reportingErrors {
                     let directory = try data.open()
                     let agencyID = try directory.agency(matching: agency).id
+                    let namesakes = try directory.contactsMatching(
+                        agencyID: agencyID, givenName: fields.givenName, familyName: fields.familyName, nativeName: fields.nativeName)
+                    if let namesake = namesakes.first, !allowSameName {
+                        throw LiaisonError(
+                            .conflict, "\(namesake.displayName) is already a contact of this agency", record: namesake.id.lowercasedString,
+                            hint: "change it with `liaison contact edit \(short(namesake.id))`, or add another person of the same name with --allow-same-name")
+                    }
                     let person = Person(
                         agencyID: agencyID, givenName: fields.givenName, familyName: fields.familyName, nativeName: fields.nativeName,
                         position: fields.position, rank: fields.rank, languages: fields.languageList, timeZone: fields.timezone,

@@ -13,9 +13,9 @@ extension Liaison {
             @OptionGroup var data: DataOptions
             @Option(help: "The agency or unit holding the role: id, acronym or name.") var agency: String?
             @Option(help: "The contact holding the role: id or its first 8 digits.") var contact: String?
-            @Option(name: .customLong("crime-area"), help: ArgumentHelp("Crime area: \(CrimeArea.allCases.map(\.rawValue).joined(separator: ", ")); omit for all.", valueName: "area"))
+            @Option(name: .customLong("crime-area"), help: ArgumentHelp("The crime area; omit for a role across all crime areas.", valueName: "area"))
             var crimeArea: CrimeArea?
-            @Option(help: ArgumentHelp("Function: \(FocalFunction.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "function"))
+            @Option(help: ArgumentHelp("The focal-point function.", valueName: "function"))
             var function: FocalFunction
             @Option(help: "First day, YYYY-MM-DD.") var from: String?
             @Option(help: "Last day, YYYY-MM-DD.") var to: String?
@@ -32,6 +32,11 @@ extension Liaison {
                         agencyID: try agency.map { value throws(LiaisonError) in try directory.agency(matching: value).id },
                         personID: try contact.map { value throws(LiaisonError) in try directory.person(matching: value).id },
                         crimeArea: crimeArea, function: function, validFrom: from, validTo: to, legalBasis: basis)
+                    let held = try designation.personID.map { id throws(LiaisonError) in try directory.contactCard(id).designations }
+                        ?? designation.agencyID.map { id throws(LiaisonError) in try directory.agencyCard(id).designations } ?? []
+                    if let same = held.first(where: { $0.crimeArea == crimeArea && $0.function == function }) {
+                        throw LiaisonError(.conflict, "this role is already held", record: same.id.lowercasedString)
+                    }
                     let (saved, _) = try directory.write { tx in try tx.save(designation) }
                     print("Added \(saved.crimeArea?.rawValue ?? "all crime areas") — \(saved.function.rawValue) \(saved.id.lowercasedString)")
                 }
@@ -42,7 +47,7 @@ extension Liaison {
             static let configuration = CommandConfiguration(abstract: "Remove a focal-point role.")
 
             @OptionGroup var data: DataOptions
-            @Argument(help: "The designation's id or its first 8 digits (shown by `agency show` and `contact show`).") var designation: String
+            @Argument(help: "The designation's id or its first 8 digits, as `agency show` and `contact show` list them.") var designation: String
 
             func run() throws {
                 try reportingErrors {

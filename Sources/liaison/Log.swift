@@ -50,15 +50,28 @@ extension Liaison {
 
         struct Verify: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Re-verify every commit's signature, change hashes and chain; exit 2 naming the first bad commit.")
+                abstract: "Re-verify the log and the directory against it; exit 2 naming the first bad commit or record.",
+                discussion: """
+                    Checks every commit's signature, change hashes and chain, then replays the log and compares
+                    the directory tables with the result, so that a record changed without a signed commit is found.
+                    """)
 
             @OptionGroup var data: DataOptions
+            @Flag(name: .customLong("chain-only"), help: "Check the commits only, not the tables (faster on large nodes).")
+            var chainOnly = false
 
             func run() throws {
                 try reportingErrors {
                     let directory = try data.open()
                     let report = try directory.read { db in try LogStore.verify(in: db) }
-                    print("OK: \(report.commits) commits and \(report.changes) changes verified (\(report.withheldChanges) withheld)")
+                    print("Log: \(report.commits) commits and \(report.changes) changes verified (\(report.withheldChanges) withheld)")
+                    guard !chainOnly else { return }
+                    let state = try directory.read { db in try LogStore.verifyState(in: db) }
+                    if state.withheldChanges > 0 {
+                        print("Tables: not compared, \(state.withheldChanges) changes are withheld or purged")
+                    } else {
+                        print("Tables: \(state.records) records match the log")
+                    }
                 }
             }
         }

@@ -15,14 +15,15 @@ extension Liaison {
         @Argument(help: "Words to find; every word must match.") var query: [String] = []
         @Option(help: "Only this country (ISO alpha-2).") var country: String?
         @Option(help: ArgumentHelp("Only agencies of this kind (and their contacts).", valueName: "kind")) var kind: AgencyKind?
-        @Option(name: .customLong("crime-area"), help: ArgumentHelp("Only focal points for this crime area.", valueName: "area")) var crimeArea: CrimeArea?
-        @Option(help: ArgumentHelp("Only focal points with this function.", valueName: "function")) var function: FocalFunction?
-        @Option(help: "Only contacts who speak this language (BCP 47).") var language: String?
+        @Option(name: .customLong("crime-area"), help: ArgumentHelp("Only focal points for this crime area (or for all crime areas).", valueName: "area")) var crimeArea: CrimeArea?
+        @Option(help: ArgumentHelp("Only focal points with this function; with --crime-area, in the same role.", valueName: "function")) var function: FocalFunction?
+        @Option(name: .customLong("language"), help: ArgumentHelp("Only contacts who speak this language (BCP 47); repeat for any of several.", valueName: "tag"))
+        var languages: [String] = []
         @Flag(name: .customLong("24x7"), help: "Only contacts and agencies reachable around the clock.") var only24x7 = false
         @Option(help: "At most this many results.") var limit = 20
 
         func validate() throws {
-            guard !query.isEmpty || country != nil || kind != nil || crimeArea != nil || function != nil || language != nil || only24x7 else {
+            guard !query.isEmpty || country != nil || kind != nil || crimeArea != nil || function != nil || !languages.isEmpty || only24x7 else {
                 throw ValidationError("give words to search for, or at least one filter")
             }
             guard (1...1000).contains(limit) else { throw ValidationError("--limit must be 1 to 1000") }
@@ -33,9 +34,10 @@ extension Liaison {
                 let directory = try data.open()
                 let hits = try directory.search(SearchQuery(
                     query.joined(separator: " "), country: country?.uppercased(), kind: kind, crimeArea: crimeArea, function: function,
-                    language: language, only24x7: only24x7, limit: limit))
+                    languages: languages.flatMap { $0.split(separator: ";").map(String.init) }, only24x7: only24x7, limit: limit))
                 if output.json { return try printJSON(hits) }
                 printHits(hits)
+                if hits.count == limit { print("(the first \(limit) matches; --limit shows more)") }
             }
         }
     }

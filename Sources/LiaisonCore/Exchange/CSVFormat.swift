@@ -17,6 +17,20 @@ public enum CSVFormat {
         }
     }
 
+    /// Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) are written with a
+    /// leading `'`, which spreadsheets show as text; import takes the `'` off again. Phone numbers are
+    /// digits after `+` and are written as they are.
+    static func escapeFormula(_ cell: String) -> String {
+        guard let first = cell.first, "=+-@".contains(first) else { return cell }
+        if first == "+", cell.dropFirst().allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ";" || $0 == "+") }) { return cell }
+        return "'" + cell
+    }
+
+    static func unescapeFormula(_ cell: String) -> String {
+        guard cell.hasPrefix("'"), let second = cell.dropFirst().first, "=+-@".contains(second) else { return cell }
+        return String(cell.dropFirst())
+    }
+
     static func list(_ text: String) -> [String] {
         text.split(separator: ";").map { $0.trimmed }.filter { !$0.isEmpty }
     }

@@ -1,5 +1,4 @@
 public import Foundation
-import CSV
 import GRDB
 
 /// The export formats.
@@ -18,7 +17,7 @@ extension Directory {
         let snapshot = try read { db in try ExportSnapshot(db, country: country) }
         switch format {
         case .json: return try snapshot.json()
-        case .csv: return try snapshot.csv()
+        case .csv: return snapshot.csv()
         case .vcard: return Data(snapshot.vCards().utf8)
         }
     }
@@ -80,7 +79,7 @@ struct ExportSnapshot {
     /// One row per contact, or per agency or unit with channels, roles or no contacts. A contact whose
     /// channels differ in their 24/7 flag, or whose roles are not one crime-area × function grid,
     /// takes more than one row; import joins them again.
-    func csv() throws(LiaisonError) -> Data {
+    func csv() -> Data {
         let byID = agenciesByID
         var rows: [[String]] = []
         func base(_ holder: Agency) -> [String: String] {
@@ -133,21 +132,8 @@ struct ExportSnapshot {
                 emit(fields, channels: channels[person.id] ?? [], designations: designations[person.id] ?? [])
             }
         }
-        do {
-            let stream = OutputStream(toMemory: ())
-            let writer = try CSVWriter(stream: stream, newline: .crlf)
-            try writer.write(row: CSVFormat.columns)
-            for row in rows { try writer.write(row: row) }
-            writer.stream.close()
-            guard let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else {
-                throw LiaisonError(.storage, "cannot write CSV")
-            }
-            return data
-        } catch let error as LiaisonError {
-            throw error
-        } catch {
-            throw LiaisonError(.storage, "cannot write CSV: \(error)")
-        }
+        let lines = [CSVText.line(CSVFormat.columns)] + rows.map { CSVText.line($0.map(CSVFormat.escapeFormula)) }
+        return Data(lines.map { $0 + "\r\n" }.joined().utf8)
     }
 
     /// Splits designations into crime-area × function grids: areas that share the same functions.
@@ -170,7 +156,8 @@ struct ExportSnapshot {
 
     // MARK: vCard
 
-    /// vCard 4.0 (RFC 6350), one card per contact, CRLF line endings, lines folded at 75 octets.
+    /// vCard 4.0 (RFC 6350), CRLF line endings, lines folded at 75 octets: one card per contact, and
+    /// one `KIND:org` card per agency or unit that has channels of its own (24/7 desks, hotlines).
     func vCards() -> String {
         let byID = agenciesByID
         var text = ""
@@ -178,38 +165,38 @@ struct ExportSnapshot {
             guard let agency = byID[person.agencyID] else { continue }
             let top = agency.parentID.flatMap { byID[$0] }
             var lines = ["BEGIN:VCARD", "VERSION:4.0", "KIND:individual"]
-            lines.append("FN:" + VCard.escape(person.displayName))
+            if let native = person.nativeName, native != person.displayName {
+                lines.append("FN;ALTID=1;PREF=1:" + VCard.escape(person.displayName))
+                lines.append("FN;ALTID=1:" + VCard.escape(native))
+            } else {
+                lines.append("FN:" + VCard.escape(person.displayName))
+            }
             lines.append("N:" + [person.familyName, person.givenName, nil, nil, nil].map { VCard.escape($0 ?? "") }.joined(separator: ";"))
-            if let native = person.nativeName { lines.append("X-PHONETIC-NAME:" + VCard.escape(native)) }
-            lines.append("ORG:" + ([top?.name, top == nil ? agency.name : agency.name].compactMap { $0 }).map(VCard.escape).joined(separator: ";"))
+            lines.append("ORG:" + [top?.name, agency.name].compactMap { $0 }.map(VCard.escape).joined(separator: ";"))
             if let position = person.position { lines.append("TITLE:" + VCard.escape(position)) }
             if let rank = person.rank { lines.append("ROLE:" + VCard.escape(rank)) }
-            for channel in (channels[person.id] ?? []).sorted(by: { $0.preference < $1.preference }) {
-                switch channel.kind {
-                case .phone, .mobile, .fax:
-                    let type = channel.kind == .phone ? "work,voice" : channel.kind == .mobile ? "cell,voice" : "fax"
-                    lines.append("TEL;VALUE=uri;TYPE=\"\(type)\";PREF=\(min(channel.preference, 100)):tel:\(channel.value)")
-                case .email:
-                    lines.append("EMAIL;TYPE=work;PREF=\(min(channel.preference, 100)):" + VCard.escape(channel.value))
-                case .secureMailbox, .messaging, .post:
-                    lines.append("X-LIAISON-CHANNEL;TYPE=\(channel.kind.rawValue):" + VCard.escape((channel.label.map { "\($0): " } ?? "") + channel.value))
-                }
-            }
+            lines += VCard.channelLines(channels[person.id] ?? [])
             for (index, language) in person.languages.enumerated() { lines.append("LANG;PREF=\(index + 1):\(language)") }
             if let timeZone = person.timeZone { lines.append("TZ;VALUE=text:" + VCard.escape(timeZone)) }
-            if let address = agency.address ?? top?.address {
-                let country = countries[agency.country]?.name ?? agency.country
-                lines.append("ADR;TYPE=work:;;" + VCard.escape(address) + ";;;;" + VCard.escape(country))
-            }
-            let roles = (designations[person.id] ?? []).map { designation in
-                [designation.crimeArea?.rawValue, designation.function.rawValue].compactMap { $0 }.joined(separator: " / ")
-            }
-            if !roles.isEmpty {
-                lines.append("NOTE:" + VCard.escape("Focal point: " + roles.joined(separator: "; ")))
-                for role in roles { lines.append("X-LIAISON-DESIGNATION:" + VCard.escape(role)) }
-            }
+            if let address = agency.address ?? top?.address { lines.append(VCard.address(address, country: countries[agency.country]?.name ?? agency.country)) }
+            lines += VCard.designationLines(designations[person.id] ?? [])
             lines.append("UID:urn:uuid:\(person.id.lowercasedString)")
             if let modified = person.metadata?.modifiedAt { lines.append("REV:" + VCard.timestamp(modified)) }
+            lines.append("END:VCARD")
+            text += lines.map(VCard.fold).joined()
+        }
+        for agency in agencies {
+            guard let own = channels[agency.id], !own.isEmpty else { continue }
+            let top = agency.parentID.flatMap { byID[$0] }
+            var lines = ["BEGIN:VCARD", "VERSION:4.0", "KIND:org"]
+            lines.append("FN:" + VCard.escape([top?.name, agency.name].compactMap { $0 }.joined(separator: " — ")))
+            lines.append("ORG:" + [top?.name, agency.name].compactMap { $0 }.map(VCard.escape).joined(separator: ";"))
+            lines += VCard.channelLines(own)
+            if let address = agency.address ?? top?.address { lines.append(VCard.address(address, country: countries[agency.country]?.name ?? agency.country)) }
+            if let website = agency.website { lines.append("URL:" + website) }
+            lines += VCard.designationLines(designations[agency.id] ?? [])
+            lines.append("UID:urn:uuid:\(agency.id.lowercasedString)")
+            if let modified = agency.metadata?.modifiedAt { lines.append("REV:" + VCard.timestamp(modified)) }
             lines.append("END:VCARD")
             text += lines.map(VCard.fold).joined()
         }
@@ -219,6 +206,34 @@ struct ExportSnapshot {
 
 /// vCard text rules (RFC 6350 §3.2, §3.4).
 enum VCard {
+    static func channelLines(_ channels: [Channel]) -> [String] {
+        channels.sorted { $0.preference < $1.preference }.map { channel in
+            let pref = min(channel.preference, 100)
+            let note = channel.is24x7 ? ";X-LIAISON-24X7=true" : ""
+            switch channel.kind {
+            case .phone, .mobile, .fax:
+                let type = channel.kind == .phone ? "work,voice" : channel.kind == .mobile ? "cell,voice" : "fax"
+                return "TEL;VALUE=uri;TYPE=\"\(type)\";PREF=\(pref)\(note):tel:\(channel.value)"
+            case .email:
+                return "EMAIL;TYPE=work;PREF=\(pref)\(note):" + escape(channel.value)
+            case .secureMailbox, .messaging, .post:
+                return "X-LIAISON-CHANNEL;TYPE=\(channel.kind.rawValue)\(note):" + escape((channel.label.map { "\($0): " } ?? "") + channel.value)
+            }
+        }
+    }
+
+    static func designationLines(_ designations: [Designation]) -> [String] {
+        let roles = designations.map { designation in
+            [designation.crimeArea?.rawValue ?? "all crime areas", designation.function.rawValue].joined(separator: " / ")
+        }
+        guard !roles.isEmpty else { return [] }
+        return ["NOTE:" + escape("Focal point: " + roles.joined(separator: "; "))] + roles.map { "X-LIAISON-DESIGNATION:" + escape($0) }
+    }
+
+    static func address(_ address: String, country: String) -> String {
+        "ADR;TYPE=work:;;" + escape(address) + ";;;;" + escape(country)
+    }
+
     static func escape(_ text: String) -> String {
         var result = ""
         for character in text {

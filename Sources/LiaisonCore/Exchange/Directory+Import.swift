@@ -1,5 +1,4 @@
 public import Foundation
-import CSV
 import GRDB
 
 /// What an import did, or would do with `dryRun`.
@@ -26,6 +25,11 @@ extension ImportSummary {
 }
 
 extension Directory {
+    /// `contacts[3].agency_id`.
+    static func jsonPath(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+    }
+
     /// Rows per signed commit during an import.
     public static let importBatchSize = 500
 
@@ -35,6 +39,13 @@ extension Directory {
     /// bad row as `FILE:ROW: field: reason`. Records are matched so that importing a file twice adds
     /// nothing the second time: see ``importCSV(_:fileName:dryRun:progress:)``.
     public func importFile(_ url: URL, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw LiaisonError(.invalidFile, "no such file", file: url.path)
+        }
+        guard !isFolder.boolValue else {
+            throw LiaisonError(.invalidFile, "is a folder, not a file", file: url.path)
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -83,11 +94,16 @@ extension Directory {
         let document: DirectoryDocument
         do {
             document = try JSONDecoder().decode(DirectoryDocument.self, from: data)
-        } catch let DecodingError.dataCorrupted(context), let DecodingError.keyNotFound(_, context),
-            let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context)
-        {
-            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            throw LiaisonError(.invalidFile, "\(path.isEmpty ? "" : "\(path.dropFirst()): ")\(context.debugDescription)", file: fileName)
+        } catch let DecodingError.keyNotFound(key, context) {
+            let path = Self.jsonPath(context.codingPath + [key])
+            throw LiaisonError(
+                .invalidFile, "\(path) is missing", file: fileName,
+                hint: "a Liaison JSON file comes from `liaison export --format json`; see the README")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw LiaisonError(.invalidFile, "\(Self.jsonPath(context.codingPath)) has the wrong type: \(context.debugDescription)", file: fileName)
+        } catch let DecodingError.dataCorrupted(context) {
+            let path = Self.jsonPath(context.codingPath)
+            throw LiaisonError(.invalidFile, "\(path.isEmpty ? "not valid JSON" : "\(path): \(context.debugDescription)")", file: fileName)
         } catch {
             throw LiaisonError(.invalidFile, "not a Liaison JSON directory: \(error)", file: fileName)
         }
@@ -119,43 +135,36 @@ struct CSVTable {
 
     init(text: String, fileName: String) throws(LiaisonError) {
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-        do {
-            let reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: false)
-            guard let header = reader.headerRow, !header.isEmpty else {
-                throw LiaisonError(.invalidFile, "the file is empty: it needs a header row", file: fileName, row: 1)
-            }
-            let columns = header.map { $0.trimmed.lowercased() }
-            var errors: [RowError] = []
-            for column in columns where !CSVFormat.columns.contains(column) {
-                errors.append(RowError(file: fileName, row: "1", field: column, reason: "unknown column; allowed: \(CSVFormat.columns.joined(separator: ", "))"))
-            }
-            for column in CSVFormat.requiredColumns.sorted() where !columns.contains(column) {
-                errors.append(RowError(file: fileName, row: "1", field: column, reason: "required column is missing"))
-            }
-            for (index, column) in columns.enumerated() where columns[..<index].contains(column) {
-                errors.append(RowError(file: fileName, row: "1", field: column, reason: "column appears twice"))
-            }
-            guard errors.isEmpty else {
-                throw LiaisonError(.invalidRows, "the header is not valid", file: fileName, rowErrors: errors)
-            }
-            var rows: [(number: Int, cells: [String: String])] = []
-            var number = 1
-            while let cells = reader.next() {
-                number += 1
-                if cells.allSatisfy({ $0.trimmed.isEmpty }) && cells.count <= 1 { continue }
-                var row: [String: String] = [:]
-                for (index, column) in columns.enumerated() { row[column] = index < cells.count ? cells[index] : "" }
-                if cells.count > columns.count, cells[columns.count...].contains(where: { !$0.isEmpty }) {
-                    row["\u{0}extra"] = String(cells.count - columns.count)
-                }
-                rows.append((number, row))
-            }
-            if let error = reader.error { throw error }
-            self.rows = rows
-        } catch let error as LiaisonError {
-            throw error
-        } catch {
-            throw LiaisonError(.invalidFile, "not valid CSV: \(error)", file: fileName)
+        var records = try CSVText.records(text, fileName: fileName)
+        // Blank lines carry no data.
+        records.removeAll { $0.cells.allSatisfy { $0.trimmed.isEmpty } && $0.cells.count <= 1 }
+        guard let header = records.first else {
+            throw LiaisonError(.invalidFile, "the file is empty: it needs a header row", file: fileName, row: 1,
+                               hint: "the first line names the columns: \(CSVFormat.columns.joined(separator: ","))")
+        }
+        let columns = header.cells.map { $0.trimmed.lowercased() }
+        var errors: [RowError] = []
+        for column in columns where !CSVFormat.columns.contains(column) {
+            errors.append(RowError(file: fileName, row: String(header.row), field: column.isEmpty ? "(empty)" : column, reason: "unknown column; allowed: \(CSVFormat.columns.joined(separator: ", "))"))
+        }
+        for column in CSVFormat.requiredColumns.sorted() where !columns.contains(column) {
+            errors.append(RowError(file: fileName, row: String(header.row), field: column, reason: "required column is missing"))
+        }
+        for (index, column) in columns.enumerated() where columns[..<index].contains(column) {
+            errors.append(RowError(file: fileName, row: String(header.row), field: column, reason: "column appears twice"))
+        }
+        for record in records.dropFirst() where record.cells.count != columns.count {
+            errors.append(RowError(
+                file: fileName, row: String(record.row), field: "row",
+                reason: "has \(record.cells.count) cells, the header has \(columns.count) columns"))
+        }
+        guard errors.isEmpty else {
+            throw LiaisonError(.invalidRows, "the file's layout is not valid; nothing was imported", file: fileName, rowErrors: errors)
+        }
+        rows = records.dropFirst().map { record in
+            var cells: [String: String] = [:]
+            for (index, column) in columns.enumerated() { cells[column] = CSVFormat.unescapeFormula(record.cells[index]) }
+            return (record.row, cells)
         }
     }
 }

@@ -69,7 +69,7 @@ final class ImportSession {
         var channels: [Channel] = []
         for kindName in ["phone", "mobile"] {
             for (index, value) in CSVFormat.list(cell(kindName)).enumerated() {
-                if let number = check(kindName, { () throws(LiaisonError) in try PhoneNumber(parsing: value, callingCode: country?.callingCode, field: kindName) }) {
+                if let number = check(kindName, { () throws(LiaisonError) in try PhoneNumber(parsing: value, callingCode: country?.callingCode, knownCallingCodes: reference.callingCodes, field: kindName) }) {
                     channels.append(Channel(kind: kindName == "phone" ? .phone : .mobile, value: number.e164, preference: index + 1))
                 }
             }

@@ -43,7 +43,11 @@ public struct NodeFolder: Sendable {
                 .nodeFolder, "\(url.path) already holds a node (found \(found.lastPathComponent)); nothing was changed",
                 hint: "use another --data folder, or remove this one if you really mean to start over")
         }
-        let createdFolder = !fileManager.fileExists(atPath: url.path)
+        var isFolder: ObjCBool = false
+        let createdFolder = !fileManager.fileExists(atPath: url.path, isDirectory: &isFolder)
+        if !createdFolder, !isFolder.boolValue {
+            throw LiaisonError(.nodeFolder, "\(url.path) is a file, not a folder", hint: "give --data a folder path")
+        }
         do {
             try fileManager.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try fileManager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
@@ -54,6 +58,8 @@ public struct NodeFolder: Sendable {
             try writeSecret(tlsKey.pemRepresentation, to: tlsKeyURL)
             let certificate = try TLSCertificate.selfSigned(key: tlsKey, nodeID: nodeID, name: name, agency: agency)
             try Data(certificate.utf8).write(to: tlsCertificateURL, options: .withoutOverwriting)
+            // SQLite gives its -wal and -shm files the database file's mode.
+            try writeSecret("", to: databaseURL)
             let pool = try DatabasePool(path: databaseURL.path, configuration: Self.configuration)
             return try Directory.create(database: pool, name: name, agency: agency, signingKey: signingKey, logger: logger)
         } catch {

@@ -8,7 +8,7 @@ extension Directory {
         let key = reference.trimmed
         let matches: [Agency] = try read { db in
             var byID: [Agency] = []
-            if key.count >= 8, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+            if key.count >= 4, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
                 byID = try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE deleted = 0 AND id LIKE ? || '%'", arguments: [key.lowercased()])
             }
             if !byID.isEmpty { return byID }
@@ -16,6 +16,16 @@ extension Directory {
                 SELECT * FROM agency WHERE deleted = 0 AND (lower(acronym) = lower(?1) OR lower(name) = lower(?1))
                 AND (?2 IS NULL OR country = ?2)
                 """, arguments: [key, country?.uppercased()])
+        }
+        if matches.isEmpty, let country {
+            let elsewhere = try read { db in
+                try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE deleted = 0 AND (lower(acronym) = lower(?1) OR lower(name) = lower(?1))", arguments: [key])
+            }
+            if let other = elsewhere.first {
+                throw LiaisonError(
+                    .notFound, "\"\(reference)\" is \(other.name) in \(other.country), not in \(country.uppercased())",
+                    hint: "a unit must be in the same country as its agency")
+            }
         }
         return try single(matches, kind: "agency", reference: reference) { "\($0.name) (\($0.country), \($0.id.lowercasedString.prefix(8)))" }
     }
@@ -44,14 +54,19 @@ extension Directory {
     }
 
     private func single<Record>(_ matches: [Record], kind: String, reference: String, describe: (Record) -> String) throws(LiaisonError) -> Record {
+        let listing = switch kind {
+        case "agency": "`liaison agency list` shows agencies with their ids"
+        case "contact": "`liaison contact list` shows contacts with their ids"
+        default: "`liaison agency show` and `liaison contact show` list roles with their ids"
+        }
         guard let first = matches.first else {
-            throw LiaisonError(.notFound, "no \(kind) matches \"\(reference)\"", hint: "list them with `liaison \(kind == "contact" ? "contact" : "agency") list`")
+            throw LiaisonError(.notFound, "no \(kind) matches \"\(reference)\"", hint: listing)
         }
         guard matches.count == 1 else {
             throw LiaisonError(
                 .ambiguous, "\"\(reference)\" matches \(matches.count) \(kind == "agency" ? "agencies" : "\(kind)s"): "
                     + matches.prefix(5).map(describe).joined(separator: "; "),
-                hint: "give a longer id")
+                hint: "give the id, or more of it; \(listing)")
         }
         return first
     }
@@ -80,4 +95,27 @@ public struct CountrySummary: Sendable, Hashable, Codable {
     public var country: Country
     public var agencyCount: Int
     public var contactCount: Int
+}
+
+extension Directory {
+    /// Live agencies that an import would take for this one: the same name (case, accents and script
+    /// folded) under the same parent in the same country, or the same acronym in the same country.
+    public func agenciesMatching(name: String, acronym: String?, country: String, parentID: UUID?) throws(LiaisonError) -> [Agency] {
+        let key = SearchText.tokens(name)
+        let acronymKey = acronym.flatMap(clean)?.lowercased()
+        return try agencies(country: country).filter { agency in
+            (agency.parentID == parentID && SearchText.tokens(agency.name) == key)
+                || (acronymKey != nil && agency.acronym?.lowercased() == acronymKey)
+        }
+    }
+
+    /// Live contacts of an agency with the same name as given (case, accents and script folded).
+    public func contactsMatching(agencyID: UUID, givenName: String?, familyName: String?, nativeName: String?) throws(LiaisonError) -> [Person] {
+        func key(_ given: String?, _ family: String?, _ native: String?) -> [String] {
+            let latin = [given, family].compactMap { $0 }.joined(separator: " ")
+            return SearchText.tokens(latin.trimmed.isEmpty ? native ?? "" : latin)
+        }
+        let wanted = key(givenName, familyName, nativeName)
+        return try contacts(agency: agencyID).map(\.person).filter { key($0.givenName, $0.familyName, $0.nativeName) == wanted }
+    }
 }

@@ -8,21 +8,21 @@ public struct SearchQuery: Sendable, Hashable {
     public var kind: AgencyKind?
     public var crimeArea: CrimeArea?
     public var function: FocalFunction?
-    /// A BCP 47 tag; matches on its primary language subtag.
-    public var language: String?
+    /// BCP 47 tags; matches contacts who speak any of them (by primary language subtag).
+    public var languages: [String]
     public var only24x7: Bool
     public var limit: Int
 
     public init(
         _ text: String, country: String? = nil, kind: AgencyKind? = nil, crimeArea: CrimeArea? = nil,
-        function: FocalFunction? = nil, language: String? = nil, only24x7: Bool = false, limit: Int = 20
+        function: FocalFunction? = nil, languages: [String] = [], only24x7: Bool = false, limit: Int = 20
     ) {
         self.text = text
         self.country = country
         self.kind = kind
         self.crimeArea = crimeArea
         self.function = function
-        self.language = language
+        self.languages = languages
         self.only24x7 = only24x7
         self.limit = limit
     }
@@ -62,15 +62,28 @@ extension Directory {
     public func search(_ query: SearchQuery) throws(LiaisonError) -> [SearchHit] {
         let words = Array(SearchText.tokens(query.text).prefix(12))
         var facets: [String] = []
-        if let country = query.country { facets.append(SearchIndex.facet("cc", country)) }
-        if let kind = query.kind { facets.append(SearchIndex.facet("kind", kind.rawValue)) }
-        if let area = query.crimeArea { facets.append(SearchIndex.facet("area", area.rawValue)) }
-        if let function = query.function { facets.append(SearchIndex.facet("fn", function.rawValue)) }
-        if let language = query.language?.split(separator: "-").first { facets.append(SearchIndex.facet("lang", String(language))) }
-        if query.only24x7 { facets.append("x24x7") }
+        func anyOf(_ tokens: [String]) -> String { "(" + tokens.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }
+        if let country = query.country { facets.append(anyOf([SearchIndex.facet("cc", try self.country(country).code)])) }
+        if let kind = query.kind { facets.append(anyOf([SearchIndex.facet("kind", kind.rawValue)])) }
+        let reference = try referenceData()
+        for language in query.languages { _ = try reference.languageTag(language, field: "language") }
+        // A role for all crime areas answers a search for any one of them.
+        switch (query.crimeArea, query.function) {
+        case (let area?, let function?):
+            facets.append(anyOf([SearchIndex.facet("role", area.rawValue + function.rawValue), SearchIndex.facet("role", "all" + function.rawValue)]))
+        case (let area?, nil):
+            facets.append(anyOf([SearchIndex.facet("area", area.rawValue), SearchIndex.facet("area", "all")]))
+        case (nil, let function?):
+            facets.append(anyOf([SearchIndex.facet("fn", function.rawValue)]))
+        case (nil, nil):
+            break
+        }
+        let languages = query.languages.compactMap { $0.split(separator: "-").first.map { SearchIndex.facet("lang", String($0)) } }
+        if !languages.isEmpty { facets.append(anyOf(languages)) }
+        if query.only24x7 { facets.append(anyOf(["x24x7"])) }
         guard !words.isEmpty || !facets.isEmpty else { return [] }
 
-        let facetFilter = facets.isEmpty ? "" : "facets : (\(facets.map { "\"\($0)\"" }.joined(separator: " AND ")))"
+        let facetFilter = facets.isEmpty ? "" : "facets : (\(facets.joined(separator: " AND ")))"
         let limit = max(1, min(query.limit, 1000))
         // Tiers, best first. Each runs only while results are missing, so a query with enough whole-name
         // matches never pays for the broader scans. Whole-name matches are few and ranked by BM25; the

@@ -70,13 +70,15 @@ enum SearchIndex {
         try insert(rowID: rowID, name: name, other: other, facets: facets, in: db)
     }
 
+    /// A designation's facets: its crime area (`all` for a role across crime areas), its function,
+    /// and the pair, so that a search for a function in a crime area needs both in the same role.
     private static func addDesignations(_ designations: [Designation], other: inout [String], facets: inout [String]) {
         for designation in designations {
-            if let area = designation.crimeArea {
-                other.append(area.rawValue.replacingOccurrences(of: "-", with: " "))
-                facets.append(facet("area", area.rawValue))
-            }
+            let area = designation.crimeArea?.rawValue ?? "all"
+            if let crimeArea = designation.crimeArea { other.append(crimeArea.rawValue.replacingOccurrences(of: "-", with: " ")) }
+            facets.append(facet("area", area))
             facets.append(facet("fn", designation.function.rawValue))
+            facets.append(facet("role", area + designation.function.rawValue))
         }
     }
 

@@ -8,24 +8,78 @@ import Synchronization
 /// the case and accents.
 public enum SearchText {
     public static func fold(_ text: String) -> String {
+        var text = text
+        // "O'Brien" is also found as "obrien".
+        let apostrophes: Set<Character> = ["'", "’", "`"]
+        let joined = text.split(separator: " ").filter { $0.contains(where: apostrophes.contains) }.map { $0.filter { !apostrophes.contains($0) } }
+        if !joined.isEmpty { text += " " + joined.joined(separator: " ") }
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.lowercased() }
         return text.split(separator: " ", omittingEmptySubsequences: true).map { word in
             word.utf8.allSatisfy({ $0 < 0x80 }) ? word.lowercased() : transliterate(String(word))
         }.joined(separator: " ")
     }
 
-    /// Transliterates one word, remembering recent words: an ICU transform costs tens of
-    /// microseconds, and names repeat.
+    /// Transliterates one word into its Latin spellings, remembering recent words: an ICU transform
+    /// costs tens of microseconds, and names repeat.
+    ///
+    /// A word can have more than one common spelling, and all are indexed: "Жуков" as "zukov" (ISO 9)
+    /// and "zhukov" (BGN/PCGN), "Đorđević" as "dordevic" and "djordjevic", "Müller" as "muller" and
+    /// "mueller", an Arabic name with and without its article "al".
     private static func transliterate(_ word: String) -> String {
         if let known = cache.withLock({ $0[word] }) { return known }
-        let latin = (word.applyingTransform(transform, reverse: false) ?? word).lowercased()
+        var spellings: [String] = []
+        func add(_ text: String?) {
+            guard let text = text?.lowercased(), !text.isEmpty, !spellings.contains(text) else { return }
+            spellings.append(text)
+        }
+        let latin = word.applyingTransform(anyLatin, reverse: false) ?? word
+        add(latin.applyingTransform(latinASCII, reverse: false))
+        add(digraphs(latin).applyingTransform(latinASCII, reverse: false))
+        let scalars = word.unicodeScalars
+        if scalars.contains(where: { (0x0400...0x04FF).contains($0.value) }) {
+            add(word.applyingTransform(russianBGN, reverse: false)?.applyingTransform(latinASCII, reverse: false))
+            add(word.applyingTransform(ukrainianBGN, reverse: false)?.applyingTransform(latinASCII, reverse: false))
+        }
+        if scalars.contains(where: { (0x0370...0x03FF).contains($0.value) || (0x1F00...0x1FFF).contains($0.value) }) {
+            add(word.applyingTransform(greekUNGEGN, reverse: false)?.applyingTransform(latinASCII, reverse: false))
+        }
+        if word.hasPrefix("ال"), word.count > 3 {
+            add(transliterate(String(word.dropFirst(2))))
+        }
+        let result = spellings.joined(separator: " ")
         cache.withLock { cache in
             if cache.count >= 50_000 { cache.removeAll(keepingCapacity: true) }
-            cache[word] = latin
+            cache[word] = result
         }
-        return latin
+        return result
     }
 
+    /// Letters whose usual English spelling is two letters, where Latin-ASCII would keep one.
+    private static func digraphs(_ latin: String) -> String {
+        var result = ""
+        for character in latin {
+            switch character {
+            case "š", "ś", "Š", "Ś": result += "sh"
+            case "ž", "Ž": result += "zh"
+            case "č", "ć", "Č", "Ć": result += "ch"
+            case "ŝ", "Ŝ": result += "shch"
+            case "đ", "Đ": result += "dj"
+            case "ø", "Ø", "ö", "Ö": result += "oe"
+            case "ä", "Ä": result += "ae"
+            case "ü", "Ü": result += "ue"
+            case "û", "Û": result += "yu"
+            case "â", "Â": result += "ya"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    private static let anyLatin = StringTransform("Any-Latin")
+    private static let latinASCII = StringTransform("Latin-ASCII")
+    private static let russianBGN = StringTransform("Russian-Latin/BGN")
+    private static let ukrainianBGN = StringTransform("Ukrainian-Latin/BGN")
+    private static let greekUNGEGN = StringTransform("Greek-Latin/UNGEGN")
     private static let cache = Mutex<[String: String]>([:])
 
     /// The folded words of a text: letters and digits, split on everything else.
@@ -33,5 +87,4 @@ public enum SearchText {
         fold(text).split { !($0.isLetter || $0.isNumber) }.map(String.init)
     }
 
-    private static let transform = StringTransform("Any-Latin; Latin-ASCII; Lower")
 }

@@ -19,8 +19,12 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// let number = try PhoneNumber(parsing: "+373 22 123 456")
     /// number.e164  // "+37322123456"
     /// ```
-    public init(parsing text: String, callingCode: String? = nil, field: String = "phone") throws(LiaisonError) {
-        let trimmed = text.trimmed
+    /// With `knownCallingCodes`, the number must start with one of them.
+    public init(
+        parsing text: String, callingCode: String? = nil, knownCallingCodes: Set<String>? = nil, field: String = "phone"
+    ) throws(LiaisonError) {
+        // "+44 (0)20 7946 0000": the bracketed trunk 0 is dialled only inside the country.
+        let trimmed = text.trimmed.replacingOccurrences(of: "(0)", with: "")
         var digits = ""
         var international = false
         for (offset, character) in trimmed.enumerated() {
@@ -57,6 +61,11 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         guard (8...15).contains(digits.count) else {
             throw LiaisonError.invalid(
                 field, text, "not a phone number: \(digits.count) digits, E.164 allows 8 to 15 with the country code")
+        }
+        if let knownCallingCodes, !(1...3).contains(where: { knownCallingCodes.contains(String(digits.prefix($0))) }) {
+            throw LiaisonError.invalid(
+                field, text, "not a phone number: +\(digits.prefix(3))… is no country calling code",
+                hint: "start with + and the country calling code, e.g. +373 for Moldova")
         }
         e164 = "+" + digits
     }

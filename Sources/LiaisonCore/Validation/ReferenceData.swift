@@ -6,12 +6,15 @@ struct ReferenceData: Sendable {
     var countries: [String: Country]
     var subdivisions: [String: String]  // code -> country
     var languages: Set<String>
+    /// E.164 country calling codes, with the international ones (freephone, satellite).
+    var callingCodes: Set<String>
 
     init(_ db: Database) throws {
         countries = Dictionary(uniqueKeysWithValues: try Country.fetchAll(db).map { ($0.code, $0) })
         subdivisions = Dictionary(
             uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT code, country FROM subdivision").map { ($0[0], $0[1]) })
         languages = Set(try String.fetchAll(db, sql: "SELECT code FROM language"))
+        callingCodes = Set(countries.values.compactMap(\.callingCode)).union(["800", "808", "870", "878", "881", "882", "883", "888", "979"])
     }
 
     /// The country for an alpha-2 code in any case.

@@ -24,13 +24,13 @@ final class Validator {
     func agency(_ agency: Agency) throws(LiaisonError) -> Agency {
         var agency = agency
         agency.name = try required(agency.name, field: "name")
-        agency.nativeName = clean(agency.nativeName)
-        agency.acronym = clean(agency.acronym)
+        agency.nativeName = try text(agency.nativeName, field: "native_name")
+        agency.acronym = try text(agency.acronym, field: "acronym")
         agency.country = try reference.country(agency.country).code
         agency.subdivision = try clean(agency.subdivision).map { code throws(LiaisonError) in
             try reference.subdivision(code, country: agency.country)
         }
-        agency.address = clean(agency.address)
+        agency.address = try text(agency.address, field: "address", lineBreaks: true)
         agency.website = try clean(agency.website).map { text throws(LiaisonError) in try website(text) }
         if let parentID = agency.parentID {
             guard parentID != agency.id else {
@@ -53,15 +53,15 @@ final class Validator {
 
     func person(_ person: Person) throws(LiaisonError) -> Person {
         var person = person
-        person.givenName = clean(person.givenName)
-        person.familyName = clean(person.familyName)
-        person.nativeName = clean(person.nativeName)
+        person.givenName = try text(person.givenName, field: "given_name")
+        person.familyName = try text(person.familyName, field: "family_name")
+        person.nativeName = try text(person.nativeName, field: "native_name")
         guard person.givenName != nil || person.familyName != nil || person.nativeName != nil else {
             throw LiaisonError(.invalidValue, "a contact needs a given name, a family name or a native-script name", field: "given_name")
         }
         _ = try live(Agency.self, person.agencyID, field: "agency")
-        person.position = clean(person.position)
-        person.rank = clean(person.rank)
+        person.position = try text(person.position, field: "position")
+        person.rank = try text(person.rank, field: "rank")
         var languages: [String] = []
         for tag in person.languages {
             let normalised = try reference.languageTag(tag)
@@ -70,7 +70,7 @@ final class Validator {
         person.languages = languages
         person.timeZone = try clean(person.timeZone).map { text throws(LiaisonError) in try reference.timeZone(text) }
         person.verifiedAt = try clean(person.verifiedAt).map { text throws(LiaisonError) in try date(text, field: "verified_at") }
-        person.verifiedBy = clean(person.verifiedBy)
+        person.verifiedBy = try text(person.verifiedBy, field: "verified_by")
         return person
     }
 
@@ -89,14 +89,17 @@ final class Validator {
         let value = try required(channel.value, field: channel.kind.rawValue)
         switch channel.kind {
         case .phone, .mobile, .fax:
-            channel.value = try PhoneNumber(parsing: value, callingCode: reference.countries[country]?.callingCode, field: channel.kind.rawValue).e164
+            channel.value = try PhoneNumber(
+                parsing: value, callingCode: reference.countries[country]?.callingCode, knownCallingCodes: reference.callingCodes,
+                field: channel.kind.rawValue
+            ).e164
         case .email:
             channel.value = try EmailAddress.normalise(value)
         case .secureMailbox, .messaging, .post:
-            channel.value = value
+            channel.value = try text(value, field: channel.kind.rawValue, lineBreaks: channel.kind == .post) ?? value
         }
-        channel.label = clean(channel.label)
-        channel.hours = clean(channel.hours)
+        channel.label = try text(channel.label, field: "label")
+        channel.hours = try text(channel.hours, field: "hours")
         guard channel.preference >= 1 else {
             throw LiaisonError.invalid("preference", String(channel.preference), "preference starts at 1 (first choice)")
         }
@@ -116,7 +119,7 @@ final class Validator {
         if let from = designation.validFrom, let to = designation.validTo, to < from {
             throw LiaisonError.invalid("valid_to", to, "ends before it starts (\(from))")
         }
-        designation.legalBasis = clean(designation.legalBasis)
+        designation.legalBasis = try text(designation.legalBasis, field: "legal_basis", lineBreaks: true)
         return designation
     }
 
@@ -141,8 +144,20 @@ final class Validator {
         }
     }
 
-    private func required(_ text: String, field: String) throws(LiaisonError) -> String {
-        guard let value = clean(text) else { throw LiaisonError(.invalidValue, "is required", field: field) }
+    private func required(_ value: String, field: String) throws(LiaisonError) -> String {
+        guard let value = try text(value, field: field) else { throw LiaisonError(.invalidValue, "is required", field: field) }
+        return value
+    }
+
+    /// Cleans a text field and refuses control characters, which could rewrite an officer's terminal
+    /// when the text is printed; postal addresses and legal bases may have line breaks.
+    private func text(_ value: String?, field: String, lineBreaks: Bool = false) throws(LiaisonError) -> String? {
+        guard let value = clean(value) else { return nil }
+        if let bad = value.unicodeScalars.first(where: { $0.properties.generalCategory == .control && !(lineBreaks && ($0 == "\n" || $0 == "\r" || $0 == "\t")) }) {
+            throw LiaisonError(
+                .invalidValue, "contains a control character (U+\(String(bad.value, radix: 16, uppercase: true)))", field: field,
+                value: value.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined())
+        }
         return value
     }
 

@@ -89,17 +89,20 @@ import Testing
         let directory = try Fixtures.demoNode()
         let text = String(decoding: try directory.export(.vcard, country: "MD"), as: UTF8.self)
         let cards = text.components(separatedBy: "BEGIN:VCARD\r\n").dropFirst()
-        #expect(cards.count == (try directory.contacts(country: "MD").count))
+        #expect(cards.filter { $0.contains("KIND:individual") }.count == (try directory.contacts(country: "MD").count))
+        let desks = cards.filter { $0.contains("KIND:org") }
+        #expect(desks.contains { $0.contains("Duty Desk") && $0.contains("X-LIAISON-24X7=true") }, "24/7 desks travel as organisation cards")
         for line in text.components(separatedBy: "\r\n") where !line.isEmpty {
             #expect(line.utf8.count <= 75, "folded at 75 octets: \(line)")
         }
         #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "CRLF line endings only")
         let ivanov = try #require(cards.first { $0.contains("Ivanov") }).replacingOccurrences(of: "\r\n ", with: "")
         #expect(ivanov.hasPrefix("VERSION:4.0\r\n"))
-        #expect(ivanov.contains("\r\nFN:Serghei Ivanov\r\n"))
+        #expect(ivanov.contains("\r\nFN;ALTID=1;PREF=1:Serghei Ivanov\r\n"))
+        #expect(ivanov.contains("\r\nFN;ALTID=1:Сергей Иванов\r\n"))
         #expect(ivanov.contains("\r\nN:Ivanov;Serghei;;;\r\n"))
         #expect(ivanov.contains("\r\nORG:"))
-        #expect(ivanov.contains("TEL;VALUE=uri;TYPE=\"work,voice\";PREF=1:tel:+373"))
+        #expect(ivanov.contains("TEL;VALUE=uri;TYPE=\"work,voice\";PREF=1") && ivanov.contains(":tel:+373"))
         #expect(ivanov.contains("\r\nEMAIL;TYPE=work;PREF=1:"))
         #expect(ivanov.contains("\r\nLANG;PREF=1:"))
         #expect(ivanov.contains("\r\nTZ;VALUE=text:Europe/Chisinau\r\n"))
@@ -117,5 +120,51 @@ import Testing
         #expect(!page.contacts24x7.isEmpty && page.contacts24x7.allSatisfy { $0.channel.is24x7 })
         #expect(page.focalPoints.contains { $0.crimeArea == .traffickingInPersons && $0.function == .contact24x7 })
         #expect(try directory.countries().filter { $0.agencyCount > 0 }.count >= 30)
+    }
+
+    @Test(arguments: [
+        ("country,agency\nMD,\"Police\nMD,Border\n", 2, "never closed"),
+        ("country,agency\nMD,Pol\"ice\n", 2, "a quote inside a cell"),
+        ("country,agency\nMD,\"Police\" x\n", 2, "text after the closing quote"),
+    ])
+    func malformedCSVIsRefusedNamingTheRow(text: String, row: Int, message: String) throws {
+        let directory = try Fixtures.emptyNode()
+        let error = #expect(throws: LiaisonError.self) { try directory.importCSV(text, fileName: "bad.csv") }
+        #expect(error?.code == .invalidFile)
+        #expect(error?.row == row)
+        #expect(error?.message.contains(message) == true, "\(String(describing: error))")
+        #expect(try directory.stats().agencies == 0)
+    }
+
+    @Test func rowsWithTooFewOrTooManyCellsAreReported() throws {
+        let directory = try Fixtures.emptyNode()
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.importCSV("country,agency,agency_kind\nMD,Police\nMD,Border,border,extra\nMD,Customs,customs\n", fileName: "cells.csv")
+        }
+        #expect(error?.rowErrors.map(\.description) == [
+            "cells.csv:2: row: has 2 cells, the header has 3 columns",
+            "cells.csv:3: row: has 4 cells, the header has 3 columns",
+        ])
+    }
+
+    @Test func emptyFilesAndForeignJSONGetPlainErrors() throws {
+        let directory = try Fixtures.emptyNode()
+        let empty = #expect(throws: LiaisonError.self) { try directory.importCSV("", fileName: "empty.csv") }
+        #expect(empty?.message.contains("empty") == true)
+        let foreign = #expect(throws: LiaisonError.self) { try directory.importJSON(Data(#"{"name": "x"}"#.utf8), fileName: "x.json") }
+        #expect(foreign?.message == "format is missing")
+    }
+
+    @Test func spreadsheetFormulasAreNeutralisedOnExportAndRestoredOnImport() throws {
+        let directory = try Fixtures.emptyNode()
+        _ = try directory.importCSV(Self.header + "MD,=HYPERLINK(1),police,,@Ana,-Pop,,+cmd,,,+373 22 000 101,,,,no,,\n", fileName: "f.csv")
+        let exported = String(decoding: try directory.export(.csv), as: UTF8.self)
+        #expect(exported.contains(",'=HYPERLINK(1),"))
+        #expect(exported.contains(",'@Ana,'-Pop,,'+cmd,"))
+        #expect(exported.contains(",+37322000101,"), "phone numbers are written as they are")
+        let copy = try Fixtures.emptyNode()
+        _ = try copy.importCSV(exported, fileName: "export.csv")
+        #expect(try copy.export(.csv) == (try directory.export(.csv)))
+        #expect(try copy.agencies().first?.name == "=HYPERLINK(1)")
     }
 }

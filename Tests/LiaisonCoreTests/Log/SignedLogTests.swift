@@ -86,4 +86,24 @@ import Testing
         #expect(throws: LiaisonError.self) { try Change(decoding: bytes + [0]) }
         #expect(throws: LiaisonError.self) { try Change(decoding: Array(bytes.dropLast())) }
     }
+
+    @Test func tableEditsBehindTheLogAreFound() throws {
+        let directory = try Fixtures.demoNode()
+        let clean = try directory.read { db in try LogStore.verifyState(in: db) }
+        #expect(clean.records == (try directory.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM agency) + (SELECT count(*) FROM person) + (SELECT count(*) FROM channel) + (SELECT count(*) FROM designation)") ?? 0
+        }))
+        let edits = [
+            "UPDATE channel SET value = '+37399999999' WHERE rowid = (SELECT min(rowid) FROM channel)",
+            "DELETE FROM designation WHERE rowid = (SELECT max(rowid) FROM designation)",
+            "UPDATE person SET deleted = 1 WHERE rowid = 1",
+        ]
+        for edit in edits {
+            let copy = try Fixtures.demoNode()
+            try copy.database.write { db in try db.execute(sql: edit) }
+            let error = #expect(throws: LiaisonError.self, "\(edit)") { try copy.read { db in try LogStore.verifyState(in: db) } }
+            #expect(error?.code == .verification)
+            #expect(error?.record != nil)
+        }
+    }
 }

@@ -14,6 +14,31 @@ import Testing
         #expect(try PhoneNumber(parsing: input).e164 == expected)
     }
 
+    @Test func bracketedTrunkZeroIsDropped() throws {
+        #expect(try PhoneNumber(parsing: "+44 (0)20 7946 0000").e164 == "+442079460000")
+    }
+
+    @Test func unknownCountryCallingCodesAreRefused() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.write { tx in try tx.save(Channel(agencyID: police.id, kind: .phone, value: "+999 123 4567")) }
+        }
+        #expect(error?.field == "phone")
+        #expect(error?.message.contains("calling code") == true)
+    }
+
+    @Test func controlCharactersAreRefused() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.write { tx in try tx.save(Person(agencyID: police.id, givenName: "Evil\u{1B}]0;pwned\u{07}")) }
+        }
+        #expect(error?.field == "given_name")
+        #expect(error?.value?.unicodeScalars.contains { $0.value < 0x20 } == false, "the error does not echo the control characters")
+        try directory.write { tx in try tx.save(Agency(name: "Post Office", kind: .other, country: "MD", address: "Str. 1\nChisinau")) }
+    }
+
     @Test func nationalNumbersUseTheCountryCallingCode() throws {
         #expect(try PhoneNumber(parsing: "022 123 456", callingCode: "373").e164 == "+37322123456")
         #expect(try PhoneNumber(parsing: "06 1234 5678", callingCode: "39").e164 == "+390612345678")

@@ -1,0 +1,88 @@
+import Foundation
+public import GRDB
+
+extension LogStore {
+    /// The result of comparing the record tables with a replay of the log.
+    public struct StateReport: Sendable {
+        /// Records compared.
+        public var records = 0
+        /// Changes whose bodies are withheld or purged. A log with any cannot be replayed in full,
+        /// and then no record is compared.
+        public var withheldChanges = 0
+    }
+
+    /// Replays every change of the log into a scratch database and compares the record tables with
+    /// the result, so that a row edited, added or removed behind the log's back is found.
+    ///
+    /// Throws at the first record that differs, naming it. Run ``verify(in:progress:)`` first: this
+    /// trusts the changes it replays.
+    public static func verifyState(in db: Database, progress: (Int) -> Void = { _ in }) throws -> StateReport {
+        let scratchURL = FileManager.default.temporaryDirectory.appending(path: "liaison-verify-\(UUID().uuidString).sqlite")
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: scratchURL.path + suffix) }
+        }
+        let scratch = try DatabaseQueue(path: scratchURL.path)
+        try Migrations.migrator.migrate(scratch)
+        var report = StateReport()
+        try scratch.write { replay in
+            var position: Int64 = 0
+            var replayed = 0
+            while true {
+                let batch = try entries(after: position, limit: 500, in: db)
+                guard let last = batch.last else { break }
+                for entry in batch {
+                    let stamp = Stamp(time: entry.commit.header.time, origin: entry.commit.header.origin)
+                    for body in entry.commit.changeBodies {
+                        guard let body else {
+                            report.withheldChanges += 1
+                            continue
+                        }
+                        let change = try Change(decoding: body)
+                        _ = try ChangeApplier.apply(change, stamp: stamp, in: replay)
+                    }
+                    replayed += 1
+                }
+                position = last.position
+                progress(replayed)
+            }
+        }
+        guard report.withheldChanges == 0 else { return report }
+        try scratch.read { replay in
+            for entity in Entity.allCases {
+                let table = entity.table
+                let columns = try db.columns(in: table).map(\.name).filter { $0 != "local_id" }
+                let sql = "SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY id"
+                let stored = try Row.fetchCursor(db, sql: sql)
+                let rebuilt = try Row.fetchCursor(replay, sql: sql)
+                while true {
+                    let left = try stored.next()
+                    let right = try rebuilt.next()
+                    guard left != nil || right != nil else { break }
+                    guard let left, let right else {
+                        let id: String = (left ?? right)?["id"] ?? "?"
+                        throw LiaisonError(
+                            .verification,
+                            left == nil ? "is in the log but missing from the \(table) table" : "is in the \(table) table but not in the log",
+                            record: "\(table) \(id)")
+                    }
+                    let leftID: String = left["id"], rightID: String = right["id"]
+                    guard leftID == rightID else {
+                        let missing = leftID > rightID ? rightID : leftID
+                        throw LiaisonError(
+                            .verification,
+                            leftID > rightID ? "is in the log but missing from the \(table) table" : "is in the \(table) table but not in the log",
+                            record: "\(table) \(missing)")
+                    }
+                    if left != right {
+                        let column = columns.first { left[$0] as DatabaseValue != right[$0] as DatabaseValue } ?? "a column"
+                        throw LiaisonError(
+                            .verification, "\(column) differs from what the log says",
+                            record: "\(table) \(leftID)", hint: "the table was changed without a signed commit")
+                    }
+                    report.records += 1
+                }
+            }
+        }
+        return report
+    }
+}
