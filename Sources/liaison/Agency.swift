@@ -53,7 +53,7 @@ extension Liaison {
                         try channels.save(in: tx, existing: [], agencyID: saved.id, personID: nil)
                         return saved
                     }
-                    print("Added \(saved.parentID == nil ? "agency" : "unit") \(saved.name) (\(saved.country)) \(saved.id.lowercasedString)")
+                    say("Added \(saved.parentID == nil ? "agency" : "unit") \(saved.name) (\(saved.country)) \(saved.id.lowercasedString)")
                 }
             }
         }
@@ -86,7 +86,7 @@ extension Liaison {
                         try tx.save(record)
                         try channels.save(in: tx, existing: existing, agencyID: record.id, personID: nil)
                     }
-                    print(commits.isEmpty ? "No change to \(record.name)" : "Updated \(record.name) \(record.id.lowercasedString)")
+                    say(commits.isEmpty ? "No change to \(record.name)" : "Updated \(record.name) \(record.id.lowercasedString)")
                 }
             }
         }
@@ -104,24 +104,24 @@ extension Liaison {
                     let card = try directory.agencyCard(try directory.agency(matching: agency).id)
                     if output.json { return try printJSON(card) }
                     let a = card.agency
-                    print("\(a.name)\(a.acronym.map { " (\($0))" } ?? "")")
-                    if let native = a.nativeName { print(native) }
-                    print("Kind: \(a.kind.rawValue)    Country: \(a.country)\(a.subdivision.map { " / \($0)" } ?? "")    Id: \(a.id.lowercasedString)")
-                    if let parent = card.parent { print("Unit of: \(parent.name)") }
-                    if let address = a.address { print("Address: \(address)") }
-                    if let website = a.website { print("Web: \(website)") }
+                    say("\(a.name)\(a.acronym.map { " (\($0))" } ?? "")")
+                    if let native = a.nativeName { say(native) }
+                    say("Kind: \(a.kind.rawValue)    Country: \(a.country)\(a.subdivision.map { " / \($0)" } ?? "")    Id: \(a.id.lowercasedString)")
+                    if let parent = card.parent { say("Unit of: \(parent.name)") }
+                    if let address = a.address { say("Address: \(address)") }
+                    if let website = a.website { say("Web: \(website)") }
                     printChannels(card.channels)
                     printDesignations(card.designations)
                     if !card.units.isEmpty {
-                        print("\nUnits:")
-                        for unit in card.units { print("  \(unit.name)  \(short(unit.id))") }
+                        say("\nUnits:")
+                        for unit in card.units { say("  \(unit.name)  \(short(unit.id))") }
                     }
                     if !card.contacts.isEmpty {
                         var table = Table("Id", "Name", "Position", "Languages")
                         for person in card.contacts {
                             table.add(short(person.id), person.displayName, person.position ?? "", person.languages.joined(separator: ","))
                         }
-                        print("\nContacts:\n" + table.render())
+                        say("\nContacts:\n" + table.render())
                     }
                 }
             }
@@ -145,8 +145,8 @@ extension Liaison {
                         table.add(short(agency.id), agency.country, agency.kind.rawValue,
                                   agency.name + (agency.acronym.map { " (\($0))" } ?? ""), agency.parentID.flatMap { names[$0] } ?? "")
                     }
-                    print(table.render())
-                    print("\(agencies.count) agencies and units")
+                    say(table.render())
+                    say("\(agencies.count) agencies and units")
                 }
             }
         }
@@ -163,7 +163,7 @@ extension Liaison {
                     let directory = try data.open()
                     let record = try directory.agency(matching: agency)
                     let (_, commits) = try directory.write { [cascade] tx in try tx.removeAgency(record.id, cascade: cascade) }
-                    print("Removed \(record.name) (\(commits.first?.changeCount ?? 0) changes)")
+                    say("Removed \(record.name) (\(commits.first?.changeCount ?? 0) changes)")
                 }
             }
         }
@@ -172,20 +172,20 @@ extension Liaison {
 
 func printChannels(_ channels: [Channel]) {
     guard !channels.isEmpty else { return }
-    print("\nChannels:")
+    say("\nChannels:")
     for channel in channels {
         let label = channel.label.map { "\($0): " } ?? ""
-        print("  \(channel.kind.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(label)\(channel.value)\(channel.is24x7 ? "  [24/7]" : "")\(channel.hours.map { "  \($0)" } ?? "")")
+        say("  \(channel.kind.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(label)\(channel.value)\(channel.is24x7 ? "  [24/7]" : "")\(channel.hours.map { "  \($0)" } ?? "")")
     }
 }
 
 func printDesignations(_ designations: [Designation]) {
     guard !designations.isEmpty else { return }
-    print("\nFocal point for:")
+    say("\nFocal point for:")
     for designation in designations {
         var line = "  \(designation.crimeArea?.rawValue ?? "all crime areas") — \(designation.function.rawValue)"
         if let from = designation.validFrom { line += " from \(from)" }
         if let to = designation.validTo { line += " to \(to)" }
-        print(line + "  (\(short(designation.id)))")
+        say(line + "  (\(short(designation.id)))")
     }
 }

@@ -59,7 +59,7 @@ extension Liaison {
                         try channels.save(in: tx, existing: [], agencyID: nil, personID: saved.id)
                         return saved
                     }
-                    print("Added \(saved.displayName) \(saved.id.lowercasedString)")
+                    say("Added \(saved.displayName) \(saved.id.lowercasedString)")
                 }
             }
         }
@@ -95,7 +95,7 @@ extension Liaison {
                         try tx.save(person)
                         try channels.save(in: tx, existing: existing, agencyID: nil, personID: person.id)
                     }
-                    print(commits.isEmpty ? "No change to \(person.displayName)" : "Updated \(person.displayName) \(person.id.lowercasedString)")
+                    say(commits.isEmpty ? "No change to \(person.displayName)" : "Updated \(person.displayName) \(person.id.lowercasedString)")
                 }
             }
         }
@@ -113,13 +113,13 @@ extension Liaison {
                     let card = try directory.contactCard(try directory.person(matching: contact).id)
                     if output.json { return try printJSON(card) }
                     let p = card.person
-                    print(p.displayName + (p.nativeName.map { p.displayName == $0 ? "" : "  (\($0))" } ?? ""))
-                    if let position = p.position { print(position + (p.rank.map { ", \($0)" } ?? "")) }
-                    print(([card.parentAgency?.name, card.agency.name].compactMap { $0 }).joined(separator: " / ") + " — \(card.agency.country)")
-                    if !p.languages.isEmpty { print("Languages: \(p.languages.joined(separator: ", "))") }
-                    if let zone = p.timeZone { print("Time zone: \(zone)") }
-                    if let at = p.verifiedAt { print("Verified: \(at)\(p.verifiedBy.map { " by \($0)" } ?? "")") }
-                    print("Id: \(p.id.lowercasedString)")
+                    say(p.displayName + (p.nativeName.map { p.displayName == $0 ? "" : "  (\($0))" } ?? ""))
+                    if let position = p.position { say(position + (p.rank.map { ", \($0)" } ?? "")) }
+                    say(([card.parentAgency?.name, card.agency.name].compactMap { $0 }).joined(separator: " / ") + " — \(card.agency.country)")
+                    if !p.languages.isEmpty { say("Languages: \(p.languages.joined(separator: ", "))") }
+                    if let zone = p.timeZone { say("Time zone: \(zone)") }
+                    if let at = p.verifiedAt { say("Verified: \(at)\(p.verifiedBy.map { " by \($0)" } ?? "")") }
+                    say("Id: \(p.id.lowercasedString)")
                     printChannels(card.channels)
                     printDesignations(card.designations)
                 }
@@ -151,8 +151,8 @@ extension Liaison {
                     for (person, agency) in contacts {
                         table.add(short(person.id), agency.country, person.displayName, person.nativeName ?? "", person.position ?? "", agency.acronym ?? agency.name)
                     }
-                    print(table.render(maxWidth: 36))
-                    print("\(contacts.count) contacts")
+                    say(table.render(maxWidth: 36))
+                    say("\(contacts.count) contacts")
                 }
             }
         }
@@ -168,7 +168,7 @@ extension Liaison {
                     let directory = try data.open()
                     let person = try directory.person(matching: contact)
                     try directory.write { tx in try tx.removePerson(person.id) }
-                    print("Removed \(person.displayName)")
+                    say("Removed \(person.displayName)")
                 }
             }
         }

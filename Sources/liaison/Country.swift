@@ -21,8 +21,8 @@ extension Liaison {
                     for entry in countries {
                         table.add(entry.country.code, entry.country.name, entry.country.unSubregion ?? "", String(entry.agencyCount), String(entry.contactCount))
                     }
-                    print(table.render())
-                    print("\(countries.count) countries")
+                    say(table.render())
+                    say("\(countries.count) countries")
                 }
             }
         }
@@ -48,27 +48,27 @@ extension Liaison {
 
 func printCountryPage(_ page: CountryPage) {
     let c = page.country
-    print("\(c.name) (\(c.code) / \(c.alpha3))\(c.unSubregion.map { " — \($0)" } ?? "")\(c.callingCode.map { ", calling code +\($0)" } ?? "")")
+    say("\(c.name) (\(c.code) / \(c.alpha3))\(c.unSubregion.map { " — \($0)" } ?? "")\(c.callingCode.map { ", calling code +\($0)" } ?? "")")
     if page.agencies.isEmpty {
-        print("\nNo agencies yet.")
+        say("\nNo agencies yet.")
         return
     }
-    print("\nAgencies")
+    say("\nAgencies")
     for entry in page.agencies {
         let a = entry.agency
-        print("  \(a.name)\(a.acronym.map { " (\($0))" } ?? "") — \(a.kind.rawValue), \(entry.contactCount) contact\(entry.contactCount == 1 ? "" : "s")  \(short(a.id))")
-        for unit in entry.units { print("    └ \(unit.name)  \(short(unit.id))") }
+        say("  \(a.name)\(a.acronym.map { " (\($0))" } ?? "") — \(a.kind.rawValue), \(entry.contactCount) contact\(entry.contactCount == 1 ? "" : "s")  \(short(a.id))")
+        for unit in entry.units { say("    └ \(unit.name)  \(short(unit.id))") }
     }
     if !page.contacts24x7.isEmpty {
-        print("\n24/7 contacts")
+        say("\n24/7 contacts")
         var table = Table("Who", "Agency", "Channel", "Value")
         for contact in page.contacts24x7 {
             table.add(contact.holder, contact.agency, contact.channel.label ?? contact.channel.kind.rawValue, contact.channel.value)
         }
-        print(table.render(maxWidth: 40).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        say(table.render(maxWidth: 40).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
     if !page.focalPoints.isEmpty {
-        print("\nFocal points by crime area")
+        say("\nFocal points by crime area")
         var table = Table("Crime area", "Function", "Who", "Reach")
         var previous: (area: String, function: String)?
         for point in page.focalPoints {
@@ -78,6 +78,6 @@ func printCountryPage(_ page: CountryPage) {
             table.add(previous?.area == area ? "" : area, previous?.area == area && previous?.function == function ? "" : function, who, point.channel?.value ?? "")
             previous = (area, function)
         }
-        print(table.render(maxWidth: 44).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        say(table.render(maxWidth: 44).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
 }

@@ -38,7 +38,7 @@ extension Liaison {
                         throw LiaisonError(.conflict, "this role is already held", record: same.id.lowercasedString)
                     }
                     let (saved, _) = try directory.write { tx in try tx.save(designation) }
-                    print("Added \(saved.crimeArea?.rawValue ?? "all crime areas") — \(saved.function.rawValue) \(saved.id.lowercasedString)")
+                    say("Added \(saved.crimeArea?.rawValue ?? "all crime areas") — \(saved.function.rawValue) \(saved.id.lowercasedString)")
                 }
             }
         }
@@ -54,7 +54,7 @@ extension Liaison {
                     let directory = try data.open()
                     let record = try directory.designation(matching: designation)
                     try directory.write { tx in try tx.removeDesignation(record.id) }
-                    print("Removed \(record.crimeArea?.rawValue ?? "all crime areas") — \(record.function.rawValue)")
+                    say("Removed \(record.crimeArea?.rawValue ?? "all crime areas") — \(record.function.rawValue)")
                 }
             }
         }

@@ -39,7 +39,7 @@ extension Liaison {
 
             static func printIdentity(_ directory: Directory, folder: NodeFolder) throws {
                 let node = directory.node
-                print("""
+                say("""
                     Node id:           \(node.id)
                     Name:              \(node.name)
                     Agency:            \(node.agency)

@@ -37,7 +37,7 @@ extension Liaison {
                     languages: languages.flatMap { $0.split(separator: ";").map(String.init) }, only24x7: only24x7, limit: limit))
                 if output.json { return try printJSON(hits) }
                 printHits(hits)
-                if hits.count == limit { print("(the first \(limit) matches; --limit shows more)") }
+                if hits.count == limit { say("(the first \(limit) matches; --limit shows more)") }
             }
         }
     }
@@ -45,7 +45,7 @@ extension Liaison {
 
 func printHits(_ hits: [SearchHit]) {
     guard !hits.isEmpty else {
-        print("No matches.")
+        say("No matches.")
         return
     }
     var table = Table("Id", "CC", "Name", "Native name", "Position / unit of", "Agency")
@@ -56,5 +56,5 @@ func printHits(_ hits: [SearchHit]) {
             table.add(short(hit.id), hit.country, hit.name, hit.nativeName ?? "", hit.agency.map { "unit of \($0)" } ?? "(agency)", "")
         }
     }
-    print(table.render(maxWidth: 40))
+    say(table.render(maxWidth: 40))
 }

@@ -13,7 +13,7 @@ extension Liaison {
                 let directory = try data.open()
                 let stats = try directory.stats()
                 if output.json { return try printJSON(stats) }
-                print("""
+                say("""
                     Node:          \(directory.node.name) (\(directory.node.id))
                     Countries:     \(stats.countries)
                     Agencies:      \(stats.agencies) (+ \(stats.units) units)

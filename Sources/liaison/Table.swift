@@ -10,7 +10,7 @@ struct Table {
     mutating func add(_ cells: [String]) { rows.append(cells) }
 
     func render(maxWidth: Int = 48) -> String {
-        let clipped = rows.map { $0.map { Self.clip($0, to: maxWidth) } }
+        let clipped = rows.map { $0.map { Self.clip($0.terminalSafe, to: maxWidth) } }
         var widths = headers.map(Self.width)
         for row in clipped {
             for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], Self.width(cell)) }
@@ -44,4 +44,21 @@ struct Table {
         }
         return result + "…"
     }
+}
+
+extension String {
+    /// The text with control characters other than line breaks and tabs shown as `?`, so that stored
+    /// text cannot move the cursor or retitle the terminal it is printed on.
+    var terminalSafe: String {
+        func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.properties.generalCategory == .control && scalar != "\n" && scalar != "\t"
+        }
+        guard unicodeScalars.contains(where: isUnsafe) else { return self }
+        return String(String.UnicodeScalarView(unicodeScalars.map { isUnsafe($0) ? "?" : $0 }))
+    }
+}
+
+/// Prints text for a terminal: control characters in stored data are shown as `?`.
+func say(_ text: String) {
+    print(text.terminalSafe)
 }
