@@ -21,7 +21,7 @@ extension Liaison {
                     try? FileManager.default.removeItem(at: folder.url)
                 }
                 let directory = try folder.initialize(name: "Demo liaison desk", agency: "Demo Agency (fictional)")
-                FileManager.default.createFile(atPath: marker.path, contents: Data("made by liaison demo\n".utf8))
+                _ = FileManager.default.createFile(atPath: marker.path, contents: Data("made by liaison demo\n".utf8))
                 let summary = try DemoDirectory.load(into: directory)
                 print("Demo node \(directory.node.id) in \(folder.url.path)")
                 print("Loaded the fictional sample directory: \(summary.rows) rows, \(summary.agenciesCreated) agencies and units, \(summary.contactsCreated) contacts, \(summary.commits) signed commit(s).\n")

@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 /// The signed part of a commit: who wrote it, where it stands in its origin's log, and a digest of
 /// its changes.

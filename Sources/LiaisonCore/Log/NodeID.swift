@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 /// The identity of a node or of one of its signing keys: the first 16 bytes of the SHA-256 of an
 /// Ed25519 public key, written as 32 lower-case hex digits.

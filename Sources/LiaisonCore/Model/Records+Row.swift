@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import GRDB
 
 // Reading replicated records from their tables. Writing goes through the log only (ChangeApplier).

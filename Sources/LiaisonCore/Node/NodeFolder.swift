@@ -1,6 +1,6 @@
-public import Crypto
+import Crypto
 public import Foundation
-public import GRDB
+import GRDB
 public import Logging
 import SwiftASN1
 import X509

@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 /// Who this node is: its id, names, current epoch and public signing key.
 public struct NodeIdentity: Sendable, Hashable {

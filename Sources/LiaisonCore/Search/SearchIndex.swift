@@ -1,5 +1,5 @@
-public import Foundation
-public import GRDB
+import Foundation
+import GRDB
 
 /// Keeps the full-text index of persons and agencies in step with their tables.
 ///

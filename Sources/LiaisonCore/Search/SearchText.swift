@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// Folds text for search: any script to Latin, then to lower-case ASCII.

@@ -1,5 +1,5 @@
-public import Foundation
-public import GRDB
+import Foundation
+import GRDB
 
 /// Applies changes to the record tables by last-writer-wins per field group.
 ///

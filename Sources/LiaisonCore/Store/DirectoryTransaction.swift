@@ -1,6 +1,6 @@
-public import Crypto
+import Crypto
 public import Foundation
-public import GRDB
+import GRDB
 
 /// The records written in one ``Directory/write(_:)``: each save is validated, turned into changes
 /// for the field groups that differ, and applied at once; the changes are signed as a commit when the

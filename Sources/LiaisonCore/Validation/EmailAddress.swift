@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Checks the shape of e-mail addresses: a local part, `@`, and a domain of dot-separated labels.
 enum EmailAddress {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Checks BCP 47 language tags (RFC 5646) and writes them in their conventional case.
 enum LanguageTag {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A telephone number in E.164 form: `+`, a country calling code and the subscriber number, 8 to 15
 /// digits in all.

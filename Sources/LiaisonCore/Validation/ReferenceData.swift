@@ -1,5 +1,5 @@
-public import Foundation
-public import GRDB
+import Foundation
+import GRDB
 
 /// The seeded ISO tables, held in memory for validation.
 struct ReferenceData: Sendable {

@@ -1,5 +1,5 @@
-public import Foundation
-public import GRDB
+import Foundation
+import GRDB
 
 /// Checks and normalises records before they are written: every path into the store goes through it.
 ///

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A closed list of lower-case identifiers, used alike in files, the API and the command line.
 ///
