@@ -153,7 +153,7 @@ CREATE INDEX designation_person ON designation(person_id);
 CREATE VIRTUAL TABLE search_index USING fts5(
   name, other, facets,
   tokenize = 'unicode61 remove_diacritics 2',
-  prefix = '2 3 4'
+  prefix = '3'
 );
 -- Rank name matches above other text; facets never count.
 INSERT INTO search_index (search_index, rank) VALUES ('rank', 'bm25(10.0, 2.0, 0.0)');
