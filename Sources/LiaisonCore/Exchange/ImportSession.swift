@@ -146,7 +146,7 @@ final class ImportSession {
     }
 
     private func resolveAgency(country: String, parent: Agency?, name: String, kind: AgencyKind?, row: String, field: String) throws -> Agency {
-        let key = (parent?.id.lowercasedString ?? country) + "|" + SearchText.fold(name)
+        let key = (parent?.id.lowercasedString ?? country) + "|" + Self.matchKey(name)
         if let kind {
             if let earlier = kindsInFile[key], earlier.kind != kind {
                 throw LiaisonError.invalid("agency_kind", kind.rawValue, "\(name) is \"\(earlier.kind.rawValue)\" on row \(earlier.row)")
@@ -204,14 +204,23 @@ final class ImportSession {
 
     func importDocument(_ document: DirectoryDocument, afterEach: (Int) throws -> Void) throws {
         var done = 0
+        /// Agencies of the file that could not be imported, by id, with where they are in the file.
+        var failedAgencies: [UUID: String] = [:]
         for (index, entry) in Self.parentsFirst(document.agencies) {
             summary.rows += 1
+            let errorsBefore = errors.count
+            defer { if errors.count > errorsBefore, let id = entry.id { failedAgencies[id] = "agencies[\(index)]" } }
+            if let parentID = entry.parentID, let parent = failedAgencies[parentID] {
+                errors.append(RowError(file: fileName, row: "agencies[\(index)]", field: "parent_id", reason: "its parent, \(parent), is invalid"))
+                done += 1
+                continue
+            }
             record("agencies[\(index)]") {
                 var agency = Agency(
                     id: entry.id ?? UUID(), name: entry.name, nativeName: entry.nativeName, acronym: entry.acronym,
                     kind: try AgencyKind.parse(entry.kind), country: entry.country, parentID: entry.parentID,
                     subdivision: entry.subdivision, address: entry.address, website: entry.website)
-                if entry.id == nil, let match = agencies[(entry.parentID?.lowercasedString ?? entry.country.uppercased()) + "|" + SearchText.fold(entry.name)] {
+                if entry.id == nil, let match = agencies[(entry.parentID?.lowercasedString ?? entry.country.trimmed.uppercased()) + "|" + Self.matchKey(entry.name)] {
                     agency.id = match.id
                 }
                 let isNew = try tx.validator.fetch(Agency.self, agency.id) == nil
@@ -230,6 +239,14 @@ final class ImportSession {
         }
         for (index, entry) in document.contacts.enumerated() {
             summary.rows += 1
+            if let agency = failedAgencies[entry.agencyID] {
+                // The contact cannot be saved, but its own values can still be checked.
+                let row = "contacts[\(index)]"
+                errors.append(RowError(file: fileName, row: row, field: "agency_id", reason: "its agency, \(agency), is invalid"))
+                errors += standaloneErrors(entry).map { RowError(file: fileName, row: row, field: $0.field ?? "record", reason: reason($0)) }
+                done += 1
+                continue
+            }
             record("contacts[\(index)]") {
                 var person = Person(
                     id: entry.id ?? UUID(), agencyID: entry.agencyID, givenName: entry.givenName, familyName: entry.familyName,
@@ -249,6 +266,29 @@ final class ImportSession {
             done += 1
             try afterEach(done)
         }
+    }
+
+    /// Errors in a contact's own values that need no database: languages, time zone, channels.
+    private func standaloneErrors(_ entry: DirectoryDocument.ContactEntry) -> [LiaisonError] {
+        var found: [LiaisonError] = []
+        func check(_ body: () throws(LiaisonError) -> Void) {
+            do { try body() } catch { found.append(error) }
+        }
+        for tag in entry.languages ?? [] { check { () throws(LiaisonError) in _ = try reference.languageTag(tag) } }
+        if let zone = entry.timeZone { check { () throws(LiaisonError) in _ = try reference.timeZone(zone) } }
+        for channel in entry.channels ?? [] {
+            check { () throws(LiaisonError) in
+                switch try ChannelKind.parse(channel.kind) {
+                case .phone, .mobile, .fax:
+                    _ = try PhoneNumber(parsing: channel.value, knownCallingCodes: reference.callingCodes, field: channel.kind)
+                case .email:
+                    _ = try EmailAddress.normalise(channel.value)
+                case .secureMailbox, .messaging, .post:
+                    break
+                }
+            }
+        }
+        return found
     }
 
     private func importAttachments(
@@ -325,13 +365,16 @@ final class ImportSession {
         return tx.pendingChangeCount > before
     }
 
+    /// Names as import compares them: folded words, so case, accents, script and spacing do not count.
+    static func matchKey(_ name: String) -> String { SearchText.tokens(name).joined(separator: " ") }
+
     private func agencyKey(_ agency: Agency) -> String {
-        (agency.parentID?.lowercasedString ?? agency.country) + "|" + SearchText.fold(agency.name)
+        (agency.parentID?.lowercasedString ?? agency.country) + "|" + Self.matchKey(agency.name)
     }
 
     private func personKey(_ person: Person) -> String {
         let latin = [person.givenName, person.familyName].compactMap { $0 }.joined(separator: " ")
-        return person.agencyID.lowercasedString + "|" + SearchText.tokens(latin.isEmpty ? person.nativeName ?? "" : latin).joined(separator: " ")
+        return person.agencyID.lowercasedString + "|" + Self.matchKey(latin.trimmed.isEmpty ? person.nativeName ?? "" : latin)
     }
 
     private func reason(_ error: LiaisonError) -> String {

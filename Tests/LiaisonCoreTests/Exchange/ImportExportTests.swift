@@ -167,4 +167,29 @@ import Testing
         #expect(try copy.export(.csv) == (try directory.export(.csv)))
         #expect(try copy.agencies().first?.name == "=HYPERLINK(1)")
     }
+
+    @Test func jsonContactsOfABadAgencyStillHaveTheirOwnValuesChecked() throws {
+        let directory = try Fixtures.emptyNode()
+        let agencyID = UUID().uuidString
+        let json = """
+            {"format":"liaison-directory","version":1,
+             "agencies":[{"id":"\(agencyID)","name":"Police","kind":"police","country":"QQ"}],
+             "contacts":[{"agency_id":"\(agencyID)","given_name":"Ana","languages":["xx!"],
+                          "channels":[{"kind":"phone","value":"+999 1"}]}]}
+            """
+        let error = #expect(throws: LiaisonError.self) { try directory.importJSON(Data(json.utf8), fileName: "d.json") }
+        let lines = error?.rowErrors.map(\.description) ?? []
+        #expect(lines.contains { $0.hasPrefix("d.json:agencies[0]: country: ") })
+        #expect(lines.contains("d.json:contacts[0]: agency_id: its agency, agencies[0], is invalid"))
+        #expect(lines.contains { $0.hasPrefix("d.json:contacts[0]: languages: ") })
+        #expect(lines.contains { $0.hasPrefix("d.json:contacts[0]: phone: ") })
+    }
+
+    @Test func spacingAndCaseDoNotMakeNewRecordsOnReimport() throws {
+        let directory = try Fixtures.emptyNode()
+        _ = try directory.importCSV(Self.header + "md,\"  National   Police \",police,,Ion,Popescu,,,,,,,,,no,,\n", fileName: "a.csv")
+        let again = try directory.importCSV(Self.header + "MD,national police,police,,ION,popescu,,,,,,,,,no,,\n", fileName: "b.csv")
+        #expect(again.agenciesCreated == 0 && again.contactsCreated == 0)
+        #expect(try directory.stats().agencies == 1)
+    }
 }
