@@ -50,7 +50,7 @@ extension Liaison {
                     let channels = self.channels
                     let (saved, _) = try directory.write { tx in
                         let saved = try tx.save(agency)
-                        try channels.save(in: tx, existing: [], agencyID: saved.id, personID: nil)
+                        try channels.save(in: tx, agencyID: saved.id, personID: nil)
                         return saved
                     }
                     say("Added \(saved.parentID == nil ? "agency" : "unit") \(saved.name) (\(saved.country)) \(saved.id.lowercasedString)")
@@ -81,10 +81,9 @@ extension Liaison {
                     if let value = fields.subdivision { record.subdivision = value }
                     if let value = fields.address { record.address = value }
                     if let value = fields.website { record.website = value }
-                    let existing = try directory.agencyCard(record.id).channels
                     let (_, commits) = try directory.write { [record, channels] tx in
                         try tx.save(record)
-                        try channels.save(in: tx, existing: existing, agencyID: record.id, personID: nil)
+                        try channels.save(in: tx, agencyID: record.id, personID: nil)
                     }
                     say(commits.isEmpty ? "No change to \(record.name)" : "Updated \(record.name) \(record.id.lowercasedString)")
                 }

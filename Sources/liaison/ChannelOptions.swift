@@ -44,15 +44,9 @@ struct ChannelOptions: ParsableArguments {
     }
 
     /// Saves the channels given, replacing the owner's channels of each kind given.
-    func save(in tx: DirectoryTransaction, existing: [Channel], agencyID: UUID?, personID: UUID?) throws {
+    func save(in tx: DirectoryTransaction, agencyID: UUID?, personID: UUID?) throws {
         for (kind, channels) in channels(agencyID: agencyID, personID: personID) {
-            for old in existing where old.kind == kind && !channels.contains(where: { $0.value == old.value }) {
-                try tx.removeChannel(old.id)
-            }
-            for var channel in channels {
-                if let old = existing.first(where: { $0.kind == kind && $0.value == channel.value }) { channel.id = old.id }
-                try tx.save(channel)
-            }
+            try tx.replaceChannels(channels, kind: kind, agencyID: agencyID, personID: personID)
         }
     }
 }

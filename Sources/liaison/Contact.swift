@@ -56,7 +56,7 @@ extension Liaison {
                     let channels = self.channels
                     let (saved, _) = try directory.write { tx in
                         let saved = try tx.save(person)
-                        try channels.save(in: tx, existing: [], agencyID: nil, personID: saved.id)
+                        try channels.save(in: tx, agencyID: nil, personID: saved.id)
                         return saved
                     }
                     say("Added \(saved.displayName) \(saved.id.lowercasedString)")
@@ -90,10 +90,9 @@ extension Liaison {
                         person.verifiedBy = value
                         person.verifiedAt = today()
                     }
-                    let existing = try directory.contactCard(person.id).channels
                     let (_, commits) = try directory.write { [person, channels] tx in
                         try tx.save(person)
-                        try channels.save(in: tx, existing: existing, agencyID: nil, personID: person.id)
+                        try channels.save(in: tx, agencyID: nil, personID: person.id)
                     }
                     say(commits.isEmpty ? "No change to \(person.displayName)" : "Updated \(person.displayName) \(person.id.lowercasedString)")
                 }

@@ -66,7 +66,8 @@ extension Liaison {
                     let report = try directory.read { db in try LogStore.verify(in: db) }
                     print("Log: \(report.commits) commits and \(report.changes) changes verified (\(report.withheldChanges) withheld)")
                     guard !chainOnly else { return }
-                    let state = try directory.read { db in try LogStore.verifyState(in: db) }
+                    let folder = data.folder.url
+                    let state = try directory.read { db in try LogStore.verifyState(in: db, scratchFolder: folder) }
                     if state.withheldChanges > 0 {
                         print("Tables: not compared, \(state.withheldChanges) changes are withheld or purged")
                     } else {

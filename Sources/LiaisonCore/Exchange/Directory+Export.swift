@@ -241,7 +241,7 @@ enum VCard {
             case "\\": result += "\\\\"
             case ",": result += "\\,"
             case ";": result += "\\;"
-            case "\n", "\r\n": result += "\\n"
+            case "\n", "\r\n", "\r": result += "\\n"
             default: result.append(character)
             }
         }

@@ -14,8 +14,10 @@ final class ImportSession {
     private var kindsInFile: [String: (kind: AgencyKind, row: String)] = [:]
     /// Live contacts by `agency id|folded name`.
     private var persons: [String: Person] = [:]
-    /// Owners whose channels and designations are known to be all in memory (new this import).
+    /// Owners created by this import: their channels and designations are all in memory.
     private var newOwners: Set<UUID> = []
+    private var newOwnerChannels: [UUID: [Channel]] = [:]
+    private var newOwnerDesignations: [UUID: [Designation]] = [:]
 
     init(tx: DirectoryTransaction, fileName: String) throws {
         self.tx = tx
@@ -81,15 +83,20 @@ final class ImportSession {
         }
         for (index, value) in CSVFormat.list(cell("secure_channel")).enumerated() {
             let (label, mailbox) = Self.splitSecureChannel(value)
-            channels.append(Channel(kind: .secureMailbox, value: mailbox, label: label, preference: index + 1))
+            if mailbox.isEmpty {
+                rowErrors.append(RowError(file: fileName, row: row, field: "secure_channel", reason: "no address after \"\(value)\""))
+            } else {
+                channels.append(Channel(kind: .secureMailbox, value: mailbox, label: label, preference: index + 1))
+            }
         }
-        let is24x7 = check("is_24x7") { () throws(LiaisonError) in
+        // An empty cell leaves the flag of channels already held as it is; new channels are not 24/7.
+        let is24x7 = cell("is_24x7").isEmpty ? nil : check("is_24x7") { () throws(LiaisonError) in
             guard let flag = CSVFormat.parseBool(cell("is_24x7")) else {
                 throw LiaisonError.invalid("is_24x7", cell("is_24x7"), "not true/false/yes/no/1/0")
             }
             return flag
-        } ?? false
-        for index in channels.indices { channels[index].is24x7 = is24x7 }
+        }
+        for index in channels.indices { channels[index].is24x7 = is24x7 ?? false }
         let areas = check("crime_areas") { () throws(LiaisonError) in try CrimeArea.parseList(cell("crime_areas"), field: "crime_areas") } ?? []
         var functions = check("functions") { () throws(LiaisonError) in try FocalFunction.parseList(cell("functions"), field: "functions") } ?? []
         if functions.isEmpty, !areas.isEmpty { functions = [.operationalContact] }
@@ -100,12 +107,14 @@ final class ImportSession {
         }
 
         do {
+            // On a unit's row the kind is the unit's; the agency takes it only if the row creates it.
+            let hasUnit = !cell("unit").isEmpty
             let agency = try resolveAgency(
-                country: country.code, parent: nil, name: cell("agency"), kind: kind, row: row, field: "agency")
+                country: country.code, parent: nil, name: cell("agency"), kind: kind, kindIsOwn: !hasUnit, row: row, field: "agency")
             var holder = agency
-            if !cell("unit").isEmpty {
+            if hasUnit {
                 holder = try resolveAgency(
-                    country: country.code, parent: agency, name: cell("unit"), kind: kind ?? agency.kind, row: row, field: "unit")
+                    country: country.code, parent: agency, name: cell("unit"), kind: kind ?? agency.kind, kindIsOwn: true, row: row, field: "unit")
             }
             var person: Person?
             if hasName {
@@ -128,33 +137,42 @@ final class ImportSession {
                 persons[personKey(draft)] = draft
                 person = draft
             }
-            try attach(channels: channels, designations: areas.isEmpty ? functions.map { (nil, $0) } : areas.flatMap { area in functions.map { (area, $0) } },
+            try attach(channels: channels, is24x7: is24x7, designations: areas.isEmpty ? functions.map { (nil, $0) } : areas.flatMap { area in functions.map { (area, $0) } },
                        agencyID: person == nil ? holder.id : nil, personID: person?.id)
         } catch let error as LiaisonError {
             errors.append(RowError(file: fileName, row: row, field: error.field ?? "row", reason: reason(error)))
         }
     }
 
-    /// `SIENA: md.tip@siena.example` → (`SIENA`, `md.tip@siena.example`).
+    /// `SIENA: md.tip@siena.example` → (`SIENA`, `md.tip@siena.example`). The system name ends with a
+    /// colon and a space, so an address such as `xmpp:desk@example` stays whole; `SIENA:` alone has
+    /// an empty address.
     static func splitSecureChannel(_ text: String) -> (label: String?, value: String) {
-        if let colon = text.firstIndex(of: ":") {
-            let label = text[..<colon].trimmed
-            let value = text[text.index(after: colon)...].trimmed
-            if !label.isEmpty, label.count <= 24, !label.contains("@"), !value.isEmpty { return (label, value) }
+        let text = text.trimmed
+        if text.hasSuffix(":"), !text.contains(" "), !text.contains("@") { return (String(text.dropLast()), "") }
+        if let separator = text.range(of: ": ") {
+            let label = text[..<separator.lowerBound].trimmed
+            if !label.isEmpty, label.count <= 24, !label.contains("@") {
+                return (label, text[separator.upperBound...].trimmed)
+            }
         }
-        return (nil, text.trimmed)
+        return (nil, text)
     }
 
-    private func resolveAgency(country: String, parent: Agency?, name: String, kind: AgencyKind?, row: String, field: String) throws -> Agency {
+    /// The agency or unit of a row, created if new. `kindIsOwn` says the row's kind describes this
+    /// agency (not a unit of it), so it may update it.
+    private func resolveAgency(
+        country: String, parent: Agency?, name: String, kind: AgencyKind?, kindIsOwn: Bool, row: String, field: String
+    ) throws -> Agency {
         let key = (parent?.id.lowercasedString ?? country) + "|" + Self.matchKey(name)
-        if let kind {
+        if let kind, kindIsOwn {
             if let earlier = kindsInFile[key], earlier.kind != kind {
                 throw LiaisonError.invalid("agency_kind", kind.rawValue, "\(name) is \"\(earlier.kind.rawValue)\" on row \(earlier.row)")
             }
             kindsInFile[key] = kindsInFile[key] ?? (kind, row)
         }
         if var existing = agencies[key] {
-            if let kind, existing.kind != kind {
+            if let kind, kindIsOwn, existing.kind != kind {
                 existing.kind = kind
                 if try saveCounting(existing) { summary.agenciesUpdated += 1 }
                 agencies[key] = existing
@@ -176,27 +194,35 @@ final class ImportSession {
         }
     }
 
-    private func attach(channels: [Channel], designations: [(CrimeArea?, FocalFunction)], agencyID: UUID?, personID: UUID?) throws {
+    /// Adds the row's channels and roles to their owner, matching those it already has. Owners made
+    /// by this import keep theirs in memory, so repeated rows in one file add nothing twice.
+    private func attach(channels: [Channel], is24x7: Bool?, designations: [(CrimeArea?, FocalFunction)], agencyID: UUID?, personID: UUID?) throws {
         guard let ownerID = personID ?? agencyID else { return }
         let column = personID == nil ? "agency_id" : "person_id"
         let isNew = newOwners.contains(ownerID)
-        let existingChannels = isNew ? [] : try Directory.channels(owner: column, ownerID, tx.db)
+        var ownerChannels = isNew ? newOwnerChannels[ownerID, default: []] : try Directory.channels(owner: column, ownerID, tx.db)
         for var channel in channels {
             channel.agencyID = agencyID
             channel.personID = personID
-            if var existing = existingChannels.first(where: { $0.kind == channel.kind && $0.value == channel.value }) {
-                existing.is24x7 = channel.is24x7
+            if let index = ownerChannels.firstIndex(where: { $0.kind == channel.kind && $0.value == channel.value }) {
+                var existing = ownerChannels[index]
+                existing.is24x7 = is24x7 ?? existing.is24x7
                 existing.label = channel.label ?? existing.label
                 _ = try saveCounting(existing)
+                ownerChannels[index] = existing
             } else {
-                try tx.save(channel)
+                ownerChannels.append(try tx.save(channel))
                 summary.channelsCreated += 1
             }
         }
-        let existingDesignations = isNew ? [] : try Directory.designations(owner: column, ownerID, tx.db)
-        for (area, function) in designations where !existingDesignations.contains(where: { $0.crimeArea == area && $0.function == function }) {
-            try tx.save(Designation(agencyID: agencyID, personID: personID, crimeArea: area, function: function))
+        var ownerDesignations = isNew ? newOwnerDesignations[ownerID, default: []] : try Directory.designations(owner: column, ownerID, tx.db)
+        for (area, function) in designations where !ownerDesignations.contains(where: { $0.crimeArea == area && $0.function == function }) {
+            ownerDesignations.append(try tx.save(Designation(agencyID: agencyID, personID: personID, crimeArea: area, function: function)))
             summary.designationsCreated += 1
+        }
+        if isNew {
+            newOwnerChannels[ownerID] = ownerChannels
+            newOwnerDesignations[ownerID] = ownerDesignations
         }
     }
 

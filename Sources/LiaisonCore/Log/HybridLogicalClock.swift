@@ -21,7 +21,7 @@ public struct HybridLogicalTime: Sendable, Hashable, Comparable, CustomStringCon
     public static func next(after latest: HybridLogicalTime?, now: Date) -> HybridLogicalTime {
         let wall = HybridLogicalTime(milliseconds: UInt64(max(0, now.timeIntervalSince1970 * 1000)))
         guard let latest, latest >= wall else { return wall }
-        return HybridLogicalTime(rawValue: latest.rawValue + 1)
+        return HybridLogicalTime(rawValue: latest.rawValue == .max ? .max : latest.rawValue + 1)
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import GRDB
 
 extension LogStore {
@@ -15,11 +15,17 @@ extension LogStore {
     /// the result, so that a row edited, added or removed behind the log's back is found.
     ///
     /// Throws at the first record that differs, naming it. Run ``verify(in:progress:)`` first: this
-    /// trusts the changes it replays.
-    public static func verifyState(in db: Database, progress: (Int) -> Void = { _ in }) throws -> StateReport {
-        let scratchURL = FileManager.default.temporaryDirectory.appending(path: "liaison-verify-\(UUID().uuidString).sqlite")
+    /// trusts the changes it replays. The replay is written to a private file in `scratchFolder` (the
+    /// node's own folder is best: it holds the same data) and removed afterwards.
+    public static func verifyState(
+        in db: Database, scratchFolder: URL = FileManager.default.temporaryDirectory, progress: (Int) -> Void = { _ in }
+    ) throws -> StateReport {
+        let scratchURL = scratchFolder.appending(path: "verify-\(UUID().uuidString).sqlite")
         defer {
             for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: scratchURL.path + suffix) }
+        }
+        guard FileManager.default.createFile(atPath: scratchURL.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw LiaisonError(.storage, "cannot create a scratch file in \(scratchFolder.path)")
         }
         let scratch = try DatabaseQueue(path: scratchURL.path)
         try Migrations.migrator.migrate(scratch)

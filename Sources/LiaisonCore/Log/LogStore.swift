@@ -6,6 +6,10 @@ public import GRDB
 public enum LogStore {
     static func append(_ commit: Commit, in db: Database) throws {
         let header = commit.header
+        // SQLite integers are signed: a sequence or time beyond Int64 cannot be stored or ordered.
+        guard header.sequence <= UInt64(Int64.max), header.time.rawValue <= UInt64(Int64.max) else {
+            throw LiaisonError(.verification, "sequence or clock time out of range", record: "commit \(header.origin.hex.prefix(8))/\(header.epoch)/\(header.sequence)")
+        }
         try db.cachedStatement(sql: """
             INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

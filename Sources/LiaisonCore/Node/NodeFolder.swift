@@ -48,9 +48,16 @@ public struct NodeFolder: Sendable {
         if !createdFolder, !isFolder.boolValue {
             throw LiaisonError(.nodeFolder, "\(url.path) is a file, not a folder", hint: "give --data a folder path")
         }
+        if !createdFolder {
+            let mode = (try? fileManager.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue ?? 0
+            guard mode & 0o077 == 0 else {
+                throw LiaisonError(
+                    .nodeFolder, "\(url.path) can be read by other users (mode \(String(mode, radix: 8))); nothing was changed",
+                    hint: "give --data a new folder, or make this one private with `chmod 700 \(url.path)`")
+            }
+        }
         do {
             try fileManager.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try fileManager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
             let signingKey = Curve25519.Signing.PrivateKey()
             let tlsKey = P256.Signing.PrivateKey()
             let nodeID = NodeID(publicKey: signingKey.publicKey)

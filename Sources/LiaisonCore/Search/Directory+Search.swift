@@ -60,13 +60,11 @@ extension Directory {
     /// Results are ranked: whole-word name matches, then name prefixes, then other fields; within each,
     /// by BM25.
     public func search(_ query: SearchQuery) throws(LiaisonError) -> [SearchHit] {
-        let words = Array(SearchText.tokens(query.text).prefix(12))
+        let words = Array(SearchText.queryWords(query.text).prefix(12))
         var facets: [String] = []
         func anyOf(_ tokens: [String]) -> String { "(" + tokens.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }
         if let country = query.country { facets.append(anyOf([SearchIndex.facet("cc", try self.country(country).code)])) }
         if let kind = query.kind { facets.append(anyOf([SearchIndex.facet("kind", kind.rawValue)])) }
-        let reference = try referenceData()
-        for language in query.languages { _ = try reference.languageTag(language, field: "language") }
         // A role for all crime areas answers a search for any one of them.
         switch (query.crimeArea, query.function) {
         case (let area?, let function?):
@@ -78,8 +76,15 @@ extension Directory {
         case (nil, nil):
             break
         }
-        let languages = query.languages.compactMap { $0.split(separator: "-").first.map { SearchIndex.facet("lang", String($0)) } }
-        if !languages.isEmpty { facets.append(anyOf(languages)) }
+        if !query.languages.isEmpty {
+            let reference = try referenceData()
+            var primaries: [String] = []
+            for language in query.languages {
+                let tag = try reference.languageTag(language, field: "language")
+                primaries.append(SearchIndex.facet("lang", String(tag.split(separator: "-").first ?? "")))
+            }
+            facets.append(anyOf(primaries))
+        }
         if query.only24x7 { facets.append(anyOf(["x24x7"])) }
         guard !words.isEmpty || !facets.isEmpty else { return [] }
 
@@ -93,8 +98,9 @@ extension Directory {
         if words.isEmpty {
             tiers = [(.other, facetFilter, false)]
         } else {
-            let exact = words.map { "\"\($0)\"" }.joined(separator: " AND ")
-            let prefix = words.map { "\"\($0)\"*" }.joined(separator: " AND ")
+            // Each word in any of its spellings; every word.
+            let exact = words.map { "(" + $0.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
+            let prefix = words.map { "(" + $0.map { "\"\($0)\"*" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let filter = facetFilter.isEmpty ? "" : " AND " + facetFilter
             tiers = [
                 (.name, "name : (\(exact))\(filter)", true),

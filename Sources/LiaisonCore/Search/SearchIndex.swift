@@ -14,12 +14,18 @@ enum SearchIndex {
         "x" + prefix + value.lowercased().filter { $0.isLetter || $0.isNumber }
     }
 
-    /// Re-indexes the given records, and the persons of agencies whose names or placement changed.
+    /// Re-indexes the given records, and, for agencies whose names or placement changed, their units
+    /// and the contacts of both, whose index text names them.
     static func reindex(persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, in db: Database) throws {
         var persons = persons
+        var agencies = agencies
         for agencyID in agenciesWithMembers {
-            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM person WHERE agency_id = ?"), arguments: [agencyID.lowercasedString])
-            persons.formUnion(ids.compactMap(UUID.init(uuidString:)))
+            let units = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM agency WHERE parent_id = ?"), arguments: [agencyID.lowercasedString])
+            agencies.formUnion(units.compactMap(UUID.init(uuidString:)))
+            for holder in [agencyID.lowercasedString] + units {
+                let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM person WHERE agency_id = ?"), arguments: [holder])
+                persons.formUnion(ids.compactMap(UUID.init(uuidString:)))
+            }
         }
         for id in agencies { try reindexAgency(id, in: db) }
         for id in persons { try reindexPerson(id, in: db) }

@@ -82,6 +82,25 @@ public enum SearchText {
     private static let greekUNGEGN = StringTransform("Greek-Latin/UNGEGN")
     private static let cache = Mutex<[String: String]>([:])
 
+    /// The words of a query, each with its Latin spellings: every word must match, in any of its
+    /// spellings ("Жуков" is "zukov" or "zhukov"). A spelling of several tokens is a phrase.
+    public static func queryWords(_ text: String) -> [[String]] {
+        var words: [[String]] = []
+        for word in text.split(whereSeparator: \.isWhitespace) {
+            if word.utf8.allSatisfy({ $0 < 0x80 }) {
+                words += tokens(String(word)).map { [$0] }
+                continue
+            }
+            var spellings: [String] = []
+            for spelling in fold(String(word)).split(separator: " ") {
+                let phrase = tokens(String(spelling)).joined(separator: " ")
+                if !phrase.isEmpty, !spellings.contains(phrase) { spellings.append(phrase) }
+            }
+            if !spellings.isEmpty { words.append(spellings) }
+        }
+        return words
+    }
+
     /// The folded words of a text: letters and digits, split on everything else.
     public static func tokens(_ text: String) -> [String] {
         fold(text).split { !($0.isLetter || $0.isNumber) }.map(String.init)

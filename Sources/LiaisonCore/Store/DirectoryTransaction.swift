@@ -59,8 +59,10 @@ public final class DirectoryTransaction {
     @discardableResult
     public func save(_ channel: Channel) throws -> Channel {
         let channel = try validator.channel(channel)
-        _ = try record(channel, existing: try existingForEdit(Channel.self, channel.id))
+        let existing = try existingForEdit(Channel.self, channel.id)
+        _ = try record(channel, existing: existing)
         touchOwner(agencyID: channel.agencyID, personID: channel.personID)
+        touchOwner(agencyID: existing?.agencyID, personID: existing?.personID)
         return channel
     }
 
@@ -68,9 +70,33 @@ public final class DirectoryTransaction {
     @discardableResult
     public func save(_ designation: Designation) throws -> Designation {
         let designation = try validator.designation(designation)
-        _ = try record(designation, existing: try existingForEdit(Designation.self, designation.id))
+        let existing = try existingForEdit(Designation.self, designation.id)
+        _ = try record(designation, existing: existing)
         touchOwner(agencyID: designation.agencyID, personID: designation.personID)
+        touchOwner(agencyID: existing?.agencyID, personID: existing?.personID)
         return designation
+    }
+
+    /// Makes `channels` the owner's channels of one kind: those with a value the owner already has
+    /// keep their ids, the others are added, and the owner's other channels of that kind are removed.
+    /// Values are compared after normalisation, so "+373 22 000 101" matches "+37322000101".
+    public func replaceChannels(_ channels: [Channel], kind: ChannelKind, agencyID: UUID?, personID: UUID?) throws {
+        guard let owner = (personID ?? agencyID)?.lowercasedString else { return }
+        let column = personID == nil ? "agency_id" : "person_id"
+        let existing = try Directory.channels(owner: column, UUID(uuidString: owner) ?? UUID(), db).filter { $0.kind == kind }
+        var kept: Set<UUID> = []
+        for var channel in channels {
+            channel.kind = kind
+            channel.agencyID = agencyID
+            channel.personID = personID
+            let normalised = try validator.channel(channel)
+            if let match = existing.first(where: { $0.value == normalised.value && !kept.contains($0.id) }) {
+                channel.id = match.id
+                kept.insert(match.id)
+            }
+            try save(channel)
+        }
+        for old in existing where !kept.contains(old.id) { try removeChannel(old.id) }
     }
 
     // MARK: Removing records

@@ -40,12 +40,15 @@ final class Validator {
             guard parent.country == agency.country else {
                 throw LiaisonError.invalid("parent", parent.name, "the parent agency is in \(parent.country), not in \(agency.country)")
             }
-            var ancestor = parent.parentID
-            while let next = ancestor {
-                guard next != agency.id else {
-                    throw LiaisonError.invalid("parent", parent.name, "this parent would make a cycle of units")
-                }
-                ancestor = try fetch(Agency.self, next)?.parentID
+            // One level: the directory, its CSV and its country pages show agencies and their units.
+            guard parent.parentID == nil else {
+                throw LiaisonError.invalid("parent", parent.name, "\(parent.name) is itself a unit; a unit cannot have units")
+            }
+            let hasUnits = try storage {
+                try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM agency WHERE parent_id = ? AND deleted = 0)"), arguments: [agency.id.lowercasedString]) ?? false
+            }
+            guard !hasUnits else {
+                throw LiaisonError.invalid("parent", parent.name, "\(agency.name) has units of its own, so it cannot become a unit")
             }
         }
         return agency
@@ -144,6 +147,10 @@ final class Validator {
         }
     }
 
+    private func storage<T>(_ body: () throws -> T) throws(LiaisonError) -> T {
+        try Directory.storage(body)
+    }
+
     private func required(_ value: String, field: String) throws(LiaisonError) -> String {
         guard let value = try text(value, field: field) else { throw LiaisonError(.invalidValue, "is required", field: field) }
         return value
@@ -171,6 +178,11 @@ final class Validator {
     }
 
     private func date(_ text: String, field: String) throws(LiaisonError) -> String {
+        guard text.utf8.count == 10, text.enumerated().allSatisfy({ index, character in
+            index == 4 || index == 7 ? character == "-" : character.isASCII && character.isNumber
+        }) else {
+            throw LiaisonError.invalid(field, text, "not a date: use YYYY-MM-DD")
+        }
         let parts = text.split(separator: "-")
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = .gmt

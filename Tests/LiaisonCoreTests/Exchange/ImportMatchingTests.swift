@@ -1,0 +1,119 @@
+import Foundation
+import LiaisonCore
+import Testing
+
+/// Import rules that keep a node's data intact when files are imported again or repeat themselves.
+@Suite struct ImportMatchingTests {
+    static let header = "country,agency,agency_kind,unit,given_name,family_name,native_name,position,languages,timezone,phone,mobile,email,secure_channel,is_24x7,crime_areas,functions\n"
+
+    @Test func anEmpty24x7CellKeepsTheFlagOfChannelsAlreadyHeld() throws {
+        let directory = try Fixtures.emptyNode()
+        _ = try directory.importCSV(Self.header + "MD,Police,police,,,,,,,,+373 22 000 101,,,,yes,,\n", fileName: "a.csv")
+        _ = try directory.importCSV("country,agency,phone\nMD,Police,+373 22 000 101\n", fileName: "b.csv")
+        let police = try directory.agency(matching: "Police")
+        #expect(try directory.agencyCard(police.id).channels.map(\.is24x7) == [true])
+        _ = try directory.importCSV(Self.header + "MD,Police,police,,,,,,,,+373 22 000 101,,,,no,,\n", fileName: "c.csv")
+        #expect(try directory.agencyCard(police.id).channels.map(\.is24x7) == [false], "an explicit no still clears it")
+    }
+
+    @Test func repeatedRowsInOneFileAddNothingTwice() throws {
+        let directory = try Fixtures.emptyNode()
+        let row = "MD,Border Police,border,,,,,,,,+37322000200,,,,,,24x7-contact\n"
+        let summary = try directory.importCSV(Self.header + row + row, fileName: "twice.csv")
+        #expect(summary.channelsCreated == 1 && summary.designationsCreated == 1)
+        let stats = try directory.stats()
+        #expect(stats.channels == 1 && stats.designations == 1)
+    }
+
+    @Test func unitsWithAnotherKindThanTheirAgencyRoundTrip() throws {
+        let directory = try Fixtures.emptyNode()
+        try directory.write { tx in
+            let ministry = try tx.save(Agency(name: "Ministry of Interior", kind: .ministry, country: "MD"))
+            let unit = try tx.save(Agency(name: "Police Directorate", kind: .police, country: "MD", parentID: ministry.id))
+            try tx.save(Channel(agencyID: ministry.id, kind: .phone, value: "+37322000300"))
+            try tx.save(Person(agencyID: unit.id, givenName: "Ana", familyName: "Pop"))
+        }
+        let exported = try directory.export(.csv)
+        let copy = try Fixtures.emptyNode()
+        _ = try copy.importCSV(String(decoding: exported, as: UTF8.self), fileName: "export.csv")
+        #expect(try copy.export(.csv) == exported)
+        let kinds = try copy.agencies().map { "\($0.name): \($0.kind.rawValue)" }.sorted()
+        #expect(kinds == ["Ministry of Interior: ministry", "Police Directorate: police"])
+        let again = try directory.importCSV(String(decoding: exported, as: UTF8.self), fileName: "export.csv")
+        #expect(again.agenciesCreated == 0 && again.agenciesUpdated == 0 && again.commits == 0)
+    }
+
+    @Test func secureChannelNeedsAnAddressAndColonsInAddressesStay() throws {
+        let directory = try Fixtures.emptyNode()
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.importCSV(Self.header + "MD,Police,police,,,,,,,,,,,SIENA:,,,\n", fileName: "s.csv")
+        }
+        #expect(error?.rowErrors.first?.description == "s.csv:2: secure_channel: no address after \"SIENA:\"")
+        _ = try directory.importCSV(Self.header + "MD,Police,police,,,,,,,,,,,xmpp:desk@chat.example;SIENA: md@siena.example,,,\n", fileName: "s.csv")
+        let channels = try directory.agencyCard(try directory.agency(matching: "Police").id).channels
+        #expect(Set(channels.map { "\($0.label ?? "-")|\($0.value)" }) == ["-|xmpp:desk@chat.example", "SIENA|md@siena.example"])
+    }
+}
+
+@Suite struct DirectoryRulesTests {
+    @Test func unitsCannotHaveUnits() throws {
+        let directory = try Fixtures.emptyNode()
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.write { tx in
+                let agency = try tx.save(Agency(name: "Police", kind: .police, country: "MD"))
+                let unit = try tx.save(Agency(name: "Unit", kind: .police, country: "MD", parentID: agency.id))
+                try tx.save(Agency(name: "Sub-unit", kind: .police, country: "MD", parentID: unit.id))
+            }
+        }
+        #expect(error?.field == "parent")
+    }
+
+    @Test(arguments: ["2024-1-015", "+024-01-15", "2024-02-30", "24-01-2024"])
+    func malformedDatesAreRefused(date: String) throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.write { tx in try tx.save(Designation(agencyID: police.id, crimeArea: nil, function: .policy, validFrom: date)) }
+        }
+        #expect(error?.field == "valid_from")
+    }
+
+    @Test func replacingChannelsKeepsThoseThatDidNotChange() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        try directory.write { tx in try tx.save(Channel(agencyID: police.id, kind: .phone, value: "+373 22 000 101")) }
+        let before = try directory.agencyCard(police.id).channels
+        let (_, commits) = try directory.write { tx in
+            try tx.replaceChannels([Channel(kind: .phone, value: "+373 (22) 000-101")], kind: .phone, agencyID: police.id, personID: nil)
+        }
+        #expect(commits.isEmpty, "the same number written differently is no change")
+        try directory.write { tx in
+            try tx.replaceChannels([Channel(kind: .phone, value: "+373 22 000 101"), Channel(kind: .phone, value: "+373 22 000 102")], kind: .phone, agencyID: police.id, personID: nil)
+        }
+        let after = try directory.agencyCard(police.id).channels
+        #expect(after.count == 2 && after.contains { $0.id == before[0].id })
+    }
+
+    @Test func renamingAnAgencyReindexesItsUnitsAndTheirContacts() throws {
+        let directory = try Fixtures.emptyNode()
+        let (agency, _) = try directory.write { tx in
+            let agency = try tx.save(Agency(name: "Ministry of Internal Affairs", acronym: "MAI", kind: .ministry, country: "MD"))
+            let unit = try tx.save(Agency(name: "Border Unit", kind: .border, country: "MD", parentID: agency.id))
+            try tx.save(Person(agencyID: unit.id, givenName: "Ana", familyName: "Pop"))
+            return agency
+        }
+        #expect(Set(try directory.search(SearchQuery("mai")).map(\.name)) == ["Ministry of Internal Affairs", "Border Unit", "Ana Pop"])
+        var renamed = agency
+        renamed.acronym = "MIA"
+        try directory.write { [renamed] tx in try tx.save(renamed) }
+        #expect(Set(try directory.search(SearchQuery("mia")).map(\.name)) == ["Ministry of Internal Affairs", "Border Unit", "Ana Pop"])
+        #expect(try directory.search(SearchQuery("mai")).isEmpty)
+    }
+
+    @Test func anyLatinSpellingOfAQueryWordMatches() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        try directory.write { tx in try tx.save(Person(agencyID: police.id, givenName: "Andrei", familyName: "Zhukov")) }
+        #expect(try directory.search(SearchQuery("Жуков")).map(\.name) == ["Andrei Zhukov"])
+    }
+}
