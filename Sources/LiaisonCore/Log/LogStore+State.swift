@@ -44,7 +44,7 @@ extension LogStore {
                             continue
                         }
                         let change = try Change(decoding: body)
-                        _ = try ChangeApplier.apply(change, stamp: stamp, in: replay)
+                        try ChangeApplier.apply(change, stamp: stamp, in: replay)
                     }
                     replayed += 1
                 }

@@ -24,39 +24,31 @@ enum ChangeApplier {
         ]
     }()
 
-    /// What an applied change did.
-    struct Outcome {
-        var created = false
-        var appliedGroups: [String] = []
-        var deleted = false
-    }
-
     /// Applies one change. `isNew` says the caller already knows the record is not stored, which saves
     /// a lookup per record on bulk imports.
-    static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
+    static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws {
         let table = change.entity.table
         let existing = isNew ? nil : try Row.fetchOne(
             db.cachedStatement(sql: "SELECT stamps FROM \(table) WHERE id = ?"), arguments: [change.recordID.lowercasedString])
         var stamps = try existing.map { try decodeStamps($0["stamps"]) } ?? [:]
         let stampText = stamp.text
         let modifiedAt = stamp.databaseTime
-        var outcome = Outcome()
 
         switch change.operation {
         case .delete:
             guard existing != nil else {
                 throw LiaisonError(.conflict, "cannot delete a record this node does not hold", record: "\(table) \(change.recordID.lowercasedString)")
             }
-            guard stamps[deletionGroup].map({ $0 <= stampText }) ?? true else { return outcome }
+            guard stamps[deletionGroup].map({ $0 <= stampText }) ?? true else { return }
             stamps[deletionGroup] = stampText
-            outcome.deleted = isDeleted(stamps)
             try db.execute(
                 sql: "UPDATE \(table) SET stamps = ?, deleted = ?, modified_at = max(modified_at, ?) WHERE id = ?",
-                arguments: [encodeStamps(stamps), outcome.deleted, modifiedAt, change.recordID.lowercasedString])
+                arguments: [encodeStamps(stamps), isDeleted(stamps), modifiedAt, change.recordID.lowercasedString])
 
         case .upsert(let groups):
             let known = fieldGroups[change.entity] ?? [:]
             var columns: [String] = []
+            var appliedGroups = 0
             var values: [(any DatabaseValueConvertible)?] = []
             for (group, fields) in groups.sorted(by: { $0.key < $1.key }) {
                 guard let expected = known[group], Set(fields.keys) == expected else {
@@ -64,29 +56,27 @@ enum ChangeApplier {
                 }
                 guard stamps[group].map({ $0 <= stampText }) ?? true else { continue }
                 stamps[group] = stampText
-                outcome.appliedGroups.append(group)
+                appliedGroups += 1
                 for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
                     columns.append(name)
                     values.append(databaseValue(value))
                 }
             }
-            guard !outcome.appliedGroups.isEmpty else { return outcome }
-            outcome.deleted = isDeleted(stamps)
+            guard appliedGroups > 0 else { return }
+            let deleted = isDeleted(stamps)
             if existing == nil {
-                outcome.created = true
                 let allColumns = ["id", "steward", "created_at", "modified_at", "deleted", "stamps"] + columns
                 let allValues: [(any DatabaseValueConvertible)?] =
-                    [change.recordID.lowercasedString, stamp.origin.hex, modifiedAt, modifiedAt, outcome.deleted, encodeStamps(stamps)] + values
+                    [change.recordID.lowercasedString, stamp.origin.hex, modifiedAt, modifiedAt, deleted, encodeStamps(stamps)] + values
                 try db.cachedStatement(
                     sql: "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
                 ).execute(arguments: StatementArguments(allValues))
             } else {
                 let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
                 try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
-                    .execute(arguments: StatementArguments(values + [encodeStamps(stamps), outcome.deleted, modifiedAt, change.recordID.lowercasedString]))
+                    .execute(arguments: StatementArguments(values + [encodeStamps(stamps), deleted, modifiedAt, change.recordID.lowercasedString]))
             }
         }
-        return outcome
     }
 
     /// A record is deleted when its tombstone is no earlier than every write to its field groups.

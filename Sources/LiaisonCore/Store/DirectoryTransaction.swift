@@ -203,7 +203,7 @@ public final class DirectoryTransaction {
     }
 
     private func apply(_ change: Change, isNew: Bool = false) throws {
-        _ = try ChangeApplier.apply(change, stamp: stamp, isNew: isNew, in: db)
+        try ChangeApplier.apply(change, stamp: stamp, isNew: isNew, in: db)
         pending.append(change)
     }
 
