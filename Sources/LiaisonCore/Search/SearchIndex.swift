@@ -16,7 +16,8 @@ enum SearchIndex {
 
     /// Re-indexes the given records, and, for agencies whose names or placement changed, their units
     /// and the contacts of both, whose index text names them.
-    static func reindex(persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, in db: Database) throws {
+    /// `unindexed` are records known not to be in the index yet (created in this batch).
+    static func reindex(persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, unindexed: Set<UUID> = [], in db: Database) throws {
         var persons = persons
         var agencies = agencies
         for agencyID in agenciesWithMembers {
@@ -27,11 +28,11 @@ enum SearchIndex {
                 persons.formUnion(ids.compactMap(UUID.init(uuidString:)))
             }
         }
-        for id in agencies { try reindexAgency(id, in: db) }
-        for id in persons { try reindexPerson(id, in: db) }
+        for id in agencies { try reindexAgency(id, isIndexed: !unindexed.contains(id), in: db) }
+        for id in persons { try reindexPerson(id, isIndexed: !unindexed.contains(id), in: db) }
     }
 
-    private static func reindexPerson(_ id: UUID, in db: Database) throws {
+    private static func reindexPerson(_ id: UUID, isIndexed: Bool, in db: Database) throws {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT p.local_id, p.*, a.id AS a_id, a.name AS a_name, a.acronym AS a_acronym, a.native_name AS a_native_name,
               a.kind AS a_kind, a.country AS a_country, parent.name AS parent_name, parent.acronym AS parent_acronym,
@@ -40,7 +41,7 @@ enum SearchIndex {
             WHERE p.id = ?
             """), arguments: [id.lowercasedString]) else { return }
         let rowID = rowID(person: row["local_id"])
-        try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [rowID])
+        if isIndexed { try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [rowID]) }
         let person = Person(row: row)
         guard person.isLive else { return }
         let country: String = row["a_country"]
@@ -55,10 +56,10 @@ enum SearchIndex {
         try insert(rowID: rowID, name: name, other: other, facets: facets, in: db)
     }
 
-    private static func reindexAgency(_ id: UUID, in db: Database) throws {
+    private static func reindexAgency(_ id: UUID, isIndexed: Bool, in db: Database) throws {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT local_id, * FROM agency WHERE id = ?"), arguments: [id.lowercasedString]) else { return }
         let rowID = rowID(agency: row["local_id"])
-        try db.execute(sql: "DELETE FROM search_index WHERE rowid = ?", arguments: [rowID])
+        if isIndexed { try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [rowID]) }
         let agency = Agency(row: row)
         guard agency.isLive else { return }
         let name = [agency.name, agency.nativeName, agency.acronym].compactMap { $0 }.map(SearchText.fold).joined(separator: " ")

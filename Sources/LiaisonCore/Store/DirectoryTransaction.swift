@@ -16,6 +16,8 @@ public final class DirectoryTransaction {
     private var touchedPersons: Set<UUID> = []
     private var touchedAgencies: Set<UUID> = []
     private var renamedAgencies: Set<UUID> = []
+    /// Persons and agencies created in this batch, which the search index does not hold yet.
+    private var created: Set<UUID> = []
 
     init(db: Database, node: NodeIdentity, key: Curve25519.Signing.PrivateKey, reference: ReferenceData) throws {
         self.db = db
@@ -36,6 +38,7 @@ public final class DirectoryTransaction {
         var agency = try validator.agency(agency)
         let existing = try existingForEdit(Agency.self, agency.id)
         let groups = try record(agency, existing: existing)
+        if existing == nil { created.insert(agency.id) }
         agency.metadata = metadata(after: existing?.metadata)
         validator.remember(agency, id: agency.id)
         touchedAgencies.insert(agency.id)
@@ -49,6 +52,7 @@ public final class DirectoryTransaction {
         var person = try validator.person(person)
         let existing = try existingForEdit(Person.self, person.id)
         _ = try record(person, existing: existing)
+        if existing == nil { created.insert(person.id) }
         person.metadata = metadata(after: existing?.metadata)
         validator.remember(person, id: person.id)
         touchedPersons.insert(person.id)
@@ -158,7 +162,8 @@ public final class DirectoryTransaction {
     /// calls it at the end; bulk imports call it every few hundred records.
     public func commitBatch() throws {
         guard !pending.isEmpty else { return }
-        try SearchIndex.reindex(persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, in: db)
+        try SearchIndex.reindex(
+            persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
         let last = try Row.fetchOne(
             db, sql: "SELECT epoch, sequence, header_hash FROM commit_log WHERE origin = ? ORDER BY epoch DESC, sequence DESC LIMIT 1",
             arguments: [node.id.hex])
@@ -175,6 +180,7 @@ public final class DirectoryTransaction {
         touchedPersons = []
         touchedAgencies = []
         renamedAgencies = []
+        created = []
         stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: Date()), origin: node.id)
     }
 
