@@ -14,15 +14,22 @@ extension Liaison {
 
         func run() throws {
             try reportingErrors {
-                let bytes = try data.open().export(format, country: country)
+                let directory = try data.open()
+                let bytes = try directory.export(format, country: country)
+                if let country, try directory.agencies(country: try directory.country(country).code).isEmpty {
+                    FileHandle.standardError.write(Data("warning: no agencies or contacts in \(country.uppercased()); the export is empty\n".utf8))
+                }
                 guard let out else {
                     FileHandle.standardOutput.write(bytes)
                     return
                 }
-                do {
-                    try bytes.write(to: URL(fileURLWithPath: out), options: .atomic)
-                } catch {
-                    throw LiaisonError(.invalidFile, "cannot write: \(error.localizedDescription)", file: out)
+                var isFolder: ObjCBool = false
+                if FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), isFolder.boolValue {
+                    throw LiaisonError(.invalidFile, "is a folder; give a file name", file: out)
+                }
+                // Contact details are for the officer who exports them: private to the user, like the node.
+                guard FileManager.default.createFile(atPath: out, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+                    throw LiaisonError(.invalidFile, "cannot write the file (does its folder exist, and may you write there?)", file: out)
                 }
                 FileHandle.standardError.write(Data("Wrote \(bytes.count) bytes to \(out)\n".utf8))
             }

@@ -24,9 +24,9 @@ extension Liaison {
                 let summary = try directory.importFile(URL(fileURLWithPath: file), dryRun: dryRun) { done, total in
                     if interactive, total >= 2000 {
                         FileHandle.standardError.write(Data("\rimporting: \(done)/\(total) rows".utf8))
-                        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
                     }
                 }
+                if interactive, summary.rows >= 2000 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                 if output.json { return try printJSON(summary) }
                 printImportSummary(summary)
             }
@@ -39,7 +39,7 @@ func printImportSummary(_ summary: ImportSummary) {
         \(summary.dryRun ? "Checked (dry run, nothing written)" : "Imported") \(summary.file): \(summary.rows) rows
           agencies and units: \(summary.agenciesCreated) new, \(summary.agenciesUpdated) updated
           contacts:           \(summary.contactsCreated) new, \(summary.contactsUpdated) updated
-          channels:           \(summary.channelsCreated) new
+          channels:           \(summary.channelsCreated) new, \(summary.channelsUpdated) updated
           designations:       \(summary.designationsCreated) new
           signed commits:     \(summary.commits)
         """)

@@ -10,6 +10,7 @@ public struct ImportSummary: Sendable, Hashable, Codable {
     public var contactsCreated = 0
     public var contactsUpdated = 0
     public var channelsCreated = 0
+    public var channelsUpdated = 0
     public var designationsCreated = 0
     public var commits = 0
     public var dryRun = false

@@ -114,7 +114,7 @@ final class ImportSession {
             var holder = agency
             if hasUnit {
                 holder = try resolveAgency(
-                    country: country.code, parent: agency, name: cell("unit"), kind: kind ?? agency.kind, kindIsOwn: true, row: row, field: "unit")
+                    country: country.code, parent: agency, name: cell("unit"), kind: kind, kindIsOwn: true, row: row, field: "unit")
             }
             var person: Person?
             if hasName {
@@ -179,7 +179,8 @@ final class ImportSession {
             }
             return existing
         }
-        guard let kind else {
+        // A new unit without a kind of its own takes its agency's.
+        guard let kind = kind ?? parent?.kind else {
             throw LiaisonError(.invalidValue, "is required for a new agency (\(name))", field: "agency_kind")
         }
         do {
@@ -208,7 +209,7 @@ final class ImportSession {
                 var existing = ownerChannels[index]
                 existing.is24x7 = is24x7 ?? existing.is24x7
                 existing.label = channel.label ?? existing.label
-                _ = try saveCounting(existing)
+                if try saveCounting(existing) { summary.channelsUpdated += 1 }
                 ownerChannels[index] = existing
             } else {
                 ownerChannels.append(try tx.save(channel))
@@ -230,6 +231,26 @@ final class ImportSession {
 
     func importDocument(_ document: DirectoryDocument, afterEach: (Int) throws -> Void) throws {
         var done = 0
+        // An id names one record: a file that repeats one is ambiguous.
+        var seen: [UUID: String] = [:]
+        func checkUnique(_ id: UUID?, _ location: String) {
+            guard let id else { return }
+            if let first = seen[id] {
+                errors.append(RowError(file: fileName, row: location, field: "id", reason: "\(id.lowercasedString) is also used by \(first)"))
+            } else {
+                seen[id] = location
+            }
+        }
+        for (index, entry) in document.agencies.enumerated() {
+            checkUnique(entry.id, "agencies[\(index)]")
+            for (channelIndex, channel) in (entry.channels ?? []).enumerated() { checkUnique(channel.id, "agencies[\(index)].channels[\(channelIndex)]") }
+            for (roleIndex, role) in (entry.designations ?? []).enumerated() { checkUnique(role.id, "agencies[\(index)].designations[\(roleIndex)]") }
+        }
+        for (index, entry) in document.contacts.enumerated() {
+            checkUnique(entry.id, "contacts[\(index)]")
+            for (channelIndex, channel) in (entry.channels ?? []).enumerated() { checkUnique(channel.id, "contacts[\(index)].channels[\(channelIndex)]") }
+            for (roleIndex, role) in (entry.designations ?? []).enumerated() { checkUnique(role.id, "contacts[\(index)].designations[\(roleIndex)]") }
+        }
         /// Agencies of the file that could not be imported, by id, with where they are in the file.
         var failedAgencies: [UUID: String] = [:]
         for (index, entry) in Self.parentsFirst(document.agencies) {
@@ -328,8 +349,8 @@ final class ImportSession {
             if try tx.validator.fetch(Channel.self, channel.id) == nil {
                 try tx.save(channel)
                 summary.channelsCreated += 1
-            } else {
-                _ = try saveCounting(channel)
+            } else if try saveCounting(channel) {
+                summary.channelsUpdated += 1
             }
         }
         for entry in designations ?? [] {

@@ -53,6 +53,11 @@ extension LogStore {
             }
         }
         guard report.withheldChanges == 0 else { return report }
+        try scratch.write { replay in
+            let persons = Set(try String.fetchAll(replay, sql: "SELECT id FROM person").compactMap(UUID.init(uuidString:)))
+            let agencies = Set(try String.fetchAll(replay, sql: "SELECT id FROM agency").compactMap(UUID.init(uuidString:)))
+            try SearchIndex.reindex(persons: persons, agencies: agencies, agenciesWithMembers: [], unindexed: persons.union(agencies), in: replay)
+        }
         try scratch.read { replay in
             for entity in Entity.allCases {
                 let table = entity.table
@@ -86,6 +91,23 @@ extension LogStore {
                             record: "\(table) \(leftID)", hint: "the table was changed without a signed commit")
                     }
                     report.records += 1
+                }
+            }
+            // The search index is derived from the tables: rebuilt from the replay, it must be the same.
+            let sql = "SELECT rowid, name, other, facets FROM search_index ORDER BY rowid"
+            let stored = try Row.fetchCursor(db, sql: sql)
+            let rebuilt = try Row.fetchCursor(replay, sql: sql)
+            while true {
+                let left = try stored.next()
+                let right = try rebuilt.next()
+                guard left != nil || right != nil else { break }
+                guard let left, let right, left == right else {
+                    let rowID: Int64 = (left ?? right)?["rowid"] ?? 0
+                    let table = rowID % 2 == 0 ? "person" : "agency"
+                    let id = try String.fetchOne(db, sql: "SELECT id FROM \(table) WHERE local_id = ?", arguments: [rowID / 2]) ?? "?"
+                    throw LiaisonError(
+                        .verification, "its search index entry differs from what its record says", record: "\(table) \(id)",
+                        hint: "the search index was changed without a signed commit")
                 }
             }
         }

@@ -85,6 +85,13 @@ public struct NodeFolder: Sendable {
                 .nodeFolder, "no node in \(url.path)",
                 hint: "create one with `liaison init --name NAME --agency AGENCY`, or point --data / LIAISON_HOME at an existing node")
         }
+        // Like ssh with its keys: a signing key that others can read may already be someone else's.
+        let keyMode = (try? FileManager.default.attributesOfItem(atPath: signingKeyURL.path)[.posixPermissions] as? NSNumber)?.intValue ?? 0
+        guard keyMode & 0o077 == 0 else {
+            throw LiaisonError(
+                .nodeFolder, "\(signingKeyURL.path) can be read by other users (mode \(String(keyMode, radix: 8))); refusing to sign with it",
+                hint: "chmod 600 \(signingKeyURL.path), and consider whether the key has been copied")
+        }
         let key: Curve25519.Signing.PrivateKey
         do {
             key = try KeyEncoding.ed25519(pkcs8PEM: String(contentsOf: signingKeyURL, encoding: .utf8))

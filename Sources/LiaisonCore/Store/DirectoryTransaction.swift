@@ -83,24 +83,39 @@ public final class DirectoryTransaction {
 
     /// Makes `channels` the owner's channels of one kind: those with a value the owner already has
     /// keep their ids, the others are added, and the owner's other channels of that kind are removed.
-    /// Values are compared after normalisation, so "+373 22 000 101" matches "+37322000101".
-    public func replaceChannels(_ channels: [Channel], kind: ChannelKind, agencyID: UUID?, personID: UUID?) throws {
-        guard let owner = (personID ?? agencyID)?.lowercasedString else { return }
+    /// Values are compared after normalisation, so "+373 22 000 101" matches "+37322000101". With
+    /// `is24x7` nil, channels already held keep their 24/7 flag and new ones are not 24/7.
+    public func replaceChannels(_ channels: [Channel], kind: ChannelKind, is24x7: Bool?, agencyID: UUID?, personID: UUID?) throws {
+        guard let owner = personID ?? agencyID else { return }
         let column = personID == nil ? "agency_id" : "person_id"
-        let existing = try Directory.channels(owner: column, UUID(uuidString: owner) ?? UUID(), db).filter { $0.kind == kind }
+        let existing = try Directory.channels(owner: column, owner, db).filter { $0.kind == kind }
         var kept: Set<UUID> = []
+        var values: Set<String> = []
         for var channel in channels {
             channel.kind = kind
             channel.agencyID = agencyID
             channel.personID = personID
             let normalised = try validator.channel(channel)
-            if let match = existing.first(where: { $0.value == normalised.value && !kept.contains($0.id) }) {
+            guard values.insert(normalised.value).inserted else { continue }
+            if let match = existing.first(where: { $0.value == normalised.value }) {
                 channel.id = match.id
+                channel.is24x7 = is24x7 ?? match.is24x7
                 kept.insert(match.id)
+            } else {
+                channel.is24x7 = is24x7 ?? false
             }
             try save(channel)
         }
         for old in existing where !kept.contains(old.id) { try removeChannel(old.id) }
+    }
+
+    /// Sets the 24/7 flag of all the owner's channels.
+    public func setChannels24x7(_ is24x7: Bool, agencyID: UUID?, personID: UUID?) throws {
+        guard let owner = personID ?? agencyID else { return }
+        for var channel in try Directory.channels(owner: personID == nil ? "agency_id" : "person_id", owner, db) {
+            channel.is24x7 = is24x7
+            try save(channel)
+        }
     }
 
     // MARK: Removing records

@@ -11,6 +11,10 @@ final class Validator {
     let db: Database
     private var agencies: [UUID: Agency] = [:]
     private var persons: [UUID: Person] = [:]
+    /// Per country: agency and unit names (`parent|name`, folded) and acronyms (lower case), each to
+    /// the agency that has it. Loaded once per country and transaction.
+    private var agencyNames: [String: [String: UUID]] = [:]
+    private var agencyAcronyms: [String: [String: UUID]] = [:]
 
     init(reference: ReferenceData, db: Database) {
         self.reference = reference
@@ -18,7 +22,45 @@ final class Validator {
     }
 
     /// Records what the transaction wrote: the record with its metadata, or nil after a tombstone.
-    func remember(_ agency: Agency?, id: UUID) { agencies[id] = agency }
+    func remember(_ agency: Agency?, id: UUID) {
+        agencies[id] = agency
+        for country in agencyNames.keys {
+            agencyNames[country] = agencyNames[country]?.filter { $0.value != id }
+            agencyAcronyms[country] = agencyAcronyms[country]?.filter { $0.value != id }
+        }
+        if let agency, agencyNames[agency.country] != nil {
+            agencyNames[agency.country]?[Self.nameKey(agency)] = id
+            if let acronym = agency.acronym?.lowercased() { agencyAcronyms[agency.country]?[acronym] = id }
+        }
+    }
+
+    private static func nameKey(_ agency: Agency) -> String {
+        (agency.parentID?.lowercasedString ?? "") + "|" + ImportSession.matchKey(agency.name)
+    }
+
+    /// Names and acronyms pick agencies on the command line and in imports, so they must be unique
+    /// in a country: a name among an agency's units (or among top-level agencies), an acronym in the
+    /// whole country.
+    private func checkUnique(_ agency: Agency) throws(LiaisonError) {
+        if agencyNames[agency.country] == nil {
+            let all = try storage {
+                try Agency.fetchAll(db.cachedStatement(sql: "SELECT * FROM agency WHERE country = ? AND deleted = 0"), arguments: [agency.country])
+            }
+            agencyNames[agency.country] = Dictionary(all.map { (Self.nameKey($0), $0.id) }, uniquingKeysWith: { first, _ in first })
+            agencyAcronyms[agency.country] = Dictionary(
+                all.compactMap { other in other.acronym.map { ($0.lowercased(), other.id) } }, uniquingKeysWith: { first, _ in first })
+        }
+        if let other = agencyNames[agency.country]?[Self.nameKey(agency)], other != agency.id {
+            throw LiaisonError(
+                .conflict, "\(agency.country) already has an agency named \"\(agency.name)\"\(agency.parentID == nil ? "" : " in this agency")",
+                field: "name", record: other.lowercasedString, hint: "edit that one instead, or choose another name")
+        }
+        if let acronym = agency.acronym?.lowercased(), let other = agencyAcronyms[agency.country]?[acronym], other != agency.id {
+            throw LiaisonError(
+                .conflict, "\(agency.country) already has an agency with the acronym \(agency.acronym ?? "")", field: "acronym",
+                record: other.lowercasedString)
+        }
+    }
     func remember(_ person: Person?, id: UUID) { persons[id] = person }
 
     func agency(_ agency: Agency) throws(LiaisonError) -> Agency {
@@ -32,6 +74,15 @@ final class Validator {
         }
         agency.address = try text(agency.address, field: "address", lineBreaks: true)
         agency.website = try clean(agency.website).map { text throws(LiaisonError) in try website(text) }
+        if let previous = try fetch(Agency.self, agency.id), previous.country != agency.country {
+            let hasUnits = try storage {
+                try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM agency WHERE parent_id = ? AND deleted = 0)"), arguments: [agency.id.lowercasedString]) ?? false
+            }
+            guard !hasUnits else {
+                throw LiaisonError.invalid("country", agency.country, "\(agency.name) has units in \(previous.country); move or remove them first")
+            }
+        }
+        try checkUnique(agency)
         if let parentID = agency.parentID {
             guard parentID != agency.id else {
                 throw LiaisonError.invalid("parent", parentID.lowercasedString, "an agency cannot be its own parent")
@@ -63,7 +114,7 @@ final class Validator {
             throw LiaisonError(.invalidValue, "a contact needs a given name, a family name or a native-script name", field: "given_name")
         }
         _ = try live(Agency.self, person.agencyID, field: "agency")
-        person.position = try text(person.position, field: "position")
+        person.position = try text(person.position, field: "position", lineBreaks: true)
         person.rank = try text(person.rank, field: "rank")
         var languages: [String] = []
         for tag in person.languages {
@@ -102,7 +153,7 @@ final class Validator {
             channel.value = try text(value, field: channel.kind.rawValue, lineBreaks: channel.kind == .post) ?? value
         }
         channel.label = try text(channel.label, field: "label")
-        channel.hours = try text(channel.hours, field: "hours")
+        channel.hours = try text(channel.hours, field: "hours", lineBreaks: true)
         guard channel.preference >= 1 else {
             throw LiaisonError.invalid("preference", String(channel.preference), "preference starts at 1 (first choice)")
         }
@@ -156,16 +207,32 @@ final class Validator {
         return value
     }
 
-    /// Cleans a text field and refuses control characters, which could rewrite an officer's terminal
-    /// when the text is printed; postal addresses and legal bases may have line breaks.
+    /// Cleans a text field and refuses what an officer could not see or a terminal would obey: control
+    /// characters (line breaks only where allowed), invisible spaces and direction overrides that can
+    /// make two different names look the same. Also bounds the length.
     private func text(_ value: String?, field: String, lineBreaks: Bool = false) throws(LiaisonError) -> String? {
-        guard let value = clean(value) else { return nil }
-        if let bad = value.unicodeScalars.first(where: { $0.properties.generalCategory == .control && !(lineBreaks && ($0 == "\n" || $0 == "\r" || $0 == "\t")) }) {
+        guard var value = clean(value) else { return nil }
+        if lineBreaks { value = value.replacingOccurrences(of: "\r\n", with: "\n") }
+        func shown() -> String { value.unicodeScalars.map { Self.isRefused($0, lineBreaks: lineBreaks) ? "?" : String($0) }.joined() }
+        if let bad = value.unicodeScalars.first(where: { Self.isRefused($0, lineBreaks: lineBreaks) }) {
+            let what = bad.properties.generalCategory == .control ? "a control character" : "an invisible formatting character"
             throw LiaisonError(
-                .invalidValue, "contains a control character (U+\(String(bad.value, radix: 16, uppercase: true)))", field: field,
-                value: value.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined())
+                .invalidValue, "contains \(what) (U+\(String(bad.value, radix: 16, uppercase: true)))", field: field, value: shown(),
+                hint: "retype the value, or remove the hidden character")
+        }
+        let limit = lineBreaks ? 2000 : 300
+        guard value.count <= limit else {
+            throw LiaisonError(.invalidValue, "is \(value.count) characters long; at most \(limit)", field: field, value: String(value.prefix(40)) + "…")
         }
         return value
+    }
+
+    private static func isRefused(_ scalar: Unicode.Scalar, lineBreaks: Bool) -> Bool {
+        if scalar.properties.generalCategory == .control { return !(lineBreaks && (scalar == "\n" || scalar == "\t")) }
+        switch scalar.value {
+        case 0x200B, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
     }
 
     private func website(_ text: String) throws(LiaisonError) -> String {

@@ -55,7 +55,93 @@ import Testing
     }
 }
 
+extension ImportMatchingTests {
+    @Test func aUnitRowWithoutAKindLeavesTheUnitsKind() throws {
+        let directory = try Fixtures.emptyNode()
+        try directory.write { tx in
+            let ministry = try tx.save(Agency(name: "Ministry of Interior", kind: .ministry, country: "MD"))
+            try tx.save(Agency(name: "Border Unit", kind: .border, country: "MD", parentID: ministry.id))
+        }
+        _ = try directory.importCSV("country,agency,unit,given_name,family_name\nMD,Ministry of Interior,Border Unit,New,Person\n", fileName: "u.csv")
+        #expect(try directory.agency(matching: "Border Unit").kind == .border)
+    }
+
+    @Test func jsonFilesMayNotRepeatAnID() throws {
+        let directory = try Fixtures.emptyNode()
+        let id = UUID().uuidString
+        let json = #"{"format":"liaison-directory","version":1,"agencies":[{"id":"\#(id)","name":"A","kind":"police","country":"MD"},{"id":"\#(id)","name":"B","kind":"police","country":"MD"}],"contacts":[]}"#
+        let error = #expect(throws: LiaisonError.self) { try directory.importJSON(Data(json.utf8), fileName: "dup.json") }
+        #expect(error?.rowErrors.first?.description == "dup.json:agencies[1]: id: \(id.lowercased()) is also used by agencies[0]")
+    }
+}
+
 @Suite struct DirectoryRulesTests {
+    @Test func agencyNamesAndAcronymsAreUniqueInACountryWhateverThePath() throws {
+        let directory = try Fixtures.emptyNode()
+        let (second, _) = try directory.write { tx in
+            try tx.save(Agency(name: "National Police", acronym: "NP", kind: .police, country: "MD"))
+            return try tx.save(Agency(name: "Border Police", kind: .border, country: "MD"))
+        }
+        var renamed = second
+        renamed.name = "national  POLICE"
+        let byName = #expect(throws: LiaisonError.self) { try directory.write { [renamed] tx in try tx.save(renamed) } }
+        #expect(byName?.field == "name")
+        var acronym = second
+        acronym.acronym = "np"
+        let byAcronym = #expect(throws: LiaisonError.self) { try directory.write { [acronym] tx in try tx.save(acronym) } }
+        #expect(byAcronym?.field == "acronym")
+        try directory.write { tx in try tx.save(Agency(name: "National Police", kind: .police, country: "RO")) }
+    }
+
+    @Test func anAgencyWithUnitsCannotMoveCountry() throws {
+        let directory = try Fixtures.emptyNode()
+        let (ministry, _) = try directory.write { tx in
+            let ministry = try tx.save(Agency(name: "Ministry", kind: .ministry, country: "MD"))
+            try tx.save(Agency(name: "Unit", kind: .police, country: "MD", parentID: ministry.id))
+            return ministry
+        }
+        var moved = ministry
+        moved.country = "RO"
+        let error = #expect(throws: LiaisonError.self) { try directory.write { [moved] tx in try tx.save(moved) } }
+        #expect(error?.field == "country")
+    }
+
+    @Test func replacingChannelsWithoutA24x7ChoiceKeepsTheFlag() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        try directory.write { tx in try tx.save(Channel(agencyID: police.id, kind: .phone, value: "+37322000101", is24x7: true)) }
+        let (_, commits) = try directory.write { tx in
+            try tx.replaceChannels(
+                [Channel(kind: .phone, value: "+373 22 00 01 01"), Channel(kind: .phone, value: "+373 22 000 101")], kind: .phone, is24x7: nil,
+                agencyID: police.id, personID: nil)
+        }
+        #expect(commits.isEmpty)
+        #expect(try directory.agencyCard(police.id).channels.map(\.is24x7) == [true])
+        try directory.write { tx in try tx.replaceChannels([], kind: .phone, is24x7: nil, agencyID: police.id, personID: nil) }
+        #expect(try directory.agencyCard(police.id).channels.isEmpty)
+    }
+
+    @Test(arguments: ["Pope\u{200B}scu", "\u{202E}ucsepoP", "Pop\u{2066}escu"])
+    func invisibleCharactersInNamesAreRefused(name: String) throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.write { tx in try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: name)) }
+        }
+        #expect(error?.field == "family_name")
+    }
+
+    @Test func overlongValuesAreRefusedAndPositionsMayHaveLineBreaks() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        let error = #expect(throws: LiaisonError.self) {
+            try directory.write { tx in try tx.save(Person(agencyID: police.id, givenName: String(repeating: "a", count: 5000))) }
+        }
+        #expect(error?.field == "given_name")
+        let (person, _) = try directory.write { tx in try tx.save(Person(agencyID: police.id, givenName: "Ana", position: "Head of Unit\r\nDeputy Director")) }
+        #expect(person.position == "Head of Unit\nDeputy Director")
+    }
+
     @Test func unitsCannotHaveUnits() throws {
         let directory = try Fixtures.emptyNode()
         let error = #expect(throws: LiaisonError.self) {
@@ -84,11 +170,11 @@ import Testing
         try directory.write { tx in try tx.save(Channel(agencyID: police.id, kind: .phone, value: "+373 22 000 101")) }
         let before = try directory.agencyCard(police.id).channels
         let (_, commits) = try directory.write { tx in
-            try tx.replaceChannels([Channel(kind: .phone, value: "+373 (22) 000-101")], kind: .phone, agencyID: police.id, personID: nil)
+            try tx.replaceChannels([Channel(kind: .phone, value: "+373 (22) 000-101")], kind: .phone, is24x7: nil, agencyID: police.id, personID: nil)
         }
         #expect(commits.isEmpty, "the same number written differently is no change")
         try directory.write { tx in
-            try tx.replaceChannels([Channel(kind: .phone, value: "+373 22 000 101"), Channel(kind: .phone, value: "+373 22 000 102")], kind: .phone, agencyID: police.id, personID: nil)
+            try tx.replaceChannels([Channel(kind: .phone, value: "+373 22 000 101"), Channel(kind: .phone, value: "+373 22 000 102")], kind: .phone, is24x7: nil, agencyID: police.id, personID: nil)
         }
         let after = try directory.agencyCard(police.id).channels
         #expect(after.count == 2 && after.contains { $0.id == before[0].id })

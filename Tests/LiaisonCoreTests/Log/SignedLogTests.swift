@@ -97,6 +97,8 @@ import Testing
             "UPDATE channel SET value = '+37399999999' WHERE rowid = (SELECT min(rowid) FROM channel)",
             "DELETE FROM designation WHERE rowid = (SELECT max(rowid) FROM designation)",
             "UPDATE person SET deleted = 1 WHERE rowid = 1",
+            "DELETE FROM search_index WHERE rowid = 2",
+            "UPDATE search_index SET facets = facets || ' x24x7' WHERE rowid = 4",
         ]
         for edit in edits {
             let copy = try Fixtures.demoNode()
