@@ -185,6 +185,9 @@ func printDesignations(_ designations: [Designation]) {
         var line = "  \(designation.crimeArea?.rawValue ?? "all crime areas") — \(designation.function.rawValue)"
         if let from = designation.validFrom { line += " from \(from)" }
         if let to = designation.validTo { line += " to \(to)" }
+        if !designation.isCurrent(on: today()) {
+            line += (designation.validTo.map { $0 < today() } ?? false) ? "  [ENDED]" : "  [NOT YET]"
+        }
         say(line + "  (\(short(designation.id)))")
     }
 }

@@ -7,7 +7,7 @@ extension Liaison {
             abstract: "Find contacts and agencies by name (any script), acronym, position or crime area.",
             discussion: """
                 Case, accents and script do not matter: "ivanov" finds Иванов, "jose munoz" finds José Muñoz.
-                The last word may be the start of a word: "mold" finds Moldova's agencies.
+                Each word may be the start of a word: "mold" finds Moldova's agencies.
                 """)
 
         @OptionGroup var data: DataOptions

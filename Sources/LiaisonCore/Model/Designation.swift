@@ -30,6 +30,11 @@ public struct Designation: ReplicatedRecord, Hashable, Codable {
         self.legalBasis = legalBasis
     }
 
+    /// Whether the role holds on a day (`YYYY-MM-DD`): on or after its first day, on or before its last.
+    public func isCurrent(on day: String) -> Bool {
+        (validFrom.map { $0 <= day } ?? true) && (validTo.map { day <= $0 } ?? true)
+    }
+
     public var fieldGroups: [String: [String: FieldValue]] {
         [
             "designation": [

@@ -50,6 +50,7 @@ public struct CountryPage: Sendable, Hashable, Codable {
     public var country: Country
     public var agencies: [AgencyEntry]
     public var contacts24x7: [Contact24x7]
+    /// Roles that hold today; ended and future ones are left out.
     public var focalPoints: [FocalPoint]
 }
 
@@ -163,7 +164,8 @@ extension Directory {
                 .compactMapValues { channels in
                     channels.min { ($0.preference, kindOrder.firstIndex(of: $0.kind) ?? 9) < ($1.preference, kindOrder.firstIndex(of: $1.kind) ?? 9) }
                 }
-            let focalPoints = designations.compactMap { designation -> CountryPage.FocalPoint? in
+            let today = String(Timestamp.iso8601(Date()).prefix(10))
+            let focalPoints = designations.filter { $0.isCurrent(on: today) }.compactMap { designation -> CountryPage.FocalPoint? in
                 let holderID = (designation.personID ?? designation.agencyID)?.lowercasedString ?? ""
                 guard let holder = holders[holderID] else { return nil }
                 return CountryPage.FocalPoint(

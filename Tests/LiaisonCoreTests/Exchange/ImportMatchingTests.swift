@@ -203,3 +203,17 @@ extension ImportMatchingTests {
         #expect(try directory.search(SearchQuery("Жуков")).map(\.name) == ["Andrei Zhukov"])
     }
 }
+
+@Suite struct CountryPageTests {
+    @Test func endedAndFutureRolesAreLeftOffTheCountryPage() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        try directory.write { tx in
+            try tx.save(Designation(agencyID: police.id, crimeArea: .extradition, function: .contact24x7, validTo: "2020-01-01"))
+            try tx.save(Designation(agencyID: police.id, crimeArea: .cybercrime, function: .contact24x7, validFrom: "2099-01-01"))
+            try tx.save(Designation(agencyID: police.id, crimeArea: .traffickingInPersons, function: .contact24x7, validFrom: "2020-01-01"))
+        }
+        let page = try directory.countryPage("MD")
+        #expect(page.focalPoints.map(\.crimeArea) == [.traffickingInPersons])
+    }
+}
