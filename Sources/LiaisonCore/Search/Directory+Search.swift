@@ -55,7 +55,7 @@ public struct SearchHit: Sendable, Hashable, Codable {
 
 extension Directory {
     /// Finds persons and agencies whose names, positions, agencies or crime areas match every word of
-    /// the query, in any script, case and accents; the last word may be the start of a word.
+    /// the query, in any script, case and accents; each word may be the start of a word.
     ///
     /// Results are ranked: whole-word name matches, then name prefixes, then other fields; within each,
     /// by BM25.
