@@ -40,7 +40,7 @@ public final class DirectoryTransaction {
         let groups = try record(agency, existing: existing)
         if existing == nil { created.insert(agency.id) }
         agency.metadata = metadata(after: existing?.metadata)
-        validator.remember(agency, id: agency.id)
+        validator.remember(agency, id: agency.id, previous: existing)
         touchedAgencies.insert(agency.id)
         if existing != nil, groups.contains(where: { $0 == "name" || $0 == "placement" }) { renamedAgencies.insert(agency.id) }
         return agency
@@ -135,7 +135,7 @@ public final class DirectoryTransaction {
         for person in persons.compactMap(UUID.init(uuidString:)) { try removePerson(person) }
         try removeAttachments(column: "agency_id", owner: id)
         try tombstone(Agency.self, id)
-        validator.remember(nil as Agency?, id: id)
+        validator.remember(nil as Agency?, id: id, previous: agency)
         touchedAgencies.insert(id)
     }
 

@@ -22,11 +22,13 @@ final class Validator {
     }
 
     /// Records what the transaction wrote: the record with its metadata, or nil after a tombstone.
-    func remember(_ agency: Agency?, id: UUID) {
+    func remember(_ agency: Agency?, id: UUID, previous: Agency?) {
         agencies[id] = agency
-        for country in agencyNames.keys {
-            agencyNames[country] = agencyNames[country]?.filter { $0.value != id }
-            agencyAcronyms[country] = agencyAcronyms[country]?.filter { $0.value != id }
+        if let previous {
+            if agencyNames[previous.country]?[Self.nameKey(previous)] == id { agencyNames[previous.country]?[Self.nameKey(previous)] = nil }
+            if let acronym = previous.acronym?.lowercased(), agencyAcronyms[previous.country]?[acronym] == id {
+                agencyAcronyms[previous.country]?[acronym] = nil
+            }
         }
         if let agency, agencyNames[agency.country] != nil {
             agencyNames[agency.country]?[Self.nameKey(agency)] = id
