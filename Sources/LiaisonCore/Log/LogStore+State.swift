@@ -63,12 +63,7 @@ extension LogStore {
                 let table = entity.table
                 let columns = try db.columns(in: table).map(\.name).filter { $0 != "local_id" }
                 let sql = "SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY id"
-                let stored = try Row.fetchCursor(db, sql: sql)
-                let rebuilt = try Row.fetchCursor(replay, sql: sql)
-                while true {
-                    let left = try stored.next()
-                    let right = try rebuilt.next()
-                    guard left != nil || right != nil else { break }
+                try walk(sql, stored: db, rebuilt: replay) { left, right in
                     guard let left, let right else {
                         let id: String = (left ?? right)?["id"] ?? "?"
                         throw LiaisonError(
@@ -95,12 +90,7 @@ extension LogStore {
             }
             // The search index is derived from the tables: rebuilt from the replay, it must be the same.
             let sql = "SELECT rowid, name, other, facets FROM search_index ORDER BY rowid"
-            let stored = try Row.fetchCursor(db, sql: sql)
-            let rebuilt = try Row.fetchCursor(replay, sql: sql)
-            while true {
-                let left = try stored.next()
-                let right = try rebuilt.next()
-                guard left != nil || right != nil else { break }
+            try walk(sql, stored: db, rebuilt: replay) { left, right in
                 guard let left, let right, left == right else {
                     let rowID: Int64 = (left ?? right)?["rowid"] ?? 0
                     let table = rowID % 2 == 0 ? "person" : "agency"
@@ -112,5 +102,17 @@ extension LogStore {
             }
         }
         return report
+    }
+
+    /// Runs one query in both databases and hands over their rows side by side until both end.
+    private static func walk(_ sql: String, stored: Database, rebuilt: Database, _ body: (Row?, Row?) throws -> Void) throws {
+        let storedRows = try Row.fetchCursor(stored, sql: sql)
+        let rebuiltRows = try Row.fetchCursor(rebuilt, sql: sql)
+        while true {
+            let left = try storedRows.next()
+            let right = try rebuiltRows.next()
+            guard left != nil || right != nil else { return }
+            try body(left, right)
+        }
     }
 }
