@@ -110,39 +110,52 @@ extension Directory {
             ]
         }
         return try read { db in
+            var found: [(rowID: Int64, match: SearchHit.Match)] = []
             var seen = Set<Int64>()
-            var hits: [SearchHit] = []
-            for tier in tiers where hits.count < limit {
+            for tier in tiers where found.count < limit {
                 let sql = "SELECT rowid FROM search_index WHERE search_index MATCH ?\(tier.ranked ? " ORDER BY rank" : "") LIMIT ?"
                 let rowIDs = try Int64.fetchAll(db.cachedStatement(sql: sql), arguments: [tier.expression, limit + seen.count])
-                for rowID in rowIDs where hits.count < limit && seen.insert(rowID).inserted {
-                    if let hit = try Self.hit(rowID: rowID, match: tier.match, in: db) { hits.append(hit) }
+                for rowID in rowIDs where found.count < limit && seen.insert(rowID).inserted {
+                    found.append((rowID, tier.match))
                 }
             }
-            return hits
+            return try Self.hits(found, in: db)
         }
     }
 
-    private static func hit(rowID: Int64, match: SearchHit.Match, in db: Database) throws -> SearchHit? {
-        let localID = rowID / 2
-        if rowID % 2 == 0 {
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT p.*, a.name AS agency_name, a.country AS agency_country FROM person p JOIN agency a ON a.id = p.agency_id
-                WHERE p.local_id = ?
-                """), arguments: [localID]) else { return nil }
-            let person = Person(row: row)
-            return SearchHit(
-                entity: .person, id: person.id, name: person.displayName, nativeName: person.nativeName,
-                position: person.position, agency: row["agency_name"], country: row["agency_country"], match: match)
-        } else {
-            guard let agency = try Agency.fetchOne(db.cachedStatement(sql: "SELECT * FROM agency WHERE local_id = ?"), arguments: [localID]) else { return nil }
-            var parentName: String?
-            if let parentID = agency.parentID {
-                parentName = try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM agency WHERE id = ?"), arguments: [parentID.lowercasedString])
+    /// The hits for index rows, in their order: one query for the persons, one for the agencies.
+    private static func hits(_ found: [(rowID: Int64, match: SearchHit.Match)], in db: Database) throws -> [SearchHit] {
+        let personIDs = found.filter { $0.rowID % 2 == 0 }.map { $0.rowID / 2 }
+        let agencyIDs = found.filter { $0.rowID % 2 == 1 }.map { $0.rowID / 2 }
+        var byRowID: [Int64: (Row, Entity)] = [:]
+        if !personIDs.isEmpty {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT p.local_id, p.id, p.given_name, p.family_name, p.native_name, p.position, a.name AS agency_name, a.country
+                FROM person p JOIN agency a ON a.id = p.agency_id WHERE p.local_id IN (\(personIDs.map(String.init).joined(separator: ",")))
+                """) {
+                byRowID[SearchIndex.rowID(person: row["local_id"])] = (row, .person)
+            }
+        }
+        if !agencyIDs.isEmpty {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT a.local_id, a.id, a.name, a.native_name, a.country, parent.name AS agency_name
+                FROM agency a LEFT JOIN agency parent ON parent.id = a.parent_id WHERE a.local_id IN (\(agencyIDs.map(String.init).joined(separator: ",")))
+                """) {
+                byRowID[SearchIndex.rowID(agency: row["local_id"])] = (row, .agency)
+            }
+        }
+        return found.compactMap { rowID, match in
+            guard let (row, entity) = byRowID[rowID], let id = row.uuid("id") else { return nil }
+            let name: String
+            if entity == .person {
+                let latin = [row["given_name"], row["family_name"]].compactMap { $0 as String? }.joined(separator: " ")
+                name = latin.isEmpty ? row["native_name"] ?? "" : latin
+            } else {
+                name = row["name"]
             }
             return SearchHit(
-                entity: .agency, id: agency.id, name: agency.name, nativeName: agency.nativeName, position: nil,
-                agency: parentName, country: agency.country, match: match)
+                entity: entity, id: id, name: name, nativeName: row["native_name"], position: entity == .person ? row["position"] : nil,
+                agency: row["agency_name"], country: row["country"], match: match)
         }
     }
 }
