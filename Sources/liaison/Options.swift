@@ -30,10 +30,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
 
 /// Prints a value as pretty JSON with sorted keys.
 func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    FileHandle.standardOutput.write(try JSONOutput.encode(value))
 }
 
 extension AgencyKind: ExpressibleByArgument {

@@ -65,13 +65,7 @@ struct ExportSnapshot {
                     channels: channels[person.id]?.map(DirectoryDocument.ChannelEntry.init),
                     designations: designations[person.id]?.map(DirectoryDocument.DesignationEntry.init))
             })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do {
-            return try encoder.encode(document) + Data("\n".utf8)
-        } catch {
-            throw LiaisonError(.storage, "cannot encode the export: \(error)")
-        }
+        return try JSONOutput.encode(document)
     }
 
     // MARK: CSV

@@ -35,6 +35,11 @@ public struct HybridLogicalTime: Sendable, Hashable, Comparable, CustomStringCon
 
 /// Formats of times stored and shown by Liaison.
 enum Timestamp {
+    /// `2026-11-29 10:00:00.123` as stored becomes `2026-11-29T10:00:00.123Z`.
+    static func iso8601(database text: String) -> String {
+        text.replacingOccurrences(of: " ", with: "T") + "Z"
+    }
+
     /// `2026-11-29T10:00:00.123Z`.
     static func iso8601(_ date: Date) -> String {
         database(date).replacingOccurrences(of: " ", with: "T") + "Z"

@@ -23,6 +23,11 @@ public struct Channel: ReplicatedRecord, Hashable, Codable {
     public var marking: Marking
     public var metadata: RecordMetadata?
 
+    enum CodingKeys: String, CodingKey {
+        case id, agencyID, personID, kind, value, label, preference, hours, marking, metadata
+        case is24x7 = "is_24x7"
+    }
+
     public init(
         id: UUID = UUID(), agencyID: UUID? = nil, personID: UUID? = nil, kind: ChannelKind, value: String,
         label: String? = nil, preference: Int = 1, is24x7: Bool = false, hours: String? = nil,

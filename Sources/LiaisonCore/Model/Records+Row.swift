@@ -14,7 +14,8 @@ extension Row {
 
     var recordMetadata: RecordMetadata {
         RecordMetadata(
-            steward: self["steward"], createdAt: self["created_at"], modifiedAt: self["modified_at"], deleted: self["deleted"])
+            steward: self["steward"], createdAt: Timestamp.iso8601(database: self["created_at"]),
+            modifiedAt: Timestamp.iso8601(database: self["modified_at"]), deleted: self["deleted"])
     }
 }
 

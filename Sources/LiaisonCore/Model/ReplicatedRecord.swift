@@ -16,9 +16,10 @@ public protocol ReplicatedRecord: Sendable, Identifiable where ID == UUID {
 public struct RecordMetadata: Sendable, Hashable, Codable {
     /// The node that owns the record.
     public var steward: String
-    /// UTC, `YYYY-MM-DD HH:MM:SS.SSS`, from the clock time of the commit that created the record.
+    /// ISO 8601 in UTC, `2026-11-29T10:00:00.123Z`, from the clock time of the commit that created
+    /// the record.
     public var createdAt: String
-    /// UTC, from the clock time of the latest change applied.
+    /// ISO 8601 in UTC, from the clock time of the latest change applied.
     public var modifiedAt: String
     public var deleted: Bool
 

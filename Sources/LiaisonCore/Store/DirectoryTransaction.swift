@@ -215,7 +215,7 @@ public final class DirectoryTransaction {
 
     /// The metadata a saved record has once its change is applied.
     private func metadata(after previous: RecordMetadata?) -> RecordMetadata {
-        let now = stamp.databaseTime
+        let now = Timestamp.iso8601(database: stamp.databaseTime)
         return RecordMetadata(steward: previous?.steward ?? node.id.hex, createdAt: previous?.createdAt ?? now, modifiedAt: now)
     }
 

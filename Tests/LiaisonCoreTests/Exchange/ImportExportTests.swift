@@ -75,6 +75,10 @@ import Testing
         #expect(try copy.export(.json) == exported)
         let again = try copy.importJSON(exported, fileName: "export.json")
         #expect(again.commits == 0)
+        let text = String(decoding: exported, as: UTF8.self)
+        let someID = try #require(try source.agencies().first?.id.lowercasedString)
+        #expect(text.contains("\"\(someID)\""), "ids are written in lower case, as the database keeps them")
+        #expect(text.contains("\"native_name\""))
     }
 
     @Test func jsonErrorsNameTheRecord() throws {
