@@ -92,8 +92,7 @@ extension Directory {
         let limit = max(1, min(query.limit, 1000))
         // Tiers, best first. Each runs only while results are missing, so a query with enough whole-name
         // matches never pays for the broader scans. Whole-name matches are few and ranked by BM25; the
-        // broad tiers stop at the limit in index order. Other fields are tried with whole words before
-        // prefixes, because a prefix expands to every word it starts and costs ten times more.
+        // broad tiers stop at the limit in index order.
         let tiers: [(match: SearchHit.Match, expression: String, ranked: Bool)]
         if words.isEmpty {
             tiers = [(.other, facetFilter, false)]
@@ -102,12 +101,14 @@ extension Directory {
             let exact = words.map { "(" + $0.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let prefix = words.map { "(" + $0.map { "\"\($0)\"*" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let filter = facetFilter.isEmpty ? "" : " AND " + facetFilter
+            // With filters, other fields are tried with whole words first: the filters' long lists make
+            // a prefix scan, which expands to every word the prefix starts, ten times as costly.
+            let otherExact: [(match: SearchHit.Match, expression: String, ranked: Bool)] =
+                filter.isEmpty ? [] : [(.other, "{name other} : (\(exact))\(filter)", false)]
             tiers = [
                 (.name, "name : (\(exact))\(filter)", true),
                 (.namePrefix, "name : (\(prefix))\(filter)", false),
-                (.other, "{name other} : (\(exact))\(filter)", false),
-                (.other, "{name other} : (\(prefix))\(filter)", false),
-            ]
+            ] + otherExact + [(.other, "{name other} : (\(prefix))\(filter)", false)]
         }
         return try read { db in
             var found: [(rowID: Int64, match: SearchHit.Match)] = []
