@@ -43,6 +43,8 @@ final class ImportSession {
 
     // MARK: CSV rows
 
+    /// Imports one CSV row. Every cell is checked first, so that a row reports all its errors at once;
+    /// the store checks the values again when it saves them, as it does for every write.
     func importRow(_ cells: [String: String], number: Int) throws {
         summary.rows += 1
         let row = String(number)
