@@ -63,7 +63,7 @@ extension Liaison {
                 abstract: "Change an agency's fields; channel options replace the agency's channels of that kind.")
 
             @OptionGroup var data: DataOptions
-            @Argument(help: "The agency: id (or its first 8 digits), acronym or name.") var agency: String
+            @Argument(help: "The agency: id (or its first few digits), acronym or name.") var agency: String
             @Option(help: "Move to another country (ISO alpha-2).") var country: String?
             @OptionGroup var fields: Fields
             @OptionGroup var channels: ChannelOptions
@@ -95,7 +95,7 @@ extension Liaison {
 
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "The agency: id (or its first 8 digits), acronym or name.") var agency: String
+            @Argument(help: "The agency: id (or its first few digits), acronym or name.") var agency: String
 
             func run() throws {
                 try reportingErrors {
@@ -154,7 +154,7 @@ extension Liaison {
             static let configuration = CommandConfiguration(abstract: "Remove an agency with its channels and roles.")
 
             @OptionGroup var data: DataOptions
-            @Argument(help: "The agency: id (or its first 8 digits), acronym or name.") var agency: String
+            @Argument(help: "The agency: id (or its first few digits), acronym or name.") var agency: String
             @Flag(help: "Also remove its units and contacts.") var cascade = false
 
             func run() throws {

@@ -26,7 +26,7 @@ extension Liaison {
             static let configuration = CommandConfiguration(abstract: "Add a contact person to an agency or unit.")
 
             @OptionGroup var data: DataOptions
-            @Option(help: "The agency or unit: id (or its first 8 digits), acronym or name.") var agency: String
+            @Option(help: "The agency or unit: id (or its first few digits), acronym or name.") var agency: String
             @OptionGroup var fields: Fields
             @OptionGroup var channels: ChannelOptions
             @Flag(name: .customLong("allow-same-name"), help: "Add the contact even if the agency has a contact of the same name.")
@@ -69,7 +69,7 @@ extension Liaison {
                 abstract: "Change a contact's fields; channel options replace the contact's channels of that kind.")
 
             @OptionGroup var data: DataOptions
-            @Argument(help: "The contact's id or its first 8 digits.") var contact: String
+            @Argument(help: "The contact's id or its first few digits.") var contact: String
             @Option(help: "Move to another agency or unit.") var agency: String?
             @OptionGroup var fields: Fields
             @OptionGroup var channels: ChannelOptions
@@ -104,7 +104,7 @@ extension Liaison {
 
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
-            @Argument(help: "The contact's id or its first 8 digits.") var contact: String
+            @Argument(help: "The contact's id or its first few digits.") var contact: String
 
             func run() throws {
                 try reportingErrors {
@@ -160,7 +160,7 @@ extension Liaison {
             static let configuration = CommandConfiguration(abstract: "Remove a contact with their channels and roles.")
 
             @OptionGroup var data: DataOptions
-            @Argument(help: "The contact's id or its first 8 digits.") var contact: String
+            @Argument(help: "The contact's id or its first few digits.") var contact: String
 
             func run() throws {
                 try reportingErrors {

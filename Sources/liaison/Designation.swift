@@ -12,7 +12,7 @@ extension Liaison {
 
             @OptionGroup var data: DataOptions
             @Option(help: "The agency or unit holding the role: id, acronym or name.") var agency: String?
-            @Option(help: "The contact holding the role: id or its first 8 digits.") var contact: String?
+            @Option(help: "The contact holding the role: id or its first few digits.") var contact: String?
             @Option(name: .customLong("crime-area"), help: ArgumentHelp("The crime area; omit for a role across all crime areas.", valueName: "area"))
             var crimeArea: CrimeArea?
             @Option(help: ArgumentHelp("The focal-point function.", valueName: "function"))
@@ -47,7 +47,7 @@ extension Liaison {
             static let configuration = CommandConfiguration(abstract: "Remove a focal-point role.")
 
             @OptionGroup var data: DataOptions
-            @Argument(help: "The designation's id or its first 8 digits, as `agency show` and `contact show` list them.") var designation: String
+            @Argument(help: "The designation's id or its first few digits, as `agency show` and `contact show` list them.") var designation: String
 
             func run() throws {
                 try reportingErrors {
