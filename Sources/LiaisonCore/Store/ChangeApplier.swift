@@ -11,9 +11,9 @@ enum ChangeApplier {
 
     /// The columns of each field group, per record kind. A change naming any other group or field is
     /// refused, so a change's names can safely become column names.
-    static let fieldGroups: [Entity: [String: Set<String>]] = {
-        func groups(_ record: some ReplicatedRecord) -> [String: Set<String>] {
-            record.fieldGroups.mapValues { Set($0.keys) }
+    static let fieldGroups: [Entity: [String: [String]]] = {
+        func groups(_ record: some ReplicatedRecord) -> [String: [String]] {
+            record.fieldGroups.mapValues { $0.keys.sorted() }
         }
         let id = UUID()
         return [
@@ -51,16 +51,22 @@ enum ChangeApplier {
             var appliedGroups = 0
             var values: [(any DatabaseValueConvertible)?] = []
             for (group, fields) in groups.sorted(by: { $0.key < $1.key }) {
-                guard let expected = known[group], Set(fields.keys) == expected else {
+                // The group's columns in a fixed order; a change with any other field is refused.
+                guard let expected = known[group], fields.count == expected.count else {
                     throw LiaisonError(.verification, "unknown field group \"\(group)\" or fields for \(table)", record: change.recordID.lowercasedString)
+                }
+                var groupValues: [(any DatabaseValueConvertible)?] = []
+                for name in expected {
+                    guard let value = fields[name] else {
+                        throw LiaisonError(.verification, "field group \"\(group)\" of \(table) lacks \(name)", record: change.recordID.lowercasedString)
+                    }
+                    groupValues.append(databaseValue(value))
                 }
                 guard stamps[group].map({ $0 <= stampText }) ?? true else { continue }
                 stamps[group] = stampText
                 appliedGroups += 1
-                for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
-                    columns.append(name)
-                    values.append(databaseValue(value))
-                }
+                columns += expected
+                values += groupValues
             }
             guard appliedGroups > 0 else { return }
             let deleted = isDeleted(stamps)
