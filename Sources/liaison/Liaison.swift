@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import LiaisonCore
+import Logging
 
 @main
 struct Liaison: AsyncParsableCommand {
@@ -16,4 +18,25 @@ struct Liaison: AsyncParsableCommand {
             CountryCommand.self, Search.self, Stats.self, Import.self, Export.self, LogCommand.self,
         ]
     )
+
+    /// Logs go to standard error at the level in `LIAISON_LOG_LEVEL` (trace, debug, info, notice,
+    /// warning, error, critical), warnings and worse by default; they never carry contact data.
+    static func main() async {
+        let level = ProcessInfo.processInfo.environment["LIAISON_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -90,7 +90,7 @@ public final class Directory: Sendable {
         let node = self.node
         let key = signingKey
         let reference = try referenceData()
-        return try Self.storage {
+        let result: (value: T, commits: [CommitSummary]) = try Self.storage {
             try database.writeWithoutTransaction { db in
                 var result: (T, [CommitSummary])?
                 try db.inTransaction(.immediate) {
@@ -104,6 +104,15 @@ public final class Directory: Sendable {
                 return result
             }
         }
+        for summary in result.commits {
+            logger.debug(
+                commit ? "signed commit" : "signed commit, rolled back (dry run)",
+                metadata: [
+                    "node.id": "\(node.id)", "commit.epoch": "\(summary.epoch)", "commit.seq": "\(summary.sequence)",
+                    "commit.changes": "\(summary.changeCount)",
+                ])
+        }
+        return result
     }
 
     func referenceData() throws(LiaisonError) -> ReferenceData {
