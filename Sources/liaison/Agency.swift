@@ -40,13 +40,6 @@ extension Liaison {
                     let agency = Agency(
                         name: fields.name ?? "", nativeName: fields.nativeName, acronym: fields.acronym, kind: fields.kind ?? .other,
                         country: country, parentID: parentID, subdivision: fields.subdivision, address: fields.address, website: fields.website)
-                    if let existing = try directory.agenciesMatching(
-                        name: agency.name, acronym: agency.acronym, country: agency.country, parentID: parentID
-                    ).first {
-                        throw LiaisonError(
-                            .conflict, "\(existing.name)\(existing.acronym.map { " (\($0))" } ?? "") is already in \(existing.country)",
-                            record: existing.id.lowercasedString, hint: "change it with `liaison agency edit \(short(existing.id))`")
-                    }
                     let channels = self.channels
                     let (saved, _) = try directory.write { tx in
                         let saved = try tx.save(agency)

@@ -98,17 +98,6 @@ public struct CountrySummary: Sendable, Hashable, Codable {
 }
 
 extension Directory {
-    /// Live agencies that an import would take for this one: the same name (case, accents and script
-    /// folded) under the same parent in the same country, or the same acronym in the same country.
-    public func agenciesMatching(name: String, acronym: String?, country: String, parentID: UUID?) throws(LiaisonError) -> [Agency] {
-        let key = SearchText.tokens(name)
-        let acronymKey = acronym.flatMap(clean)?.lowercased()
-        return try agencies(country: country).filter { agency in
-            (agency.parentID == parentID && SearchText.tokens(agency.name) == key)
-                || (acronymKey != nil && agency.acronym?.lowercased() == acronymKey)
-        }
-    }
-
     /// Live contacts of an agency with the same name as given (case, accents and script folded).
     public func contactsMatching(agencyID: UUID, givenName: String?, familyName: String?, nativeName: String?) throws(LiaisonError) -> [Person] {
         func key(_ given: String?, _ family: String?, _ native: String?) -> [String] {

@@ -142,9 +142,9 @@ extension Directory {
             let channels = try Channel.fetchAll(db, sql: """
                 SELECT c.* FROM channel c LEFT JOIN person p ON p.id = c.person_id
                 JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
-                WHERE c.deleted = 0 AND c.is_24x7 = 1 AND a.country = ? ORDER BY c.person_id IS NOT NULL, c.preference
+                WHERE c.deleted = 0 AND a.country = ? ORDER BY c.person_id IS NOT NULL, c.preference
                 """, arguments: [country.code])
-            let contacts24x7 = channels.compactMap { channel -> CountryPage.Contact24x7? in
+            let contacts24x7 = channels.filter(\.is24x7).compactMap { channel -> CountryPage.Contact24x7? in
                 guard let holder = holders[(channel.personID ?? channel.agencyID)?.lowercasedString ?? ""] else { return nil }
                 return CountryPage.Contact24x7(holder: holder.name, agency: holder.agency, channel: channel)
             }
@@ -153,14 +153,9 @@ extension Directory {
                 JOIN agency a ON a.id = coalesce(d.agency_id, p.agency_id)
                 WHERE d.deleted = 0 AND a.country = ?
                 """, arguments: [country.code])
-            let allChannels = try Channel.fetchAll(db, sql: """
-                SELECT c.* FROM channel c LEFT JOIN person p ON p.id = c.person_id
-                JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
-                WHERE c.deleted = 0 AND a.country = ?
-                """, arguments: [country.code])
             // The channel to show for a focal point: the first choice, a phone before other kinds.
             let kindOrder: [ChannelKind] = [.phone, .mobile, .secureMailbox, .email, .messaging, .fax, .post]
-            let firstChannels = Dictionary(grouping: allChannels) { ($0.personID ?? $0.agencyID)?.lowercasedString ?? "" }
+            let firstChannels = Dictionary(grouping: channels) { ($0.personID ?? $0.agencyID)?.lowercasedString ?? "" }
                 .compactMapValues { channels in
                     channels.min { ($0.preference, kindOrder.firstIndex(of: $0.kind) ?? 9) < ($1.preference, kindOrder.firstIndex(of: $1.kind) ?? 9) }
                 }
