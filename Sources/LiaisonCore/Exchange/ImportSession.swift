@@ -132,7 +132,7 @@ final class ImportSession {
                     draft = updated
                     if try saveCounting(draft) { summary.contactsUpdated += 1 }
                 } else {
-                    draft = try tx.save(draft)
+                    draft = try tx.create(draft)
                     summary.contactsCreated += 1
                     newOwners.insert(draft.id)
                 }
@@ -166,7 +166,7 @@ final class ImportSession {
     private func resolveAgency(
         country: String, parent: Agency?, name: String, kind: AgencyKind?, kindIsOwn: Bool, row: String, field: String
     ) throws -> Agency {
-        let key = (parent?.id.lowercasedString ?? country) + "|" + Self.matchKey(name)
+        let key = (parent?.id.lowercasedString ?? country) + "|" + cachedMatchKey(name)
         if let kind, kindIsOwn {
             if let earlier = kindsInFile[key], earlier.kind != kind {
                 throw LiaisonError.invalid("agency_kind", kind.rawValue, "\(name) is \"\(earlier.kind.rawValue)\" on row \(earlier.row)")
@@ -186,7 +186,7 @@ final class ImportSession {
             throw LiaisonError(.invalidValue, "is required for a new agency (\(name))", field: "agency_kind")
         }
         do {
-            let agency = try tx.save(Agency(name: name, kind: kind, country: country, parentID: parent?.id))
+            let agency = try tx.create(Agency(name: name, kind: kind, country: country, parentID: parent?.id))
             agencies[key] = agency
             newOwners.insert(agency.id)
             summary.agenciesCreated += 1
@@ -214,13 +214,13 @@ final class ImportSession {
                 if try saveCounting(existing) { summary.channelsUpdated += 1 }
                 ownerChannels[index] = existing
             } else {
-                ownerChannels.append(try tx.save(channel))
+                ownerChannels.append(try tx.create(channel))
                 summary.channelsCreated += 1
             }
         }
         var ownerDesignations = isNew ? newOwnerDesignations[ownerID, default: []] : try Directory.designations(owner: column, ownerID, tx.db)
         for (area, function) in designations where !ownerDesignations.contains(where: { $0.crimeArea == area && $0.function == function }) {
-            ownerDesignations.append(try tx.save(Designation(agencyID: agencyID, personID: personID, crimeArea: area, function: function)))
+            ownerDesignations.append(try tx.create(Designation(agencyID: agencyID, personID: personID, crimeArea: area, function: function)))
             summary.designationsCreated += 1
         }
         if isNew {
@@ -266,7 +266,7 @@ final class ImportSession {
             }
             record("agencies[\(index)]") {
                 var agency = Agency(
-                    id: entry.id ?? UUID(), name: entry.name, nativeName: entry.nativeName, acronym: entry.acronym,
+                    id: entry.id ?? .random(), name: entry.name, nativeName: entry.nativeName, acronym: entry.acronym,
                     kind: try AgencyKind.parse(entry.kind), country: entry.country, parentID: entry.parentID,
                     subdivision: entry.subdivision, address: entry.address, website: entry.website)
                 if entry.id == nil, let match = agencies[(entry.parentID?.lowercasedString ?? entry.country.trimmed.uppercased()) + "|" + Self.matchKey(entry.name)] {
@@ -298,7 +298,7 @@ final class ImportSession {
             }
             record("contacts[\(index)]") {
                 var person = Person(
-                    id: entry.id ?? UUID(), agencyID: entry.agencyID, givenName: entry.givenName, familyName: entry.familyName,
+                    id: entry.id ?? .random(), agencyID: entry.agencyID, givenName: entry.givenName, familyName: entry.familyName,
                     nativeName: entry.nativeName, position: entry.position, rank: entry.rank, languages: entry.languages ?? [],
                     timeZone: entry.timeZone, verifiedAt: entry.verifiedAt, verifiedBy: entry.verifiedBy)
                 if entry.id == nil, let match = persons[personKey(person)] { person.id = match.id }
@@ -345,7 +345,7 @@ final class ImportSession {
     ) throws {
         for entry in channels ?? [] {
             let channel = Channel(
-                id: entry.id ?? UUID(), agencyID: agencyID, personID: personID, kind: try ChannelKind.parse(entry.kind), value: entry.value,
+                id: entry.id ?? .random(), agencyID: agencyID, personID: personID, kind: try ChannelKind.parse(entry.kind), value: entry.value,
                 label: entry.label, preference: entry.preference ?? 1, is24x7: entry.is24x7 ?? false, hours: entry.hours,
                 marking: try entry.marking.map { text throws(LiaisonError) in try Marking.parse(text) })
             if try tx.validator.fetch(Channel.self, channel.id) == nil {
@@ -357,7 +357,7 @@ final class ImportSession {
         }
         for entry in designations ?? [] {
             let designation = Designation(
-                id: entry.id ?? UUID(), agencyID: agencyID, personID: personID,
+                id: entry.id ?? .random(), agencyID: agencyID, personID: personID,
                 crimeArea: try entry.crimeArea.map { text throws(LiaisonError) in try CrimeArea.parse(text) },
                 function: try FocalFunction.parse(entry.function), validFrom: entry.validFrom, validTo: entry.validTo,
                 legalBasis: entry.legalBasis)
@@ -416,6 +416,16 @@ final class ImportSession {
 
     /// Names as import compares them: folded words, so case, accents, script and spacing do not count.
     static func matchKey(_ name: String) -> String { SearchText.tokens(name).joined(separator: " ") }
+
+    /// ``matchKey(_:)`` of names that repeat down a file, such as agency and unit names.
+    private var matchKeys: [String: String] = [:]
+
+    private func cachedMatchKey(_ name: String) -> String {
+        if let key = matchKeys[name] { return key }
+        let key = Self.matchKey(name)
+        if matchKeys.count < 100_000 { matchKeys[name] = key }
+        return key
+    }
 
     private func agencyKey(_ agency: Agency) -> String {
         (agency.parentID?.lowercasedString ?? agency.country) + "|" + Self.matchKey(agency.name)

@@ -22,5 +22,24 @@ public enum FieldValue: Sendable, Hashable {
 
 extension UUID {
     /// The lower-case form stored in the database and files.
-    public var lowercasedString: String { uuidString.lowercased() }
+    public var lowercasedString: String {
+        // Formatted by hand: ids are formatted for every key and query, and `uuidString` goes
+        // through C and an upper-case copy first.
+        let digits: StaticString = "0123456789abcdef"
+        return withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    buffer[position] = digits.utf8Start[Int(byte >> 4)]
+                    buffer[position + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    position += 2
+                }
+                return position
+            }
+        }
+    }
 }

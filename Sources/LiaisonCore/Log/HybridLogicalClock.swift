@@ -37,12 +37,12 @@ public struct HybridLogicalTime: Sendable, Hashable, Comparable, CustomStringCon
 enum Timestamp {
     /// `2026-11-29 10:00:00.123` as stored becomes `2026-11-29T10:00:00.123Z`.
     static func iso8601(database text: String) -> String {
-        text.replacingOccurrences(of: " ", with: "T") + "Z"
+        String(text.map { $0 == " " ? "T" : $0 }) + "Z"
     }
 
     /// `2026-11-29T10:00:00.123Z`.
     static func iso8601(_ date: Date) -> String {
-        database(date).replacingOccurrences(of: " ", with: "T") + "Z"
+        iso8601(database: database(date))
     }
 
     /// `2026-11-29 10:00:00.123`, the UTC form GRDB reads back as a `Date`.

@@ -11,7 +11,10 @@ enum SearchIndex {
     static func rowID(agency localID: Int64) -> Int64 { localID * 2 + 1 }
 
     static func facet(_ prefix: String, _ value: String) -> String {
-        "x" + prefix + value.lowercased().filter { $0.isLetter || $0.isNumber }
+        if value.utf8.allSatisfy({ $0 < 0x80 }) {
+            return "x" + prefix + String(decoding: value.lowercased().utf8.filter(SearchText.isASCIILetterOrDigit), as: UTF8.self)
+        }
+        return "x" + prefix + value.lowercased().filter { $0.isLetter || $0.isNumber }
     }
 
     /// Re-indexes the given records, and, for agencies whose names or placement changed, their units
@@ -28,57 +31,106 @@ enum SearchIndex {
                 persons.formUnion(ids.compactMap(UUID.init(uuidString:)))
             }
         }
-        for id in agencies { try reindexAgency(id, isIndexed: !unindexed.contains(id), in: db) }
-        for id in persons { try reindexPerson(id, isIndexed: !unindexed.contains(id), in: db) }
+        var entries: [Entry] = []
+        var stale: [Int64] = []
+        try readAgencies(Array(agencies), unindexed: unindexed, entries: &entries, stale: &stale, in: db)
+        try readPersons(Array(persons), unindexed: unindexed, entries: &entries, stale: &stale, in: db)
+        // FTS5 writes its pending rows out whenever a row id is not above the last one written, so
+        // rows go in ascending order: in a random order the index is flushed at almost every row.
+        let delete = try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?")
+        for rowID in stale.sorted() { try delete.execute(arguments: [rowID]) }
+        let insert = try db.cachedStatement(sql: "INSERT INTO search_index (rowid, name, other, facets) VALUES (?, ?, ?, ?)")
+        for entry in entries.sorted(by: { $0.rowID < $1.rowID }) {
+            try insert.execute(arguments: [entry.rowID, entry.name, entry.other, entry.facets])
+        }
     }
 
-    private static func reindexPerson(_ id: UUID, isIndexed: Bool, in db: Database) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT p.local_id, p.*, a.name AS a_name, a.acronym AS a_acronym, a.native_name AS a_native_name,
-              a.kind AS a_kind, a.country AS a_country, parent.name AS parent_name, parent.acronym AS parent_acronym,
-              EXISTS (SELECT 1 FROM channel c WHERE c.person_id = p.id AND c.deleted = 0 AND c.is_24x7 = 1) AS has_24x7,
+    /// One row of the index.
+    private struct Entry {
+        var rowID: Int64
+        var name: String
+        var other: String
+        var facets: String
+
+        init(rowID: Int64, name: String, other: [String], facets: [String]) {
+            self.rowID = rowID
+            self.name = name
+            self.other = other.map(SearchText.fold).joined(separator: " ")
+            self.facets = Array(Set(facets)).sorted().joined(separator: " ")
+        }
+    }
+
+    /// Records read per reindex query.
+    private static let chunkSize = 500
+
+    /// The ids as a JSON array, for `IN (SELECT value FROM json_each(?))`.
+    private static func jsonArray(_ ids: ArraySlice<UUID>) -> String {
+        "[" + ids.map { "\"" + $0.lowercasedString + "\"" }.joined(separator: ",") + "]"
+    }
+
+    private static func readPersons(_ ids: [UUID], unindexed: Set<UUID>, entries: inout [Entry], stale: inout [Int64], in db: Database) throws {
+        // Columns are read by position: this runs for every contact of an import.
+        let select = try db.cachedStatement(sql: """
+            SELECT p.id, p.local_id, p.deleted, p.given_name, p.family_name, p.native_name, p.position, p.rank, p.languages,
+              a.name, a.acronym, a.native_name, a.kind, a.country, parent.name, parent.acronym,
+              EXISTS (SELECT 1 FROM channel c WHERE c.person_id = p.id AND c.deleted = 0 AND c.is_24x7 = 1),
               (SELECT group_concat(coalesce(d.crime_area, '') || ' ' || d.function, ',') FROM designation d
-                WHERE d.person_id = p.id AND d.deleted = 0) AS roles
+                WHERE d.person_id = p.id AND d.deleted = 0)
             FROM person p JOIN agency a ON a.id = p.agency_id LEFT JOIN agency parent ON parent.id = a.parent_id
-            WHERE p.id = ?
-            """), arguments: [id.lowercasedString]) else { return }
-        let rowID = rowID(person: row["local_id"])
-        if isIndexed { try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [rowID]) }
-        let person = Person(row: row)
-        guard person.isLive else { return }
-        let name = [person.givenName, person.familyName, person.nativeName].compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
-        let agencyText: [String?] = ["a_name", "a_acronym", "a_native_name", "parent_name", "parent_acronym"].map { row[$0] }
-        var other = ([person.position, person.rank] + agencyText).compactMap { $0 }
-        var facets = [facet("cc", row["a_country"]), facet("kind", row["a_kind"])]
-        facets += person.languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
-        let roles = Self.roles(row["roles"])
-        addRoles(roles, other: &other, facets: &facets)
-        if row["has_24x7"] || roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
-        try insert(rowID: rowID, name: name, other: other, facets: facets, in: db)
+            WHERE p.id IN (SELECT value FROM json_each(?))
+            """)
+        for start in stride(from: 0, to: ids.count, by: chunkSize) {
+            let chunk = ids[start..<min(start + chunkSize, ids.count)]
+            for row in try Row.fetchAll(select, arguments: [jsonArray(chunk)]) {
+                let rowID = rowID(person: row[1])
+                let id: String = row[0]
+                if !(UUID(uuidString: id).map(unindexed.contains) ?? false) { stale.append(rowID) }
+                guard row[2] == false else { continue }
+                let names: [String?] = [row[3], row[4], row[5]]
+                let name = names.compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
+                let otherText: [String?] = [row[6], row[7], row[9], row[10], row[11], row[14], row[15]]
+                var other = otherText.compactMap { $0 }
+                var facets = [facet("cc", row[13]), facet("kind", row[12])]
+                let languages = JSONStringArray.decode(row[8] ?? "[]")
+                facets += languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
+                let roles = Self.roles(row[17])
+                addRoles(roles, other: &other, facets: &facets)
+                if row[16] || roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
+                entries.append(Entry(rowID: rowID, name: name, other: other, facets: facets))
+            }
+        }
     }
 
-    private static func reindexAgency(_ id: UUID, isIndexed: Bool, in db: Database) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT a.local_id, a.*, c.name AS country_name, parent.name AS parent_name, parent.acronym AS parent_acronym,
-              EXISTS (SELECT 1 FROM channel ch WHERE ch.agency_id = a.id AND ch.deleted = 0 AND ch.is_24x7 = 1) AS has_24x7,
+    private static func readAgencies(_ ids: [UUID], unindexed: Set<UUID>, entries: inout [Entry], stale: inout [Int64], in db: Database) throws {
+        let select = try db.cachedStatement(sql: """
+            SELECT a.id, a.local_id, a.deleted, a.name, a.native_name, a.acronym, a.kind, a.country,
+              c.name, parent.name, parent.acronym,
+              EXISTS (SELECT 1 FROM channel ch WHERE ch.agency_id = a.id AND ch.deleted = 0 AND ch.is_24x7 = 1),
               (SELECT group_concat(coalesce(d.crime_area, '') || ' ' || d.function, ',') FROM designation d
-                WHERE d.agency_id = a.id AND d.deleted = 0) AS roles
+                WHERE d.agency_id = a.id AND d.deleted = 0)
             FROM agency a JOIN country c ON c.code = a.country LEFT JOIN agency parent ON parent.id = a.parent_id
-            WHERE a.id = ?
-            """), arguments: [id.lowercasedString]) else { return }
-        let rowID = rowID(agency: row["local_id"])
-        if isIndexed { try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [rowID]) }
-        let agency = Agency(row: row)
-        guard agency.isLive else { return }
-        let name = [agency.name, agency.nativeName, agency.acronym].compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
-        // The country's name lets type-ahead such as "mold" find Moldova's agencies.
-        let parentText: [String?] = ["country_name", "parent_name", "parent_acronym"].map { row[$0] }
-        var other = parentText.compactMap { $0 }
-        var facets = [facet("cc", agency.country), facet("kind", agency.kind.rawValue), "xagency"]
-        let roles = Self.roles(row["roles"])
-        addRoles(roles, other: &other, facets: &facets)
-        if row["has_24x7"] || roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
-        try insert(rowID: rowID, name: name, other: other, facets: facets, in: db)
+            WHERE a.id IN (SELECT value FROM json_each(?))
+            """)
+        for start in stride(from: 0, to: ids.count, by: chunkSize) {
+            let chunk = ids[start..<min(start + chunkSize, ids.count)]
+            for row in try Row.fetchAll(select, arguments: [jsonArray(chunk)]) {
+                let rowID = rowID(agency: row[1])
+                let id: String = row[0]
+                if !(UUID(uuidString: id).map(unindexed.contains) ?? false) { stale.append(rowID) }
+                guard row[2] == false else { continue }
+                let names: [String?] = [row[3], row[4], row[5]]
+                let name = names.compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
+                // The country's name lets type-ahead such as "mold" find Moldova's agencies.
+                let parentText: [String?] = [row[8], row[9], row[10]]
+                var other = parentText.compactMap { $0 }
+                let kind: String = row[6]
+                var facets = [facet("cc", row[7]), facet("kind", kind), "xagency"]
+                let roles = Self.roles(row[12])
+                addRoles(roles, other: &other, facets: &facets)
+                if row[11] || roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
+                entries.append(Entry(rowID: rowID, name: name, other: other, facets: facets))
+            }
+        }
     }
 
     /// Roles as the reindex queries list them: `crime-area function` pairs separated by commas, an
@@ -96,15 +148,10 @@ enum SearchIndex {
     private static func addRoles(_ roles: [(area: CrimeArea?, function: FocalFunction)], other: inout [String], facets: inout [String]) {
         for role in roles {
             let area = role.area?.rawValue ?? "all"
-            if let crimeArea = role.area { other.append(crimeArea.rawValue.replacingOccurrences(of: "-", with: " ")) }
+            if let crimeArea = role.area { other.append(String(crimeArea.rawValue.map { $0 == "-" ? " " : $0 })) }
             facets.append(facet("area", area))
             facets.append(facet("fn", role.function.rawValue))
             facets.append(facet("role", area + role.function.rawValue))
         }
-    }
-
-    private static func insert(rowID: Int64, name: String, other: [String], facets: [String], in db: Database) throws {
-        try db.cachedStatement(sql: "INSERT INTO search_index (rowid, name, other, facets) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [rowID, name, other.map(SearchText.fold).joined(separator: " "), Array(Set(facets)).sorted().joined(separator: " ")])
     }
 }

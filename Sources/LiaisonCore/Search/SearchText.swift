@@ -8,6 +8,7 @@ import Synchronization
 /// the case and accents.
 public enum SearchText {
     public static func fold(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "'") && $0 != UInt8(ascii: "`") }) { return text.lowercased() }
         var text = text
         // "O'Brien" is also found as "obrien".
         let apostrophes: Set<Character> = ["'", "’", "`"]
@@ -103,7 +104,14 @@ public enum SearchText {
 
     /// The folded words of a text: letters and digits, split on everything else.
     public static func tokens(_ text: String) -> [String] {
-        fold(text).split { !($0.isLetter || $0.isNumber) }.map(String.init)
+        let folded = fold(text)
+        guard folded.utf8.allSatisfy({ $0 < 0x80 }) else { return folded.split { !($0.isLetter || $0.isNumber) }.map(String.init) }
+        // Folded text is mostly ASCII: split its bytes without building Characters.
+        return folded.utf8.split { !isASCIILetterOrDigit($0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func isASCIILetterOrDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
     }
 
 }

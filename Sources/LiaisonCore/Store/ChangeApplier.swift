@@ -71,12 +71,10 @@ enum ChangeApplier {
             guard appliedGroups > 0 else { return }
             let deleted = isDeleted(stamps)
             if existing == nil {
-                let allColumns = ["id", "steward", "created_at", "modified_at", "deleted", "stamps"] + columns
                 let allValues: [(any DatabaseValueConvertible)?] =
                     [change.recordID.lowercasedString, stamp.origin.hex, modifiedAt, modifiedAt, deleted, encodeStamps(stamps)] + values
-                try db.cachedStatement(
-                    sql: "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
-                ).execute(arguments: StatementArguments(allValues))
+                let sql = appliedGroups == known.count ? insertWithAllGroups[change.entity] ?? insertSQL(table, columns) : insertSQL(table, columns)
+                try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(allValues))
             } else {
                 let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
                 try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
@@ -84,6 +82,16 @@ enum ChangeApplier {
             }
         }
     }
+
+    private static func insertSQL(_ table: String, _ columns: [String]) -> String {
+        let allColumns = ["id", "steward", "created_at", "modified_at", "deleted", "stamps"] + columns
+        return "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
+    }
+
+    /// The insert of a new record with every field group, the usual case, built once per kind.
+    private static let insertWithAllGroups: [Entity: String] = Dictionary(uniqueKeysWithValues: fieldGroups.map { entity, groups in
+        (entity, insertSQL(entity.table, groups.keys.sorted().flatMap { groups[$0] ?? [] }))
+    })
 
     /// A record is deleted when its tombstone is no earlier than every write to its field groups.
     /// Equal stamps come from one commit, where a later change wins over an earlier one, so

@@ -35,8 +35,41 @@ public final class DirectoryTransaction {
     /// Validates and saves an agency or unit, creating it if its id is new.
     @discardableResult
     public func save(_ agency: Agency) throws -> Agency {
-        var agency = try validator.agency(agency)
-        let existing = try existingForEdit(Agency.self, agency.id)
+        let agency = try validator.agency(agency)
+        return try store(agency, existing: try existingForEdit(Agency.self, agency.id))
+    }
+
+    /// Validates and saves a contact person.
+    @discardableResult
+    public func save(_ person: Person) throws -> Person {
+        let person = try validator.person(person)
+        return try store(person, existing: try existingForEdit(Person.self, person.id))
+    }
+
+    /// Validates and saves a channel; phones are normalised to E.164.
+    @discardableResult
+    public func save(_ channel: Channel) throws -> Channel {
+        let channel = try validator.channel(channel)
+        return try store(channel, existing: try existingForEdit(Channel.self, channel.id))
+    }
+
+    /// Validates and saves a designation.
+    @discardableResult
+    public func save(_ designation: Designation) throws -> Designation {
+        let designation = try validator.designation(designation)
+        return try store(designation, existing: try existingForEdit(Designation.self, designation.id))
+    }
+
+    // Creating records with new random ids, as imports do, without looking them up first: an id that
+    // is already stored fails the table's uniqueness constraint.
+
+    func create(_ agency: Agency) throws -> Agency { try store(try validator.agency(agency), existing: nil) }
+    func create(_ person: Person) throws -> Person { try store(try validator.person(person), existing: nil) }
+    func create(_ channel: Channel) throws -> Channel { try store(try validator.channel(channel), existing: nil) }
+    func create(_ designation: Designation) throws -> Designation { try store(try validator.designation(designation), existing: nil) }
+
+    private func store(_ agency: Agency, existing: Agency?) throws -> Agency {
+        var agency = agency
         let groups = try record(agency, existing: existing)
         if existing == nil { created.insert(agency.id) }
         agency.metadata = metadata(after: existing?.metadata)
@@ -46,11 +79,8 @@ public final class DirectoryTransaction {
         return agency
     }
 
-    /// Validates and saves a contact person.
-    @discardableResult
-    public func save(_ person: Person) throws -> Person {
-        var person = try validator.person(person)
-        let existing = try existingForEdit(Person.self, person.id)
+    private func store(_ person: Person, existing: Person?) throws -> Person {
+        var person = person
         _ = try record(person, existing: existing)
         if existing == nil { created.insert(person.id) }
         person.metadata = metadata(after: existing?.metadata)
@@ -59,22 +89,14 @@ public final class DirectoryTransaction {
         return person
     }
 
-    /// Validates and saves a channel; phones are normalised to E.164.
-    @discardableResult
-    public func save(_ channel: Channel) throws -> Channel {
-        let channel = try validator.channel(channel)
-        let existing = try existingForEdit(Channel.self, channel.id)
+    private func store(_ channel: Channel, existing: Channel?) throws -> Channel {
         _ = try record(channel, existing: existing)
         touchOwner(agencyID: channel.agencyID, personID: channel.personID)
         touchOwner(agencyID: existing?.agencyID, personID: existing?.personID)
         return channel
     }
 
-    /// Validates and saves a designation.
-    @discardableResult
-    public func save(_ designation: Designation) throws -> Designation {
-        let designation = try validator.designation(designation)
-        let existing = try existingForEdit(Designation.self, designation.id)
+    private func store(_ designation: Designation, existing: Designation?) throws -> Designation {
         _ = try record(designation, existing: existing)
         touchOwner(agencyID: designation.agencyID, personID: designation.personID)
         touchOwner(agencyID: existing?.agencyID, personID: existing?.personID)
@@ -215,7 +237,7 @@ public final class DirectoryTransaction {
 
     /// The metadata a saved record has once its change is applied.
     private func metadata(after previous: RecordMetadata?) -> RecordMetadata {
-        let now = Timestamp.iso8601(database: stamp.databaseTime)
+        let now = stamp.iso8601Time
         return RecordMetadata(steward: previous?.steward ?? node.id.hex, createdAt: previous?.createdAt ?? now, modifiedAt: now)
     }
 
@@ -259,3 +281,4 @@ public final class DirectoryTransaction {
         return HybridLogicalTime.next(after: latest, now: Date())
     }
 }
+

@@ -7,7 +7,7 @@ enum LanguageTag {
     /// The tag must be well-formed, and its primary language subtag must be an ISO 639 code known to
     /// `isKnownLanguage`.
     static func normalise(_ text: String, field: String = "languages", isKnownLanguage: (String) -> Bool) throws(LiaisonError) -> String {
-        let subtags = text.trimmed.replacingOccurrences(of: "_", with: "-")
+        let subtags = String(text.trimmed.map { $0 == "_" ? "-" : $0 })
             .split(separator: "-", omittingEmptySubsequences: false).map { $0.lowercased() }
         func fail(_ reason: String) -> LiaisonError {
             LiaisonError.invalid(field, text, "not a BCP 47 language tag: \(reason)", hint: "e.g. en, ro, pt-BR, zh-Hans")

@@ -24,7 +24,7 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         parsing text: String, callingCode: String? = nil, knownCallingCodes: Set<String>? = nil, field: String = "phone"
     ) throws(LiaisonError) {
         // "+44 (0)20 7946 0000": the bracketed trunk 0 is dialled only inside the country.
-        let trimmed = text.trimmed.replacingOccurrences(of: "(0)", with: "")
+        let trimmed = text.contains("(0)") ? text.trimmed.replacingOccurrences(of: "(0)", with: "") : text.trimmed
         var digits = ""
         var international = false
         for (offset, character) in trimmed.enumerated() {
