@@ -4,7 +4,8 @@ public import GRDB
 
 /// Reads and writes the commit log tables.
 public enum LogStore {
-    static func append(_ commit: Commit, in db: Database) throws {
+    @discardableResult
+    static func append(_ commit: Commit, in db: Database) throws -> Int64 {
         let header = commit.header
         // SQLite integers are signed: a sequence or time beyond Int64 cannot be stored or ordered.
         guard header.sequence <= UInt64(Int64.max), header.time.rawValue <= UInt64(Int64.max) else {
@@ -24,6 +25,21 @@ public enum LogStore {
         for (index, hash) in commit.changeHashes.enumerated() {
             try statement.execute(arguments: [position, index, Data(hash), commit.changeBodies[index].map { Data($0) }])
         }
+        return position
+    }
+
+    /// One chain of commits: an origin's epoch.
+    struct ChainKey: Hashable {
+        var origin: NodeID
+        var epoch: UInt32
+    }
+
+    /// Whether `header` follows its chain: the commit before it in its epoch, or for the first commit
+    /// of an epoch, the genesis hash in epoch 1 and any earlier commit of the origin in later epochs.
+    static func chainFollows(_ header: CommitHeader, previous: [UInt8]?, originHashes: Set<[UInt8]>) -> Bool {
+        if let previous { return header.previousHash == previous }
+        if header.epoch == 1 { return header.previousHash == CommitHeader.genesisHash }
+        return header.previousHash == CommitHeader.genesisHash || originHashes.contains(header.previousHash)
     }
 
     /// One stored commit with where it sits in the local log.
@@ -73,7 +89,10 @@ public enum LogStore {
             keys[try NodeID(hex: row["key_id"])] = (try NodeID(hex: row["node_id"]), key)
         }
         var report = VerifyReport()
-        var chains: [NodeID: (epoch: UInt32, sequence: UInt64, hash: [UInt8])] = [:]
+        // Per origin and epoch: the last sequence and header hash; per origin: every header hash,
+        // which the first commit of a later epoch may follow.
+        var chains: [ChainKey: (sequence: UInt64, hash: [UInt8])] = [:]
+        var originHashes: [NodeID: Set<[UInt8]>] = [:]
         var position: Int64 = 0
         while true {
             // Per origin the log is ordered by epoch and sequence; arrival order respects that.
@@ -93,15 +112,17 @@ public enum LogStore {
                 guard header.hash == entry.storedHeaderHash else {
                     throw LiaisonError(.verification, "stored header hash does not match the header", record: name)
                 }
-                let previous = chains[header.origin]
-                let expectedSequence: UInt64 = previous.map { $0.epoch == header.epoch ? $0.sequence + 1 : 1 } ?? 1
-                guard header.sequence == expectedSequence, previous.map({ header.epoch >= $0.epoch }) ?? true else {
+                let key = ChainKey(origin: header.origin, epoch: header.epoch)
+                let previous = chains[key]
+                let expectedSequence = (previous?.sequence ?? 0) + 1
+                guard header.sequence == expectedSequence else {
                     throw LiaisonError(.verification, "sequence gap: expected \(header.epoch)/\(expectedSequence)", record: name)
                 }
-                guard header.previousHash == (previous?.hash ?? CommitHeader.genesisHash) else {
+                guard chainFollows(header, previous: previous?.hash, originHashes: originHashes[header.origin] ?? []) else {
                     throw LiaisonError(.verification, "previous-header hash does not match the commit before it", record: name)
                 }
-                chains[header.origin] = (header.epoch, header.sequence, header.hash)
+                chains[key] = (header.sequence, header.hash)
+                originHashes[header.origin, default: []].insert(header.hash)
                 report.commits += 1
                 report.changes += entry.commit.changeHashes.count
                 report.withheldChanges += entry.commit.changeBodies.filter { $0 == nil }.count

@@ -24,67 +24,122 @@ enum ChangeApplier {
         ]
     }()
 
-    /// Applies one change. `isNew` says the caller already knows the record is not stored, which saves
-    /// a lookup per record on bulk imports.
-    static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws {
+    /// What applying a change did.
+    enum Outcome: Equatable {
+        /// The record was created.
+        case created
+        /// At least one field group or the tombstone was written.
+        case applied
+        /// Every field group already held a later write: nothing changed.
+        case superseded
+        /// An earlier creation by another node took the record over: it was rebuilt from this change.
+        case replacedSteward(previous: String)
+        /// The stewardship rule refused the change; the same on every node.
+        case refused(String)
+    }
+
+    /// Applies one change by the merge rules (docs/PROTOCOL.md, "Merge"). `isNew` says the caller
+    /// already knows the record is not stored, which saves a lookup per record on bulk imports.
+    ///
+    /// Stewardship: a record's steward is the node whose creation of it has the earliest stamp. Only
+    /// the steward's changes apply; a creation with an earlier stamp than the record's claim makes
+    /// its node the steward and the record starts again from that creation.
+    @discardableResult
+    static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
         let table = change.entity.table
+        let id = change.recordID.lowercasedString
         let existing = isNew ? nil : try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT stamps FROM \(table) WHERE id = ?"), arguments: [change.recordID.lowercasedString])
-        var stamps = try existing.map { try decodeStamps($0["stamps"]) } ?? [:]
+            db.cachedStatement(sql: "SELECT stamps, steward, claim FROM \(table) WHERE id = ?"), arguments: [id])
         let stampText = stamp.text
         let modifiedAt = stamp.databaseTime
+        let known = fieldGroups[change.entity] ?? [:]
 
         switch change.operation {
         case .delete:
-            guard existing != nil else {
-                throw LiaisonError(.conflict, "cannot delete a record this node does not hold", record: "\(table) \(change.recordID.lowercasedString)")
-            }
-            guard stamps[deletionGroup].map({ $0 <= stampText }) ?? true else { return }
+            guard let existing else { return .refused("deletes a \(table) this node has no creation of") }
+            let steward: String = existing["steward"]
+            guard steward == stamp.origin.hex else { return .refused("node \(stamp.origin) is not the steward of this \(table) (\(steward) is)") }
+            var stamps = try decodeStamps(existing["stamps"])
+            guard stamps[deletionGroup].map({ $0 <= stampText }) ?? true else { return .superseded }
             stamps[deletionGroup] = stampText
             try db.execute(
                 sql: "UPDATE \(table) SET stamps = ?, deleted = ?, modified_at = max(modified_at, ?) WHERE id = ?",
-                arguments: [encodeStamps(stamps), isDeleted(stamps), modifiedAt, change.recordID.lowercasedString])
+                arguments: [encodeStamps(stamps), isDeleted(stamps), modifiedAt, id])
+            return .applied
 
         case .upsert(let groups):
-            let known = fieldGroups[change.entity] ?? [:]
+            let values = try columnValues(groups, known: known, table: table, id: id)
+            let isCreation = groups.count == known.count
+            guard let existing else {
+                guard isCreation else { return .refused("changes a \(table) this node has no creation of") }
+                try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
+                return .created
+            }
+            let steward: String = existing["steward"]
+            if steward != stamp.origin.hex {
+                let claim: String = existing["claim"]
+                guard isCreation, stampText < claim else {
+                    return .refused("node \(stamp.origin) is not the steward of this \(table) (\(steward) is)")
+                }
+                // An earlier creation by another node: that node is the steward, and nothing of the
+                // previous steward's writes remains.
+                try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
+                try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
+                return .replacedSteward(previous: steward)
+            }
+            var stamps = try decodeStamps(existing["stamps"])
             var columns: [String] = []
-            var appliedGroups = 0
-            var values: [(any DatabaseValueConvertible)?] = []
-            for (group, fields) in groups.sorted(by: { $0.key < $1.key }) {
-                // The group's columns in a fixed order; a change with any other field is refused.
-                guard let expected = known[group], fields.count == expected.count else {
-                    throw LiaisonError(.verification, "unknown field group \"\(group)\" or fields for \(table)", record: change.recordID.lowercasedString)
-                }
-                var groupValues: [(any DatabaseValueConvertible)?] = []
-                for name in expected {
-                    guard let value = fields[name] else {
-                        throw LiaisonError(.verification, "field group \"\(group)\" of \(table) lacks \(name)", record: change.recordID.lowercasedString)
-                    }
-                    groupValues.append(databaseValue(value))
-                }
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            for (group, groupColumns, groupValues) in values {
                 guard stamps[group].map({ $0 <= stampText }) ?? true else { continue }
                 stamps[group] = stampText
-                appliedGroups += 1
-                columns += expected
-                values += groupValues
+                columns += groupColumns
+                arguments += groupValues
             }
-            guard appliedGroups > 0 else { return }
-            let deleted = isDeleted(stamps)
-            if existing == nil {
-                let allValues: [(any DatabaseValueConvertible)?] =
-                    [change.recordID.lowercasedString, stamp.origin.hex, modifiedAt, modifiedAt, deleted, encodeStamps(stamps)] + values
-                let sql = appliedGroups == known.count ? insertWithAllGroups[change.entity] ?? insertSQL(table, columns) : insertSQL(table, columns)
-                try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(allValues))
-            } else {
-                let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
-                try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
-                    .execute(arguments: StatementArguments(values + [encodeStamps(stamps), deleted, modifiedAt, change.recordID.lowercasedString]))
-            }
+            guard !columns.isEmpty else { return .superseded }
+            let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
+            try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
+                .execute(arguments: StatementArguments(arguments + [encodeStamps(stamps), isDeleted(stamps), modifiedAt, id]))
+            return .applied
         }
     }
 
+    /// The change's field groups in name order, each with its columns and their database values;
+    /// a group or field the record kind does not have is refused.
+    private static func columnValues(
+        _ groups: [String: [String: FieldValue]], known: [String: [String]], table: String, id: String
+    ) throws -> [(group: String, columns: [String], values: [(any DatabaseValueConvertible)?])] {
+        try groups.sorted(by: { $0.key < $1.key }).map { group, fields in
+            guard let expected = known[group], fields.count == expected.count else {
+                throw LiaisonError(.verification, "unknown field group \"\(group)\" or fields for \(table)", record: id)
+            }
+            let values = try expected.map { name throws -> (any DatabaseValueConvertible)? in
+                guard let value = fields[name] else {
+                    throw LiaisonError(.verification, "field group \"\(group)\" of \(table) lacks \(name)", record: id)
+                }
+                return databaseValue(value)
+            }
+            return (group, expected, values)
+        }
+    }
+
+    /// Inserts a record created by `stamp`'s node with every field group of `values`.
+    private static func insert(
+        _ entity: Entity, id: String, values: [(group: String, columns: [String], values: [(any DatabaseValueConvertible)?])], stamp: Stamp,
+        in db: Database
+    ) throws {
+        let stampText = stamp.text
+        var stamps: [String: String] = [:]
+        for value in values { stamps[value.group] = stampText }
+        let columns = values.flatMap(\.columns)
+        let allValues: [(any DatabaseValueConvertible)?] =
+            [id, stamp.origin.hex, stampText, stamp.databaseTime, stamp.databaseTime, false, encodeStamps(stamps)] + values.flatMap(\.values)
+        let sql = values.count == (fieldGroups[entity]?.count ?? 0) ? insertWithAllGroups[entity] ?? insertSQL(entity.table, columns) : insertSQL(entity.table, columns)
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(allValues))
+    }
+
     private static func insertSQL(_ table: String, _ columns: [String]) -> String {
-        let allColumns = ["id", "steward", "created_at", "modified_at", "deleted", "stamps"] + columns
+        let allColumns = ["id", "steward", "claim", "created_at", "modified_at", "deleted", "stamps"] + columns
         return "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
     }
 

@@ -201,18 +201,21 @@ public final class DirectoryTransaction {
         guard !pending.isEmpty else { return }
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
+        let epoch = try UInt32.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM node")) ?? node.epoch
         let last = try Row.fetchOne(
-            db, sql: "SELECT epoch, sequence, header_hash FROM commit_log WHERE origin = ? ORDER BY epoch DESC, sequence DESC LIMIT 1",
-            arguments: [node.id.hex])
-        let lastEpoch: UInt32? = last?["epoch"]
-        let lastSequence: Int64 = last?["sequence"] ?? 0
-        let sequence = lastEpoch == node.epoch ? UInt64(lastSequence) + 1 : 1
-        let previousHash = (last?["header_hash"] as Data?).map { [UInt8]($0) } ?? CommitHeader.genesisHash
+            db.cachedStatement(sql: "SELECT sequence, header_hash FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),
+            arguments: [node.id.hex, epoch])
+        let sequence = UInt64(last?["sequence"] as Int64? ?? 0) + 1
+        // The first commit of a new epoch follows the latest commit of the epochs before it.
+        let previous = try last ?? Row.fetchOne(
+            db.cachedStatement(sql: "SELECT header_hash FROM commit_log WHERE origin = ? AND epoch < ? ORDER BY epoch DESC, sequence DESC LIMIT 1"),
+            arguments: [node.id.hex, epoch])
+        let previousHash = (previous?["header_hash"] as Data?).map { [UInt8]($0) } ?? CommitHeader.genesisHash
         let commit = try Commit.sign(
-            changes: pending, origin: node.id, epoch: node.epoch, sequence: sequence,
+            changes: pending, origin: node.id, epoch: epoch, sequence: sequence,
             previousHash: previousHash, time: stamp.time, key: key)
         try LogStore.append(commit, in: db)
-        commits.append(CommitSummary(sequence: sequence, epoch: node.epoch, changeCount: pending.count, time: stamp.time))
+        commits.append(CommitSummary(sequence: sequence, epoch: epoch, changeCount: pending.count, time: stamp.time))
         pending = []
         touchedPersons = []
         touchedAgencies = []
@@ -246,7 +249,9 @@ public final class DirectoryTransaction {
     }
 
     private func apply(_ change: Change, isNew: Bool = false) throws {
-        try ChangeApplier.apply(change, stamp: stamp, isNew: isNew, in: db)
+        if case .refused(let reason) = try ChangeApplier.apply(change, stamp: stamp, isNew: isNew, in: db) {
+            throw LiaisonError(.conflict, reason, record: change.recordID.lowercasedString)
+        }
         pending.append(change)
     }
 

@@ -1,0 +1,58 @@
+/// A commit as it travels in bundles and waits in `held_commit` (docs/PROTOCOL.md, "Bundle file"):
+/// the 121-byte header, the 64-byte signature, u32 change count, then per change its 32-byte hash,
+/// u8 1 and the u32-length-prefixed body, or u8 0 when the body is withheld.
+extension Commit {
+    /// The largest change body a frame may carry.
+    static let maximumChangeSize = 1 << 20
+
+    var frame: [UInt8] {
+        var writer = ByteWriter(capacity: 256 + changeBodies.reduce(0) { $0 + 37 + ($1?.count ?? 0) })
+        writer.raw(header.encoded)
+        writer.raw(signature)
+        writer.u32(UInt32(changeHashes.count))
+        for (hash, body) in zip(changeHashes, changeBodies) {
+            writer.raw(hash)
+            if let body {
+                writer.u8(1)
+                writer.u32(UInt32(body.count))
+                writer.raw(body)
+            } else {
+                writer.u8(0)
+            }
+        }
+        return writer.bytes
+    }
+
+    init(frame: [UInt8]) throws(LiaisonError) {
+        var reader = ByteReader(frame)
+        try self.init(reading: &reader)
+        guard reader.isAtEnd else { throw LiaisonError(.verification, "bytes after the commit's last change") }
+    }
+
+    init(reading reader: inout ByteReader) throws(LiaisonError) {
+        let header = try CommitHeader(decoding: Array(try reader.take(CommitHeader.encodedSize)))
+        let signature = Array(try reader.take(64))
+        let count = try reader.u32()
+        guard count == header.changeCount else {
+            throw LiaisonError(.verification, "the header counts \(header.changeCount) changes, the frame \(count)")
+        }
+        var hashes: [[UInt8]] = []
+        var bodies: [[UInt8]?] = []
+        hashes.reserveCapacity(Int(count))
+        bodies.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            hashes.append(Array(try reader.take(32)))
+            switch try reader.u8() {
+            case 0:
+                bodies.append(nil)
+            case 1:
+                let length = try reader.u32()
+                guard length <= Self.maximumChangeSize else { throw LiaisonError(.verification, "a change of \(length) bytes") }
+                bodies.append(Array(try reader.take(Int(length))))
+            case let flag:
+                throw LiaisonError(.verification, "unknown change flag \(flag)")
+            }
+        }
+        self.init(header: header, signature: signature, changeHashes: hashes, changeBodies: bodies)
+    }
+}

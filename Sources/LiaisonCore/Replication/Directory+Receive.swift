@@ -1,0 +1,331 @@
+public import Foundation
+import Crypto
+import GRDB
+
+/// What a batch of received commits did.
+public struct ReceiveReport: Sendable, Hashable, Codable {
+    /// One commit or change that was not applied, with the reason.
+    public struct Notice: Sendable, Hashable, Codable {
+        /// `origin/epoch/sequence`, the origin shortened to 8 hex digits.
+        public var commit: String
+        public var reason: String
+    }
+
+    public var applied = 0
+    public var changesApplied = 0
+    public var alreadyHeld = 0
+    /// Verified commits kept aside until their predecessors arrive or their clock time is reached.
+    public var held: [Notice] = []
+    /// Commits refused: bad signature, unknown or revoked key, broken chain, frozen origin.
+    public var refused: [Notice] = []
+    /// Changes of applied commits that the stewardship rule refused.
+    public var refusedChanges: [Notice] = []
+    /// Forks met: two different valid commits at one origin, epoch and sequence.
+    public var forks: [Notice] = []
+    /// Set when this node met commits of its own origin that it did not sign here (a copy or a
+    /// restore) and started this new epoch.
+    public var newEpoch: UInt32?
+
+    public init() {}
+
+    mutating func add(_ other: ReceiveReport) {
+        applied += other.applied
+        changesApplied += other.changesApplied
+        alreadyHeld += other.alreadyHeld
+        held += other.held
+        refused += other.refused
+        refusedChanges += other.refusedChanges
+        forks += other.forks
+        newEpoch = other.newEpoch ?? newEpoch
+    }
+}
+
+extension Directory {
+    /// How far ahead of this node's clock a commit may be stamped before it is held.
+    public static let maximumClockSkew: TimeInterval = 10 * 60
+
+    /// Verifies and applies commits authored by any node, in one transaction.
+    ///
+    /// Each commit is checked against its author's key from the roster, its change hashes and digest,
+    /// and its chain. A commit already held is skipped; one whose predecessor is missing, or whose
+    /// clock is too far ahead, is kept in `held_commit` and applied once it can be. Commits are
+    /// refused, with the reason, for an unknown or revoked key, a bad signature or digest, a broken
+    /// chain, or an origin frozen by a fork.
+    public func receive(_ commits: [Commit], now: Date = Date()) throws(LiaisonError) -> ReceiveReport {
+        let node = self.node
+        return try Self.storage {
+            try database.write { db in
+                let receiver = Receiver(db: db, node: node, now: now)
+                for commit in commits { try receiver.offer(commit) }
+                try receiver.finish()
+                return receiver.report
+            }
+        }
+    }
+
+    /// Starts a new epoch for this node's own commits, so that it can never sign a sequence number
+    /// that a copy of it (or the node it was restored from) already used.
+    @discardableResult
+    public func startNewEpoch() throws(LiaisonError) -> UInt32 {
+        let node = self.node
+        return try Self.storage { try database.write { db in try Self.startNewEpoch(node: node, in: db) } }
+    }
+
+    /// The new epoch is above every epoch of this origin seen so far, plus a random step, so that two
+    /// copies that each start one are unlikely to pick the same.
+    static func startNewEpoch(node: NodeIdentity, in db: Database) throws -> UInt32 {
+        let current = try UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
+        let seen = try Int64.fetchOne(db, sql: "SELECT max(epoch) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0
+        let epoch = max(current, UInt32(clamping: seen)) + 1 + UInt32.random(in: 0..<1024)
+        try db.execute(sql: "UPDATE node SET epoch = ?", arguments: [epoch])
+        return epoch
+    }
+
+    /// Forks this node has met, newest first.
+    public func forks() throws(LiaisonError) -> [ForkRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM fork ORDER BY detected_at DESC").map { row in
+                ForkRecord(
+                    origin: row["origin"], epoch: row["epoch"], sequence: UInt64(row["sequence"] as Int64),
+                    heldHeaderHash: try CommitHeader(decoding: [UInt8](row["held_header"] as Data)).hash.hexString,
+                    otherHeaderHash: try CommitHeader(decoding: [UInt8](row["other_header"] as Data)).hash.hexString,
+                    detectedAt: Timestamp.iso8601(database: row["detected_at"]))
+            }
+        }
+    }
+}
+
+/// Two valid commits at one position of an origin's log.
+public struct ForkRecord: Sendable, Hashable, Codable {
+    public var origin: String
+    public var epoch: UInt32
+    public var sequence: UInt64
+    public var heldHeaderHash: String
+    public var otherHeaderHash: String
+    public var detectedAt: String
+}
+
+/// Applies received commits within one write transaction.
+final class Receiver {
+    private let db: Database
+    private let node: NodeIdentity
+    private let nowMilliseconds: UInt64
+    private(set) var report = ReceiveReport()
+    private var keys: [NodeID: (node: String, key: Curve25519.Signing.PublicKey, revoked: Bool)]?
+    private var metOwnCommits = false
+    private var touchedPersons: Set<UUID> = []
+    private var touchedAgencies: Set<UUID> = []
+    private var renamedAgencies: Set<UUID> = []
+    private var created: Set<UUID> = []
+
+    init(db: Database, node: NodeIdentity, now: Date) {
+        self.db = db
+        self.node = node
+        nowMilliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+    }
+
+    /// Reindexes what changed and, after meeting commits of its own origin, starts a new epoch.
+    func finish() throws {
+        try SearchIndex.reindex(persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
+        if metOwnCommits { report.newEpoch = try Directory.startNewEpoch(node: node, in: db) }
+    }
+
+    /// Takes one commit, and then every held commit that it lets follow.
+    func offer(_ commit: Commit) throws {
+        var queue = [commit]
+        while let next = queue.popLast() {
+            guard try process(next) else { continue }
+            // Commits held for this one: the next of its epoch, or a later epoch's first commit.
+            let followers = try Data.fetchAll(db.cachedStatement(sql: """
+                SELECT frame FROM held_commit WHERE origin = ? AND ((epoch = ? AND sequence = ?) OR (epoch > ? AND sequence = 1))
+                """), arguments: [next.header.origin.hex, next.header.epoch, Int64(next.header.sequence + 1), next.header.epoch])
+            for frame in followers { queue.append(try Commit(frame: [UInt8](frame))) }
+        }
+    }
+
+    private func name(_ header: CommitHeader) -> String { "\(header.origin.hex.prefix(8))/\(header.epoch)/\(header.sequence)" }
+
+    /// Returns whether the commit was applied.
+    private func process(_ commit: Commit) throws -> Bool {
+        let header = commit.header
+        let hash = header.hash
+        let name = name(header)
+        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM commit_log WHERE header_hash = ?)"), arguments: [Data(hash)]) == true {
+            report.alreadyHeld += 1
+            try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(hash)])
+            return false
+        }
+        if let fork = try Row.fetchOne(db, sql: "SELECT epoch, sequence FROM fork WHERE origin = ? LIMIT 1", arguments: [header.origin.hex]) {
+            report.refused.append(.init(commit: name, reason: "its origin is frozen by a fork at \(header.origin.hex.prefix(8))/\(fork["epoch"] as Int64)/\(fork["sequence"] as Int64); see `liaison log forks`"))
+            return false
+        }
+        guard let signer = try key(header.keyID), signer.node == header.origin.hex else {
+            report.refused.append(.init(commit: name, reason: "signed by unknown key \(header.keyID.hex.prefix(8)); add the node's card with `liaison peer add`"))
+            return false
+        }
+        guard !signer.revoked else {
+            report.refused.append(.init(commit: name, reason: "signed by revoked key \(header.keyID.hex.prefix(8))"))
+            return false
+        }
+        do {
+            try commit.verify(with: signer.key)
+        } catch {
+            report.refused.append(.init(commit: name, reason: error.message))
+            return false
+        }
+        var changes: [Change?] = []
+        for (index, body) in commit.changeBodies.enumerated() {
+            do {
+                changes.append(try body.map { bytes throws(LiaisonError) in try Change(decoding: bytes) })
+            } catch {
+                report.refused.append(.init(commit: name, reason: "change \(index) is unreadable: \(error.message)"))
+                return false
+            }
+        }
+        if let other = try Row.fetchOne(
+            db, sql: "SELECT header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence = ?",
+            arguments: [header.origin.hex, header.epoch, Int64(header.sequence)])
+        {
+            try recordFork(commit, held: other)
+            return false
+        }
+        if header.time.milliseconds > nowMilliseconds + UInt64(Directory.maximumClockSkew * 1000) {
+            let minutes = (header.time.milliseconds - nowMilliseconds) / 60_000
+            try hold(commit, reason: "its clock time is \(minutes) minutes ahead of this node's clock; it is applied once that time is reached, or check the clocks")
+            return false
+        }
+        let tip = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT sequence, header_hash FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),
+            arguments: [header.origin.hex, header.epoch])
+        let expected = UInt64(tip?["sequence"] as Int64? ?? 0) + 1
+        if header.sequence > expected {
+            try hold(commit, reason: "waiting for \(header.origin.hex.prefix(8))/\(header.epoch)/\(expected)")
+            return false
+        }
+        if let tip {
+            guard header.previousHash == [UInt8](tip["header_hash"] as Data) else {
+                report.refused.append(.init(commit: name, reason: "does not follow the commit before it (previous-header hash differs)"))
+                return false
+            }
+        } else if header.previousHash != CommitHeader.genesisHash {
+            guard header.epoch > 1 else {
+                report.refused.append(.init(commit: name, reason: "the first commit of epoch 1 must follow the genesis hash"))
+                return false
+            }
+            let follows = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM commit_log WHERE origin = ? AND epoch < ? AND header_hash = ?)",
+                arguments: [header.origin.hex, header.epoch, Data(header.previousHash)]) ?? false
+            guard follows else {
+                try hold(commit, reason: "waiting for the earlier-epoch commit it follows")
+                return false
+            }
+        }
+        try apply(commit, changes: changes, name: name)
+        return true
+    }
+
+    private func apply(_ commit: Commit, changes: [Change?], name: String) throws {
+        let header = commit.header
+        let position = try LogStore.append(commit, in: db)
+        try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
+        let stamp = Stamp(time: header.time, origin: header.origin)
+        for (index, change) in changes.enumerated() {
+            guard let change else { continue }
+            let ownersBefore = try owners(of: change)
+            let outcome = try ChangeApplier.apply(change, stamp: stamp, in: db)
+            switch outcome {
+            case .refused(let reason):
+                try db.execute(
+                    sql: "INSERT INTO refusal (commit_position, change_index, reason) VALUES (?, ?, ?)",
+                    arguments: [position, index, reason])
+                report.refusedChanges.append(.init(commit: name, reason: "change \(index) (\(change.entity.rawValue) \(change.recordID.lowercasedString)): \(reason)"))
+                continue
+            case .superseded:
+                continue
+            case .created, .applied, .replacedSteward:
+                report.changesApplied += 1
+            }
+            let id = change.recordID
+            switch change.entity {
+            case .person:
+                touchedPersons.insert(id)
+                if outcome == .created { created.insert(id) }
+            case .agency:
+                touchedAgencies.insert(id)
+                if outcome == .created {
+                    created.insert(id)
+                } else if case .upsert(let groups) = change.operation, groups["name"] != nil || groups["placement"] != nil {
+                    renamedAgencies.insert(id)
+                } else if change.operation == .delete {
+                    renamedAgencies.insert(id)
+                } else if case .replacedSteward = outcome {
+                    renamedAgencies.insert(id)
+                }
+            case .channel, .designation:
+                for owner in try ownersBefore + owners(of: change) {
+                    if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
+                }
+            }
+        }
+        if header.origin == node.id { metOwnCommits = true }
+        report.applied += 1
+    }
+
+    /// The agency or person that holds a channel or designation.
+    private func owners(of change: Change) throws -> [(id: UUID, isPerson: Bool)] {
+        guard change.entity == .channel || change.entity == .designation else { return [] }
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT agency_id, person_id FROM \(change.entity.table) WHERE id = ?"),
+            arguments: [change.recordID.lowercasedString]) else { return [] }
+        var owners: [(UUID, Bool)] = []
+        if let agency = row.uuid("agency_id") { owners.append((agency, false)) }
+        if let person = row.uuid("person_id") { owners.append((person, true)) }
+        return owners
+    }
+
+    private func hold(_ commit: Commit, reason: String) throws {
+        let header = commit.header
+        if let other = try Row.fetchOne(
+            db, sql: "SELECT frame FROM held_commit WHERE origin = ? AND epoch = ? AND sequence = ? AND header_hash <> ?",
+            arguments: [header.origin.hex, header.epoch, Int64(header.sequence), Data(header.hash)])
+        {
+            let held = try Commit(frame: [UInt8](other["frame"] as Data))
+            try recordFork(commit, heldHeader: held.header.encoded, heldSignature: held.signature)
+            return
+        }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO held_commit (header_hash, origin, epoch, sequence, frame, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [Data(header.hash), header.origin.hex, header.epoch, Int64(header.sequence), Data(commit.frame), reason, Timestamp.database(Date())])
+        report.held.append(.init(commit: name(header), reason: reason))
+    }
+
+    private func recordFork(_ commit: Commit, held: Row) throws {
+        try recordFork(commit, heldHeader: [UInt8](held["header"] as Data), heldSignature: [UInt8](held["signature"] as Data))
+    }
+
+    private func recordFork(_ commit: Commit, heldHeader: [UInt8], heldSignature: [UInt8]) throws {
+        let header = commit.header
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO fork (origin, epoch, sequence, held_header, held_signature, other_header, other_signature, detected_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                header.origin.hex, header.epoch, Int64(header.sequence), Data(heldHeader), Data(heldSignature),
+                Data(header.encoded), Data(commit.signature), Timestamp.database(Date()),
+            ])
+        report.forks.append(.init(commit: name(header), reason: "FORK: two different signed commits at this position; origin \(header.origin.hex.prefix(8)) is frozen"))
+    }
+
+    private func key(_ keyID: NodeID) throws -> (node: String, key: Curve25519.Signing.PublicKey, revoked: Bool)? {
+        if keys == nil {
+            var loaded: [NodeID: (node: String, key: Curve25519.Signing.PublicKey, revoked: Bool)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key, revoked_at FROM node_key") {
+                let key = try Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data)
+                loaded[try NodeID(hex: row["key_id"])] = (row["node_id"], key, (row["revoked_at"] as String?) != nil)
+            }
+            keys = loaded
+        }
+        return keys?[keyID]
+    }
+}
