@@ -50,14 +50,123 @@ CREATE TABLE refusal (
   PRIMARY KEY (commit_position, change_index)
 ) STRICT, WITHOUT ROWID;
 
--- The stamp of the change that created the record: the earliest claim wins stewardship.
-ALTER TABLE agency ADD COLUMN claim TEXT NOT NULL DEFAULT '';
-ALTER TABLE person ADD COLUMN claim TEXT NOT NULL DEFAULT '';
-ALTER TABLE channel ADD COLUMN claim TEXT NOT NULL DEFAULT '';
-ALTER TABLE designation ADD COLUMN claim TEXT NOT NULL DEFAULT '';
+-- Records of one node may refer to records of another that have not arrived yet, so references
+-- between records are no longer foreign keys. Each record also keeps its claim: the stamp of the
+-- change that created it; the earliest claim wins stewardship.
+CREATE TABLE agency_new (
+  local_id INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE CHECK (length(id) = 36),
+  steward TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  modified_at TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  stamps TEXT NOT NULL,
+  claim TEXT NOT NULL DEFAULT '',
+  -- field group "name"
+  name TEXT NOT NULL CHECK (name <> ''),
+  native_name TEXT,
+  acronym TEXT,
+  -- field group "placement"
+  kind TEXT NOT NULL,
+  country TEXT NOT NULL REFERENCES country(code),
+  parent_id TEXT,
+  subdivision TEXT REFERENCES subdivision(code),
+  -- field group "address"
+  address TEXT,
+  website TEXT
+) STRICT;
+INSERT INTO agency_new (local_id, id, steward, created_at, modified_at, deleted, stamps, name, native_name, acronym, kind, country, parent_id, subdivision, address, website)
+  SELECT local_id, id, steward, created_at, modified_at, deleted, stamps, name, native_name, acronym, kind, country, parent_id, subdivision, address, website FROM agency;
+DROP TABLE agency;
+ALTER TABLE agency_new RENAME TO agency;
+CREATE INDEX agency_country ON agency(country);
+CREATE INDEX agency_parent ON agency(parent_id);
 UPDATE agency SET claim = (SELECT min(value) FROM json_each(stamps));
+
+CREATE TABLE person_new (
+  local_id INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE CHECK (length(id) = 36),
+  steward TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  modified_at TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  stamps TEXT NOT NULL,
+  claim TEXT NOT NULL DEFAULT '',
+  -- field group "name"
+  given_name TEXT,
+  family_name TEXT,
+  native_name TEXT,
+  -- field group "role"
+  agency_id TEXT NOT NULL,
+  position TEXT,
+  rank TEXT,
+  -- field group "languages": BCP 47 tags in preference order (JSON array), IANA time zone
+  languages TEXT NOT NULL DEFAULT '[]',
+  time_zone TEXT,
+  -- field group "verified"
+  verified_at TEXT,
+  verified_by TEXT,
+  CHECK (coalesce(given_name, family_name, native_name) IS NOT NULL)
+) STRICT;
+INSERT INTO person_new (local_id, id, steward, created_at, modified_at, deleted, stamps, given_name, family_name, native_name, agency_id, position, rank, languages, time_zone, verified_at, verified_by)
+  SELECT local_id, id, steward, created_at, modified_at, deleted, stamps, given_name, family_name, native_name, agency_id, position, rank, languages, time_zone, verified_at, verified_by FROM person;
+DROP TABLE person;
+ALTER TABLE person_new RENAME TO person;
+CREATE INDEX person_agency ON person(agency_id);
 UPDATE person SET claim = (SELECT min(value) FROM json_each(stamps));
+
+CREATE TABLE channel_new (
+  local_id INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE CHECK (length(id) = 36),
+  steward TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  modified_at TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  stamps TEXT NOT NULL,
+  claim TEXT NOT NULL DEFAULT '',
+  agency_id TEXT,
+  person_id TEXT,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL CHECK (value <> ''),
+  label TEXT,
+  preference INTEGER NOT NULL DEFAULT 1,
+  is_24x7 INTEGER NOT NULL DEFAULT 0 CHECK (is_24x7 IN (0, 1)),
+  hours TEXT,
+  marking TEXT NOT NULL DEFAULT 'TLP:GREEN',
+  CHECK ((agency_id IS NULL) <> (person_id IS NULL))
+) STRICT;
+INSERT INTO channel_new (local_id, id, steward, created_at, modified_at, deleted, stamps, agency_id, person_id, kind, value, label, preference, is_24x7, hours, marking)
+  SELECT local_id, id, steward, created_at, modified_at, deleted, stamps, agency_id, person_id, kind, value, label, preference, is_24x7, hours, marking FROM channel;
+DROP TABLE channel;
+ALTER TABLE channel_new RENAME TO channel;
+CREATE INDEX channel_agency ON channel(agency_id);
+CREATE INDEX channel_person ON channel(person_id);
 UPDATE channel SET claim = (SELECT min(value) FROM json_each(stamps));
+
+CREATE TABLE designation_new (
+  local_id INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE CHECK (length(id) = 36),
+  steward TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  modified_at TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  stamps TEXT NOT NULL,
+  claim TEXT NOT NULL DEFAULT '',
+  agency_id TEXT,
+  person_id TEXT,
+  crime_area TEXT,
+  function TEXT NOT NULL,
+  valid_from TEXT,
+  valid_to TEXT,
+  legal_basis TEXT,
+  CHECK ((agency_id IS NULL) <> (person_id IS NULL))
+) STRICT;
+INSERT INTO designation_new (local_id, id, steward, created_at, modified_at, deleted, stamps, agency_id, person_id, crime_area, function, valid_from, valid_to, legal_basis)
+  SELECT local_id, id, steward, created_at, modified_at, deleted, stamps, agency_id, person_id, crime_area, function, valid_from, valid_to, legal_basis FROM designation;
+DROP TABLE designation;
+ALTER TABLE designation_new RENAME TO designation;
+CREATE INDEX designation_agency ON designation(agency_id);
+CREATE INDEX designation_person ON designation(person_id);
 UPDATE designation SET claim = (SELECT min(value) FROM json_each(stamps));
 
 -- Where the database was last opened (machine and file), to notice a copy or a restore.

@@ -32,11 +32,50 @@ struct SeededGenerator: RandomNumberGenerator {
         state = seed
     }
 
+    init(seed: UInt64) { state = seed }
+
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Nodes in memory that trust each other, for replication tests.
+enum Federation {
+    static let testPin = String(repeating: "ab", count: 32)
+
+    static func nodes(_ count: Int) throws -> [Directory] {
+        let nodes = try (0..<count).map { index in try Directory.inMemory(name: "Node \(index)", agency: "Agency \(index)") }
+        for node in nodes {
+            for other in nodes where other.node.id != node.node.id {
+                _ = try node.addPeer(try other.card(tlsPin: testPin, url: nil))
+            }
+        }
+        return nodes
+    }
+
+    /// Sends everything `from` holds that `to` lacks.
+    @discardableResult
+    static func sync(_ from: Directory, to: Directory) throws -> ReceiveReport {
+        try to.receive(try from.commits(beyond: try to.vector(), for: to.node.id))
+    }
+
+    /// Syncs every pair until nothing moves.
+    static func syncAll(_ nodes: [Directory]) throws {
+        for _ in 0..<4 {
+            for from in nodes {
+                for to in nodes where to.node.id != from.node.id { try sync(from, to: to) }
+            }
+        }
+    }
+
+    static func agencyDocument(id: UUID, name: String) -> Data {
+        Data("""
+            {"format": "liaison-directory", "version": 1, "contacts": [],
+             "agencies": [{"id": "\(id.lowercasedString)", "name": "\(name)", "kind": "police", "country": "MD"}]}
+            """.utf8)
     }
 }

@@ -99,7 +99,18 @@ public struct NodeFolder: Sendable {
             throw LiaisonError(.nodeFolder, "cannot read the signing key \(signingKeyURL.path): \(error)")
         }
         let pool: DatabasePool = try Directory.storage { try DatabasePool(path: databaseURL.path, configuration: Self.configuration) }
-        return try Directory(database: pool, signingKey: key, logger: logger)
+        let directory = try Directory(database: pool, signingKey: key, logger: logger)
+        try directory.checkInstance(instanceFingerprint(), logger: logger)
+        return directory
+    }
+
+    /// Where the database lives: this machine's id and the database file's device and inode. A copy
+    /// to another machine, or a restore from a backup, which writes a new file, changes it.
+    func instanceFingerprint() -> String {
+        let machine = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?.trimmed ?? ProcessInfo.processInfo.hostName
+        var info = stat()
+        let file = stat(databaseURL.path, &info) == 0 ? "\(info.st_dev):\(info.st_ino)" : "unknown"
+        return "\(machine):\(file)"
     }
 
     /// The SHA-256 of the TLS certificate's SubjectPublicKeyInfo: the pin peers use for this node.

@@ -1,6 +1,7 @@
 public import Foundation
 import Crypto
 import GRDB
+import Logging
 
 /// What a batch of received commits did.
 public struct ReceiveReport: Sendable, Hashable, Codable {
@@ -56,10 +57,67 @@ extension Directory {
         return try Self.storage {
             try database.write { db in
                 let receiver = Receiver(db: db, node: node, now: now)
+                // Held commits whose predecessor is here: held for their clock time, now due again.
+                let due = try Data.fetchAll(db, sql: """
+                    SELECT frame FROM held_commit h
+                    WHERE h.sequence = 1 + coalesce((SELECT max(sequence) FROM commit_log c WHERE c.origin = h.origin AND c.epoch = h.epoch), 0)
+                    """)
+                for frame in due { try receiver.offer(try Commit(frame: [UInt8](frame))) }
                 for commit in commits { try receiver.offer(commit) }
                 try receiver.finish()
                 return receiver.report
             }
+        }
+    }
+
+    /// The commits this node holds beyond `vector`, in sequence order per origin and epoch, at most
+    /// `limit` of them. Changes that may not reach `receiver` come as their hash only.
+    public func commits(beyond vector: VersionVector, for receiver: NodeID? = nil, limit: Int = .max) throws(LiaisonError) -> [Commit] {
+        try read { db in
+            var commits: [Commit] = []
+            for chain in try VersionVector.stored(in: db).entries where commits.count < limit {
+                let after = vector.sequence(origin: chain.origin, epoch: chain.epoch)
+                guard chain.sequence > after else { continue }
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT position, header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+                    arguments: [chain.origin.hex, chain.epoch, Int64(after), limit - commits.count])
+                for row in rows {
+                    let changes = try Row.fetchAll(
+                        db.cachedStatement(sql: "SELECT hash, body FROM change_log WHERE commit_position = ? ORDER BY change_index"),
+                        arguments: [row["position"] as Int64])
+                    commits.append(Commit(
+                        header: try CommitHeader(decoding: [UInt8](row["header"] as Data)), signature: [UInt8](row["signature"] as Data),
+                        changeHashes: changes.map { [UInt8]($0["hash"] as Data) },
+                        changeBodies: changes.map { change in
+                            (change["body"] as Data?).map { [UInt8]($0) }.flatMap { Self.mayReach($0, receiver: receiver) ? $0 : nil }
+                        }))
+                }
+            }
+            return commits
+        }
+    }
+
+    /// Compares where the database lives with where it was last opened. If it moved to another
+    /// machine or file (a copy or a restore), starts a new epoch before anything is signed, so this
+    /// copy cannot reuse a sequence number that the original may already have signed.
+    func checkInstance(_ fingerprint: String, logger: Logger) throws(LiaisonError) {
+        let node = self.node
+        let started: UInt32? = try Self.storage {
+            try database.write { db in
+                let stored = try String.fetchOne(db, sql: "SELECT instance FROM node")
+                guard stored != fingerprint else { return nil }
+                try db.execute(sql: "UPDATE node SET instance = ?", arguments: [fingerprint])
+                // The first open records where the node lives; a node that never signed needs nothing.
+                guard stored != nil, try Int.fetchOne(db, sql: "SELECT count(*) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0 > 0 else {
+                    return nil
+                }
+                return try Self.startNewEpoch(node: node, in: db)
+            }
+        }
+        if let started {
+            logger.warning(
+                "this node's database was copied or restored: its own commits continue in a new epoch",
+                metadata: ["node.id": "\(node.id)", "epoch": "\(started)"])
         }
     }
 
@@ -253,7 +311,9 @@ final class Receiver {
             case .agency:
                 touchedAgencies.insert(id)
                 if outcome == .created {
+                    // Contacts of this agency may have arrived first, from another node.
                     created.insert(id)
+                    renamedAgencies.insert(id)
                 } else if case .upsert(let groups) = change.operation, groups["name"] != nil || groups["placement"] != nil {
                     renamedAgencies.insert(id)
                 } else if change.operation == .delete {

@@ -73,9 +73,21 @@ public final class Directory: Sendable {
 
     /// A node in memory with a new key, for tests and trials.
     public static func inMemory(name: String = "Test node", agency: String = "Test agency") throws(LiaisonError) -> Directory {
-        let queue: DatabaseQueue = try storage { try DatabaseQueue() }
+        // Copied from a database migrated once: the reference data takes a while to load.
+        let queue: DatabaseQueue = try storage {
+            let queue = try DatabaseQueue()
+            try migratedTemplate.backup(to: queue)
+            return queue
+        }
         return try create(database: queue, name: name, agency: agency, signingKey: Curve25519.Signing.PrivateKey())
     }
+
+    private static let migratedTemplate: DatabaseQueue = {
+        // An in-memory database cannot fail to open; a failed migration is a build defect.
+        let queue = try! DatabaseQueue()
+        try! Migrations.migrator.migrate(queue)
+        return queue
+    }()
 
     /// Reads the database.
     public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(LiaisonError) -> T {

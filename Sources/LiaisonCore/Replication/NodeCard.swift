@@ -1,0 +1,196 @@
+public import Crypto
+public import Foundation
+import GRDB
+
+/// A node's signed identity card: what another node needs to trust it.
+///
+/// The JSON file carries the fields and an Ed25519 signature by the node's own signing key over
+/// their canonical bytes (docs/PROTOCOL.md, "Node card"), so a card that was changed on its way
+/// does not verify.
+public struct NodeCard: Sendable, Hashable, Codable {
+    public static let formatName = "liaison-node-card"
+    static let signatureDomain = Array("liaison/node-card/v1".utf8) + [0]
+
+    public var format = NodeCard.formatName
+    public var version = 1
+    public var nodeID: NodeID
+    public var name: String
+    public var agency: String
+    /// The raw Ed25519 public key, base64.
+    public var signingKey: String
+    /// SHA-256 of the TLS certificate's SubjectPublicKeyInfo, hex.
+    public var tlsPin: String
+    public var url: String?
+    public var signature: String = ""
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, nodeID = "node_id", name, agency, signingKey = "signing_key", tlsPin = "tls_pin", url, signature
+    }
+
+    /// The bytes the signature covers: the domain prefix, then each field as u32 length and UTF-8.
+    var signedBytes: [UInt8] {
+        var writer = ByteWriter(capacity: 256)
+        writer.raw(Self.signatureDomain)
+        for field in [nodeID.hex, name, agency, signingKey, tlsPin, url ?? ""] { writer.text(field) }
+        return writer.bytes
+    }
+
+    /// SHA-256 of the signing key, grouped for reading aloud over the phone.
+    public var fingerprint: String {
+        let digest = SHA256.hash(data: Data(base64Encoded: signingKey) ?? Data()).hexString
+        return stride(from: 0, to: 32, by: 4).map { digest.dropFirst($0).prefix(4) }.joined(separator: " ")
+    }
+
+    /// The card's public key after checking the card: its key, node id and signature agree.
+    public func verified() throws(LiaisonError) -> Curve25519.Signing.PublicKey {
+        guard format == Self.formatName, version == 1 else {
+            throw LiaisonError(.invalidFile, "format \"\(format)\" version \(version) is not a Liaison node card version 1")
+        }
+        guard let raw = Data(base64Encoded: signingKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+            throw LiaisonError(.verification, "the card's signing key is not an Ed25519 public key")
+        }
+        guard NodeID(publicKey: key) == nodeID else {
+            throw LiaisonError(.verification, "the card's node id \(nodeID) does not belong to its signing key")
+        }
+        guard let signature = Data(base64Encoded: self.signature), key.isValidSignature(signature, for: signedBytes) else {
+            throw LiaisonError(.verification, "the card's signature does not verify: it was changed after it was made")
+        }
+        guard tlsPin.count == 64, [UInt8](hex: tlsPin) != nil else {
+            throw LiaisonError(.verification, "the card's TLS pin is not 64 hex digits")
+        }
+        return key
+    }
+
+    public func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    public init(json data: Data, fileName: String) throws(LiaisonError) {
+        do {
+            self = try JSONDecoder().decode(NodeCard.self, from: data)
+        } catch {
+            throw LiaisonError(.invalidFile, "not a Liaison node card: \(error)", file: fileName, hint: "a card comes from `liaison node card`")
+        }
+    }
+
+    init(nodeID: NodeID, name: String, agency: String, signingKey: String, tlsPin: String, url: String?) {
+        self.nodeID = nodeID
+        self.name = name
+        self.agency = agency
+        self.signingKey = signingKey
+        self.tlsPin = tlsPin
+        self.url = url
+    }
+}
+
+/// A node in this node's roster.
+public struct Peer: Sendable, Hashable, Codable {
+    public var nodeID: String
+    public var name: String
+    public var agency: String
+    public var tlsPin: String
+    public var url: String?
+    public var addedAt: String
+    public var revokedAt: String?
+    /// What the peer said it holds in its last bundle.
+    public var knownVector: VersionVector?
+}
+
+extension Directory {
+    /// This node's card, signed with its key.
+    public func card(tlsPin: String, url: String?) throws(LiaisonError) -> NodeCard {
+        if let url {
+            guard let parsed = URL(string: url), parsed.scheme == "https", parsed.host != nil else {
+                throw LiaisonError.invalid("url", url, "not an https address", hint: "e.g. https://liaison.police.example:8443")
+            }
+        }
+        var card = NodeCard(
+            nodeID: node.id, name: node.name, agency: node.agency, signingKey: node.publicKey.rawRepresentation.base64EncodedString(),
+            tlsPin: tlsPin, url: url)
+        do {
+            card.signature = try signingKey.signature(for: card.signedBytes).base64EncodedString()
+        } catch {
+            throw LiaisonError(.verification, "could not sign the card: \(error)")
+        }
+        return card
+    }
+
+    /// Trusts the node of a verified card: its key verifies its commits from now on. Adding a card
+    /// again updates its name, agency, pin and address.
+    public func addPeer(_ card: NodeCard) throws(LiaisonError) -> Peer {
+        let key = try card.verified()
+        guard card.nodeID != node.id else { throw LiaisonError(.conflict, "this is this node's own card") }
+        let now = Timestamp.database(Date())
+        try Self.storage {
+            try database.write { db in
+                if try String.fetchOne(db, sql: "SELECT revoked_at FROM peer WHERE node_id = ?", arguments: [card.nodeID.hex]) != nil {
+                    throw LiaisonError(.conflict, "node \(card.nodeID.hex.prefix(8)) was revoked; a revoked node is not trusted again", record: card.nodeID.hex)
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO peer (node_id, name, agency, tls_pin, url, card, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, agency = excluded.agency, tls_pin = excluded.tls_pin,
+                          url = excluded.url, card = excluded.card
+                        """,
+                    arguments: [card.nodeID.hex, card.name, card.agency, card.tlsPin, card.url, card.json(), now])
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO node_key (key_id, node_id, public_key, valid_from) VALUES (?, ?, ?, ?)",
+                    arguments: [card.nodeID.hex, card.nodeID.hex, key.rawRepresentation, now])
+            }
+        }
+        return try peers().first { $0.nodeID == card.nodeID.hex } ?? Peer(nodeID: card.nodeID.hex, name: card.name, agency: card.agency, tlsPin: card.tlsPin, addedAt: now)
+    }
+
+    /// The roster, by name.
+    public func peers() throws(LiaisonError) -> [Peer] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM peer ORDER BY name, node_id").map { row in
+                Peer(
+                    nodeID: row["node_id"], name: row["name"], agency: row["agency"], tlsPin: row["tls_pin"], url: row["url"],
+                    addedAt: Timestamp.iso8601(database: row["added_at"]), revokedAt: (row["revoked_at"] as String?).map(Timestamp.iso8601(database:)),
+                    knownVector: (row["known_vector"] as String?).flatMap { try? VersionVector(json: Data($0.utf8), fileName: "peer") })
+            }
+        }
+    }
+
+    /// The peer whose node id starts with `prefix` (at least 4 hex digits) or whose name is `prefix`.
+    public func peer(_ prefix: String) throws(LiaisonError) -> Peer {
+        let all = try peers()
+        let text = prefix.lowercased()
+        let matches = all.filter { $0.name.lowercased() == text || (text.count >= 4 && $0.nodeID.hasPrefix(text)) }
+        guard let peer = matches.first else {
+            throw LiaisonError(.notFound, "no peer \"\(prefix)\"", hint: "`liaison peer list` shows the roster")
+        }
+        guard matches.count == 1 else { throw LiaisonError(.ambiguous, "\"\(prefix)\" matches \(matches.count) peers; give more of the node id") }
+        return peer
+    }
+
+    /// Removes a peer from the roster: commits signed by its key that arrive later are refused as
+    /// unknown. What it wrote before stays.
+    public func removePeer(_ nodeID: String) throws(LiaisonError) {
+        try Self.storage {
+            try database.write { db in
+                try db.execute(sql: "DELETE FROM peer WHERE node_id = ?", arguments: [nodeID])
+                // Keys that signed commits held here stay, so that `log verify` can still check them.
+                try db.execute(
+                    sql: "DELETE FROM node_key WHERE node_id = ? AND NOT EXISTS (SELECT 1 FROM commit_log WHERE origin = node_key.node_id)",
+                    arguments: [nodeID])
+                try db.execute(sql: "UPDATE node_key SET revoked_at = coalesce(revoked_at, ?) WHERE node_id = ?", arguments: [Timestamp.database(Date()), nodeID])
+            }
+        }
+    }
+
+    /// Revokes a peer's keys: commits signed by them that this node does not already hold are
+    /// refused. The peer stays in the roster, marked revoked.
+    public func revokePeer(_ nodeID: String) throws(LiaisonError) {
+        let now = Timestamp.database(Date())
+        try Self.storage {
+            try database.write { db in
+                try db.execute(sql: "UPDATE peer SET revoked_at = coalesce(revoked_at, ?) WHERE node_id = ?", arguments: [now, nodeID])
+                try db.execute(sql: "UPDATE node_key SET revoked_at = coalesce(revoked_at, ?) WHERE node_id = ?", arguments: [now, nodeID])
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Crypto
+import Foundation
+import GRDB
+import LiaisonCore
+import Testing
+
+@Suite struct ReceiveTests {
+    private func addAgency(_ node: Directory, _ name: String) throws -> Agency {
+        try node.write { tx in try tx.save(Agency(name: name, kind: .police, country: "MD")) }.value
+    }
+
+    @Test func aRelayedCommitIsVerifiedAgainstItsAuthorsKey() throws {
+        let nodes = try Federation.nodes(3)
+        _ = try addAgency(nodes[0], "Border Police")
+        try Federation.sync(nodes[0], to: nodes[1])
+        let report = try Federation.sync(nodes[1], to: nodes[2])
+        #expect(report.applied == 1 && report.refused.isEmpty)
+        #expect(try nodes[2].digest() == nodes[0].digest())
+        #expect(try nodes[2].vector() == nodes[0].vector())
+    }
+
+    @Test func redeliveryIsANoOpAndGapsAreHeldUntilFilled() throws {
+        let nodes = try Federation.nodes(2)
+        for name in ["One", "Two", "Three"] { _ = try addAgency(nodes[0], name) }
+        let commits = try nodes[0].commits(beyond: VersionVector())
+        let held = try nodes[1].receive([commits[2], commits[1]])
+        #expect(held.applied == 0 && held.held.count == 2)
+        let filled = try nodes[1].receive([commits[0], commits[0]])
+        #expect(filled.applied == 3 && filled.alreadyHeld == 1)
+        #expect(try nodes[1].digest() == nodes[0].digest())
+        #expect(try nodes[1].receive(commits).alreadyHeld == 3)
+    }
+
+    @Test func aChangedByteRefusesTheCommitAndAppliesNothingOfIt() throws {
+        let nodes = try Federation.nodes(2)
+        _ = try addAgency(nodes[0], "Labour Inspectorate")
+        var commit = try #require(nodes[0].commits(beyond: VersionVector()).first)
+        var body = try #require(commit.changeBodies[0])
+        body[body.count - 1] ^= 0x01
+        commit.changeBodies[0] = body
+        let report = try nodes[1].receive([commit])
+        #expect(report.applied == 0)
+        #expect(report.refused.first?.reason.contains("does not match its hash") == true)
+        #expect(try nodes[1].vector().entries.isEmpty)
+    }
+
+    @Test func unknownAndRevokedKeysAreRefused() throws {
+        let nodes = try Federation.nodes(2)
+        let stranger = try Directory.inMemory(name: "Stranger")
+        _ = try addAgency(stranger, "Unknown")
+        let unknown = try nodes[0].receive(try stranger.commits(beyond: VersionVector()))
+        #expect(unknown.refused.first?.reason.contains("unknown key") == true)
+
+        _ = try addAgency(nodes[1], "Before revocation")
+        try Federation.sync(nodes[1], to: nodes[0])
+        try nodes[0].revokePeer(nodes[1].node.id.hex)
+        _ = try addAgency(nodes[1], "After revocation")
+        let revoked = try Federation.sync(nodes[1], to: nodes[0])
+        #expect(revoked.applied == 0)
+        #expect(revoked.refused.first?.reason.contains("revoked key") == true)
+        #expect(try nodes[0].vector().sequence(origin: nodes[1].node.id, epoch: 1) == 1, "what it held before stays")
+    }
+
+    @Test func aCommitFromTheFutureIsHeldUntilItsTime() throws {
+        let nodes = try Federation.nodes(2)
+        _ = try addAgency(nodes[0], "Prosecution")
+        let commits = try nodes[0].commits(beyond: VersionVector())
+        let early = try nodes[1].receive(commits, now: Date().addingTimeInterval(-3600))
+        #expect(early.applied == 0)
+        #expect(early.held.first?.reason.contains("ahead of this node's clock") == true)
+        let later = try nodes[1].receive([])
+        #expect(later.applied == 1)
+    }
+
+    @Test func twoCommitsAtOnePositionAreAForkAndFreezeTheOrigin() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try original.card(tlsPin: Federation.testPin, url: nil))
+        _ = try addAgency(original, "From the original")
+        _ = try addAgency(copy, "From the copy")
+        #expect(try Federation.sync(original, to: receiver).applied == 1)
+        // The copy's commit 1 differs from the original's commit 1 that the receiver holds.
+        let report = try receiver.receive(try copy.commits(beyond: VersionVector()))
+        #expect(report.forks.count == 1)
+        #expect(try receiver.forks().count == 1)
+        _ = try addAgency(original, "After the fork")
+        let frozen = try Federation.sync(original, to: receiver)
+        #expect(frozen.applied == 0 && frozen.refused.first?.reason.contains("frozen") == true)
+    }
+
+    @Test func aNodeThatMeetsItsOwnUnknownCommitsStartsANewEpoch() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+        _ = try addAgency(original, "First")
+        let restored = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+        _ = try restored.receive(try original.commits(beyond: VersionVector()))
+        _ = try addAgency(original, "Second, after the backup")
+        let report = try Federation.sync(original, to: restored)
+        let epoch = try #require(report.newEpoch)
+        #expect(epoch > 1)
+        let summary = try restored.write { tx in try tx.save(Agency(name: "Third", kind: .police, country: "MD")) }.commits
+        #expect(summary.first?.epoch == epoch && summary.first?.sequence == 1)
+        // The original accepts the restored node's new epoch: no fork.
+        let back = try Federation.sync(restored, to: original)
+        #expect(back.forks.isEmpty && back.applied == 1)
+        #expect(try original.digest() == restored.digest())
+    }
+
+    @Test func onlyTheStewardsChangesApplyAndTheEarliestCreationWins() throws {
+        let nodes = try Federation.nodes(3)
+        let shared = UUID()
+        _ = try nodes[0].importJSON(Federation.agencyDocument(id: shared, name: "Shared by 0"), fileName: "a.json")
+        _ = try nodes[1].importJSON(Federation.agencyDocument(id: shared, name: "Shared by 1"), fileName: "b.json")
+        try Federation.syncAll(nodes)
+        let digests = try nodes.map { try $0.digest() }
+        #expect(Set(digests).count == 1)
+        let steward = try nodes[2].read { db in try String.fetchOne(db, sql: "SELECT steward FROM agency WHERE id = ?", arguments: [shared.lowercasedString]) }
+        #expect(steward == nodes[0].node.id.hex, "node 0 created it first")
+        #expect(throws: LiaisonError.self) {
+            try nodes[1].write { tx in try tx.save(Agency(id: shared, name: "Renamed by 1", kind: .police, country: "MD")) }
+        }
+    }
+
+    @Test func bundlesCarryCommitsAndAChangedByteIsNamed() throws {
+        let nodes = try Federation.nodes(3)
+        for name in ["One", "Two"] { _ = try addAgency(nodes[0], name) }
+        try Federation.sync(nodes[0], to: nodes[1])
+        let folder = Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appending(path: "to-c.liaison-bundle")
+        let exported = try nodes[1].exportBundle(to: file, assumes: try nodes[2].vector(), for: nodes[2].node.id)
+        #expect(exported.commits == 2)
+
+        var bytes = try Data(contentsOf: file)
+        let tampered = folder.appending(path: "tampered.liaison-bundle")
+        bytes[bytes.count - 20] ^= 0xFF
+        try bytes.write(to: tampered)
+        let refused = try nodes[2].importBundle(from: tampered)
+        #expect(refused.report.applied == 1 && refused.report.refused.count == 1)
+        #expect(refused.report.refused.first?.commit.hasSuffix("/1/2") == true)
+
+        let imported = try nodes[2].importBundle(from: file)
+        #expect(imported.exporterVerified)
+        #expect(imported.report.applied == 1 && imported.report.alreadyHeld == 1)
+        #expect(try nodes[2].digest() == nodes[0].digest())
+    }
+}
