@@ -15,7 +15,8 @@ struct Liaison: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Demo.self, NodeCommand.self, AgencyCommand.self, ContactCommand.self, DesignationCommand.self,
-            CountryCommand.self, Search.self, Stats.self, Import.self, Export.self, LogCommand.self,
+            CountryCommand.self, Search.self, Stats.self, Import.self, Export.self, LogCommand.self, PeerCommand.self,
+            BundleCommand.self, Digest.self,
         ]
     )
 

@@ -5,7 +5,7 @@ import LiaisonCore
 extension Liaison {
     struct LogCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "log", abstract: "Show and verify the signed log of commits.", subcommands: [Show.self, Verify.self])
+            commandName: "log", abstract: "Show and verify the signed log of commits.", subcommands: [Show.self, Verify.self, Vector.self, Forks.self])
 
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List the latest commits, newest first.")
@@ -73,6 +73,51 @@ extension Liaison {
                     } else {
                         print("Tables: \(state.records) records match the log")
                     }
+                }
+            }
+        }
+
+        struct Vector: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print what this node holds: per origin and epoch, the highest sequence and its header hash.",
+                discussion: "`--json` writes the file that `liaison bundle export --since` reads on another node.")
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                try reportingErrors {
+                    let vector = try data.open().vector()
+                    if output.json {
+                        FileHandle.standardOutput.write(vector.json() + Data("\n".utf8))
+                        return
+                    }
+                    var table = Table("Origin", "Epoch", "Sequence", "Header hash")
+                    for entry in vector.entries {
+                        table.add(entry.origin.hex, String(entry.epoch), String(entry.sequence), String(entry.headerHash.hexString.prefix(16)))
+                    }
+                    print(table.render())
+                }
+            }
+        }
+
+        struct Forks: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "List forks met: two different signed commits at one origin, epoch and sequence. Their origins are frozen.")
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                try reportingErrors {
+                    let forks = try data.open().forks()
+                    if output.json { return try printJSON(forks) }
+                    guard !forks.isEmpty else { return print("No forks.") }
+                    var table = Table("Origin", "Epoch/seq", "Held header", "Other header", "Detected")
+                    for fork in forks {
+                        table.add(String(fork.origin.prefix(8)), "\(fork.epoch)/\(fork.sequence)", String(fork.heldHeaderHash.prefix(16)), String(fork.otherHeaderHash.prefix(16)), fork.detectedAt)
+                    }
+                    print(table.render())
                 }
             }
         }

@@ -5,7 +5,7 @@ import LiaisonCore
 extension Liaison {
     struct NodeCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "node", abstract: "Show this node's identity.", subcommands: [Show.self])
+            commandName: "node", abstract: "Show this node's identity, or write its card for other nodes.", subcommands: [Show.self, Card.self])
 
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Print the node id, name, agency and key fingerprints.")
@@ -48,6 +48,29 @@ extension Liaison {
                     TLS key pin:       P-256 SPKI SHA-256 \(try folder.tlsPin())
                     Data folder:       \(folder.url.path)
                     """)
+            }
+        }
+
+        struct Card: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Write this node's signed identity card, for other nodes to trust with `liaison peer add`.",
+                discussion: "The card holds no secret: the node id, name, agency, public signing key, TLS pin and address.")
+
+            @OptionGroup var data: DataOptions
+            @Option(help: ArgumentHelp("The card file to write.", valueName: "file")) var out: String
+            @Option(help: ArgumentHelp("This node's HTTPS address, if it serves sync.", valueName: "url")) var url: String?
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    let card = try directory.card(tlsPin: try data.folder.tlsPin(), url: url)
+                    do {
+                        try card.json().write(to: URL(fileURLWithPath: out), options: .atomic)
+                    } catch {
+                        throw LiaisonError(.invalidFile, "cannot write the card: \(error.localizedDescription)", file: out)
+                    }
+                    say("Wrote \(out). Fingerprint, to read to the other node's officer: \(card.fingerprint)")
+                }
             }
         }
     }

@@ -38,7 +38,7 @@ public struct NodeCard: Sendable, Hashable, Codable {
     /// SHA-256 of the signing key, grouped for reading aloud over the phone.
     public var fingerprint: String {
         let digest = SHA256.hash(data: Data(base64Encoded: signingKey) ?? Data()).hexString
-        return stride(from: 0, to: 32, by: 4).map { digest.dropFirst($0).prefix(4) }.joined(separator: " ")
+        return stride(from: 0, to: 64, by: 4).map { digest.dropFirst($0).prefix(4) }.joined(separator: " ")
     }
 
     /// The card's public key after checking the card: its key, node id and signature agree.
@@ -155,11 +155,13 @@ extension Directory {
         }
     }
 
-    /// The peer whose node id starts with `prefix` (at least 4 hex digits) or whose name is `prefix`.
+    /// The peer whose node id starts with `prefix` (at least 4 hex digits) or whose name is, or else
+    /// starts with, `prefix`.
     public func peer(_ prefix: String) throws(LiaisonError) -> Peer {
         let all = try peers()
         let text = prefix.lowercased()
-        let matches = all.filter { $0.name.lowercased() == text || (text.count >= 4 && $0.nodeID.hasPrefix(text)) }
+        let exact = all.filter { $0.name.lowercased() == text || (text.count >= 4 && $0.nodeID.hasPrefix(text)) }
+        let matches = exact.isEmpty ? all.filter { $0.name.lowercased().hasPrefix(text) } : exact
         guard let peer = matches.first else {
             throw LiaisonError(.notFound, "no peer \"\(prefix)\"", hint: "`liaison peer list` shows the roster")
         }

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import LiaisonCore
+
+extension Liaison {
+    struct BundleCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bundle", abstract: "Carry commits between nodes as a file (USB stick, e-mail attachment).",
+            subcommands: [Export.self, Import.self])
+
+        struct Export: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Write the commits another node lacks to a bundle file.",
+                discussion: """
+                    --for PEER sends what that peer lacks according to the vector of its last bundle; --since FILE
+                    sends what lies beyond a vector written by `liaison log vector --json` on the receiving node.
+                    With neither, the bundle carries every commit. Changes the receiver may not see travel as
+                    their hash only.
+                    """)
+
+            @OptionGroup var data: DataOptions
+            @Option(help: ArgumentHelp("The bundle file to write.", valueName: "file")) var out: String
+            @Option(name: .customLong("for"), help: ArgumentHelp("The receiving peer: name or node id digits.", valueName: "peer")) var receiver: String?
+            @Option(help: ArgumentHelp("A vector file from the receiving node.", valueName: "vector-file")) var since: String?
+
+            func validate() throws {
+                if receiver != nil, since != nil { throw ValidationError("give --for or --since, not both") }
+            }
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    var assumes = VersionVector()
+                    var receiverID: NodeID?
+                    if let receiver {
+                        let peer = try directory.peer(receiver)
+                        receiverID = try NodeID(hex: peer.nodeID)
+                        assumes = peer.knownVector ?? VersionVector()
+                    } else if let since {
+                        guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: since)) else {
+                            throw LiaisonError(.invalidFile, "cannot read the vector file", file: since)
+                        }
+                        assumes = try VersionVector(json: bytes, fileName: since)
+                    }
+                    let interactive = isatty(STDERR_FILENO) != 0
+                    let summary = try directory.exportBundle(to: URL(fileURLWithPath: out), assumes: assumes, for: receiverID) { done, total in
+                        if interactive, total >= 1000 { FileHandle.standardError.write(Data("\rexporting: \(done)/\(total) commits".utf8)) }
+                    }
+                    if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                    try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
+                    say("""
+                        Wrote \(out): \(summary.commits) commits, \(summary.changes) changes (\(summary.withheldChanges) as hash only), \(summary.bytes) bytes
+                          assumes: \(summary.assumes)
+                          brings:  \(summary.brings)
+                        """)
+                }
+            }
+        }
+
+        struct Import: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Verify and apply the commits of a bundle file.",
+                discussion: """
+                    Every commit is verified against its author's key in the roster, whoever exported the bundle.
+                    A commit that fails is refused, named, and nothing of it is applied; the others still are.
+                    Exits 2 if anything was refused or a fork was met.
+                    """)
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The bundle file.", completion: .file()) var file: String
+
+            struct Summary: Encodable {
+                var exporter: String
+                var exporterVerified: Bool
+                var assumes: VersionVector
+                var brings: VersionVector
+                var commitsRead: Int
+                var report: ReceiveReport
+            }
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    let url = URL(fileURLWithPath: file)
+                    let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
+                    let interactive = isatty(STDERR_FILENO) != 0 && !output.json
+                    let summary = try directory.importBundle(from: url) { commits, offset in
+                        if interactive, size > 1 << 20 {
+                            FileHandle.standardError.write(Data("\rimporting: \(commits) commits, \(offset * 100 / max(size, 1))%".utf8))
+                        }
+                    }
+                    if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                    let report = summary.report
+                    if output.json {
+                        try printJSON(Summary(
+                            exporter: summary.header.exporter.hex, exporterVerified: summary.exporterVerified, assumes: summary.header.assumes,
+                            brings: summary.header.brings, commitsRead: summary.commitsRead, report: report))
+                    } else {
+                        printReceiveReport(report, source: "\(file) from node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (exporter not in the roster: its header is not checked)")", read: summary.commitsRead)
+                    }
+                    if !report.refused.isEmpty || !report.forks.isEmpty { throw ExitCode(2) }
+                }
+            }
+        }
+    }
+}
+
+func printReceiveReport(_ report: ReceiveReport, source: String, read: Int) {
+    say("""
+        Read \(read) commits from \(source)
+          applied:       \(report.applied) commits, \(report.changesApplied) changes
+          already held:  \(report.alreadyHeld)
+          held back:     \(report.held.count)
+          refused:       \(report.refused.count)
+        """)
+    for fork in report.forks { say("FORK \(fork.commit): \(fork.reason)") }
+    for notice in report.refused { say("refused \(notice.commit): \(notice.reason)") }
+    for notice in report.held.prefix(20) { say("held \(notice.commit): \(notice.reason)") }
+    if report.held.count > 20 { say("… and \(report.held.count - 20) more held") }
+    for notice in report.refusedChanges.prefix(20) { say("change refused in \(notice.commit): \(notice.reason)") }
+    if let epoch = report.newEpoch {
+        say("This node met commits of its own that it did not sign here (a copy or a restore): its commits now continue in epoch \(epoch).")
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import LiaisonCore
+
+extension Liaison {
+    struct PeerCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "peer", abstract: "Manage the roster of trusted nodes whose commits this node accepts.",
+            subcommands: [Add.self, List.self, Remove.self, Revoke.self])
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Trust the node of a card made with `liaison node card`.",
+                discussion: """
+                    Shows the card's fingerprint and asks before trusting it: compare the fingerprint with the
+                    other node's officer by phone or in person, not by the channel the card came through.
+                    """)
+
+            @OptionGroup var data: DataOptions
+            @Argument(help: "The node card file.", completion: .file(extensions: ["json"])) var file: String
+            @Flag(help: "Trust without asking (for scripts that checked the fingerprint otherwise).") var yes = false
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    let url = URL(fileURLWithPath: file)
+                    guard let bytes = try? Data(contentsOf: url) else { throw LiaisonError(.invalidFile, "cannot read the card", file: file) }
+                    let card = try NodeCard(json: bytes, fileName: url.lastPathComponent)
+                    _ = try card.verified()
+                    say("""
+                        Node:         \(card.name) (\(card.agency))
+                        Node id:      \(card.nodeID)
+                        Fingerprint:  \(card.fingerprint)
+                        TLS pin:      \(card.tlsPin)
+                        Address:      \(card.url ?? "none (bundle files only)")
+                        """)
+                    if !yes {
+                        guard isatty(STDIN_FILENO) != 0 else {
+                            throw LiaisonError(.conflict, "not trusted: confirm with --yes when not at a terminal")
+                        }
+                        print("Trust this node's commits? Type yes to confirm: ", terminator: "")
+                        guard readLine()?.trimmed.lowercased() == "yes" else {
+                            print("Not trusted; nothing was changed.")
+                            return
+                        }
+                    }
+                    let peer = try directory.addPeer(card)
+                    say("Trusted \(peer.name) (\(peer.nodeID.prefix(8))).")
+                }
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the trusted nodes.")
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                try reportingErrors {
+                    let peers = try data.open().peers()
+                    if output.json { return try printJSON(peers) }
+                    guard !peers.isEmpty else { return print("No peers yet: add one with `liaison peer add CARD`.") }
+                    var table = Table("Node", "Name", "Agency", "Address", "Status")
+                    for peer in peers {
+                        table.add(String(peer.nodeID.prefix(8)), peer.name, peer.agency, peer.url ?? "-", peer.revokedAt.map { "revoked \($0.prefix(10))" } ?? "trusted")
+                    }
+                    print(table.render())
+                }
+            }
+        }
+
+        struct Remove: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Remove a node from the roster; its later commits are refused. What it wrote before stays.")
+
+            @OptionGroup var data: DataOptions
+            @Argument(help: "The peer's name or the first digits of its node id.") var peer: String
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    let found = try directory.peer(peer)
+                    try directory.removePeer(found.nodeID)
+                    say("Removed \(found.name) (\(found.nodeID.prefix(8))) from the roster.")
+                }
+            }
+        }
+
+        struct Revoke: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Revoke a node's key: commits it signed that this node does not already hold are refused.")
+
+            @OptionGroup var data: DataOptions
+            @Argument(help: "The peer's name or the first digits of its node id.") var peer: String
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.open()
+                    let found = try directory.peer(peer)
+                    try directory.revokePeer(found.nodeID)
+                    say("Revoked \(found.name) (\(found.nodeID.prefix(8))): its key is no longer trusted.")
+                }
+            }
+        }
+    }
+}
