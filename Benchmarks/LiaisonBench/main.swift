@@ -3,7 +3,10 @@ import GRDB
 import LiaisonCore
 
 // Benchmarks, run on demand:
-//   swift run -c release LiaisonBench [import|search|cli|all] [--contacts N] [--cli PATH]
+//   swift run -c release LiaisonBench [import|search|cli|bundle|all] [--contacts N] [--cli PATH]
+//   bundle: imports a bundle of the generated contacts into a second node; with --memory-changes N it
+//   also times `liaison bundle import` of a bundle of about N changes as a process and reports its
+//   peak memory.
 // Each figure is printed with the same-run raw SQLite figure it compares to.
 
 func option(_ name: String) -> String? {
@@ -13,7 +16,8 @@ func option(_ name: String) -> String? {
 }
 let contactCount = option("--contacts").flatMap(Int.init) ?? 100_000
 let cliPath = option("--cli") ?? ".build/release/liaison"
-let mode = ["import", "search", "cli", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
+let memoryChanges = option("--memory-changes").flatMap(Int.init)
+let mode = ["import", "search", "cli", "bundle", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
 
 let workFolder = FileManager.default.temporaryDirectory.appending(path: "liaison-bench")
 try? FileManager.default.removeItem(at: workFolder)
@@ -172,7 +176,7 @@ func benchmarkImport(csv: String) throws -> NodeFolder {
 
 /// Reads every row the import wrote (records, log, search index) and inserts the same rows, with
 /// prepared statements in one transaction, into a new node's empty tables of the same schema.
-func plainInsertOfSameRows(from folder: NodeFolder) throws -> Double {
+func plainInsertOfSameRows(from folder: NodeFolder, into name: String = "same-rows") throws -> Double {
     let source = try DatabaseQueue(path: folder.databaseURL.path)
     let tables = ["agency", "person", "channel", "designation", "commit_log", "change_log", "search_index"]
     var contents: [(sql: String, rows: [[DatabaseValue]])] = []
@@ -185,7 +189,7 @@ func plainInsertOfSameRows(from folder: NodeFolder) throws -> Double {
         }
     }
     try source.close()
-    let target = NodeFolder(url: workFolder.appending(path: "same-rows"))
+    let target = NodeFolder(url: workFolder.appending(path: name))
     let database = try target.initialize(name: "Plain", agency: "Plain").database
     return try seconds {
         try database.write { db in
@@ -262,7 +266,77 @@ func benchmarkCLI(folder: NodeFolder) throws {
     print("liaison search as a whole process, 40 runs: median \(milliseconds(percentile(times, 0.5))), p90 \(milliseconds(percentile(times, 0.9))) (goal ≤ 40 ms)")
 }
 
+// MARK: Bundle
+
+/// Exports everything the imported node holds as a bundle, imports it into a new node that trusts the
+/// first, and in the same run inserts the rows that import wrote plainly into a third, empty node.
+func benchmarkBundle(from folder: NodeFolder) throws {
+    let source = try folder.open()
+    let bundle = workFolder.appending(path: "all.liaison-bundle")
+    let exportTime = try seconds { _ = try source.exportBundle(to: bundle, assumes: VersionVector()) }
+    let receiverFolder = NodeFolder(url: workFolder.appending(path: "receiver"))
+    let receiver = try receiverFolder.initialize(name: "Receiver", agency: "Bench")
+    _ = try receiver.addPeer(try source.card(tlsPin: try folder.tlsPin(), url: nil))
+    var summary: BundleImportSummary?
+    let importTime = try seconds { summary = try receiver.importBundle(from: bundle) }
+    let changes = summary?.report.changesApplied ?? 0
+    let sameRowsTime = try plainInsertOfSameRows(from: receiverFolder, into: "bundle-same-rows")
+    let size = (try FileManager.default.attributesOfItem(atPath: bundle.path)[.size] as? NSNumber)?.intValue ?? 0
+    let rate = Double(changes) / importTime
+    let plainRate = Double(changes) / sameRowsTime
+    print("""
+        bundle of \(contactCount) contacts: \(summary?.commitsRead ?? 0) commits, \(changes) changes, \(size / 1_000_000) MB, exported in \(String(format: "%.2f", exportTime)) s
+          bundle import:    \(String(format: "%.2f", importTime)) s, \(Int(rate)) changes/s (verify, merge, index; goal ≥ 30,000)
+          plain same rows:  \(String(format: "%.2f", sameRowsTime)) s, \(Int(plainRate)) changes/s (every row the import wrote, same schema)
+          ratio:            \(String(format: "%.3f", rate / plainRate)) of the plain insert rate (goal ≥ 0.4)
+          digests equal:    \(try source.digest() == receiver.digest())
+        """)
+}
+
+/// Times `liaison bundle import` of a bundle of about `changes` changes as a separate process, and
+/// reads its peak resident memory from the kernel.
+func benchmarkBundleMemory(changes: Int) throws {
+    guard FileManager.default.isExecutableFile(atPath: cliPath) else {
+        print("bundle import memory: skipped, build the tool first (swift build -c release) or pass --cli PATH")
+        return
+    }
+    // A generated contact makes about 4.4 changes.
+    let contacts = max(1, changes * 10 / 44)
+    let folder = NodeFolder(url: workFolder.appending(path: "memory-source"))
+    let source = try folder.initialize(name: "Memory source", agency: "Bench")
+    _ = try source.importCSV(generatedCSV(count: contacts), fileName: "memory.csv")
+    let bundle = workFolder.appending(path: "memory.liaison-bundle")
+    let exported = try source.exportBundle(to: bundle, assumes: VersionVector())
+    let receiverFolder = NodeFolder(url: workFolder.appending(path: "memory-receiver"))
+    let receiver = try receiverFolder.initialize(name: "Memory receiver", agency: "Bench")
+    _ = try receiver.addPeer(try source.card(tlsPin: try folder.tlsPin(), url: nil))
+    let arguments = [cliPath, "bundle", "import", bundle.path, "--data", receiverFolder.url.path]
+    let argv = arguments.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    let devNull = open("/dev/null", O_WRONLY)
+    posix_spawn_file_actions_adddup2(&actions, devNull, STDOUT_FILENO)
+    defer {
+        posix_spawn_file_actions_destroy(&actions)
+        close(devNull)
+    }
+    var pid: pid_t = 0
+    var usage = rusage()
+    var status: Int32 = 0
+    let time = seconds {
+        guard posix_spawn(&pid, cliPath, &actions, nil, argv, environ) == 0 else { return }
+        wait4(pid, &status, 0, &usage)
+    }
+    print("""
+        bundle import as a process: \(exported.changes) changes in \(String(format: "%.1f", time)) s, exit \(status >> 8),
+          peak memory \(usage.ru_maxrss / 1024) MB (goal ≤ 150 MB)
+        """)
+}
+
 let csv = generatedCSV(count: contactCount)
 let folder = try benchmarkImport(csv: csv)
 if mode == "all" || mode == "search" { try benchmarkSearch(folder: folder) }
 if mode == "all" || mode == "cli" { try benchmarkCLI(folder: folder) }
+if mode == "all" || mode == "bundle" { try benchmarkBundle(from: folder) }
+if let memoryChanges { try benchmarkBundleMemory(changes: memoryChanges) }

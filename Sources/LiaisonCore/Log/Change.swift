@@ -107,7 +107,8 @@ extension Change {
         }
     }
 
-    /// Decodes canonical bytes, refusing anything that does not re-encode to the same bytes.
+    /// Decodes canonical bytes, refusing any other encoding of the same change, so that one change
+    /// has one hash.
     public init(decoding bytes: [UInt8]) throws(LiaisonError) {
         var reader = ByteReader(bytes)
         let version = try reader.u8()
@@ -125,7 +126,11 @@ extension Change {
         case 1: distribution = .nodeOnly
         case 2:
             var nodes: [NodeID] = []
-            for _ in 0..<(try reader.u32()) { nodes.append(try NodeID(bytes: Array(try reader.take(16)))) }
+            for _ in 0..<(try reader.u32()) {
+                let node = try NodeID(bytes: Array(try reader.take(16)))
+                guard nodes.last.map({ $0 < node }) ?? true else { throw Self.notCanonical }
+                nodes.append(node)
+            }
             distribution = .nodes(nodes)
         case 3: distribution = .group(try reader.text())
         case let scope: throw LiaisonError(.verification, "unknown distribution scope \(scope) in change")
@@ -135,12 +140,19 @@ extension Change {
         case 2:
             operation = .delete
         case 1:
+            // Canonical form, checked as it is read: names in strictly increasing byte order.
             var groups: [String: [String: FieldValue]] = [:]
+            var previousGroup: String?
             for _ in 0..<(try reader.u32()) {
                 let group = try reader.text()
+                guard previousGroup.map({ $0.utf8.lexicographicallyPrecedes(group.utf8) }) ?? true else { throw Self.notCanonical }
+                previousGroup = group
                 var fields: [String: FieldValue] = [:]
+                var previousName: String?
                 for _ in 0..<(try reader.u32()) {
                     let name = try reader.text()
+                    guard previousName.map({ $0.utf8.lexicographicallyPrecedes(name.utf8) }) ?? true else { throw Self.notCanonical }
+                    previousName = name
                     fields[name] = try Self.decodeValue(&reader)
                 }
                 groups[group] = fields
@@ -150,17 +162,22 @@ extension Change {
             throw LiaisonError(.verification, "unknown change operation \(kind)")
         }
         self.init(entity: entity, recordID: recordID, operation: operation, distribution: distribution)
-        guard reader.isAtEnd, encoded == bytes else {
-            throw LiaisonError(.verification, "change bytes are not in canonical form")
-        }
+        guard reader.isAtEnd else { throw Self.notCanonical }
     }
+
+    private static var notCanonical: LiaisonError { LiaisonError(.verification, "change bytes are not in canonical form") }
 
     private static func decodeValue(_ reader: inout ByteReader) throws(LiaisonError) -> FieldValue {
         switch try reader.u8() {
         case 0: return .null
         case 1: return .text(try reader.text())
         case 2: return .integer(Int64(bitPattern: try reader.u64()))
-        case 3: return .bool(try reader.u8() != 0)
+        case 3:
+            switch try reader.u8() {
+            case 0: return .bool(false)
+            case 1: return .bool(true)
+            default: throw notCanonical
+            }
         case 4:
             var items: [String] = []
             for _ in 0..<(try reader.u32()) { items.append(try reader.text()) }

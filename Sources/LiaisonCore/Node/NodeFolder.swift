@@ -108,8 +108,8 @@ public struct NodeFolder: Sendable {
     /// to another machine, or a restore from a backup, which writes a new file, changes it.
     func instanceFingerprint() -> String {
         let machine = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?.trimmed ?? ProcessInfo.processInfo.hostName
-        var info = stat()
-        let file = stat(databaseURL.path, &info) == 0 ? "\(info.st_dev):\(info.st_ino)" : "unknown"
+        let attributes = (try? FileManager.default.attributesOfItem(atPath: databaseURL.path)) ?? [:]
+        let file = "\(attributes[.deviceIdentifier] ?? "?"):\(attributes[.systemFileNumber] ?? "?")"
         return "\(machine):\(file)"
     }
 

@@ -153,6 +153,11 @@ extension Directory {
     }
 }
 
+extension Entity {
+    /// Channels and designations belong to an agency or a person.
+    var hasOwner: Bool { self == .channel || self == .designation }
+}
+
 /// Two valid commits at one position of an origin's log.
 public struct ForkRecord: Sendable, Hashable, Codable {
     public var origin: String
@@ -289,8 +294,10 @@ final class Receiver {
         let stamp = Stamp(time: header.time, origin: header.origin)
         for (index, change) in changes.enumerated() {
             guard let change else { continue }
-            let ownersBefore = try owners(of: change)
-            let outcome = try ChangeApplier.apply(change, stamp: stamp, in: db)
+            // For channels and designations this read also tells whether the record is new.
+            let before = try owners(of: change)
+            let outcome = try ChangeApplier.apply(change, stamp: stamp, isNew: change.entity.hasOwner && before == nil, in: db)
+            let ownersBefore = before ?? []
             switch outcome {
             case .refused(let reason):
                 try db.execute(
@@ -322,7 +329,7 @@ final class Receiver {
                     renamedAgencies.insert(id)
                 }
             case .channel, .designation:
-                for owner in try ownersBefore + owners(of: change) {
+                for owner in try ownersBefore + (owners(of: change) ?? []) {
                     if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
                 }
             }
@@ -331,12 +338,12 @@ final class Receiver {
         report.applied += 1
     }
 
-    /// The agency or person that holds a channel or designation.
-    private func owners(of change: Change) throws -> [(id: UUID, isPerson: Bool)] {
-        guard change.entity == .channel || change.entity == .designation else { return [] }
+    /// The agency or person that holds a channel or designation; nil if the record is not stored.
+    private func owners(of change: Change) throws -> [(id: UUID, isPerson: Bool)]? {
+        guard change.entity.hasOwner else { return [] }
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT agency_id, person_id FROM \(change.entity.table) WHERE id = ?"),
-            arguments: [change.recordID.lowercasedString]) else { return [] }
+            arguments: [change.recordID.lowercasedString]) else { return nil }
         var owners: [(UUID, Bool)] = []
         if let agency = row.uuid("agency_id") { owners.append((agency, false)) }
         if let person = row.uuid("person_id") { owners.append((person, true)) }

@@ -109,3 +109,29 @@ import Testing
         }
     }
 }
+
+/// A change has exactly one encoding, so it has exactly one hash.
+@Suite struct CanonicalChangeTests {
+    private func bytes(groups: [String], bool: UInt8? = nil) -> [UInt8] {
+        func u32(_ value: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(value).bigEndian) { Array($0) } }
+        func text(_ value: String) -> [UInt8] { u32(value.utf8.count) + Array(value.utf8) }
+        var out: [UInt8] = [1] + text("agency") + Array(repeating: 7, count: 16) + [0, 1] + u32(groups.count)
+        for group in groups {
+            out += text(group)
+            if let bool { out += u32(1) + text("flag") + [3, bool] } else { out += u32(0) }
+        }
+        return out
+    }
+
+    @Test func orderedNamesDecodeAndReencodeToTheSameBytes() throws {
+        let encoded = bytes(groups: ["a", "b"])
+        #expect(try Change(decoding: encoded).encoded == encoded)
+    }
+
+    @Test func anyOtherEncodingIsRefused() {
+        #expect(throws: LiaisonError.self) { try Change(decoding: bytes(groups: ["b", "a"])) }
+        #expect(throws: LiaisonError.self) { try Change(decoding: bytes(groups: ["a", "a"])) }
+        #expect(throws: LiaisonError.self) { try Change(decoding: bytes(groups: ["a"], bool: 2)) }
+        #expect(throws: LiaisonError.self) { try Change(decoding: bytes(groups: ["a"]) + [0]) }
+    }
+}
