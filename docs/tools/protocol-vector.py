@@ -6,6 +6,7 @@ the Change encoding, the domain-separated SHA-256 hashes, the 121-byte commit he
 Ed25519 (RFC 8032) signature over "liaison/commit-signature/v1" NUL header.
 
     python3 docs/tools/protocol-vector.py            # writes Tests/LiaisonCoreTests/Fixtures/commit-vector.json
+                                                     # and bundle-vector.json (node card and bundle file)
     python3 docs/tools/protocol-vector.py --check    # recomputes and compares with the stored file
     python3 docs/tools/protocol-vector.py --stdout   # prints the JSON instead of writing it
 
@@ -359,22 +360,79 @@ def build() -> dict:
     }
 
 
+# --- Node card and bundle file ----------------------------------------------------------------------
+
+BUNDLE_FIXTURE = ROOT / "Tests" / "LiaisonCoreTests" / "Fixtures" / "bundle-vector.json"
+DOMAIN_CARD = b"liaison/node-card/v1\x00"
+DOMAIN_BUNDLE = b"liaison/bundle/v1\x00"
+
+
+def encode_vector(entries) -> bytes:
+    """entries: [(origin 16 bytes, epoch, sequence, header hash 32 bytes)], sorted by origin then epoch."""
+    out = u32(len(entries))
+    for origin, epoch, sequence, digest in sorted(entries):
+        out += origin + u32(epoch) + u64(sequence) + digest
+    return out
+
+
+def build_bundle(vector: dict) -> dict:
+    import base64
+    private_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(vector["seed"]))
+    public_key = bytes.fromhex(vector["public_key"])
+    origin = bytes.fromhex(vector["node_id"])
+    tls_pin = "ab" * 32
+
+    card_fields = [origin.hex(), "Vector node", "Vector agency", base64.b64encode(public_key).decode(), tls_pin, ""]
+    card_signed = DOMAIN_CARD + b"".join(text(field) for field in card_fields)
+    card = {
+        "format": "liaison-node-card", "version": 1, "node_id": origin.hex(), "name": "Vector node",
+        "agency": "Vector agency", "signing_key": card_fields[3], "tls_pin": tls_pin,
+        "signature": base64.b64encode(private_key.sign(card_signed)).decode(),
+    }
+
+    header = bytes.fromhex(vector["header"])
+    frame = header + bytes.fromhex(vector["signature"]) + u32(len(vector["change_bytes"]))
+    for digest, body in zip(vector["change_hashes"], vector["change_bytes"]):
+        body = bytes.fromhex(body)
+        frame += bytes.fromhex(digest) + u8(1) + u32(len(body)) + body
+    brings = [(origin, vector["epoch"], vector["sequence"], bytes.fromhex(vector["header_hash"]))]
+    signed = b"LIAISONB" + u8(1) + origin + u64(vector["hlc_milliseconds"]) + encode_vector([]) + encode_vector(brings)
+    frames = u8(1) + u32(len(frame)) + frame + u8(0) + u64(1)
+    bundle = signed + private_key.sign(DOMAIN_BUNDLE + signed) + frames
+    return {
+        "description": "Node card and bundle file of docs/PROTOCOL.md, carrying the commit of commit-vector.json; "
+                       "built by docs/tools/protocol-vector.py. Byte strings are lower-case hex.",
+        "card": card,
+        "bundle": bundle.hex(),
+        "header_length": len(signed) + 64,
+        "frame": frame.hex(),
+        "brings": {"format": "liaison-vector", "version": 1, "entries": [
+            {"origin": origin.hex(), "epoch": vector["epoch"], "sequence": vector["sequence"], "header_hash": vector["header_hash"]}]},
+    }
+
+
 def main(argv) -> int:
     vector = build()
+    bundle = build_bundle(vector)
+    rendered_bundle = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     rendered = json.dumps(vector, indent=2, ensure_ascii=False) + "\n"
     if "--stdout" in argv:
-        sys.stdout.write(rendered)
+        sys.stdout.write(rendered + rendered_bundle)
     elif "--check" in argv:
         stored = json.loads(FIXTURE.read_text(encoding="utf-8"))
         if stored != vector:
             diff = sorted(k for k in set(stored) | set(vector) if stored.get(k) != vector.get(k))
             print(f"{FIXTURE} differs from the recomputed vector in: {', '.join(diff)}", file=sys.stderr)
             return 1
-        print(f"{FIXTURE} matches")
+        if json.loads(BUNDLE_FIXTURE.read_text(encoding="utf-8")) != bundle:
+            print(f"{BUNDLE_FIXTURE} differs from the recomputed bundle vector", file=sys.stderr)
+            return 1
+        print(f"{FIXTURE} and {BUNDLE_FIXTURE} match")
     else:
         FIXTURE.parent.mkdir(parents=True, exist_ok=True)
         FIXTURE.write_text(rendered, encoding="utf-8")
-        print(f"wrote {FIXTURE}")
+        BUNDLE_FIXTURE.write_text(rendered_bundle, encoding="utf-8")
+        print(f"wrote {FIXTURE} and {BUNDLE_FIXTURE}")
     return 0
 
 
