@@ -46,8 +46,9 @@ public struct BundleImportSummary: Sendable {
 }
 
 extension Directory {
-    /// Commits per transaction when importing a bundle.
-    static let bundleBatchSize = 200
+    /// Changes per transaction when importing a bundle: this bounds memory whatever the bundle's
+    /// size; a single larger commit is applied on its own.
+    static let bundleBatchChanges = 20_000
 
     /// Writes the commits this node holds beyond `assumes` to a bundle file, in sequence order per
     /// origin and epoch. Changes that may not reach the receiver (`for`, when given) travel as their
@@ -185,10 +186,12 @@ extension Directory {
         }
         var summary = BundleImportSummary(header: header.0, exporterVerified: exporterVerified)
         var batch: [Commit] = []
+        var batchChanges = 0
         func flush() throws(LiaisonError) {
             guard !batch.isEmpty else { return }
             summary.report.add(try receive(batch, now: now))
             batch.removeAll(keepingCapacity: true)
+            batchChanges = 0
             progress(summary.commitsRead, reader.offset)
         }
         while true {
@@ -202,8 +205,9 @@ extension Directory {
             switch next {
             case .commit(let commit):
                 summary.commitsRead += 1
+                if batchChanges + commit.changeHashes.count > Self.bundleBatchChanges { try flush() }
                 batch.append(commit)
-                if batch.count >= Self.bundleBatchSize { try flush() }
+                batchChanges += commit.changeHashes.count
             case .damaged(let position, let reason):
                 summary.commitsRead += 1
                 summary.report.refused.append(.init(commit: "frame \(position)", reason: reason))

@@ -147,4 +147,39 @@ import Testing
         #expect(imported.report.applied == 1 && imported.report.alreadyHeld == 1)
         #expect(try nodes[2].digest() == nodes[0].digest())
     }
+
+    @Test func aWithheldChangeStillLetsTheChainVerify() throws {
+        let nodes = try Federation.nodes(2)
+        _ = try nodes[0].write { tx in
+            let agency = try tx.save(Agency(name: "Central Authority", kind: .centralAuthority, country: "MD"))
+            try tx.save(Channel(agencyID: agency.id, kind: .email, value: "desk@ca.md.example"))
+        }
+        var commit = try #require(nodes[0].commits(beyond: VersionVector()).first)
+        commit.changeBodies[1] = nil
+        let report = try nodes[1].receive([commit])
+        #expect(report.applied == 1 && report.changesApplied == 1)
+        #expect(try nodes[1].vector() == nodes[0].vector())
+        let channels = try nodes[1].read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM channel") }
+        #expect(channels == 0)
+        #expect(try nodes[1].read { db in try LogStore.verify(in: db) }.withheldChanges == 1)
+    }
+
+    @Test func changesFromANodeThatIsNotTheStewardAreRefusedEverywhere() throws {
+        let nodes = try Federation.nodes(3)
+        let shared = UUID()
+        // Node 1 creates the record after node 0 did, then edits its own copy before it hears of node 0's.
+        _ = try nodes[0].importJSON(Federation.agencyDocument(id: shared, name: "First"), fileName: "a.json")
+        _ = try nodes[1].importJSON(Federation.agencyDocument(id: shared, name: "Second"), fileName: "b.json")
+        _ = try nodes[1].write { tx in try tx.save(Agency(id: shared, name: "Second, renamed", kind: .police, country: "MD")) }
+        let early = try Federation.sync(nodes[1], to: nodes[2])
+        #expect(early.refusedChanges.isEmpty, "node 2 has not heard of node 0's creation yet")
+        let late = try Federation.sync(nodes[0], to: nodes[2])
+        #expect(late.changesApplied == 1)
+        let back = try Federation.sync(nodes[1], to: nodes[0])
+        #expect(back.refusedChanges.count == 2, "node 1's creation and its rename")
+        try Federation.syncAll(nodes)
+        let names = try nodes.map { node in try node.read { db in try String.fetchOne(db, sql: "SELECT name FROM agency WHERE id = ?", arguments: [shared.lowercasedString]) } }
+        #expect(names == ["First", "First", "First"])
+    }
 }
+
