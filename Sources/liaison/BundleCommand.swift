@@ -77,6 +77,8 @@ extension Liaison {
                 var brings: VersionVector
                 var commitsRead: Int
                 var report: ReceiveReport
+                /// Every fork this node holds evidence of, not only those this bundle met.
+                var knownForks: [ForkRecord]
             }
 
             func run() throws {
@@ -92,12 +94,17 @@ extension Liaison {
                     }
                     if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                     let report = summary.report
+                    let forks = try directory.forks()
                     if output.json {
                         try printJSON(Summary(
                             exporter: summary.header.exporter.hex, exporterVerified: summary.exporterVerified, assumes: summary.header.assumes,
-                            brings: summary.header.brings, commitsRead: summary.commitsRead, report: report))
+                            brings: summary.header.brings, commitsRead: summary.commitsRead, report: report, knownForks: forks))
                     } else {
                         printReceiveReport(report, source: "\(file) from node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (exporter not in the roster: its header is not checked)")", read: summary.commitsRead)
+                        if !forks.isEmpty {
+                            let origins = Set(forks.map { String($0.origin.prefix(8)) }).sorted().joined(separator: ", ")
+                            say("WARNING: this node holds evidence of \(forks.count) fork(s); nothing more is applied from \(origins). See `liaison log forks`.")
+                        }
                     }
                     if !report.refused.isEmpty || !report.forks.isEmpty { throw ExitCode(2) }
                 }

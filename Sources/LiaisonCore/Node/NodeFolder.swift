@@ -100,8 +100,9 @@ public struct NodeFolder: Sendable {
         }
         let pool: DatabasePool = try Directory.storage { try DatabasePool(path: databaseURL.path, configuration: Self.configuration) }
         let directory = try Directory(database: pool, signingKey: key, logger: logger)
-        try directory.checkInstance(instanceFingerprint(), logger: logger)
-        return directory
+        guard try directory.checkInstance(instanceFingerprint(), logger: logger) else { return directory }
+        // A new epoch began: open again so that the node's identity shows it.
+        return try Directory(database: pool, signingKey: key, logger: logger)
     }
 
     /// Where the database lives: this machine's id and the database file's device and inode. A copy

@@ -100,7 +100,8 @@ extension Directory {
     /// Compares where the database lives with where it was last opened. If it moved to another
     /// machine or file (a copy or a restore), starts a new epoch before anything is signed, so this
     /// copy cannot reuse a sequence number that the original may already have signed.
-    func checkInstance(_ fingerprint: String, logger: Logger) throws(LiaisonError) {
+    /// Returns whether a new epoch began.
+    func checkInstance(_ fingerprint: String, logger: Logger) throws(LiaisonError) -> Bool {
         let node = self.node
         let started: UInt32? = try Self.storage {
             try database.write { db in
@@ -114,11 +115,11 @@ extension Directory {
                 return try Self.startNewEpoch(node: node, in: db)
             }
         }
-        if let started {
-            logger.warning(
-                "this node's database was copied or restored: its own commits continue in a new epoch",
-                metadata: ["node.id": "\(node.id)", "epoch": "\(started)"])
-        }
+        guard let started else { return false }
+        logger.warning(
+            "this node's database was copied or restored: its own commits continue in a new epoch",
+            metadata: ["node.id": "\(node.id)", "epoch": "\(started)"])
+        return true
     }
 
     /// Starts a new epoch for this node's own commits, so that it can never sign a sequence number
