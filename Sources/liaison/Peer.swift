@@ -78,11 +78,9 @@ extension Liaison {
             @Argument(help: "The peer's name or the first digits of its node id.") var peer: String
 
             func run() throws {
-                try reportingErrors {
-                    let directory = try data.open()
-                    let found = try directory.peer(peer)
+                try changePeer(peer, in: data) { directory, found in
                     try directory.removePeer(found.nodeID)
-                    say("Removed \(found.name) (\(found.nodeID.prefix(8))) from the roster.")
+                    return "Removed \(found.name) (\(found.nodeID.prefix(8))) from the roster."
                 }
             }
         }
@@ -95,13 +93,19 @@ extension Liaison {
             @Argument(help: "The peer's name or the first digits of its node id.") var peer: String
 
             func run() throws {
-                try reportingErrors {
-                    let directory = try data.open()
-                    let found = try directory.peer(peer)
+                try changePeer(peer, in: data) { directory, found in
                     try directory.revokePeer(found.nodeID)
-                    say("Revoked \(found.name) (\(found.nodeID.prefix(8))): its key is no longer trusted.")
+                    return "Revoked \(found.name) (\(found.nodeID.prefix(8))): its key is no longer trusted."
                 }
             }
         }
+    }
+}
+
+/// Finds a peer, changes it and says what was done.
+private func changePeer(_ name: String, in data: DataOptions, _ change: (Directory, Peer) throws -> String) throws {
+    try reportingErrors {
+        let directory = try data.open()
+        say(try change(directory, try directory.peer(name)))
     }
 }

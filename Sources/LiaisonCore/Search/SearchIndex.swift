@@ -68,6 +68,23 @@ enum SearchIndex {
         "[" + ids.map { "\"" + $0.lowercasedString + "\"" }.joined(separator: ",") + "]"
     }
 
+    /// The rows `select` reads for `ids` (its first three columns: id, local id, deleted), a chunk
+    /// at a time, with their index row ids. Records already indexed are added to `stale`; deleted
+    /// ones are not returned.
+    private static func liveRows(
+        _ select: Statement, ids: [UUID], unindexed: Set<UUID>, stale: inout [Int64], rowID: (Int64) -> Int64
+    ) throws -> [(Int64, Row)] {
+        var live: [(Int64, Row)] = []
+        for start in stride(from: 0, to: ids.count, by: chunkSize) {
+            for row in try Row.fetchAll(select, arguments: [jsonArray(ids[start..<min(start + chunkSize, ids.count)])]) {
+                let indexRowID = rowID(row[1])
+                if !(UUID(uuidString: row[0]).map(unindexed.contains) ?? false) { stale.append(indexRowID) }
+                if row[2] == false { live.append((indexRowID, row)) }
+            }
+        }
+        return live
+    }
+
     private static func readPersons(_ ids: [UUID], unindexed: Set<UUID>, entries: inout [Entry], stale: inout [Int64], in db: Database) throws {
         // Columns are read by position: this runs for every contact of an import.
         let select = try db.cachedStatement(sql: """
@@ -79,13 +96,7 @@ enum SearchIndex {
             FROM person p JOIN agency a ON a.id = p.agency_id LEFT JOIN agency parent ON parent.id = a.parent_id
             WHERE p.id IN (SELECT value FROM json_each(?))
             """)
-        for start in stride(from: 0, to: ids.count, by: chunkSize) {
-            let chunk = ids[start..<min(start + chunkSize, ids.count)]
-            for row in try Row.fetchAll(select, arguments: [jsonArray(chunk)]) {
-                let rowID = rowID(person: row[1])
-                let id: String = row[0]
-                if !(UUID(uuidString: id).map(unindexed.contains) ?? false) { stale.append(rowID) }
-                guard row[2] == false else { continue }
+        for (rowID, row) in try liveRows(select, ids: ids, unindexed: unindexed, stale: &stale, rowID: rowID(person:)) {
                 let names: [String?] = [row[3], row[4], row[5]]
                 let name = names.compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
                 let otherText: [String?] = [row[6], row[7], row[9], row[10], row[11], row[14], row[15]]
@@ -97,7 +108,6 @@ enum SearchIndex {
                 addRoles(roles, other: &other, facets: &facets)
                 if row[16] || roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
                 entries.append(Entry(rowID: rowID, name: name, other: other, facets: facets))
-            }
         }
     }
 
@@ -111,13 +121,7 @@ enum SearchIndex {
             FROM agency a JOIN country c ON c.code = a.country LEFT JOIN agency parent ON parent.id = a.parent_id
             WHERE a.id IN (SELECT value FROM json_each(?))
             """)
-        for start in stride(from: 0, to: ids.count, by: chunkSize) {
-            let chunk = ids[start..<min(start + chunkSize, ids.count)]
-            for row in try Row.fetchAll(select, arguments: [jsonArray(chunk)]) {
-                let rowID = rowID(agency: row[1])
-                let id: String = row[0]
-                if !(UUID(uuidString: id).map(unindexed.contains) ?? false) { stale.append(rowID) }
-                guard row[2] == false else { continue }
+        for (rowID, row) in try liveRows(select, ids: ids, unindexed: unindexed, stale: &stale, rowID: rowID(agency:)) {
                 let names: [String?] = [row[3], row[4], row[5]]
                 let name = names.compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
                 // The country's name lets type-ahead such as "mold" find Moldova's agencies.
@@ -129,7 +133,6 @@ enum SearchIndex {
                 addRoles(roles, other: &other, facets: &facets)
                 if row[11] || roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
                 entries.append(Entry(rowID: rowID, name: name, other: other, facets: facets))
-            }
         }
     }
 
