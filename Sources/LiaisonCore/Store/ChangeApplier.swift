@@ -6,9 +6,6 @@ import GRDB
 /// Every write reaches the tables through here: local writes and, later, other nodes' commits, so
 /// that all nodes that apply the same changes hold the same rows.
 enum ChangeApplier {
-    /// The group that holds a record's tombstone stamp.
-    static let deletionGroup = "~deleted"
-
     /// The columns of each field group, per record kind. A change naming any other group or field is
     /// refused, so a change's names can safely become column names.
     static let fieldGroups: [Entity: [String: [String]]] = {
@@ -48,58 +45,50 @@ enum ChangeApplier {
     static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
         let table = change.entity.table
         let id = change.recordID.lowercasedString
-        let existing = isNew ? nil : try Row.fetchOne(
+        let row = isNew ? nil : try Row.fetchOne(
             db.cachedStatement(sql: "SELECT stamps, steward, claim FROM \(table) WHERE id = ?"), arguments: [id])
+        let record = try row.map { row in Merge.Record(steward: row["steward"], claim: row["claim"], stamps: try decodeStamps(row["stamps"])) }
         let stampText = stamp.text
-        let modifiedAt = stamp.databaseTime
         let known = fieldGroups[change.entity] ?? [:]
+        var groupNames: [String]?
+        var values: [(group: String, columns: [String], values: [(any DatabaseValueConvertible)?])] = []
+        if case .upsert(let groups) = change.operation {
+            values = try columnValues(groups, known: known, table: table, id: id)
+            groupNames = values.map(\.group)
+        }
 
-        switch change.operation {
+        switch Merge.decide(record: record, origin: stamp.origin.hex, stamp: stampText, groups: groupNames, groupCount: known.count, kind: table) {
+        case .refuse(let reason):
+            return .refused(reason)
+        case .superseded:
+            return .superseded
+        case .create:
+            try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
+            return .created
+        case .replace(let previous):
+            // Nothing of the previous steward's writes remains.
+            try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
+            try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
+            return .replacedSteward(previous: previous)
         case .delete:
-            guard let existing else { return .refused("deletes a \(table) this node has no creation of") }
-            let steward: String = existing["steward"]
-            guard steward == stamp.origin.hex else { return .refused("node \(stamp.origin) is not the steward of this \(table) (\(steward) is)") }
-            var stamps = try decodeStamps(existing["stamps"])
-            guard stamps[deletionGroup].map({ $0 <= stampText }) ?? true else { return .superseded }
-            stamps[deletionGroup] = stampText
+            var stamps = record?.stamps ?? [:]
+            stamps[Merge.deletionGroup] = stampText
             try db.execute(
                 sql: "UPDATE \(table) SET stamps = ?, deleted = ?, modified_at = max(modified_at, ?) WHERE id = ?",
-                arguments: [encodeStamps(stamps), isDeleted(stamps), modifiedAt, id])
+                arguments: [encodeStamps(stamps), Merge.isDeleted(stamps), stamp.databaseTime, id])
             return .applied
-
-        case .upsert(let groups):
-            let values = try columnValues(groups, known: known, table: table, id: id)
-            let isCreation = groups.count == known.count
-            guard let existing else {
-                guard isCreation else { return .refused("changes a \(table) this node has no creation of") }
-                try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
-                return .created
-            }
-            let steward: String = existing["steward"]
-            if steward != stamp.origin.hex {
-                let claim: String = existing["claim"]
-                guard isCreation, stampText < claim else {
-                    return .refused("node \(stamp.origin) is not the steward of this \(table) (\(steward) is)")
-                }
-                // An earlier creation by another node: that node is the steward, and nothing of the
-                // previous steward's writes remains.
-                try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
-                try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
-                return .replacedSteward(previous: steward)
-            }
-            var stamps = try decodeStamps(existing["stamps"])
+        case .write(let written):
+            var stamps = record?.stamps ?? [:]
             var columns: [String] = []
             var arguments: [(any DatabaseValueConvertible)?] = []
-            for (group, groupColumns, groupValues) in values {
-                guard stamps[group].map({ $0 <= stampText }) ?? true else { continue }
-                stamps[group] = stampText
-                columns += groupColumns
-                arguments += groupValues
+            for value in values where written.contains(value.group) {
+                stamps[value.group] = stampText
+                columns += value.columns
+                arguments += value.values
             }
-            guard !columns.isEmpty else { return .superseded }
             let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
             try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
-                .execute(arguments: StatementArguments(arguments + [encodeStamps(stamps), isDeleted(stamps), modifiedAt, id]))
+                .execute(arguments: StatementArguments(arguments + [encodeStamps(stamps), Merge.isDeleted(stamps), stamp.databaseTime, id]))
             return .applied
         }
     }
@@ -147,14 +136,6 @@ enum ChangeApplier {
     private static let insertWithAllGroups: [Entity: String] = Dictionary(uniqueKeysWithValues: fieldGroups.map { entity, groups in
         (entity, insertSQL(entity.table, groups.keys.sorted().flatMap { groups[$0] ?? [] }))
     })
-
-    /// A record is deleted when its tombstone is no earlier than every write to its field groups.
-    /// Equal stamps come from one commit, where a later change wins over an earlier one, so
-    /// re-applying a commit changes nothing.
-    private static func isDeleted(_ stamps: [String: String]) -> Bool {
-        guard let deletion = stamps[deletionGroup] else { return false }
-        return stamps.allSatisfy { $0.key == deletionGroup || $0.value <= deletion }
-    }
 
     private static func databaseValue(_ value: FieldValue) -> (any DatabaseValueConvertible)? {
         switch value {
