@@ -12,10 +12,7 @@ extension Liaison {
             static let configuration = CommandConfiguration(
                 abstract: "Write the commits another node lacks to a bundle file.",
                 discussion: """
-                    --for PEER sends what that peer lacks according to the vector of its last bundle; --since FILE
-                    sends what lies beyond a vector written by `liaison log vector --json` on the receiving node.
-                    With neither, the bundle carries every commit. Changes the receiver may not see travel as
-                    their hash only.
+                    --for PEER sends what that peer lacks according to the vector of its last bundle; --since FILE sends what lies beyond a vector written by `liaison log vector --json` on the receiving node. With neither, the bundle carries every commit. Changes the receiver may not see travel as their hash only.
                     """)
 
             @OptionGroup var data: DataOptions
@@ -49,7 +46,7 @@ extension Liaison {
                     if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                     try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
                     say("""
-                        Wrote \(out): \(summary.commits) commits, \(summary.changes) changes (\(summary.withheldChanges) as hash only), \(summary.bytes) bytes
+                        Wrote \(out): \(counted(summary.commits, "commit")), \(counted(summary.changes, "change")) (\(summary.withheldChanges) as hash only), \(summary.bytes) bytes
                           assumes: \(summary.assumes)
                           brings:  \(summary.brings)
                         """)
@@ -61,9 +58,9 @@ extension Liaison {
             static let configuration = CommandConfiguration(
                 abstract: "Verify and apply the commits of a bundle file.",
                 discussion: """
-                    Every commit is verified against its author's key in the roster, whoever exported the bundle.
-                    A commit that fails is refused, named, and nothing of it is applied; the others still are.
-                    Exits 2 if anything was refused or a fork was met.
+                    Every commit is verified against its author's key in the roster, whoever exported the bundle. A commit that fails is refused, named, and nothing of it is applied; the others still are.
+
+                    Exits 2 if a commit or a change was refused, a fork was met, or the file is damaged.
                     """)
 
             @OptionGroup var data: DataOptions
@@ -79,6 +76,7 @@ extension Liaison {
                 var report: ReceiveReport
                 /// Every fork this node holds evidence of, not only those this bundle met.
                 var knownForks: [ForkRecord]
+                var damage: String?
             }
 
             func run() throws {
@@ -98,15 +96,19 @@ extension Liaison {
                     if output.json {
                         try printJSON(Summary(
                             exporter: summary.header.exporter.hex, exporterVerified: summary.exporterVerified, assumes: summary.header.assumes,
-                            brings: summary.header.brings, commitsRead: summary.commitsRead, report: report, knownForks: forks))
+                            brings: summary.header.brings, commitsRead: summary.commitsRead, report: report, knownForks: forks, damage: summary.damage))
                     } else {
-                        printReceiveReport(report, source: "\(file) from node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (exporter not in the roster: its header is not checked)")", read: summary.commitsRead)
+                        let exporter = "node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (not a trusted peer here: the file's header is not checked, each commit is)")"
+                        printReceiveReport(report, source: "\(file), exported by \(exporter)", read: summary.commitsRead)
+                        if let damage = summary.damage { say("DAMAGED FILE: \(damage). The commits read before that point were checked and applied as above.") }
                         if !forks.isEmpty {
                             let origins = Set(forks.map { String($0.origin.prefix(8)) }).sorted().joined(separator: ", ")
                             say("WARNING: this node holds evidence of \(forks.count) fork(s); nothing more is applied from \(origins). See `liaison log forks`.")
                         }
                     }
-                    if !report.refused.isEmpty || !report.forks.isEmpty { throw ExitCode(2) }
+                    if !report.refused.isEmpty || !report.refusedChanges.isEmpty || !report.forks.isEmpty || summary.damage != nil {
+                        throw ExitCode(2)
+                    }
                 }
             }
         }
@@ -115,18 +117,31 @@ extension Liaison {
 
 func printReceiveReport(_ report: ReceiveReport, source: String, read: Int) {
     say("""
-        Read \(read) commits from \(source)
-          applied:       \(report.applied) commits, \(report.changesApplied) changes
-          already held:  \(report.alreadyHeld)
-          held back:     \(report.held.count)
-          refused:       \(report.refused.count)
+        Read \(counted(read, "commit")) from \(source)
+          applied:          \(counted(report.applied, "commit")), \(counted(report.changesApplied, "change"))
+          already held:     \(counted(report.alreadyHeld, "commit"))
+          held back:        \(counted(report.held.count, "commit"))
+          refused:          \(counted(report.refused.count, "commit"))
+          changes refused:  \(report.refusedChanges.count)
         """)
-    for fork in report.forks { say("FORK \(fork.commit): \(fork.reason)") }
+    if report.changesWithheld > 0 {
+        say("  as hash only:     \(counted(report.changesWithheld, "change")) (withheld from this node, or by a relay)")
+    }
+    if report.changesFilledIn > 0 { say("  filled in:        \(counted(report.changesFilledIn, "change")) held before as hash only") }
+    for fork in report.forks { say("FORK at \(fork.commit): \(fork.reason)") }
     for notice in report.refused { say("refused \(notice.commit): \(notice.reason)") }
     for notice in report.held.prefix(20) { say("held \(notice.commit): \(notice.reason)") }
     if report.held.count > 20 { say("… and \(report.held.count - 20) more held") }
     for notice in report.refusedChanges.prefix(20) { say("change refused in \(notice.commit): \(notice.reason)") }
+    if report.refusedChanges.count > 20 { say("… and \(report.refusedChanges.count - 20) more changes refused; `--json` lists them all") }
+    for notice in report.stewardChanges { say("steward changed by \(notice.commit): \(notice.reason)") }
+    if report.ownCommitsFromOtherCopies > 0 {
+        say("WARNING: \(counted(report.ownCommitsFromOtherCopies, "commit")) of this node's own id came from another copy of this node; keep only one copy in use.")
+    }
     if let epoch = report.newEpoch {
         say("This node met commits of its own that it did not sign here (a copy or a restore): its commits now continue in epoch \(epoch).")
     }
 }
+
+/// "1 commit", "3 commits".
+func counted(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }

@@ -52,8 +52,7 @@ extension Liaison {
             static let configuration = CommandConfiguration(
                 abstract: "Re-verify the log and the directory against it; exit 2 naming the first bad commit or record.",
                 discussion: """
-                    Checks every commit's signature, change hashes and chain, then replays the log and compares
-                    the directory tables with the result, so that a record changed without a signed commit is found.
+                    Checks every commit's signature, change hashes and chain, then replays the log and compares the directory tables with the result, so that a record changed without a signed commit is found.
                     """)
 
             @OptionGroup var data: DataOptions

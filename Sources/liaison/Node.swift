@@ -44,7 +44,7 @@ extension Liaison {
                     Name:              \(node.name)
                     Agency:            \(node.agency)
                     Epoch:             \(node.epoch)
-                    Signing key:       Ed25519 SHA-256 \(node.signingKeyFingerprint)
+                    Signing key:       Ed25519 SHA-256 \(stride(from: 0, to: node.signingKeyFingerprint.count, by: 4).map { node.signingKeyFingerprint.dropFirst($0).prefix(4) }.joined(separator: " "))
                     TLS key pin:       P-256 SPKI SHA-256 \(try folder.tlsPin())
                     Data folder:       \(folder.url.path)
                     """)

@@ -12,8 +12,7 @@ extension Liaison {
             static let configuration = CommandConfiguration(
                 abstract: "Trust the node of a card made with `liaison node card`.",
                 discussion: """
-                    Shows the card's fingerprint and asks before trusting it: compare the fingerprint with the
-                    other node's officer by phone or in person, not by the channel the card came through.
+                    Shows the card's fingerprint and asks before trusting it: compare the fingerprint with the other node's officer by phone or in person, not by the channel the card came through.
                     """)
 
             @OptionGroup var data: DataOptions
@@ -27,6 +26,11 @@ extension Liaison {
                     guard let bytes = try? Data(contentsOf: url) else { throw LiaisonError(.invalidFile, "cannot read the card", file: file) }
                     let card = try NodeCard(json: bytes, fileName: url.lastPathComponent)
                     _ = try card.verified()
+                    if card.nodeID == directory.node.id { throw LiaisonError(.conflict, "this is this node's own card") }
+                    let known = try directory.peers().first { $0.nodeID == card.nodeID.hex }
+                    if known?.revokedAt != nil {
+                        throw LiaisonError(.conflict, "\(card.name) (\(card.nodeID.hex.prefix(8))) was revoked; a revoked node is not trusted again")
+                    }
                     say("""
                         Node:         \(card.name) (\(card.agency))
                         Node id:      \(card.nodeID)
@@ -38,14 +42,13 @@ extension Liaison {
                         guard isatty(STDIN_FILENO) != 0 else {
                             throw LiaisonError(.conflict, "not trusted: confirm with --yes when not at a terminal")
                         }
-                        print("Trust this node's commits? Type yes to confirm: ", terminator: "")
-                        guard readLine()?.trimmed.lowercased() == "yes" else {
-                            print("Not trusted; nothing was changed.")
-                            return
+                        print("Trust this node's commits? [y/N] ", terminator: "")
+                        guard ["y", "yes"].contains(readLine()?.trimmed.lowercased() ?? "") else {
+                            throw LiaisonError(.conflict, "not trusted; nothing was changed")
                         }
                     }
                     let peer = try directory.addPeer(card)
-                    say("Trusted \(peer.name) (\(peer.nodeID.prefix(8))).")
+                    say(known == nil ? "Trusted \(peer.name) (\(peer.nodeID.prefix(8)))." : "\(peer.name) (\(peer.nodeID.prefix(8))) was already trusted; its card details are updated.")
                 }
             }
         }

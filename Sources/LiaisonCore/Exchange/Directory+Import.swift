@@ -31,6 +31,21 @@ extension Directory {
         keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
     }
 
+    /// A JSON decoding error in a sentence: what is missing or wrong, and where.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "\(jsonPath(context.codingPath + [key])) is missing"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\(jsonPath(context.codingPath)) has the wrong type"
+        case DecodingError.dataCorrupted(let context):
+            let path = jsonPath(context.codingPath)
+            return path.isEmpty ? "not valid JSON" : "\(path): \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+
     /// Rows per signed commit during an import.
     public static let importBatchSize = 500
 

@@ -34,12 +34,21 @@ public enum LogStore {
         var epoch: UInt32
     }
 
-    /// Whether `header` follows its chain: the commit before it in its epoch, or for the first commit
-    /// of an epoch, the genesis hash in epoch 1 and any earlier commit of the origin in later epochs.
-    static func chainFollows(_ header: CommitHeader, previous: [UInt8]?, originHashes: Set<[UInt8]>) -> Bool {
-        if let previous { return header.previousHash == previous }
-        if header.epoch == 1 { return header.previousHash == CommitHeader.genesisHash }
-        return header.previousHash == CommitHeader.genesisHash || originHashes.contains(header.previousHash)
+    /// What a commit follows.
+    enum Followed {
+        case genesis
+        case commit(time: HybridLogicalTime)
+        case nothing
+    }
+
+    /// What `header` follows: the commit before it in its epoch; for the first commit of epoch 1,
+    /// the genesis hash; for the first commit of a later epoch, an earlier commit of its origin.
+    static func followed(
+        _ header: CommitHeader, previous: (hash: [UInt8], time: HybridLogicalTime)?, originHashes: [[UInt8]: HybridLogicalTime]
+    ) -> Followed {
+        if let previous { return header.previousHash == previous.hash ? .commit(time: previous.time) : .nothing }
+        if header.epoch == 1 { return header.previousHash == CommitHeader.genesisHash ? .genesis : .nothing }
+        return originHashes[header.previousHash].map { .commit(time: $0) } ?? .nothing
     }
 
     /// One stored commit with where it sits in the local log.
@@ -91,8 +100,8 @@ public enum LogStore {
         var report = VerifyReport()
         // Per origin and epoch: the last sequence and header hash; per origin: every header hash,
         // which the first commit of a later epoch may follow.
-        var chains: [ChainKey: (sequence: UInt64, hash: [UInt8])] = [:]
-        var originHashes: [NodeID: Set<[UInt8]>] = [:]
+        var chains: [ChainKey: (sequence: UInt64, hash: [UInt8], time: HybridLogicalTime)] = [:]
+        var originHashes: [NodeID: [[UInt8]: HybridLogicalTime]] = [:]
         var position: Int64 = 0
         while true {
             // Per origin the log is ordered by epoch and sequence; arrival order respects that.
@@ -118,11 +127,16 @@ public enum LogStore {
                 guard header.sequence == expectedSequence else {
                     throw LiaisonError(.verification, "sequence gap: expected \(header.epoch)/\(expectedSequence)", record: name)
                 }
-                guard chainFollows(header, previous: previous?.hash, originHashes: originHashes[header.origin] ?? []) else {
+                switch followed(header, previous: previous.map { ($0.hash, $0.time) }, originHashes: originHashes[header.origin] ?? [:]) {
+                case .nothing:
                     throw LiaisonError(.verification, "previous-header hash does not match the commit before it", record: name)
+                case .commit(let time) where header.time <= time:
+                    throw LiaisonError(.verification, "its clock time is not after the commit it follows", record: name)
+                case .genesis, .commit:
+                    break
                 }
-                chains[key] = (header.sequence, header.hash)
-                originHashes[header.origin, default: []].insert(header.hash)
+                chains[key] = (header.sequence, header.hash, header.time)
+                originHashes[header.origin, default: [:]][header.hash] = header.time
                 report.commits += 1
                 report.changes += entry.commit.changeHashes.count
                 report.withheldChanges += entry.commit.changeBodies.filter { $0 == nil }.count

@@ -43,6 +43,9 @@ public struct BundleImportSummary: Sendable {
     public var exporterVerified: Bool
     public var commitsRead = 0
     public var report = ReceiveReport()
+    /// Set when the file is damaged after its header: reading stopped there, and what was read
+    /// before was applied.
+    public var damage: String?
 }
 
 extension Directory {
@@ -200,7 +203,8 @@ extension Directory {
                 next = try reader.next()
             } catch {
                 try flush()
-                throw error
+                summary.damage = error.message
+                return summary
             }
             switch next {
             case .commit(let commit):
@@ -208,11 +212,14 @@ extension Directory {
                 if batchChanges + commit.changeHashes.count > Self.bundleBatchChanges { try flush() }
                 batch.append(commit)
                 batchChanges += commit.changeHashes.count
-            case .damaged(let position, let reason):
+            case .damaged(let name, let reason):
                 summary.commitsRead += 1
-                summary.report.refused.append(.init(commit: "frame \(position)", reason: reason))
+                summary.report.refused.append(.init(commit: name, reason: reason))
             case .end:
                 try flush()
+                if let extra = reader.bytesAfterEnd() {
+                    summary.damage = "\(extra) bytes follow the end of the bundle; they were not read"
+                }
                 if exporterVerified, header.0.exporter != node.id {
                     let vector = String(decoding: header.0.brings.json(), as: UTF8.self)
                     try Self.storage {
@@ -231,8 +238,9 @@ extension Directory {
 struct BundleReader {
     enum Item {
         case commit(Commit)
-        /// A frame that did not parse as a commit: it is skipped.
-        case damaged(position: Int, reason: String)
+        /// A frame that did not parse as a commit, named by its header if that much is readable,
+        /// else by its place in the file: it is skipped.
+        case damaged(name: String, reason: String)
         case end
     }
 
@@ -276,7 +284,7 @@ struct BundleReader {
         let countBytes = try take(4)
         var countReader = ByteReader(countBytes)
         let count = try countReader.u32()
-        guard count <= 1_000_000 else { throw LiaisonError(.invalidFile, "damaged bundle header", file: path) }
+        guard count <= 1_000_000 else { throw LiaisonError(.verification, "the bundle's header is damaged (a vector of \(count) entries)", file: path) }
         let entries = try take(Int(count) * 60)
         signed += countBytes + entries
         var reader = ByteReader(countBytes + entries)
@@ -290,7 +298,9 @@ struct BundleReader {
             var reader = ByteReader(try take(8))
             let count = try reader.u64()
             guard count == UInt64(frames) else {
-                throw LiaisonError(.invalidFile, "the bundle says it holds \(count) commits but \(frames) were read", file: path)
+                throw LiaisonError(
+                    .verification, "the end marker at byte \(offset - 9) does not match the \(frames) commit(s) read: the file is damaged from there on",
+                    file: path)
             }
             return .end
         case 1:
@@ -298,17 +308,26 @@ struct BundleReader {
             var lengthReader = ByteReader(try take(4))
             let length = try lengthReader.u32()
             guard length <= 1 << 30 else {
-                throw LiaisonError(.invalidFile, "frame \(frames) claims \(length) bytes: the file is damaged from byte \(offset - 4) on", file: path)
+                throw LiaisonError(.verification, "commit \(frames) of the file claims \(length) bytes: the file is damaged from byte \(offset - 4) on", file: path)
             }
             let frame = try take(Int(length))
             do {
                 return .commit(try Commit(frame: frame))
             } catch {
-                return .damaged(position: frames, reason: "unreadable commit: \(error.message)")
+                let name = (try? CommitHeader(decoding: Array(frame.prefix(CommitHeader.encodedSize))))
+                    .map { "\($0.origin.hex.prefix(8))/\($0.epoch)/\($0.sequence)" } ?? "commit \(frames) of the file"
+                return .damaged(name: name, reason: "unreadable commit: \(error.message)")
             }
         default:
-            throw LiaisonError(.invalidFile, "unexpected byte \(tag) at offset \(offset - 1): the file is damaged from there on", file: path)
+            throw LiaisonError(.verification, "unexpected byte \(tag) at byte \(offset - 1): the file is damaged from there on", file: path)
         }
+    }
+
+    /// How many bytes follow the end marker, if any.
+    mutating func bytesAfterEnd() -> Int? {
+        var extra = buffer.count - bufferStart
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { extra += chunk.count }
+        return extra > 0 ? extra : nil
     }
 
     private mutating func take(_ count: Int) throws(LiaisonError) -> [UInt8] {
@@ -320,7 +339,7 @@ struct BundleReader {
                 throw LiaisonError(.invalidFile, "cannot read the bundle: \(error.localizedDescription)", file: path)
             }
             guard let chunk, !chunk.isEmpty else {
-                throw LiaisonError(.invalidFile, "the bundle ends early, at byte \(offset + Int64(buffer.count - bufferStart)): it is truncated", file: path)
+                throw LiaisonError(.verification, "the bundle ends early, at byte \(offset + Int64(buffer.count - bufferStart)): it is truncated", file: path)
             }
             buffer.removeFirst(bufferStart)
             bufferStart = 0

@@ -23,6 +23,14 @@ public struct ReceiveReport: Sendable, Hashable, Codable {
     public var refusedChanges: [Notice] = []
     /// Forks met: two different valid commits at one origin, epoch and sequence.
     public var forks: [Notice] = []
+    /// Records whose steward changed: another node's creation of them came first.
+    public var stewardChanges: [Notice] = []
+    /// Commits of this node's own id signed in another epoch: another copy of this node.
+    public var ownCommitsFromOtherCopies = 0
+    /// Changes that were held as their hash only and arrived in full with a commit already held.
+    public var changesFilledIn = 0
+    /// Changes of the applied commits that came as their hash only.
+    public var changesWithheld = 0
     /// Set when this node met commits of its own origin that it did not sign here (a copy or a
     /// restore) and started this new epoch.
     public var newEpoch: UInt32?
@@ -37,6 +45,10 @@ public struct ReceiveReport: Sendable, Hashable, Codable {
         refused += other.refused
         refusedChanges += other.refusedChanges
         forks += other.forks
+        stewardChanges += other.stewardChanges
+        ownCommitsFromOtherCopies += other.ownCommitsFromOtherCopies
+        changesFilledIn += other.changesFilledIn
+        changesWithheld += other.changesWithheld
         newEpoch = other.newEpoch ?? newEpoch
     }
 }
@@ -134,6 +146,11 @@ extension Directory {
     /// copies that each start one are unlikely to pick the same.
     static func startNewEpoch(node: NodeIdentity, in db: Database) throws -> UInt32 {
         let current = try UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
+        // A node that has signed nothing has nothing to protect, and its first commit must be in
+        // epoch 1 (docs/PROTOCOL.md, "Chain rules").
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM commit_log WHERE origin = ?)", arguments: [node.id.hex]) == true else {
+            return current
+        }
         let seen = try Int64.fetchOne(db, sql: "SELECT max(epoch) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0
         let epoch = max(current, UInt32(clamping: seen)) + 1 + UInt32.random(in: 0..<1024)
         try db.execute(sql: "UPDATE node SET epoch = ?", arguments: [epoch])
@@ -176,7 +193,11 @@ final class Receiver {
     private let nowMilliseconds: UInt64
     private(set) var report = ReceiveReport()
     private var keys: [NodeID: (node: String, key: Curve25519.Signing.PublicKey, revoked: Bool)]?
+    /// Commits of this node's id in its current epoch that it did not sign here.
     private var metOwnCommits = false
+    private var currentEpoch: UInt32?
+    /// Held commits by header hash, to report only those still held at the end.
+    private var heldNotices: [[UInt8]: ReceiveReport.Notice] = [:]
     private var touchedPersons: Set<UUID> = []
     private var touchedAgencies: Set<UUID> = []
     private var renamedAgencies: Set<UUID> = []
@@ -190,6 +211,10 @@ final class Receiver {
 
     /// Reindexes what changed and, after meeting commits of its own origin, starts a new epoch.
     func finish() throws {
+        for (hash, notice) in heldNotices.sorted(by: { $0.value.commit < $1.value.commit })
+        where try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM held_commit WHERE header_hash = ?)", arguments: [Data(hash)]) == true {
+            report.held.append(notice)
+        }
         try SearchIndex.reindex(persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
         if metOwnCommits { report.newEpoch = try Directory.startNewEpoch(node: node, in: db) }
     }
@@ -214,17 +239,28 @@ final class Receiver {
         let header = commit.header
         let hash = header.hash
         let name = name(header)
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM commit_log WHERE header_hash = ?)"), arguments: [Data(hash)]) == true {
+        if let position = try Int64.fetchOne(db.cachedStatement(sql: "SELECT position FROM commit_log WHERE header_hash = ?"), arguments: [Data(hash)]) {
             report.alreadyHeld += 1
             try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(hash)])
+            // A copy that carries changes this node holds as hashes only: a relay withheld them
+            // before, or this node was not entitled then.
+            if commit.changeBodies.contains(where: { $0 != nil }) { try fillWithheldBodies(commit, position: position, name: name) }
             return false
         }
         if let fork = try Row.fetchOne(db, sql: "SELECT epoch, sequence FROM fork WHERE origin = ? LIMIT 1", arguments: [header.origin.hex]) {
             report.refused.append(.init(commit: name, reason: "its origin is frozen by a fork at \(header.origin.hex.prefix(8))/\(fork["epoch"] as Int64)/\(fork["sequence"] as Int64); see `liaison log forks`"))
             return false
         }
-        guard let signer = try key(header.keyID), signer.node == header.origin.hex else {
-            report.refused.append(.init(commit: name, reason: "signed by unknown key \(header.keyID.hex.prefix(8)); add the node's card with `liaison peer add`"))
+        guard let signer = try key(header.keyID) else {
+            report.refused.append(.init(
+                commit: name,
+                reason: "signed by key \(header.keyID.hex.prefix(8)), which is not in this node's roster: its origin is not trusted here"))
+            return false
+        }
+        guard signer.node == header.origin.hex else {
+            report.refused.append(.init(
+                commit: name,
+                reason: "signed by the key of node \(signer.node.prefix(8)) but claims origin \(header.origin.hex.prefix(8)): forged or damaged"))
             return false
         }
         guard !signer.revoked else {
@@ -259,30 +295,46 @@ final class Receiver {
             return false
         }
         let tip = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT sequence, header_hash FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),
+            db.cachedStatement(sql: "SELECT sequence, header_hash, hlc FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),
             arguments: [header.origin.hex, header.epoch])
         let expected = UInt64(tip?["sequence"] as Int64? ?? 0) + 1
         if header.sequence > expected {
             try hold(commit, reason: "waiting for \(header.origin.hex.prefix(8))/\(header.epoch)/\(expected)")
             return false
         }
+        // The commit it follows: the chain's tip, or for the first commit of a later epoch, the
+        // earlier-epoch commit it names.
+        var predecessorTime: Int64?
         if let tip {
             guard header.previousHash == [UInt8](tip["header_hash"] as Data) else {
                 report.refused.append(.init(commit: name, reason: "does not follow the commit before it (previous-header hash differs)"))
                 return false
             }
-        } else if header.previousHash != CommitHeader.genesisHash {
-            guard header.epoch > 1 else {
+            predecessorTime = tip["hlc"]
+        } else if header.epoch == 1 {
+            guard header.previousHash == CommitHeader.genesisHash else {
                 report.refused.append(.init(commit: name, reason: "the first commit of epoch 1 must follow the genesis hash"))
                 return false
             }
-            let follows = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM commit_log WHERE origin = ? AND epoch < ? AND header_hash = ?)",
-                arguments: [header.origin.hex, header.epoch, Data(header.previousHash)]) ?? false
-            guard follows else {
+        } else {
+            guard header.previousHash != CommitHeader.genesisHash else {
+                report.refused.append(.init(commit: name, reason: "the first commit of a later epoch must follow an earlier commit of its node"))
+                return false
+            }
+            guard let time = try Int64.fetchOne(
+                db, sql: "SELECT hlc FROM commit_log WHERE origin = ? AND epoch < ? AND header_hash = ?",
+                arguments: [header.origin.hex, header.epoch, Data(header.previousHash)])
+            else {
                 try hold(commit, reason: "waiting for the earlier-epoch commit it follows")
                 return false
             }
+            predecessorTime = time
+        }
+        // A node's clock never goes back along its log, so it cannot back-date a commit to win a
+        // record's stewardship after it has seen the record.
+        if let predecessorTime, header.time.rawValue <= UInt64(bitPattern: predecessorTime) {
+            report.refused.append(.init(commit: name, reason: "its clock time is not after the commit it follows"))
+            return false
         }
         try apply(commit, changes: changes, name: name)
         return true
@@ -294,49 +346,107 @@ final class Receiver {
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
         let stamp = Stamp(time: header.time, origin: header.origin)
         for (index, change) in changes.enumerated() {
-            guard let change else { continue }
-            // For channels and designations this read also tells whether the record is new.
-            let before = try owners(of: change)
-            let outcome = try ChangeApplier.apply(change, stamp: stamp, isNew: change.entity.hasOwner && before == nil, in: db)
-            let ownersBefore = before ?? []
-            switch outcome {
-            case .refused(let reason):
+            guard let change else {
+                report.changesWithheld += 1
+                continue
+            }
+            if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
                 try db.execute(
                     sql: "INSERT INTO refusal (commit_position, change_index, reason) VALUES (?, ?, ?)",
                     arguments: [position, index, reason])
                 report.refusedChanges.append(.init(commit: name, reason: "change \(index) (\(change.entity.rawValue) \(change.recordID.lowercasedString)): \(reason)"))
-                continue
-            case .superseded:
-                continue
-            case .created, .applied, .replacedSteward:
-                report.changesApplied += 1
-            }
-            let id = change.recordID
-            switch change.entity {
-            case .person:
-                touchedPersons.insert(id)
-                if outcome == .created { created.insert(id) }
-            case .agency:
-                touchedAgencies.insert(id)
-                if outcome == .created {
-                    // Contacts of this agency may have arrived first, from another node.
-                    created.insert(id)
-                    renamedAgencies.insert(id)
-                } else if case .upsert(let groups) = change.operation, groups["name"] != nil || groups["placement"] != nil {
-                    renamedAgencies.insert(id)
-                } else if change.operation == .delete {
-                    renamedAgencies.insert(id)
-                } else if case .replacedSteward = outcome {
-                    renamedAgencies.insert(id)
-                }
-            case .channel, .designation:
-                for owner in try ownersBefore + (owners(of: change) ?? []) {
-                    if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
-                }
             }
         }
-        if header.origin == node.id { metOwnCommits = true }
+        if header.origin == node.id {
+            // Another copy signing in this node's current epoch could reuse its sequence numbers;
+            // one signing in another epoch cannot, but the officer should keep one copy in use.
+            let current = try currentEpoch ?? UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
+            currentEpoch = current
+            if header.epoch == current { metOwnCommits = true } else { report.ownCommitsFromOtherCopies += 1 }
+        }
         report.applied += 1
+    }
+
+    /// Applies one change and notes what the search index must redo.
+    private func apply(_ change: Change, stamp: Stamp, name: String) throws -> ChangeApplier.Outcome {
+        // For channels and designations this read also tells whether the record is new.
+        let before = try owners(of: change)
+        let outcome = try ChangeApplier.apply(change, stamp: stamp, isNew: change.entity.hasOwner && before == nil, in: db)
+        switch outcome {
+        case .refused, .superseded:
+            return outcome
+        case .replacedSteward(let previous):
+            report.stewardChanges.append(.init(
+                commit: name,
+                reason: "\(change.entity.rawValue) \(change.recordID.lowercasedString) is now kept by node \(stamp.origin.hex.prefix(8)), whose creation of it is earlier than node \(previous.prefix(8))'s"))
+        case .created, .applied:
+            break
+        }
+        report.changesApplied += 1
+        let id = change.recordID
+        switch change.entity {
+        case .person:
+            touchedPersons.insert(id)
+            if outcome == .created { created.insert(id) }
+        case .agency:
+            touchedAgencies.insert(id)
+            if outcome == .created {
+                // Contacts of this agency may have arrived first, from another node.
+                created.insert(id)
+                renamedAgencies.insert(id)
+            } else if case .upsert(let groups) = change.operation, groups["name"] != nil || groups["placement"] != nil {
+                renamedAgencies.insert(id)
+            } else if change.operation == .delete {
+                renamedAgencies.insert(id)
+            } else if case .replacedSteward = outcome {
+                renamedAgencies.insert(id)
+            }
+        case .channel, .designation:
+            for owner in try (before ?? []) + (owners(of: change) ?? []) {
+                if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
+            }
+        }
+        return outcome
+    }
+
+    /// Stores the bodies of a held commit's withheld changes that this copy of it carries, and
+    /// applies them. Changes refused before may apply now (their record's creation may have been
+    /// one of them), so refused changes are tried again in merge order: the records end as if every
+    /// change had arrived at once.
+    private func fillWithheldBodies(_ commit: Commit, position: Int64, name: String) throws {
+        let missing = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT change_index, hash FROM change_log WHERE commit_position = ? AND body IS NULL"), arguments: [position])
+        var filled = 0
+        let stamp = Stamp(time: commit.header.time, origin: commit.header.origin)
+        for row in missing {
+            let index: Int = row["change_index"]
+            guard index < commit.changeBodies.count, let body = commit.changeBodies[index],
+                Change.hash(of: body) == [UInt8](row["hash"] as Data), let change = try? Change(decoding: body)
+            else { continue }
+            try db.execute(
+                sql: "UPDATE change_log SET body = ? WHERE commit_position = ? AND change_index = ?", arguments: [Data(body), position, index])
+            if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO refusal (commit_position, change_index, reason) VALUES (?, ?, ?)", arguments: [position, index, reason])
+            }
+            filled += 1
+        }
+        guard filled > 0 else { return }
+        report.changesFilledIn += filled
+        let refused = try Row.fetchAll(db, sql: """
+            SELECT r.commit_position, r.change_index, c.hlc, c.origin, l.body FROM refusal r
+            JOIN commit_log c ON c.position = r.commit_position
+            JOIN change_log l ON l.commit_position = r.commit_position AND l.change_index = r.change_index
+            WHERE l.body IS NOT NULL ORDER BY c.hlc, c.origin, r.change_index
+            """)
+        for row in refused {
+            let change = try Change(decoding: [UInt8](row["body"] as Data))
+            let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]))
+            if case .refused = try apply(change, stamp: stamp, name: name) { continue }
+            try db.execute(
+                sql: "DELETE FROM refusal WHERE commit_position = ? AND change_index = ?",
+                arguments: [row["commit_position"] as Int64, row["change_index"] as Int64])
+        }
     }
 
     /// The agency or person that holds a channel or designation; nil if the record is not stored.
@@ -364,7 +474,7 @@ final class Receiver {
         try db.execute(
             sql: "INSERT OR REPLACE INTO held_commit (header_hash, origin, epoch, sequence, frame, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [Data(header.hash), header.origin.hex, header.epoch, Int64(header.sequence), Data(commit.frame), reason, Timestamp.database(Date())])
-        report.held.append(.init(commit: name(header), reason: reason))
+        heldNotices[header.hash] = .init(commit: name(header), reason: reason)
     }
 
     private func recordFork(_ commit: Commit, held: Row) throws {
@@ -382,7 +492,7 @@ final class Receiver {
                 header.origin.hex, header.epoch, Int64(header.sequence), Data(heldHeader), Data(heldSignature),
                 Data(header.encoded), Data(commit.signature), Timestamp.database(Date()),
             ])
-        report.forks.append(.init(commit: name(header), reason: "FORK: two different signed commits at this position; origin \(header.origin.hex.prefix(8)) is frozen"))
+        report.forks.append(.init(commit: name(header), reason: "two different signed commits at this position; origin \(header.origin.hex.prefix(8)) is frozen"))
     }
 
     private func key(_ keyID: NodeID) throws -> (node: String, key: Curve25519.Signing.PublicKey, revoked: Bool)? {

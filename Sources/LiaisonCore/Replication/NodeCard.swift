@@ -71,7 +71,7 @@ public struct NodeCard: Sendable, Hashable, Codable {
         do {
             self = try JSONDecoder().decode(NodeCard.self, from: data)
         } catch {
-            throw LiaisonError(.invalidFile, "not a Liaison node card: \(error)", file: fileName, hint: "a card comes from `liaison node card`")
+            throw LiaisonError(.invalidFile, "not a Liaison node card: \(Directory.describe(error))", file: fileName, hint: "a card comes from `liaison node card`")
         }
     }
 

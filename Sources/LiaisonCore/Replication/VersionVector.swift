@@ -80,7 +80,7 @@ public struct VersionVector: Sendable, Hashable, Codable {
         do {
             file = try JSONDecoder().decode(File.self, from: data)
         } catch {
-            throw LiaisonError(.invalidFile, "not a Liaison version vector: \(error)", file: fileName, hint: "write one with `liaison log vector --json`")
+            throw LiaisonError(.invalidFile, "not a Liaison version vector: \(Directory.describe(error))", file: fileName, hint: "write one with `liaison log vector --json`")
         }
         guard file.format == Self.formatName, file.version == 1 else {
             throw LiaisonError(.invalidFile, "format \"\(file.format)\" version \(file.version) is not \(Self.formatName) version 1", file: fileName)

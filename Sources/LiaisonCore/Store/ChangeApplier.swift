@@ -66,9 +66,16 @@ enum ChangeApplier {
             try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
             return .created
         case .replace(let previous):
-            // Nothing of the previous steward's writes remains.
-            try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
-            try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
+            // Every column is rewritten from the creation, so nothing of the previous steward's
+            // writes remains; the row keeps its local id, which the search index refers to.
+            var stamps: [String: String] = [:]
+            for value in values { stamps[value.group] = stampText }
+            let assignments = ["steward = ?", "claim = ?", "created_at = ?", "modified_at = ?", "deleted = 0", "stamps = ?"]
+                + values.flatMap(\.columns).map { "\($0) = ?" }
+            let arguments: [(any DatabaseValueConvertible)?] =
+                [stamp.origin.hex, stampText, stamp.databaseTime, stamp.databaseTime, encodeStamps(stamps)] + values.flatMap(\.values) + [id]
+            try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
+                .execute(arguments: StatementArguments(arguments))
             return .replacedSteward(previous: previous)
         case .delete:
             var stamps = record?.stamps ?? [:]

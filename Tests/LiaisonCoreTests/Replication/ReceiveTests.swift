@@ -49,7 +49,7 @@ import Testing
         let stranger = try Directory.inMemory(name: "Stranger")
         _ = try addAgency(stranger, "Unknown")
         let unknown = try nodes[0].receive(try stranger.commits(beyond: VersionVector()))
-        #expect(unknown.refused.first?.reason.contains("unknown key") == true)
+        #expect(unknown.refused.first?.reason.contains("not in this node's roster") == true)
 
         _ = try addAgency(nodes[1], "Before revocation")
         try Federation.sync(nodes[1], to: nodes[0])
@@ -95,11 +95,13 @@ import Testing
         let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
         _ = try addAgency(original, "First")
         let restored = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
-        _ = try restored.receive(try original.commits(beyond: VersionVector()))
-        _ = try addAgency(original, "Second, after the backup")
-        let report = try Federation.sync(original, to: restored)
+        // Meeting its own commit 1/1, which it did not sign, the restored node moves to a new epoch.
+        let report = try restored.receive(try original.commits(beyond: VersionVector()))
         let epoch = try #require(report.newEpoch)
         #expect(epoch > 1)
+        _ = try addAgency(original, "Second, after the backup")
+        let later = try Federation.sync(original, to: restored)
+        #expect(later.newEpoch == nil && later.ownCommitsFromOtherCopies == 1, "the original's epoch no longer collides")
         let summary = try restored.write { tx in try tx.save(Agency(name: "Third", kind: .police, country: "MD")) }.commits
         #expect(summary.first?.epoch == epoch && summary.first?.sequence == 1)
         // The original accepts the restored node's new epoch: no fork.
@@ -180,6 +182,42 @@ import Testing
         try Federation.syncAll(nodes)
         let names = try nodes.map { node in try node.read { db in try String.fetchOne(db, sql: "SELECT name FROM agency WHERE id = ?", arguments: [shared.lowercasedString]) } }
         #expect(names == ["First", "First", "First"])
+    }
+
+    @Test func bodiesWithheldByARelayCanArriveLaterAndTheNodesConverge() throws {
+        let nodes = try Federation.nodes(2)
+        let agency = try addAgency(nodes[0], "Financial Intelligence Unit")
+        _ = try nodes[0].write { tx in try tx.save(Channel(agencyID: agency.id, kind: .email, value: "fiu@example.org")) }
+        _ = try nodes[0].write { tx in try tx.removeAgency(agency.id, cascade: true) }
+        let commits = try nodes[0].commits(beyond: VersionVector())
+        var stripped = commits
+        stripped[0].changeBodies = stripped[0].changeBodies.map { _ in nil }
+        let first = try nodes[1].receive(stripped)
+        #expect(first.changesWithheld == 1)
+        #expect(first.refusedChanges.count == 1, "the agency's delete: its creation came as a hash only")
+        let second = try nodes[1].receive(commits)
+        #expect(second.alreadyHeld == 3 && second.changesFilledIn == 1)
+        #expect(try nodes[1].digest() == nodes[0].digest())
+        #expect(try nodes[1].read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM refusal") } == 0)
+    }
+
+    @Test func aCommitStampedBeforeTheOneItFollowsIsRefused() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let writer = try Directory.create(database: try DatabaseQueue(), name: "Writer", agency: "Police", signingKey: key)
+        _ = try addAgency(writer, "First")
+        _ = try addAgency(writer, "Second")
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try writer.card(tlsPin: Federation.testPin, url: nil))
+        let commits = try writer.commits(beyond: VersionVector())
+        #expect(try receiver.receive([commits[0]]).applied == 1)
+        // The writer's own key signs a second commit dated before the first: back-dating.
+        var backdated = commits[1]
+        backdated.header.time = HybridLogicalTime(rawValue: commits[0].header.time.rawValue - 1)
+        backdated.signature = Array(try key.signature(for: backdated.header.signingInput))
+        let report = try receiver.receive([backdated])
+        #expect(report.applied == 0)
+        #expect(report.refused.first?.reason.contains("not after the commit it follows") == true)
+        #expect(try receiver.receive([commits[1]]).applied == 1)
     }
 }
 
