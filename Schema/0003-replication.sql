@@ -42,17 +42,23 @@ CREATE TABLE fork (
   PRIMARY KEY (origin, epoch, sequence, other_header)
 ) STRICT;
 
--- Changes of applied commits that the merge refused, with the reason; every node refuses the same.
+-- Changes of applied commits that the merge refused, with the reason. A change refused because its
+-- record's creation had not arrived is tried again when the record is created.
 CREATE TABLE refusal (
   commit_position INTEGER NOT NULL REFERENCES commit_log(position),
   change_index INTEGER NOT NULL,
+  entity TEXT NOT NULL,
+  record_id TEXT NOT NULL,
   reason TEXT NOT NULL,
   PRIMARY KEY (commit_position, change_index)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX refusal_record ON refusal(record_id);
 
 -- Records of one node may refer to records of another that have not arrived yet, so references
 -- between records are no longer foreign keys. Each record also keeps its claim: the stamp of the
--- change that created it; the earliest claim wins stewardship.
+-- change that created it; the earliest claim wins stewardship. Stamps gain the commit's epoch,
+-- which was 1 for every commit so far; claims are filled in from the log when the node opens
+-- (task 'claims').
 CREATE TABLE agency_new (
   local_id INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE CHECK (length(id) = 36),
@@ -81,7 +87,7 @@ DROP TABLE agency;
 ALTER TABLE agency_new RENAME TO agency;
 CREATE INDEX agency_country ON agency(country);
 CREATE INDEX agency_parent ON agency(parent_id);
-UPDATE agency SET claim = (SELECT min(value) FROM json_each(stamps));
+UPDATE agency SET stamps = (SELECT json_group_object(key, value || '-00000001') FROM json_each(agency.stamps));
 
 CREATE TABLE person_new (
   local_id INTEGER PRIMARY KEY,
@@ -113,7 +119,7 @@ INSERT INTO person_new (local_id, id, steward, created_at, modified_at, deleted,
 DROP TABLE person;
 ALTER TABLE person_new RENAME TO person;
 CREATE INDEX person_agency ON person(agency_id);
-UPDATE person SET claim = (SELECT min(value) FROM json_each(stamps));
+UPDATE person SET stamps = (SELECT json_group_object(key, value || '-00000001') FROM json_each(person.stamps));
 
 CREATE TABLE channel_new (
   local_id INTEGER PRIMARY KEY,
@@ -141,7 +147,7 @@ DROP TABLE channel;
 ALTER TABLE channel_new RENAME TO channel;
 CREATE INDEX channel_agency ON channel(agency_id);
 CREATE INDEX channel_person ON channel(person_id);
-UPDATE channel SET claim = (SELECT min(value) FROM json_each(stamps));
+UPDATE channel SET stamps = (SELECT json_group_object(key, value || '-00000001') FROM json_each(channel.stamps));
 
 CREATE TABLE designation_new (
   local_id INTEGER PRIMARY KEY,
@@ -167,7 +173,11 @@ DROP TABLE designation;
 ALTER TABLE designation_new RENAME TO designation;
 CREATE INDEX designation_agency ON designation(agency_id);
 CREATE INDEX designation_person ON designation(person_id);
-UPDATE designation SET claim = (SELECT min(value) FROM json_each(stamps));
+UPDATE designation SET stamps = (SELECT json_group_object(key, value || '-00000001') FROM json_each(designation.stamps));
 
 -- Where the database was last opened (machine and file), to notice a copy or a restore.
 ALTER TABLE node ADD COLUMN instance TEXT;
+
+-- Work the store does once, in Swift, when it next opens the database.
+CREATE TABLE pending_task (name TEXT PRIMARY KEY NOT NULL) STRICT;
+INSERT INTO pending_task (name) VALUES ('claims');

@@ -174,8 +174,8 @@ def hlc(milliseconds: int, counter: int) -> int:
     return (milliseconds << 16) | counter
 
 
-def stamp_text(hlc_value: int, origin: bytes) -> str:
-    return f"{hlc_value:016x}-{origin.hex()}"
+def stamp_text(hlc_value: int, origin: bytes, epoch: int) -> str:
+    return f"{hlc_value:016x}-{origin.hex()}-{epoch:08x}"
 
 
 # --- Minimal decoder, to check the bytes parse back canonically ------------------------------------
@@ -352,7 +352,7 @@ def build() -> dict:
         "hlc_hex": f"{time:016x}",
         "hlc_milliseconds": HLC_MILLISECONDS,
         "hlc_counter": HLC_COUNTER,
-        "stamp": stamp_text(time, origin),
+        "stamp": stamp_text(time, origin, 1),
         "header": header.hex(),
         "header_hash": header_hash(header).hex(),
         "signing_input": signing_input.hex(),

@@ -33,6 +33,7 @@ struct ByteReader {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     var isAtEnd: Bool { offset == bytes.count }
+    var remaining: Int { bytes.count - offset }
 
     mutating func u8() throws(LiaisonError) -> UInt8 {
         let slice = try take(1)

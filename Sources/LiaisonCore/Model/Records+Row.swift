@@ -53,7 +53,8 @@ extension Channel: FetchableRecord, TableRecord {
             id: row.uuid("id") ?? UUID(), agencyID: row.uuid("agency_id"), personID: row.uuid("person_id"),
             kind: row.term("kind", default: .phone), value: row["value"], label: row["label"],
             preference: row["preference"], is24x7: row["is_24x7"], hours: row["hours"],
-            marking: row.term("marking", default: .green))
+            // A marking this version does not know is shown as the most restrictive one.
+            marking: row.term("marking", default: .red))
         metadata = row.recordMetadata
     }
 }

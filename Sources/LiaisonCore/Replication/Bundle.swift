@@ -1,6 +1,9 @@
 import Crypto
 public import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A bundle file: signed commits carried by hand between nodes (docs/PROTOCOL.md, "Bundle file").
 ///
@@ -14,6 +17,8 @@ public enum BundleFile {
     static let magic = Array("LIAISONB".utf8)
     static let version: UInt8 = 1
     static let signatureDomain = Array("liaison/bundle/v1".utf8) + [0]
+    /// The largest commit frame a bundle may hold: far above the largest import commit.
+    public static let maximumFrameSize = 64 << 20
 
     /// The header of a bundle: who made it, and the vectors it assumes and brings.
     public struct Header: Sendable, Hashable {
@@ -49,9 +54,10 @@ public struct BundleImportSummary: Sendable {
 }
 
 extension Directory {
-    /// Changes per transaction when importing a bundle: this bounds memory whatever the bundle's
-    /// size; a single larger commit is applied on its own.
+    /// Changes and bytes per transaction when importing a bundle: they bound memory whatever the
+    /// bundle's size; a single larger commit is applied on its own.
     static let bundleBatchChanges = 20_000
+    static let bundleBatchBytes = 32 << 20
 
     /// Writes the commits this node holds beyond `assumes` to a bundle file, in sequence order per
     /// origin and epoch. Changes that may not reach the receiver (`for`, when given) travel as their
@@ -62,7 +68,7 @@ extension Directory {
     ) throws(LiaisonError) -> BundleExportSummary {
         let node = self.node
         let key = signingKey
-        let partial = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).partial")
+        let partial = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).\(UUID.random().lowercasedString.prefix(8)).partial")
         guard FileManager.default.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = try? FileHandle(forWritingTo: partial)
         else {
@@ -137,8 +143,10 @@ extension Directory {
             }
             try handle.synchronize()
             try handle.close()
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: partial, to: url)
+            // rename(2) replaces a file of that name in one step: there is always a whole bundle.
+            guard rename(partial.path, url.path) == 0 else {
+                throw LiaisonError(.invalidFile, "cannot move the bundle into place: \(String(cString: strerror(errno)))", file: url.path)
+            }
             completed = true
         }
         return summary
@@ -190,11 +198,16 @@ extension Directory {
         var summary = BundleImportSummary(header: header.0, exporterVerified: exporterVerified)
         var batch: [Commit] = []
         var batchChanges = 0
+        var batchBytes = 0
+        var receivedAny = false
         func flush() throws(LiaisonError) {
-            guard !batch.isEmpty else { return }
+            // Even a bundle with nothing new lets commits held for their clock time apply.
+            guard !batch.isEmpty || !receivedAny else { return }
+            receivedAny = true
             summary.report.add(try receive(batch, now: now))
             batch.removeAll(keepingCapacity: true)
             batchChanges = 0
+            batchBytes = 0
             progress(summary.commitsRead, reader.offset)
         }
         while true {
@@ -209,9 +222,11 @@ extension Directory {
             switch next {
             case .commit(let commit):
                 summary.commitsRead += 1
-                if batchChanges + commit.changeHashes.count > Self.bundleBatchChanges { try flush() }
+                let bytes = commit.changeBodies.reduce(0) { $0 + 33 + ($1?.count ?? 0) }
+                if batchChanges + commit.changeHashes.count > Self.bundleBatchChanges || batchBytes + bytes > Self.bundleBatchBytes { try flush() }
                 batch.append(commit)
                 batchChanges += commit.changeHashes.count
+                batchBytes += bytes
             case .damaged(let name, let reason):
                 summary.commitsRead += 1
                 summary.report.refused.append(.init(commit: name, reason: reason))
@@ -307,7 +322,7 @@ struct BundleReader {
             frames += 1
             var lengthReader = ByteReader(try take(4))
             let length = try lengthReader.u32()
-            guard length <= 1 << 30 else {
+            guard length <= BundleFile.maximumFrameSize else {
                 throw LiaisonError(.verification, "commit \(frames) of the file claims \(length) bytes: the file is damaged from byte \(offset - 4) on", file: path)
             }
             let frame = try take(Int(length))

@@ -36,6 +36,10 @@ extension Commit {
         guard count == header.changeCount else {
             throw LiaisonError(.verification, "the header counts \(header.changeCount) changes, the frame \(count)")
         }
+        // Each change takes at least 33 bytes: a count beyond what the frame holds is a lie.
+        guard Int(count) <= reader.remaining / 33 else {
+            throw LiaisonError(.verification, "the frame is too short for \(count) changes")
+        }
         var hashes: [[UInt8]] = []
         var bodies: [[UInt8]?] = []
         hashes.reserveCapacity(Int(count))

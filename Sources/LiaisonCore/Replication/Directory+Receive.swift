@@ -152,7 +152,7 @@ extension Directory {
             return current
         }
         let seen = try Int64.fetchOne(db, sql: "SELECT max(epoch) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0
-        let epoch = max(current, UInt32(clamping: seen)) + 1 + UInt32.random(in: 0..<1024)
+        let epoch = max(current, UInt32(clamping: seen)) + 1 + UInt32.random(in: 0..<65_536)
         try db.execute(sql: "UPDATE node SET epoch = ?", arguments: [epoch])
         return epoch
     }
@@ -198,6 +198,8 @@ final class Receiver {
     private var currentEpoch: UInt32?
     /// Held commits by header hash, to report only those still held at the end.
     private var heldNotices: [[UInt8]: ReceiveReport.Notice] = [:]
+    /// Refused changes, to report only those a later change in the batch did not let apply.
+    private var refusedNotices: [(position: Int64, index: Int, notice: ReceiveReport.Notice)] = []
     private var touchedPersons: Set<UUID> = []
     private var touchedAgencies: Set<UUID> = []
     private var renamedAgencies: Set<UUID> = []
@@ -211,6 +213,11 @@ final class Receiver {
 
     /// Reindexes what changed and, after meeting commits of its own origin, starts a new epoch.
     func finish() throws {
+        for refused in refusedNotices
+        where try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)", arguments: [refused.position, refused.index]) == true {
+            report.refusedChanges.append(refused.notice)
+        }
         for (hash, notice) in heldNotices.sorted(by: { $0.value.commit < $1.value.commit })
         where try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM held_commit WHERE header_hash = ?)", arguments: [Data(hash)]) == true {
             report.held.append(notice)
@@ -248,37 +255,45 @@ final class Receiver {
             return false
         }
         if let fork = try Row.fetchOne(db, sql: "SELECT epoch, sequence FROM fork WHERE origin = ? LIMIT 1", arguments: [header.origin.hex]) {
-            report.refused.append(.init(commit: name, reason: "its origin is frozen by a fork at \(header.origin.hex.prefix(8))/\(fork["epoch"] as Int64)/\(fork["sequence"] as Int64); see `liaison log forks`"))
+            try refuse(commit, "its origin is frozen by a fork at \(header.origin.hex.prefix(8))/\(fork["epoch"] as Int64)/\(fork["sequence"] as Int64); see `liaison log forks`")
             return false
         }
         guard let signer = try key(header.keyID) else {
-            report.refused.append(.init(
-                commit: name,
-                reason: "signed by key \(header.keyID.hex.prefix(8)), which is not in this node's roster: its origin is not trusted here"))
+            try refuse(
+                commit,
+                "signed by key \(header.keyID.hex.prefix(8)), which is not in this node's roster: its origin is not trusted here")
             return false
         }
         guard signer.node == header.origin.hex else {
-            report.refused.append(.init(
-                commit: name,
-                reason: "signed by the key of node \(signer.node.prefix(8)) but claims origin \(header.origin.hex.prefix(8)): forged or damaged"))
+            try refuse(
+                commit,
+                "signed by the key of node \(signer.node.prefix(8)) but claims origin \(header.origin.hex.prefix(8)): forged or damaged")
+            return false
+        }
+        // SQLite stores these as signed 64-bit integers; the schema needs epochs and sequences from 1.
+        guard header.epoch >= 1, header.sequence >= 1, header.sequence <= UInt64(Int64.max), header.time.rawValue <= UInt64(Int64.max) else {
+            try refuse(commit, "epoch, sequence or clock time out of range")
             return false
         }
         guard !signer.revoked else {
-            report.refused.append(.init(commit: name, reason: "signed by revoked key \(header.keyID.hex.prefix(8))"))
+            try refuse(commit, "signed by revoked key \(header.keyID.hex.prefix(8))")
             return false
         }
         do {
             try commit.verify(with: signer.key)
         } catch {
-            report.refused.append(.init(commit: name, reason: error.message))
+            try refuse(commit, error.message)
             return false
         }
+        // Bodies this node is not entitled to are kept as their hash only, whoever sent them.
+        var commit = commit
+        commit.changeBodies = commit.changeBodies.map { body in body.flatMap { Directory.mayReach($0, receiver: node.id) ? $0 : nil } }
         var changes: [Change?] = []
         for (index, body) in commit.changeBodies.enumerated() {
             do {
                 changes.append(try body.map { bytes throws(LiaisonError) in try Change(decoding: bytes) })
             } catch {
-                report.refused.append(.init(commit: name, reason: "change \(index) is unreadable: \(error.message)"))
+                try refuse(commit, "change \(index) is unreadable: \(error.message)")
                 return false
             }
         }
@@ -287,6 +302,15 @@ final class Receiver {
             arguments: [header.origin.hex, header.epoch, Int64(header.sequence)])
         {
             try recordFork(commit, held: other)
+            return false
+        }
+        if let waiting = try Data.fetchOne(
+            db, sql: "SELECT frame FROM held_commit WHERE origin = ? AND epoch = ? AND sequence = ? AND header_hash <> ?",
+            arguments: [header.origin.hex, header.epoch, Int64(header.sequence), Data(hash)])
+        {
+            let held = try Commit(frame: [UInt8](waiting))
+            try recordFork(commit, heldHeader: held.header.encoded, heldSignature: held.signature)
+            try db.execute(sql: "DELETE FROM held_commit WHERE origin = ? AND epoch = ? AND sequence = ?", arguments: [header.origin.hex, header.epoch, Int64(header.sequence)])
             return false
         }
         if header.time.milliseconds > nowMilliseconds + UInt64(Directory.maximumClockSkew * 1000) {
@@ -307,18 +331,18 @@ final class Receiver {
         var predecessorTime: Int64?
         if let tip {
             guard header.previousHash == [UInt8](tip["header_hash"] as Data) else {
-                report.refused.append(.init(commit: name, reason: "does not follow the commit before it (previous-header hash differs)"))
+                try refuse(commit, "does not follow the commit before it (previous-header hash differs)")
                 return false
             }
             predecessorTime = tip["hlc"]
         } else if header.epoch == 1 {
             guard header.previousHash == CommitHeader.genesisHash else {
-                report.refused.append(.init(commit: name, reason: "the first commit of epoch 1 must follow the genesis hash"))
+                try refuse(commit, "the first commit of epoch 1 must follow the genesis hash")
                 return false
             }
         } else {
             guard header.previousHash != CommitHeader.genesisHash else {
-                report.refused.append(.init(commit: name, reason: "the first commit of a later epoch must follow an earlier commit of its node"))
+                try refuse(commit, "the first commit of a later epoch must follow an earlier commit of its node")
                 return false
             }
             guard let time = try Int64.fetchOne(
@@ -333,7 +357,7 @@ final class Receiver {
         // A node's clock never goes back along its log, so it cannot back-date a commit to win a
         // record's stewardship after it has seen the record.
         if let predecessorTime, header.time.rawValue <= UInt64(bitPattern: predecessorTime) {
-            report.refused.append(.init(commit: name, reason: "its clock time is not after the commit it follows"))
+            try refuse(commit, "its clock time is not after the commit it follows")
             return false
         }
         try apply(commit, changes: changes, name: name)
@@ -344,17 +368,15 @@ final class Receiver {
         let header = commit.header
         let position = try LogStore.append(commit, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
-        let stamp = Stamp(time: header.time, origin: header.origin)
+        let stamp = Stamp(time: header.time, origin: header.origin, epoch: header.epoch)
         for (index, change) in changes.enumerated() {
             guard let change else {
                 report.changesWithheld += 1
                 continue
             }
             if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
-                try db.execute(
-                    sql: "INSERT INTO refusal (commit_position, change_index, reason) VALUES (?, ?, ?)",
-                    arguments: [position, index, reason])
-                report.refusedChanges.append(.init(commit: name, reason: "change \(index) (\(change.entity.rawValue) \(change.recordID.lowercasedString)): \(reason)"))
+                try recordRefusal(change, position: position, index: index, reason: reason)
+                refusedNotices.append((position, index, .init(commit: name, reason: "change \(index) (\(change.entity.rawValue) \(change.recordID.lowercasedString)): \(reason)")))
             }
         }
         if header.origin == node.id {
@@ -371,15 +393,20 @@ final class Receiver {
     private func apply(_ change: Change, stamp: Stamp, name: String) throws -> ChangeApplier.Outcome {
         // For channels and designations this read also tells whether the record is new.
         let before = try owners(of: change)
-        let outcome = try ChangeApplier.apply(change, stamp: stamp, isNew: change.entity.hasOwner && before == nil, in: db)
+        // A change that breaks the tables' rules (a missing name, an unknown country) is refused
+        // like one that breaks stewardship, the same on every node, instead of stopping the batch.
+        let outcome = try ChangeApplier.applyRefusingInvalid(change, stamp: stamp, isNew: change.entity.hasOwner && before == nil, in: db)
         switch outcome {
         case .refused, .superseded:
             return outcome
+        case .created:
+            try retryRefusals(of: change.recordID)
         case .replacedSteward(let previous):
+            try retryRefusals(of: change.recordID)
             report.stewardChanges.append(.init(
                 commit: name,
                 reason: "\(change.entity.rawValue) \(change.recordID.lowercasedString) is now kept by node \(stamp.origin.hex.prefix(8)), whose creation of it is earlier than node \(previous.prefix(8))'s"))
-        case .created, .applied:
+        case .applied:
             break
         }
         report.changesApplied += 1
@@ -417,35 +444,55 @@ final class Receiver {
         let missing = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT change_index, hash FROM change_log WHERE commit_position = ? AND body IS NULL"), arguments: [position])
         var filled = 0
-        let stamp = Stamp(time: commit.header.time, origin: commit.header.origin)
+        let stamp = Stamp(time: commit.header.time, origin: commit.header.origin, epoch: commit.header.epoch)
         for row in missing {
             let index: Int = row["change_index"]
-            guard index < commit.changeBodies.count, let body = commit.changeBodies[index],
+            guard index < commit.changeBodies.count, let body = commit.changeBodies[index], Directory.mayReach(body, receiver: node.id),
                 Change.hash(of: body) == [UInt8](row["hash"] as Data), let change = try? Change(decoding: body)
             else { continue }
             try db.execute(
                 sql: "UPDATE change_log SET body = ? WHERE commit_position = ? AND change_index = ?", arguments: [Data(body), position, index])
             if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO refusal (commit_position, change_index, reason) VALUES (?, ?, ?)", arguments: [position, index, reason])
+                try recordRefusal(change, position: position, index: index, reason: reason)
             }
             filled += 1
         }
         guard filled > 0 else { return }
         report.changesFilledIn += filled
-        let refused = try Row.fetchAll(db, sql: """
-            SELECT r.commit_position, r.change_index, c.hlc, c.origin, l.body FROM refusal r
+        // A filled-in change may have made its node the steward of a record held before: its
+        // refused changes to that record apply now.
+        try retryRefusals(of: nil)
+    }
+
+    private func recordRefusal(_ change: Change, position: Int64, index: Int, reason: String) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO refusal (commit_position, change_index, entity, record_id, reason) VALUES (?, ?, ?, ?, ?)",
+            arguments: [position, index, change.entity.rawValue, change.recordID.lowercasedString, reason])
+    }
+
+    /// Tries again, in merge order, the refused changes of a record (nil: of every record), and
+    /// forgets those that apply now. A change refused because its record's creation had not
+    /// arrived applies once it has, so the record ends as if the changes had come in order.
+    private func retryRefusals(of recordID: UUID?) throws {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT r.commit_position, r.change_index, c.hlc, c.origin, c.epoch, l.body FROM refusal r
             JOIN commit_log c ON c.position = r.commit_position
             JOIN change_log l ON l.commit_position = r.commit_position AND l.change_index = r.change_index
-            WHERE l.body IS NOT NULL ORDER BY c.hlc, c.origin, r.change_index
-            """)
-        for row in refused {
+            WHERE l.body IS NOT NULL AND (?1 IS NULL OR r.record_id = ?1)
+            ORDER BY c.hlc, c.origin, c.epoch, r.change_index
+            """, arguments: [recordID?.lowercasedString])
+        for row in rows {
+            let position: Int64 = row["commit_position"], index: Int64 = row["change_index"]
+            // An earlier retry in this loop may already have applied it.
+            guard try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)", arguments: [position, index]) == true
+            else { continue }
             let change = try Change(decoding: [UInt8](row["body"] as Data))
-            let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]))
-            if case .refused = try apply(change, stamp: stamp, name: name) { continue }
-            try db.execute(
-                sql: "DELETE FROM refusal WHERE commit_position = ? AND change_index = ?",
-                arguments: [row["commit_position"] as Int64, row["change_index"] as Int64])
+            let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]), epoch: row["epoch"])
+            try db.execute(sql: "DELETE FROM refusal WHERE commit_position = ? AND change_index = ?", arguments: [position, index])
+            if case .refused(let reason) = try apply(change, stamp: stamp, name: "\(stamp.origin.hex.prefix(8))/\(stamp.epoch)") {
+                try recordRefusal(change, position: position, index: Int(index), reason: reason)
+            }
         }
     }
 
@@ -459,6 +506,12 @@ final class Receiver {
         if let agency = row.uuid("agency_id") { owners.append((agency, false)) }
         if let person = row.uuid("person_id") { owners.append((person, true)) }
         return owners
+    }
+
+    /// Refuses a commit: nothing of it is applied, and it no longer waits among the held ones.
+    private func refuse(_ commit: Commit, _ reason: String) throws {
+        report.refused.append(.init(commit: name(commit.header), reason: reason))
+        try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(commit.header.hash)])
     }
 
     private func hold(_ commit: Commit, reason: String) throws {
@@ -475,6 +528,11 @@ final class Receiver {
             sql: "INSERT OR REPLACE INTO held_commit (header_hash, origin, epoch, sequence, frame, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [Data(header.hash), header.origin.hex, header.epoch, Int64(header.sequence), Data(commit.frame), reason, Timestamp.database(Date())])
         heldNotices[header.hash] = .init(commit: name(header), reason: reason)
+        if header.origin == node.id {
+            let current = try currentEpoch ?? UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
+            currentEpoch = current
+            if header.epoch == current { metOwnCommits = true }
+        }
     }
 
     private func recordFork(_ commit: Commit, held: Row) throws {

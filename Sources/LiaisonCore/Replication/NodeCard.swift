@@ -135,8 +135,12 @@ extension Directory {
                           url = excluded.url, card = excluded.card
                         """,
                     arguments: [card.nodeID.hex, card.name, card.agency, card.tlsPin, card.url, card.json(), now])
+                // A node removed from the roster and added again is trusted again.
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO node_key (key_id, node_id, public_key, valid_from) VALUES (?, ?, ?, ?)",
+                    sql: """
+                        INSERT INTO node_key (key_id, node_id, public_key, valid_from) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (key_id) DO UPDATE SET revoked_at = NULL
+                        """,
                     arguments: [card.nodeID.hex, card.nodeID.hex, key.rawRepresentation, now])
             }
         }

@@ -69,17 +69,21 @@ enum SearchIndex {
     }
 
     /// The rows `select` reads for `ids` (its first three columns: id, local id, deleted), a chunk
-    /// at a time, with their index row ids. Records already indexed are added to `stale`; deleted
-    /// ones are not returned.
+    /// at a time, with their index row ids; deleted ones are not returned. Every stored record of
+    /// `ids` that may be indexed is added to `stale`, also one that `select` no longer finds (a
+    /// contact whose agency this node does not hold), so no old entry outlives it.
     private static func liveRows(
-        _ select: Statement, ids: [UUID], unindexed: Set<UUID>, stale: inout [Int64], rowID: (Int64) -> Int64
+        _ select: Statement, table: String, ids: [UUID], unindexed: Set<UUID>, stale: inout [Int64], rowID: (Int64) -> Int64, in db: Database
     ) throws -> [(Int64, Row)] {
         var live: [(Int64, Row)] = []
+        let localIDs = try db.cachedStatement(sql: "SELECT id, local_id FROM \(table) WHERE id IN (SELECT value FROM json_each(?))")
         for start in stride(from: 0, to: ids.count, by: chunkSize) {
-            for row in try Row.fetchAll(select, arguments: [jsonArray(ids[start..<min(start + chunkSize, ids.count)])]) {
-                let indexRowID = rowID(row[1])
-                if !(UUID(uuidString: row[0]).map(unindexed.contains) ?? false) { stale.append(indexRowID) }
-                if row[2] == false { live.append((indexRowID, row)) }
+            let chunk = jsonArray(ids[start..<min(start + chunkSize, ids.count)])
+            for row in try Row.fetchAll(localIDs, arguments: [chunk]) where !(UUID(uuidString: row[0]).map(unindexed.contains) ?? false) {
+                stale.append(rowID(row[1]))
+            }
+            for row in try Row.fetchAll(select, arguments: [chunk]) where row[2] == false {
+                live.append((rowID(row[1]), row))
             }
         }
         return live
@@ -96,7 +100,7 @@ enum SearchIndex {
             FROM person p JOIN agency a ON a.id = p.agency_id LEFT JOIN agency parent ON parent.id = a.parent_id
             WHERE p.id IN (SELECT value FROM json_each(?))
             """)
-        for (rowID, row) in try liveRows(select, ids: ids, unindexed: unindexed, stale: &stale, rowID: rowID(person:)) {
+        for (rowID, row) in try liveRows(select, table: "person", ids: ids, unindexed: unindexed, stale: &stale, rowID: rowID(person:), in: db) {
                 let names: [String?] = [row[3], row[4], row[5]]
                 let name = names.compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
                 let otherText: [String?] = [row[6], row[7], row[9], row[10], row[11], row[14], row[15]]
@@ -121,7 +125,7 @@ enum SearchIndex {
             FROM agency a JOIN country c ON c.code = a.country LEFT JOIN agency parent ON parent.id = a.parent_id
             WHERE a.id IN (SELECT value FROM json_each(?))
             """)
-        for (rowID, row) in try liveRows(select, ids: ids, unindexed: unindexed, stale: &stale, rowID: rowID(agency:)) {
+        for (rowID, row) in try liveRows(select, table: "agency", ids: ids, unindexed: unindexed, stale: &stale, rowID: rowID(agency:), in: db) {
                 let names: [String?] = [row[3], row[4], row[5]]
                 let name = names.compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
                 // The country's name lets type-ahead such as "mold" find Moldova's agencies.

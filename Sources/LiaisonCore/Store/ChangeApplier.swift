@@ -84,10 +84,10 @@ enum ChangeApplier {
                 sql: "UPDATE \(table) SET stamps = ?, deleted = ?, modified_at = max(modified_at, ?) WHERE id = ?",
                 arguments: [encodeStamps(stamps), Merge.isDeleted(stamps), stamp.databaseTime, id])
             return .applied
-        case .write(let written):
+        case .write(let written, let earlierClaim):
             var stamps = record?.stamps ?? [:]
-            var columns: [String] = []
-            var arguments: [(any DatabaseValueConvertible)?] = []
+            var columns: [String] = earlierClaim ? ["claim", "created_at"] : []
+            var arguments: [(any DatabaseValueConvertible)?] = earlierClaim ? [stampText, stamp.databaseTime] : []
             for value in values where written.contains(value.group) {
                 stamps[value.group] = stampText
                 columns += value.columns
@@ -98,6 +98,47 @@ enum ChangeApplier {
                 .execute(arguments: StatementArguments(arguments + [encodeStamps(stamps), Merge.isDeleted(stamps), stamp.databaseTime, id]))
             return .applied
         }
+    }
+
+    /// Fills in the claims of records stored before claims were kept: the stamp of the first
+    /// change that created each record, read from the log in order. Runs once, after the migration
+    /// that added claims asks for it.
+    static func runPendingTasks(in db: Database) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pending_task WHERE name = 'claims')") == true else { return }
+        let changes = try Row.fetchCursor(db, sql: """
+            SELECT c.hlc, c.origin, c.epoch, l.body FROM change_log l JOIN commit_log c ON c.position = l.commit_position
+            WHERE l.body IS NOT NULL ORDER BY l.commit_position, l.change_index
+            """)
+        while let row = try changes.next() {
+            let change = try Change(decoding: [UInt8](row["body"] as Data))
+            guard case .upsert(let groups) = change.operation, groups.count == fieldGroups[change.entity]?.count else { continue }
+            let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]), epoch: row["epoch"])
+            try db.execute(
+                sql: "UPDATE \(change.entity.table) SET claim = ? WHERE id = ? AND claim = ''",
+                arguments: [stamp.text, change.recordID.lowercasedString])
+        }
+        for entity in Entity.allCases {
+            try db.execute(sql: "UPDATE \(entity.table) SET claim = (SELECT min(value) FROM json_each(stamps)) WHERE claim = ''")
+        }
+        try db.execute(sql: "DELETE FROM pending_task WHERE name = 'claims'")
+    }
+
+    /// Applies a change as received from another node: one that breaks the tables' rules (a
+    /// missing name, an unknown country, an unknown field group) is refused like one that breaks
+    /// stewardship, the same on every node, and changes nothing.
+    static func applyRefusingInvalid(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
+        var outcome = Outcome.superseded
+        do {
+            try db.inSavepoint {
+                outcome = try apply(change, stamp: stamp, isNew: isNew, in: db)
+                return .commit
+            }
+        } catch let error as LiaisonError where error.code == .verification {
+            outcome = .refused("invalid change: \(error.message)")
+        } catch let error as DatabaseError where [.SQLITE_CONSTRAINT, .SQLITE_MISMATCH].contains(error.resultCode) {
+            outcome = .refused("invalid change: \(error.message ?? "breaks a rule of the \(change.entity.table) table")")
+        }
+        return outcome
     }
 
     /// The change's field groups in name order, each with its columns and their database values;

@@ -13,6 +13,8 @@ public final class DirectoryTransaction {
     private(set) var commits: [CommitSummary] = []
     private var pending: [Change] = []
     private var stamp: Stamp
+    /// The epoch this node signs in, read when the transaction starts.
+    private let epoch: UInt32
     private var touchedPersons: Set<UUID> = []
     private var touchedAgencies: Set<UUID> = []
     private var renamedAgencies: Set<UUID> = []
@@ -24,7 +26,8 @@ public final class DirectoryTransaction {
         self.node = node
         self.key = key
         validator = Validator(reference: reference, db: db)
-        stamp = Stamp(time: try Self.nextTime(db), origin: node.id)
+        epoch = try UInt32.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM node")) ?? node.epoch
+        stamp = Stamp(time: try Self.nextTime(db), origin: node.id, epoch: epoch)
     }
 
     /// Changes recorded since the last commit.
@@ -75,7 +78,9 @@ public final class DirectoryTransaction {
         agency.metadata = metadata(after: existing?.metadata)
         validator.remember(agency, id: agency.id, previous: existing)
         touchedAgencies.insert(agency.id)
-        if existing != nil, groups.contains(where: { $0 == "name" || $0 == "placement" }) { renamedAgencies.insert(agency.id) }
+        // Contacts of a new agency may have arrived from other nodes before it; a renamed one's
+        // contacts carry its name in their index text.
+        if existing == nil || groups.contains(where: { $0 == "name" || $0 == "placement" }) { renamedAgencies.insert(agency.id) }
         return agency
     }
 
@@ -201,7 +206,6 @@ public final class DirectoryTransaction {
         guard !pending.isEmpty else { return }
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
-        let epoch = try UInt32.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM node")) ?? node.epoch
         let last = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT sequence, header_hash FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),
             arguments: [node.id.hex, epoch])
@@ -221,7 +225,7 @@ public final class DirectoryTransaction {
         touchedAgencies = []
         renamedAgencies = []
         created = []
-        stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: Date()), origin: node.id)
+        stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: Date()), origin: node.id, epoch: epoch)
     }
 
     // MARK: Internals

@@ -25,8 +25,10 @@ public enum Merge {
     public enum Decision: Sendable, Hashable {
         /// Insert the record from this creation, with the change's origin as steward.
         case create
-        /// Write these field groups (a subset of the change's) and their stamps.
-        case write([String])
+        /// Write these field groups (a subset of the change's) and their stamps. `earlierClaim` is
+        /// set when the change is the steward's own creation, earlier than the record's claim (two
+        /// copies of one node created it): the record's claim and creation time become this one's.
+        case write([String], earlierClaim: Bool = false)
         /// Set the tombstone stamp.
         case delete
         /// Every group of the change, or the tombstone, already holds a later write.
@@ -56,7 +58,8 @@ public enum Merge {
         // Last writer wins per field group; an equal stamp comes from the same commit, whose later
         // change wins.
         let written = groups.filter { group in record.stamps[group].map { $0 <= stamp } ?? true }
-        return written.isEmpty ? .superseded : .write(written)
+        let earlierClaim = isCreation && stamp < record.claim
+        return written.isEmpty && !earlierClaim ? .superseded : .write(written, earlierClaim: earlierClaim)
     }
 
     /// A record is deleted when its tombstone is no earlier than every write to its field groups:

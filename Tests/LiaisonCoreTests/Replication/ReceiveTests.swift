@@ -221,3 +221,82 @@ import Testing
     }
 }
 
+
+/// Receiving cases found in review: each would otherwise leave nodes apart or an origin blocked.
+@Suite struct ReceiveEdgeTests {
+    private func addAgency(_ node: Directory, _ name: String) throws -> Agency {
+        try node.write { tx in try tx.save(Agency(name: name, kind: .police, country: "MD")) }.value
+    }
+
+    /// A commit of `key`'s node carrying `changes`, following `previous` (nil: the first commit).
+    private func signed(_ changes: [Change], key: Curve25519.Signing.PrivateKey, sequence: UInt64, previous: CommitHeader?) throws -> Commit {
+        let node = NodeID(publicKey: key.publicKey)
+        let bodies = changes.map(\.encoded)
+        let hashes = bodies.map(Change.hash(of:))
+        let header = CommitHeader(
+            origin: node, epoch: 1, sequence: sequence, previousHash: previous?.hash ?? CommitHeader.genesisHash,
+            time: HybridLogicalTime.next(after: previous?.time, now: Date()), keyID: node, changeCount: UInt32(changes.count),
+            changesDigest: CommitHeader.changesDigest(of: hashes))
+        return Commit(header: header, signature: Array(try key.signature(for: header.signingInput)), changeHashes: hashes, changeBodies: bodies)
+    }
+
+    @Test func anInvalidChangeIsRefusedWithoutBlockingWhatFollows() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let bad = Agency(name: "Nowhere Police", kind: .police, country: "ZZ")
+        let good = Agency(name: "Somewhere Police", kind: .police, country: "MD")
+        let first = try signed([Change(entity: .agency, recordID: bad.id, operation: .upsert(bad.fieldGroups))], key: key, sequence: 1, previous: nil)
+        let second = try signed([Change(entity: .agency, recordID: good.id, operation: .upsert(good.fieldGroups))], key: key, sequence: 2, previous: first.header)
+        let report = try receiver.receive([first, second])
+        #expect(report.applied == 2 && report.changesApplied == 1)
+        #expect(report.refusedChanges.first?.reason.contains("invalid change") == true)
+        #expect(try receiver.read { db in try LogStore.verifyState(in: db) }.records == 1)
+    }
+
+    @Test func aRefusedChangeAppliesOnceItsRecordsCreationArrives() throws {
+        // Two copies of one node in different epochs: the copy deletes a record that the
+        // original created after the copy split off, so the delete does not chain to the creation.
+        let key = Curve25519.Signing.PrivateKey()
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+        _ = try addAgency(original, "Before the copy")
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+        #expect(try Federation.sync(original, to: copy).newEpoch != nil)
+        _ = try addAgency(copy, "Written by the copy")
+        let record = try addAgency(original, "Created by the original")
+        try Federation.sync(original, to: copy)
+        _ = try copy.write { tx in try tx.removeAgency(record.id) }
+
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try original.card(tlsPin: Federation.testPin, url: nil))
+        let all = try copy.commits(beyond: VersionVector())
+        let creation = try #require(all.first { $0.header.epoch == 1 && $0.header.sequence == 2 })
+        let early = try receiver.receive(all.filter { $0.header.hash != creation.header.hash })
+        #expect(early.refusedChanges.count == 1, "the delete comes before the creation")
+        let late = try receiver.receive([creation])
+        #expect(late.refusedChanges.isEmpty)
+        #expect(try receiver.digest() == copy.digest())
+        #expect(try receiver.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM refusal") } == 0)
+    }
+
+    @Test func aForkIsFoundWhenOneSideWasHeldForItsClock() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
+        _ = try addAgency(original, "From the original")
+        Thread.sleep(forTimeInterval: 0.05)
+        _ = try addAgency(copy, "From the copy")
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try original.card(tlsPin: Federation.testPin, url: nil))
+        let originals = try original.commits(beyond: VersionVector())
+        let copies = try copy.commits(beyond: VersionVector())
+        // A receiver whose clock is just far enough behind to hold the copy's commit, not the original's.
+        let originalTime = Date(timeIntervalSince1970: Double(originals[0].header.time.milliseconds) / 1000)
+        let now = originalTime.addingTimeInterval(-Directory.maximumClockSkew)
+        #expect(try receiver.receive(copies, now: now).held.count == 1)
+        let report = try receiver.receive(originals, now: now)
+        #expect(report.applied == 0 && report.forks.count == 1)
+        #expect(try receiver.forks().count == 1)
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import GRDB
+import LiaisonCore
+import Testing
+
+/// A node made before replication opens with the current schema, and its tables still match its log.
+@Suite struct MigrationTests {
+    @Test func aPreReplicationNodeMigratesAndStillMatchesItsLog() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "Fixtures/pre-replication-node")
+        let folder = NodeFolder(url: Fixtures.temporaryFolder())
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: folder.url) }
+        try FileManager.default.copyItem(at: fixture.appending(path: "liaison-0002.db"), to: folder.databaseURL)
+        try FileManager.default.copyItem(at: fixture.appending(path: "signing.key"), to: folder.signingKeyURL)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: folder.signingKeyURL.path)
+
+        let directory = try folder.open()
+        #expect(try directory.read { db in try Migrations.appliedIdentifiers(db) } == Migrations.identifiers)
+        let report = try directory.read { db in try LogStore.verify(in: db) }
+        #expect(report.commits == 9)
+        // Claims come from each record's creation, stamps carry the epoch: as a replay makes them.
+        let state = try directory.read { db in try LogStore.verifyState(in: db, scratchFolder: folder.url) }
+        #expect(state.records == 9)
+        let claims = try directory.read { db in try String.fetchAll(db, sql: "SELECT claim FROM channel ORDER BY id") }
+        #expect(claims.allSatisfy { $0.hasSuffix("-00000001") })
+
+        // The node goes on writing in its chain.
+        _ = try directory.write { tx in try tx.save(Agency(name: "Prosecution Office", kind: .prosecution, country: "MD")) }
+        #expect(try directory.read { db in try LogStore.verify(in: db) }.commits == 10)
+        #expect(try directory.read { db in try LogStore.verifyState(in: db, scratchFolder: folder.url) }.records == 10)
+    }
+}
