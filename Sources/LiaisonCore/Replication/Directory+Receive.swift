@@ -198,6 +198,9 @@ final class Receiver {
     private var currentEpoch: UInt32?
     /// Held commits by header hash, to report only those still held at the end.
     private var heldNotices: [[UInt8]: ReceiveReport.Notice] = [:]
+    /// Whether the refusal table may hold anything: most batches refuse nothing, and then a
+    /// creation needs no look for changes that waited for it.
+    private var mayHaveRefusals: Bool?
     /// Refused changes, to report only those a later change in the batch did not let apply.
     private var refusedNotices: [(position: Int64, index: Int, notice: ReceiveReport.Notice)] = []
     private var touchedPersons: Set<UUID> = []
@@ -465,6 +468,7 @@ final class Receiver {
     }
 
     private func recordRefusal(_ change: Change, position: Int64, index: Int, reason: String) throws {
+        mayHaveRefusals = true
         try db.execute(
             sql: "INSERT OR REPLACE INTO refusal (commit_position, change_index, entity, record_id, reason) VALUES (?, ?, ?, ?, ?)",
             arguments: [position, index, change.entity.rawValue, change.recordID.lowercasedString, reason])
@@ -474,13 +478,15 @@ final class Receiver {
     /// forgets those that apply now. A change refused because its record's creation had not
     /// arrived applies once it has, so the record ends as if the changes had come in order.
     private func retryRefusals(of recordID: UUID?) throws {
+        if mayHaveRefusals == nil { mayHaveRefusals = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM refusal)") ?? true }
+        guard mayHaveRefusals == true else { return }
         let rows = try Row.fetchAll(db, sql: """
             SELECT r.commit_position, r.change_index, c.hlc, c.origin, c.epoch, l.body FROM refusal r
             JOIN commit_log c ON c.position = r.commit_position
             JOIN change_log l ON l.commit_position = r.commit_position AND l.change_index = r.change_index
-            WHERE l.body IS NOT NULL AND (?1 IS NULL OR r.record_id = ?1)
+            WHERE l.body IS NOT NULL AND \(recordID == nil ? "1" : "r.record_id = ?")
             ORDER BY c.hlc, c.origin, c.epoch, r.change_index
-            """, arguments: [recordID?.lowercasedString])
+            """, arguments: StatementArguments(recordID.map { [$0.lowercasedString] } ?? []))
         for row in rows {
             let position: Int64 = row["commit_position"], index: Int64 = row["change_index"]
             // An earlier retry in this loop may already have applied it.

@@ -126,13 +126,13 @@ enum ChangeApplier {
     /// Applies a change as received from another node: one that breaks the tables' rules (a
     /// missing name, an unknown country, an unknown field group) is refused like one that breaks
     /// stewardship, the same on every node, and changes nothing.
+    ///
+    /// Each outcome writes with one statement, which SQLite undoes alone when it breaks a rule, so
+    /// no savepoint is needed.
     static func applyRefusingInvalid(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
         var outcome = Outcome.superseded
         do {
-            try db.inSavepoint {
-                outcome = try apply(change, stamp: stamp, isNew: isNew, in: db)
-                return .commit
-            }
+            outcome = try apply(change, stamp: stamp, isNew: isNew, in: db)
         } catch let error as LiaisonError where error.code == .verification {
             outcome = .refused("invalid change: \(error.message)")
         } catch let error as DatabaseError where [.SQLITE_CONSTRAINT, .SQLITE_MISMATCH].contains(error.resultCode) {
