@@ -44,11 +44,13 @@ public enum LogStore {
     /// What `header` follows: the commit before it in its epoch; for the first commit of epoch 1,
     /// the genesis hash; for the first commit of a later epoch, an earlier commit of its origin.
     static func followed(
-        _ header: CommitHeader, previous: (hash: [UInt8], time: HybridLogicalTime)?, originHashes: [[UInt8]: HybridLogicalTime]
+        _ header: CommitHeader, previous: (hash: [UInt8], time: HybridLogicalTime)?,
+        originHashes: [[UInt8]: (epoch: UInt32, time: HybridLogicalTime)]
     ) -> Followed {
         if let previous { return header.previousHash == previous.hash ? .commit(time: previous.time) : .nothing }
         if header.epoch == 1 { return header.previousHash == CommitHeader.genesisHash ? .genesis : .nothing }
-        return originHashes[header.previousHash].map { .commit(time: $0) } ?? .nothing
+        guard let followed = originHashes[header.previousHash], followed.epoch < header.epoch else { return .nothing }
+        return .commit(time: followed.time)
     }
 
     /// One stored commit with where it sits in the local log.
@@ -101,7 +103,7 @@ public enum LogStore {
         // Per origin and epoch: the last sequence and header hash; per origin: every header hash,
         // which the first commit of a later epoch may follow.
         var chains: [ChainKey: (sequence: UInt64, hash: [UInt8], time: HybridLogicalTime)] = [:]
-        var originHashes: [NodeID: [[UInt8]: HybridLogicalTime]] = [:]
+        var originHashes: [NodeID: [[UInt8]: (epoch: UInt32, time: HybridLogicalTime)]] = [:]
         var position: Int64 = 0
         while true {
             // Per origin the log is ordered by epoch and sequence; arrival order respects that.
@@ -136,7 +138,7 @@ public enum LogStore {
                     break
                 }
                 chains[key] = (header.sequence, header.hash, header.time)
-                originHashes[header.origin, default: [:]][header.hash] = header.time
+                originHashes[header.origin, default: [:]][header.hash] = (header.epoch, header.time)
                 report.commits += 1
                 report.changes += entry.commit.changeHashes.count
                 report.withheldChanges += entry.commit.changeBodies.filter { $0 == nil }.count

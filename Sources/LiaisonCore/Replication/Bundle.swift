@@ -56,7 +56,7 @@ public struct BundleImportSummary: Sendable {
 extension Directory {
     /// Changes and bytes per transaction when importing a bundle: they bound memory whatever the
     /// bundle's size; a single larger commit is applied on its own.
-    static let bundleBatchChanges = 20_000
+    static let bundleBatchChanges = 30_000
     static let bundleBatchBytes = 32 << 20
 
     /// Writes the commits this node holds beyond `assumes` to a bundle file, in sequence order per
@@ -182,6 +182,10 @@ extension Directory {
     ) throws(LiaisonError) -> BundleImportSummary {
         var reader = try BundleReader(url: url)
         let header = try reader.readHeader()
+        // Fewer, larger checkpoints while the batches go in: each one writes and syncs the
+        // database file. The write-ahead log grows to about 32 MiB at most.
+        try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
+        defer { try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
         let exporterKey = try read { db in
             try (Data.fetchOne(
                 db, sql: "SELECT public_key FROM node_key WHERE node_id = ? AND key_id = ? AND revoked_at IS NULL",

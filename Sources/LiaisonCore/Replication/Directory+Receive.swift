@@ -372,12 +372,16 @@ final class Receiver {
         let position = try LogStore.append(commit, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
         let stamp = Stamp(time: header.time, origin: header.origin, epoch: header.epoch)
+        // Which of the commit's records are stored, in one read per kind instead of one a change.
+        var stored = try storedRecords(changes.compactMap { $0 })
         for (index, change) in changes.enumerated() {
             guard let change else {
                 report.changesWithheld += 1
                 continue
             }
-            if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
+            let outcome = try apply(change, stamp: stamp, name: name, isNew: !stored.contains(change.recordID))
+            if outcome == .created { stored.insert(change.recordID) }
+            if case .refused(let reason) = outcome {
                 try recordRefusal(change, position: position, index: index, reason: reason)
                 refusedNotices.append((position, index, .init(commit: name, reason: "change \(index) (\(change.entity.rawValue) \(change.recordID.lowercasedString)): \(reason)")))
             }
@@ -393,12 +397,29 @@ final class Receiver {
     }
 
     /// Applies one change and notes what the search index must redo.
-    private func apply(_ change: Change, stamp: Stamp, name: String) throws -> ChangeApplier.Outcome {
+    /// The ids of these changes' records that are stored.
+    private func storedRecords(_ changes: [Change]) throws -> Set<UUID> {
+        var stored: Set<UUID> = []
+        for entity in Entity.allCases {
+            let ids = changes.filter { $0.entity == entity }.map { "\"" + $0.recordID.lowercasedString + "\"" }
+            guard !ids.isEmpty else { continue }
+            let found = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM \(entity.table) WHERE id IN (SELECT value FROM json_each(?))"),
+                arguments: ["[" + ids.joined(separator: ",") + "]"])
+            stored.formUnion(found.compactMap(UUID.init(uuidString:)))
+        }
+        return stored
+    }
+
+    /// Applies one change and notes what the search index must redo. `isNew` says the record is
+    /// known not to be stored; nil looks it up.
+    private func apply(_ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil) throws -> ChangeApplier.Outcome {
         // For channels and designations this read also tells whether the record is new.
-        let before = try owners(of: change)
+        let before = isNew == true ? nil : try owners(of: change)
         // A change that breaks the tables' rules (a missing name, an unknown country) is refused
         // like one that breaks stewardship, the same on every node, instead of stopping the batch.
-        let outcome = try ChangeApplier.applyRefusingInvalid(change, stamp: stamp, isNew: change.entity.hasOwner && before == nil, in: db)
+        let outcome = try ChangeApplier.applyRefusingInvalid(
+            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), in: db)
         switch outcome {
         case .refused, .superseded:
             return outcome
