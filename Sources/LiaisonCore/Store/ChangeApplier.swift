@@ -51,7 +51,7 @@ enum ChangeApplier {
         let stampText = stamp.text
         let known = fieldGroups[change.entity] ?? [:]
         var groupNames: [String]?
-        var values: [(group: String, columns: [String], values: [(any DatabaseValueConvertible)?])] = []
+        var values: [(group: String, columns: [String], values: [DatabaseValue])] = []
         if case .upsert(let groups) = change.operation {
             values = try columnValues(groups, known: known, table: table, id: id)
             groupNames = values.map(\.group)
@@ -72,8 +72,9 @@ enum ChangeApplier {
             for value in values { stamps[value.group] = stampText }
             let assignments = ["steward = ?", "claim = ?", "created_at = ?", "modified_at = ?", "deleted = 0", "stamps = ?"]
                 + values.flatMap(\.columns).map { "\($0) = ?" }
-            let arguments: [(any DatabaseValueConvertible)?] =
-                [stamp.origin.hex, stampText, stamp.databaseTime, stamp.databaseTime, encodeStamps(stamps)] + values.flatMap(\.values) + [id]
+            let arguments: [DatabaseValue] =
+                [stamp.origin.hex, stampText, stamp.databaseTime, stamp.databaseTime, encodeStamps(stamps)].map(\.databaseValue)
+                + values.flatMap(\.values) + [id.databaseValue]
             try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
                 .execute(arguments: StatementArguments(arguments))
             return .replacedSteward(previous: previous)
@@ -87,7 +88,7 @@ enum ChangeApplier {
         case .write(let written, let earlierClaim):
             var stamps = record?.stamps ?? [:]
             var columns: [String] = earlierClaim ? ["claim", "created_at"] : []
-            var arguments: [(any DatabaseValueConvertible)?] = earlierClaim ? [stampText, stamp.databaseTime] : []
+            var arguments: [DatabaseValue] = earlierClaim ? [stampText.databaseValue, stamp.databaseTime.databaseValue] : []
             for value in values where written.contains(value.group) {
                 stamps[value.group] = stampText
                 columns += value.columns
@@ -95,7 +96,8 @@ enum ChangeApplier {
             }
             let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
             try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
-                .execute(arguments: StatementArguments(arguments + [encodeStamps(stamps), Merge.isDeleted(stamps), stamp.databaseTime, id]))
+                .execute(arguments: StatementArguments(
+                    arguments + [encodeStamps(stamps).databaseValue, Merge.isDeleted(stamps).databaseValue, stamp.databaseTime.databaseValue, id.databaseValue]))
             return .applied
         }
     }
@@ -145,12 +147,12 @@ enum ChangeApplier {
     /// a group or field the record kind does not have is refused.
     private static func columnValues(
         _ groups: [String: [String: FieldValue]], known: [String: [String]], table: String, id: String
-    ) throws -> [(group: String, columns: [String], values: [(any DatabaseValueConvertible)?])] {
+    ) throws -> [(group: String, columns: [String], values: [DatabaseValue])] {
         try groups.sorted(by: { $0.key < $1.key }).map { group, fields in
             guard let expected = known[group], fields.count == expected.count else {
                 throw LiaisonError(.verification, "unknown field group \"\(group)\" or fields for \(table)", record: id)
             }
-            let values = try expected.map { name throws -> (any DatabaseValueConvertible)? in
+            let values = try expected.map { name throws -> DatabaseValue in
                 guard let value = fields[name] else {
                     throw LiaisonError(.verification, "field group \"\(group)\" of \(table) lacks \(name)", record: id)
                 }
@@ -162,15 +164,16 @@ enum ChangeApplier {
 
     /// Inserts a record created by `stamp`'s node with every field group of `values`.
     private static func insert(
-        _ entity: Entity, id: String, values: [(group: String, columns: [String], values: [(any DatabaseValueConvertible)?])], stamp: Stamp,
+        _ entity: Entity, id: String, values: [(group: String, columns: [String], values: [DatabaseValue])], stamp: Stamp,
         in db: Database
     ) throws {
         let stampText = stamp.text
         var stamps: [String: String] = [:]
         for value in values { stamps[value.group] = stampText }
         let columns = values.flatMap(\.columns)
-        let allValues: [(any DatabaseValueConvertible)?] =
-            [id, stamp.origin.hex, stampText, stamp.databaseTime, stamp.databaseTime, false, encodeStamps(stamps)] + values.flatMap(\.values)
+        let allValues: [DatabaseValue] =
+            [id.databaseValue, stamp.origin.hex.databaseValue, stampText.databaseValue, stamp.databaseTime.databaseValue,
+             stamp.databaseTime.databaseValue, false.databaseValue, encodeStamps(stamps).databaseValue] + values.flatMap(\.values)
         let sql = values.count == (fieldGroups[entity]?.count ?? 0) ? insertWithAllGroups[entity] ?? insertSQL(entity.table, columns) : insertSQL(entity.table, columns)
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(allValues))
     }
@@ -185,13 +188,13 @@ enum ChangeApplier {
         (entity, insertSQL(entity.table, groups.keys.sorted().flatMap { groups[$0] ?? [] }))
     })
 
-    private static func databaseValue(_ value: FieldValue) -> (any DatabaseValueConvertible)? {
+    private static func databaseValue(_ value: FieldValue) -> DatabaseValue {
         switch value {
-        case .null: nil
-        case .text(let text): text
-        case .integer(let number): number
-        case .bool(let flag): flag
-        case .list(let items): JSONStringArray.encode(items)
+        case .null: .null
+        case .text(let text): text.databaseValue
+        case .integer(let number): number.databaseValue
+        case .bool(let flag): flag.databaseValue
+        case .list(let items): JSONStringArray.encode(items).databaseValue
         }
     }
 
