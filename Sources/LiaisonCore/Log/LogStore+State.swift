@@ -88,17 +88,28 @@ extension LogStore {
                     report.records += 1
                 }
             }
-            // The search index is derived from the tables: rebuilt from the replay, it must be the same.
-            let sql = "SELECT rowid, name, other, facets FROM search_index ORDER BY rowid"
+            // The search index is derived from the tables: rebuilt from the replay, it must be the
+            // same, record by record (local row ids depend on the order records arrived in).
+            let sql = """
+                SELECT 'person' AS kind, p.id, s.name, s.other, s.facets FROM person p JOIN search_index s ON s.rowid = p.local_id * 2
+                UNION ALL
+                SELECT 'agency', a.id, s.name, s.other, s.facets FROM agency a JOIN search_index s ON s.rowid = a.local_id * 2 + 1
+                ORDER BY 2
+                """
             try walk(sql, stored: db, rebuilt: replay) { left, right in
                 guard let left, let right, left == right else {
-                    let rowID: Int64 = (left ?? right)?["rowid"] ?? 0
-                    let table = rowID % 2 == 0 ? "person" : "agency"
-                    let id = try String.fetchOne(db, sql: "SELECT id FROM \(table) WHERE local_id = ?", arguments: [rowID / 2]) ?? "?"
+                    let row = (left ?? right)
                     throw LiaisonError(
-                        .verification, "its search index entry differs from what its record says", record: "\(table) \(id)",
+                        .verification, "its search index entry differs from what its record says",
+                        record: "\(row?["kind"] as String? ?? "record") \(row?["id"] as String? ?? "?")",
                         hint: "the search index was changed without a signed commit")
                 }
+            }
+            let count = "SELECT count(*) FROM search_index"
+            guard try Int.fetchOne(db, sql: count) == Int.fetchOne(replay, sql: count) else {
+                throw LiaisonError(
+                    .verification, "the search index holds entries that belong to no record",
+                    hint: "the search index was changed without a signed commit")
             }
         }
         return report

@@ -19,6 +19,14 @@ import Testing
         #expect(try nodes[2].vector() == nodes[0].vector())
     }
 
+    @Test func aNodeThatReceivesStillMatchesAReplayOfItsLog() throws {
+        let nodes = try Federation.nodes(2)
+        _ = try addAgency(nodes[0], "Created first, elsewhere")
+        _ = try addAgency(nodes[1], "Created second, here")
+        try Federation.sync(nodes[0], to: nodes[1])
+        #expect(try nodes[1].read { db in try LogStore.verifyState(in: db) }.records == 2)
+    }
+
     @Test func redeliveryIsANoOpAndGapsAreHeldUntilFilled() throws {
         let nodes = try Federation.nodes(2)
         for name in ["One", "Two", "Three"] { _ = try addAgency(nodes[0], name) }
