@@ -45,6 +45,16 @@ extension Liaison {
                     }
                     if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                     try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
+                    // A receiver that holds more of a chain than this node, or another commit at
+                    // one of its positions, has met another copy of that node or a fork.
+                    for claimed in summary.assumes.entries {
+                        guard let held = summary.brings.entries.first(where: { $0.origin == claimed.origin && $0.epoch == claimed.epoch }) else { continue }
+                        if claimed.sequence > held.sequence {
+                            say("WARNING: the receiver's vector holds \(claimed.origin.hex.prefix(8))/\(claimed.epoch) up to \(claimed.sequence), this node only up to \(held.sequence): it has met another copy of that node, or the vector is not the receiver's.")
+                        } else if claimed.sequence == held.sequence, claimed.headerHash != held.headerHash {
+                            say("WARNING: the receiver holds a different commit at \(claimed.origin.hex.prefix(8))/\(claimed.epoch)/\(claimed.sequence) than this node: a fork.")
+                        }
+                    }
                     say("""
                         Wrote \(out): \(counted(summary.commits, "commit")), \(counted(summary.changes, "change")) (\(summary.withheldChanges) as hash only), \(summary.bytes) bytes
                           assumes: \(summary.assumes)
@@ -60,7 +70,7 @@ extension Liaison {
                 discussion: """
                     Every commit is verified against its author's key in the roster, whoever exported the bundle. A commit that fails is refused, named, and nothing of it is applied; the others still are.
 
-                    Exits 2 if a commit or a change was refused, a fork was met, or the file is damaged.
+                    Exits 2 if a commit or a change was refused, a record changed steward, a fork was met, or the file is damaged.
                     """)
 
             @OptionGroup var data: DataOptions
@@ -103,10 +113,12 @@ extension Liaison {
                         if let damage = summary.damage { say("DAMAGED FILE: \(damage). The commits read before that point were checked and applied as above.") }
                         if !forks.isEmpty {
                             let origins = Set(forks.map { String($0.origin.prefix(8)) }).sorted().joined(separator: ", ")
-                            say("WARNING: this node holds evidence of \(forks.count) fork(s); nothing more is applied from \(origins). See `liaison log forks`.")
+                            say("WARNING: this node holds evidence of \(counted(forks.count, "fork")); nothing more is applied from \(origins). See `liaison log forks`.")
                         }
                     }
-                    if !report.refused.isEmpty || !report.refusedChanges.isEmpty || !report.forks.isEmpty || summary.damage != nil {
+                    if !report.refused.isEmpty || !report.refusedChanges.isEmpty || !report.forks.isEmpty || !report.stewardChanges.isEmpty
+                        || summary.damage != nil
+                    {
                         throw ExitCode(2)
                     }
                 }

@@ -68,6 +68,17 @@ extension Directory {
     ) throws(LiaisonError) -> BundleExportSummary {
         let node = self.node
         let key = signingKey
+        // Only a bundle is replaced: never a database, a key or any other file.
+        if FileManager.default.fileExists(atPath: url.path) {
+            let start = (try? FileHandle(forReadingFrom: url)).flatMap { handle in
+                defer { try? handle.close() }
+                return try? handle.read(upToCount: BundleFile.magic.count)
+            }
+            guard start.map({ [UInt8]($0) == BundleFile.magic }) == true else {
+                throw LiaisonError(
+                    .invalidFile, "exists and is not a Liaison bundle; it was not overwritten", file: url.path, hint: "choose another --out file")
+            }
+        }
         let partial = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).\(UUID.random().lowercasedString.prefix(8)).partial")
         guard FileManager.default.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = try? FileHandle(forWritingTo: partial)

@@ -114,24 +114,37 @@ extension Directory {
     /// copy cannot reuse a sequence number that the original may already have signed.
     /// Returns whether a new epoch began.
     func checkInstance(_ fingerprint: String, logger: Logger) throws(LiaisonError) -> Bool {
+        enum Found: Sendable { case samePlace, newEpoch(UInt32), copiedBeforeSigning }
         let node = self.node
-        let started: UInt32? = try Self.storage {
+        let found: Found = try Self.storage {
             try database.write { db in
                 let stored = try String.fetchOne(db, sql: "SELECT instance FROM node")
-                guard stored != fingerprint else { return nil }
+                guard stored != fingerprint else { return .samePlace }
                 try db.execute(sql: "UPDATE node SET instance = ?", arguments: [fingerprint])
-                // The first open records where the node lives; a node that never signed needs nothing.
-                guard stored != nil, try Int.fetchOne(db, sql: "SELECT count(*) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0 > 0 else {
-                    return nil
+                // The first open records where the node lives.
+                guard stored != nil else { return .samePlace }
+                guard try Int.fetchOne(db, sql: "SELECT count(*) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0 > 0 else {
+                    return .copiedBeforeSigning
                 }
-                return try Self.startNewEpoch(node: node, in: db)
+                return .newEpoch(try Self.startNewEpoch(node: node, in: db))
             }
         }
-        guard let started else { return false }
-        logger.warning(
-            "this node's database was copied or restored: its own commits continue in a new epoch",
-            metadata: ["node.id": "\(node.id)", "epoch": "\(started)"])
-        return true
+        switch found {
+        case .samePlace:
+            return false
+        case .copiedBeforeSigning:
+            // A later epoch must follow an earlier commit, so a node that never signed stays in
+            // epoch 1: two copies of it in use would sign the same positions.
+            logger.warning(
+                "this node's database was copied or restored before it signed anything: if another copy of it is in use, give one of them a node of its own with `liaison init`",
+                metadata: ["node.id": "\(node.id)"])
+            return false
+        case .newEpoch(let epoch):
+            logger.warning(
+                "this node's database was copied or restored: its own commits continue in a new epoch",
+                metadata: ["node.id": "\(node.id)", "epoch": "\(epoch)"])
+            return true
+        }
     }
 
     /// Starts a new epoch for this node's own commits, so that it can never sign a sequence number

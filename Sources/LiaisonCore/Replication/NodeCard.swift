@@ -55,6 +55,10 @@ public struct NodeCard: Sendable, Hashable, Codable {
         guard let signature = Data(base64Encoded: self.signature), key.isValidSignature(signature, for: signedBytes) else {
             throw LiaisonError(.verification, "the card's signature does not verify: it was changed after it was made")
         }
+        for (field, text) in [("name", name), ("agency", agency), ("url", url ?? "")]
+        where text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
+            throw LiaisonError(.verification, "the card's \(field) holds control or invisible characters")
+        }
         guard tlsPin.count == 64, [UInt8](hex: tlsPin) != nil else {
             throw LiaisonError(.verification, "the card's TLS pin is not 64 hex digits")
         }
@@ -178,6 +182,10 @@ extension Directory {
     public func removePeer(_ nodeID: String) throws(LiaisonError) {
         try Self.storage {
             try database.write { db in
+                if try String.fetchOne(db, sql: "SELECT revoked_at FROM peer WHERE node_id = ?", arguments: [nodeID]) != nil {
+                    throw LiaisonError(
+                        .conflict, "node \(nodeID.prefix(8)) is revoked; it stays in the roster so that it is never trusted again", record: nodeID)
+                }
                 try db.execute(sql: "DELETE FROM peer WHERE node_id = ?", arguments: [nodeID])
                 // Keys that signed commits held here stay, so that `log verify` can still check them.
                 try db.execute(

@@ -230,6 +230,38 @@ import Testing
 }
 
 
+/// The roster and bundle files refuse what would mislead an officer or lose data.
+@Suite struct RosterAndFileTests {
+    @Test func exportNeverOverwritesAFileThatIsNotABundle() throws {
+        let node = try Directory.inMemory()
+        let folder = Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let precious = folder.appending(path: "liaison.sqlite")
+        try Data("not a bundle".utf8).write(to: precious)
+        #expect(throws: LiaisonError.self) { try node.exportBundle(to: precious, assumes: VersionVector()) }
+        #expect(try Data(contentsOf: precious) == Data("not a bundle".utf8))
+        let bundle = folder.appending(path: "out.bundle")
+        _ = try node.exportBundle(to: bundle, assumes: VersionVector())
+        _ = try node.exportBundle(to: bundle, assumes: VersionVector())
+    }
+
+    @Test func aCardWithALineBreakInItsNameIsRefused() throws {
+        let nodes = try Federation.nodes(1)
+        let stranger = try Directory.inMemory(name: "Desk\nFingerprint: 0000 0000", agency: "Police")
+        let card = try stranger.card(tlsPin: Federation.testPin, url: nil)
+        #expect(throws: LiaisonError.self) { try nodes[0].addPeer(card) }
+    }
+
+    @Test func aRevokedPeerStaysRevoked() throws {
+        let nodes = try Federation.nodes(2)
+        let id = nodes[1].node.id.hex
+        try nodes[0].revokePeer(id)
+        #expect(throws: LiaisonError.self) { try nodes[0].removePeer(id) }
+        #expect(throws: LiaisonError.self) { try nodes[0].addPeer(try nodes[1].card(tlsPin: Federation.testPin, url: nil)) }
+    }
+}
+
 /// Receiving cases found in review: each would otherwise leave nodes apart or an origin blocked.
 @Suite struct ReceiveEdgeTests {
     private func addAgency(_ node: Directory, _ name: String) throws -> Agency {
