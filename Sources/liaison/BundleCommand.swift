@@ -154,6 +154,3 @@ func printReceiveReport(_ report: ReceiveReport, source: String, read: Int) {
         say("This node met commits of its own that it did not sign here (a copy or a restore): its commits now continue in epoch \(epoch).")
     }
 }
-
-/// "1 commit", "3 commits".
-func counted(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }

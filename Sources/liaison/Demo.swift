@@ -34,7 +34,7 @@ extension Liaison {
                 print("\n$ liaison search trafficking --country GR --24x7\n")
                 printHits(try directory.search(SearchQuery("trafficking", country: "GR", only24x7: true)))
                 let report = try directory.read { db in try LogStore.verify(in: db) }
-                print("\n$ liaison log verify\nOK: \(report.commits) commits and \(report.changes) changes verified")
+                print("\n$ liaison log verify\nOK: \(counted(report.commits, "commit")) and \(counted(report.changes, "change")) verified")
                 let path = folder.url.path
                 print("""
 

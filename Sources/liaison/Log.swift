@@ -63,7 +63,7 @@ extension Liaison {
                 try reportingErrors {
                     let directory = try data.open()
                     let report = try directory.read { db in try LogStore.verify(in: db) }
-                    print("Log: \(report.commits) commits and \(report.changes) changes verified (\(report.withheldChanges) withheld)")
+                    print("Log: \(counted(report.commits, "commit")) and \(counted(report.changes, "change")) verified (\(report.withheldChanges) withheld)")
                     guard !chainOnly else { return }
                     let folder = data.folder.url
                     let state = try directory.read { db in try LogStore.verifyState(in: db, scratchFolder: folder) }

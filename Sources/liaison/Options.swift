@@ -56,3 +56,6 @@ extension VocabularyTerm {
 
 /// A short form of an id for tables: its first 8 hex digits.
 func short(_ id: UUID) -> String { String(id.lowercasedString.prefix(8)) }
+
+/// "1 commit", "3 commits".
+func counted(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
