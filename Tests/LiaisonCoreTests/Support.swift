@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LiaisonCore
 
@@ -48,7 +49,13 @@ enum Federation {
     static let testPin = String(repeating: "ab", count: 32)
 
     static func nodes(_ count: Int) throws -> [Directory] {
-        let nodes = try (0..<count).map { index in try Directory.inMemory(name: "Node \(index)", agency: "Agency \(index)") }
+        try nodes(keys: (0..<count).map { _ in Curve25519.Signing.PrivateKey() })
+    }
+
+    static func nodes(keys: [Curve25519.Signing.PrivateKey]) throws -> [Directory] {
+        let nodes = try keys.enumerated().map { index, key in
+            try Directory.inMemory(name: "Node \(index)", agency: "Agency \(index)", signingKey: key)
+        }
         for node in nodes {
             for other in nodes where other.node.id != node.node.id {
                 _ = try node.addPeer(try other.card(tlsPin: testPin, url: nil))
@@ -67,7 +74,7 @@ enum Federation {
     static func syncAll(_ nodes: [Directory]) throws {
         for _ in 0..<4 {
             for from in nodes {
-                for to in nodes where to.node.id != from.node.id { try sync(from, to: to) }
+                for to in nodes where to !== from { try sync(from, to: to) }
             }
         }
     }

@@ -74,15 +74,18 @@ public final class Directory: Sendable {
         return try Directory(database: database, signingKey: signingKey, logger: logger)
     }
 
-    /// A node in memory with a new key, for tests and trials.
-    public static func inMemory(name: String = "Test node", agency: String = "Test agency") throws(LiaisonError) -> Directory {
+    /// A node in memory, with a new key unless one is given, for tests and trials. Two nodes made
+    /// with one key are two copies of one node.
+    public static func inMemory(
+        name: String = "Test node", agency: String = "Test agency", signingKey: Curve25519.Signing.PrivateKey = .init()
+    ) throws(LiaisonError) -> Directory {
         // Copied from a database migrated once: the reference data takes a while to load.
         let queue: DatabaseQueue = try storage {
             let queue = try DatabaseQueue()
             try migratedTemplate.backup(to: queue)
             return queue
         }
-        return try create(database: queue, name: name, agency: agency, signingKey: Curve25519.Signing.PrivateKey())
+        return try create(database: queue, name: name, agency: agency, signingKey: signingKey)
     }
 
     private static let migratedTemplate: DatabaseQueue = {
