@@ -78,9 +78,13 @@ enum SearchIndex {
         var live: [(Int64, Row)] = []
         let localIDs = try db.cachedStatement(sql: "SELECT id, local_id FROM \(table) WHERE id IN (SELECT value FROM json_each(?))")
         for start in stride(from: 0, to: ids.count, by: chunkSize) {
-            let chunk = jsonArray(ids[start..<min(start + chunkSize, ids.count)])
-            for row in try Row.fetchAll(localIDs, arguments: [chunk]) where !(UUID(uuidString: row[0]).map(unindexed.contains) ?? false) {
-                stale.append(rowID(row[1]))
+            let slice = ids[start..<min(start + chunkSize, ids.count)]
+            let chunk = jsonArray(slice)
+            // Records created in this batch have no entry yet: imports need not look.
+            if !slice.allSatisfy(unindexed.contains) {
+                for row in try Row.fetchAll(localIDs, arguments: [chunk]) where !(UUID(uuidString: row[0]).map(unindexed.contains) ?? false) {
+                    stale.append(rowID(row[1]))
+                }
             }
             for row in try Row.fetchAll(select, arguments: [chunk]) where row[2] == false {
                 live.append((rowID(row[1]), row))
