@@ -82,18 +82,22 @@ public final class Directory: Sendable {
         // Copied from a database migrated once: the reference data takes a while to load.
         let queue: DatabaseQueue = try storage {
             let queue = try DatabaseQueue()
-            try migratedTemplate.backup(to: queue)
+            try migratedTemplate().backup(to: queue)
             return queue
         }
         return try create(database: queue, name: name, agency: agency, signingKey: signingKey)
     }
 
-    private static let migratedTemplate: DatabaseQueue = {
-        // An in-memory database cannot fail to open; a failed migration is a build defect.
-        let queue = try! DatabaseQueue()
-        try! Migrations.migrator.migrate(queue)
+    private static let template = Mutex<DatabaseQueue?>(nil)
+
+    /// An in-memory database with every migration applied, made once.
+    private static func migratedTemplate() throws -> DatabaseQueue {
+        if let queue = template.withLock({ $0 }) { return queue }
+        let queue = try DatabaseQueue()
+        try Migrations.migrator.migrate(queue)
+        template.withLock { $0 = $0 ?? queue }
         return queue
-    }()
+    }
 
     /// Reads the database.
     public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(LiaisonError) -> T {
