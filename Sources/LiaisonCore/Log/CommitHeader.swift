@@ -36,6 +36,13 @@ public struct CommitHeader: Sendable, Hashable {
     /// The hash that the first commit of a log names as its predecessor: 32 zero bytes.
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
 
+    /// `origin/epoch/sequence`, the origin shortened to 8 hex digits: how messages name a commit.
+    public var label: String { Self.label(origin: origin, epoch: epoch, sequence: sequence) }
+
+    public static func label(origin: NodeID, epoch: UInt32, sequence: UInt64) -> String {
+        "\(origin.hex.prefix(8))/\(epoch)/\(sequence)"
+    }
+
     public var encoded: [UInt8] {
         var writer = ByteWriter(capacity: Self.encodedSize)
         writer.u8(Self.formatVersion)
@@ -127,10 +134,18 @@ public struct Commit: Sendable, Hashable {
         return Commit(header: header, signature: Array(signature), changeHashes: hashes, changeBodies: bodies)
     }
 
+    /// The commit as `receiver` may see it: changes whose distribution does not include it (nil:
+    /// any node of the federation) travel as their hash only.
+    func reaching(_ receiver: NodeID?) -> Commit {
+        var commit = self
+        commit.changeBodies = changeBodies.map { body in body.flatMap { Directory.mayReach($0, receiver: receiver) ? $0 : nil } }
+        return commit
+    }
+
     /// Checks the signature against `publicKey` and every present change against its hash and the
     /// header's digest. Chain order is checked by the caller, which knows the predecessor.
     public func verify(with publicKey: Curve25519.Signing.PublicKey) throws(LiaisonError) {
-        let position = "commit \(header.origin.hex.prefix(8))/\(header.epoch)/\(header.sequence)"
+        let position = "commit \(header.label)"
         guard NodeID(publicKey: publicKey) == header.keyID else {
             throw LiaisonError(.verification, "signed by key \(header.keyID), not the key given", record: position)
         }

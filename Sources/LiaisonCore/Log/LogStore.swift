@@ -9,7 +9,7 @@ public enum LogStore {
         let header = commit.header
         // SQLite integers are signed: a sequence or time beyond Int64 cannot be stored or ordered.
         guard header.sequence <= UInt64(Int64.max), header.time.rawValue <= UInt64(Int64.max) else {
-            throw LiaisonError(.verification, "sequence or clock time out of range", record: "commit \(header.origin.hex.prefix(8))/\(header.epoch)/\(header.sequence)")
+            throw LiaisonError(.verification, "sequence or clock time out of range", record: "commit \(header.label)")
         }
         try db.cachedStatement(sql: """
             INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at)
@@ -66,15 +66,45 @@ public enum LogStore {
             db, sql: "SELECT position, header, header_hash, signature FROM commit_log WHERE position > ? ORDER BY position LIMIT ?",
             arguments: [position, limit])
         return try rows.map { row in
-            let position: Int64 = row["position"]
-            let changes = try Row.fetchAll(
-                db, sql: "SELECT hash, body FROM change_log WHERE commit_position = ? ORDER BY change_index", arguments: [position])
-            let commit = Commit(
-                header: try CommitHeader(decoding: [UInt8](row["header"] as Data)), signature: [UInt8](row["signature"] as Data),
-                changeHashes: changes.map { [UInt8]($0["hash"] as Data) },
-                changeBodies: changes.map { ($0["body"] as Data?).map { [UInt8]($0) } })
-            return Entry(position: position, commit: commit, storedHeaderHash: [UInt8](row["header_hash"] as Data))
+            Entry(position: row["position"], commit: try commit(row, in: db), storedHeaderHash: [UInt8](row["header_hash"] as Data))
         }
+    }
+
+    /// The commit of a `commit_log` row that holds at least `position`, `header` and `signature`,
+    /// with its changes.
+    static func commit(_ row: Row, in db: Database) throws -> Commit {
+        let changes = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT hash, body FROM change_log WHERE commit_position = ? ORDER BY change_index"),
+            arguments: [row["position"] as Int64])
+        return Commit(
+            header: try CommitHeader(decoding: [UInt8](row["header"] as Data)), signature: [UInt8](row["signature"] as Data),
+            changeHashes: changes.map { [UInt8]($0["hash"] as Data) },
+            changeBodies: changes.map { ($0["body"] as Data?).map { [UInt8]($0) } })
+    }
+
+    /// The rows of a chain's commits after `sequence`, in order, for ``commit(_:in:)``.
+    static func chainRows(origin: NodeID, epoch: UInt32, after sequence: UInt64, limit: Int = .max, in db: Database) throws -> RowCursor {
+        try Row.fetchCursor(
+            db, sql: "SELECT position, header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+            arguments: [origin.hex, epoch, Int64(sequence), limit])
+    }
+
+    /// A signing key of the roster (this node's own included).
+    struct KnownKey {
+        var node: NodeID
+        var key: Curve25519.Signing.PublicKey
+        var revoked: Bool
+    }
+
+    /// The signing keys of the roster, by key id.
+    static func knownKeys(in db: Database) throws -> [NodeID: KnownKey] {
+        var keys: [NodeID: KnownKey] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key, revoked_at FROM node_key") {
+            keys[try NodeID(hex: row["key_id"])] = KnownKey(
+                node: try NodeID(hex: row["node_id"]), key: try Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data),
+                revoked: (row["revoked_at"] as String?) != nil)
+        }
+        return keys
     }
 
     /// The latest commits, newest first.
@@ -94,11 +124,8 @@ public enum LogStore {
     /// hashes and digest, and the chain of previous-header hashes with gapless sequences per origin.
     /// Throws at the first bad commit, naming it.
     public static func verify(in db: Database, progress: (Int) -> Void = { _ in }) throws -> VerifyReport {
-        var keys: [NodeID: (node: NodeID, key: Curve25519.Signing.PublicKey)] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key FROM node_key") {
-            let key = try Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data)
-            keys[try NodeID(hex: row["key_id"])] = (try NodeID(hex: row["node_id"]), key)
-        }
+        // Revoked keys too: the commits held were valid when they were applied.
+        let keys = try knownKeys(in: db)
         var report = VerifyReport()
         // Per origin and epoch: the last sequence and header hash; per origin: every header hash,
         // which the first commit of a later epoch may follow.
@@ -111,7 +138,7 @@ public enum LogStore {
             guard let lastEntry = batch.last else { break }
             for entry in batch {
                 let header = entry.commit.header
-                let name = "commit \(header.origin.hex.prefix(8))/\(header.epoch)/\(header.sequence) at position \(entry.position)"
+                let name = "commit \(header.label) at position \(entry.position)"
                 guard let signer = keys[header.keyID], signer.node == header.origin else {
                     throw LiaisonError(.verification, "signed by unknown key \(header.keyID)", record: name)
                 }

@@ -113,20 +113,10 @@ extension Directory {
                 for chain in brings.entries {
                     let after = assumes.sequence(origin: chain.origin, epoch: chain.epoch)
                     guard chain.sequence > after else { continue }
-                    let commits = try Row.fetchCursor(
-                        db, sql: "SELECT position, header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence",
-                        arguments: [chain.origin.hex, chain.epoch, Int64(after)])
-                    while let row = try commits.next() {
-                        let changes = try Row.fetchAll(
-                            db.cachedStatement(sql: "SELECT hash, body FROM change_log WHERE commit_position = ? ORDER BY change_index"),
-                            arguments: [row["position"] as Int64])
-                        let bodies: [[UInt8]?] = changes.map { change in
-                            guard let body = (change["body"] as Data?).map({ [UInt8]($0) }) else { return nil }
-                            return Self.mayReach(body, receiver: receiver) ? body : nil
-                        }
-                        let commit = Commit(
-                            header: try CommitHeader(decoding: [UInt8](row["header"] as Data)), signature: [UInt8](row["signature"] as Data),
-                            changeHashes: changes.map { [UInt8]($0["hash"] as Data) }, changeBodies: bodies)
+                    let rows = try LogStore.chainRows(origin: chain.origin, epoch: chain.epoch, after: after, in: db)
+                    while let row = try rows.next() {
+                        let commit = try LogStore.commit(row, in: db).reaching(receiver)
+                        let bodies = commit.changeBodies
                         let frame = commit.frame
                         var frameWriter = ByteWriter(capacity: frame.count + 5)
                         frameWriter.u8(1)
@@ -197,11 +187,9 @@ extension Directory {
         // database file. The write-ahead log grows to about 32 MiB at most.
         try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
         defer { try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
-        let exporterKey = try read { db in
-            try (Data.fetchOne(
-                db, sql: "SELECT public_key FROM node_key WHERE node_id = ? AND key_id = ? AND revoked_at IS NULL",
-                arguments: [header.0.exporter.hex, header.0.exporter.hex])).flatMap { try? Curve25519.Signing.PublicKey(rawRepresentation: $0) }
-        }
+        // One key per node: the exporter's key id is its node id.
+        let exporterKey = try read { db in try LogStore.knownKeys(in: db)[header.0.exporter] }
+            .flatMap { $0.node == header.0.exporter && !$0.revoked ? $0.key : nil }
         var exporterVerified = false
         if let exporterKey {
             guard exporterKey.isValidSignature(header.signature, for: BundleFile.signatureDomain + header.signedBytes) else {
@@ -345,7 +333,7 @@ struct BundleReader {
                 return .commit(try Commit(frame: frame))
             } catch {
                 let name = (try? CommitHeader(decoding: Array(frame.prefix(CommitHeader.encodedSize))))
-                    .map { "\($0.origin.hex.prefix(8))/\($0.epoch)/\($0.sequence)" } ?? "commit \(frames) of the file"
+                    .map(\.label) ?? "commit \(frames) of the file"
                 return .damaged(name: name, reason: "unreadable commit: \(error.message)")
             }
         default:

@@ -90,20 +90,8 @@ extension Directory {
             for chain in try VersionVector.stored(in: db).entries where commits.count < limit {
                 let after = vector.sequence(origin: chain.origin, epoch: chain.epoch)
                 guard chain.sequence > after else { continue }
-                let rows = try Row.fetchAll(
-                    db, sql: "SELECT position, header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence LIMIT ?",
-                    arguments: [chain.origin.hex, chain.epoch, Int64(after), limit - commits.count])
-                for row in rows {
-                    let changes = try Row.fetchAll(
-                        db.cachedStatement(sql: "SELECT hash, body FROM change_log WHERE commit_position = ? ORDER BY change_index"),
-                        arguments: [row["position"] as Int64])
-                    commits.append(Commit(
-                        header: try CommitHeader(decoding: [UInt8](row["header"] as Data)), signature: [UInt8](row["signature"] as Data),
-                        changeHashes: changes.map { [UInt8]($0["hash"] as Data) },
-                        changeBodies: changes.map { change in
-                            (change["body"] as Data?).map { [UInt8]($0) }.flatMap { Self.mayReach($0, receiver: receiver) ? $0 : nil }
-                        }))
-                }
+                let rows = try LogStore.chainRows(origin: chain.origin, epoch: chain.epoch, after: after, limit: limit - commits.count, in: db)
+                while let row = try rows.next() { commits.append(try LogStore.commit(row, in: db).reaching(receiver)) }
             }
             return commits
         }
@@ -161,10 +149,9 @@ extension Directory {
         let current = try UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
         // A node that has signed nothing has nothing to protect, and its first commit must be in
         // epoch 1 (docs/PROTOCOL.md, "Chain rules").
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM commit_log WHERE origin = ?)", arguments: [node.id.hex]) == true else {
+        guard let seen = try Int64.fetchOne(db, sql: "SELECT max(epoch) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) else {
             return current
         }
-        let seen = try Int64.fetchOne(db, sql: "SELECT max(epoch) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0
         let epoch = max(current, UInt32(clamping: seen)) + 1 + UInt32.random(in: 0..<65_536)
         try db.execute(sql: "UPDATE node SET epoch = ?", arguments: [epoch])
         return epoch
@@ -205,7 +192,7 @@ final class Receiver {
     private let node: NodeIdentity
     private let nowMilliseconds: UInt64
     private(set) var report = ReceiveReport()
-    private var keys: [NodeID: (node: String, key: Curve25519.Signing.PublicKey, revoked: Bool)]?
+    private var keys: [NodeID: LogStore.KnownKey]?
     /// Commits of this node's id in its current epoch that it did not sign here.
     private var metOwnCommits = false
     private var currentEpoch: UInt32?
@@ -255,13 +242,11 @@ final class Receiver {
         }
     }
 
-    private func name(_ header: CommitHeader) -> String { "\(header.origin.hex.prefix(8))/\(header.epoch)/\(header.sequence)" }
-
     /// Returns whether the commit was applied.
     private func process(_ commit: Commit) throws -> Bool {
         let header = commit.header
         let hash = header.hash
-        let name = name(header)
+        let name = header.label
         if let position = try Int64.fetchOne(db.cachedStatement(sql: "SELECT position FROM commit_log WHERE header_hash = ?"), arguments: [Data(hash)]) {
             report.alreadyHeld += 1
             try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(hash)])
@@ -271,7 +256,8 @@ final class Receiver {
             return false
         }
         if let fork = try Row.fetchOne(db, sql: "SELECT epoch, sequence FROM fork WHERE origin = ? LIMIT 1", arguments: [header.origin.hex]) {
-            try refuse(commit, "its origin is frozen by a fork at \(header.origin.hex.prefix(8))/\(fork["epoch"] as Int64)/\(fork["sequence"] as Int64); see `liaison log forks`")
+            let at = CommitHeader.label(origin: header.origin, epoch: fork["epoch"], sequence: UInt64(fork["sequence"] as Int64))
+            try refuse(commit, "its origin is frozen by a fork at \(at); see `liaison log forks`")
             return false
         }
         guard let signer = try key(header.keyID) else {
@@ -280,10 +266,10 @@ final class Receiver {
                 "signed by key \(header.keyID.hex.prefix(8)), which is not in this node's roster: its origin is not trusted here")
             return false
         }
-        guard signer.node == header.origin.hex else {
+        guard signer.node == header.origin else {
             try refuse(
                 commit,
-                "signed by the key of node \(signer.node.prefix(8)) but claims origin \(header.origin.hex.prefix(8)): forged or damaged")
+                "signed by the key of node \(signer.node.hex.prefix(8)) but claims origin \(header.origin.hex.prefix(8)): forged or damaged")
             return false
         }
         // SQLite stores these as signed 64-bit integers; the schema needs epochs and sequences from 1.
@@ -302,8 +288,7 @@ final class Receiver {
             return false
         }
         // Bodies this node is not entitled to are kept as their hash only, whoever sent them.
-        var commit = commit
-        commit.changeBodies = commit.changeBodies.map { body in body.flatMap { Directory.mayReach($0, receiver: node.id) ? $0 : nil } }
+        let commit = commit.reaching(node.id)
         var changes: [Change?] = []
         for (index, body) in commit.changeBodies.enumerated() {
             do {
@@ -339,7 +324,7 @@ final class Receiver {
             arguments: [header.origin.hex, header.epoch])
         let expected = UInt64(tip?["sequence"] as Int64? ?? 0) + 1
         if header.sequence > expected {
-            try hold(commit, reason: "waiting for \(header.origin.hex.prefix(8))/\(header.epoch)/\(expected)")
+            try hold(commit, reason: "waiting for \(CommitHeader.label(origin: header.origin, epoch: header.epoch, sequence: expected))")
             return false
         }
         // The commit it follows: the chain's tip, or for the first commit of a later epoch, the
@@ -402,14 +387,11 @@ final class Receiver {
         if header.origin == node.id {
             // Another copy signing in this node's current epoch could reuse its sequence numbers;
             // one signing in another epoch cannot, but the officer should keep one copy in use.
-            let current = try currentEpoch ?? UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
-            currentEpoch = current
-            if header.epoch == current { metOwnCommits = true } else { report.ownCommitsFromOtherCopies += 1 }
+            if try isInCurrentEpoch(header) { metOwnCommits = true } else { report.ownCommitsFromOtherCopies += 1 }
         }
         report.applied += 1
     }
 
-    /// Applies one change and notes what the search index must redo.
     /// The ids of these changes' records that are stored.
     private func storedRecords(_ changes: [Change]) throws -> Set<UUID> {
         var stored: Set<UUID> = []
@@ -454,17 +436,10 @@ final class Receiver {
             if outcome == .created { created.insert(id) }
         case .agency:
             touchedAgencies.insert(id)
-            if outcome == .created {
-                // Contacts of this agency may have arrived first, from another node.
-                created.insert(id)
-                renamedAgencies.insert(id)
-            } else if case .upsert(let groups) = change.operation, groups["name"] != nil || groups["placement"] != nil {
-                renamedAgencies.insert(id)
-            } else if change.operation == .delete {
-                renamedAgencies.insert(id)
-            } else if case .replacedSteward = outcome {
-                renamedAgencies.insert(id)
-            }
+            if outcome == .created { created.insert(id) }
+            // Its contacts' and units' index text names it; a new one's contacts may have arrived first.
+            let renamed = if case .upsert(let groups) = change.operation { groups["name"] != nil || groups["placement"] != nil } else { true }
+            if outcome != .applied || renamed { renamedAgencies.insert(id) }
         case .channel, .designation:
             for owner in try (before ?? []) + (owners(of: change) ?? []) {
                 if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
@@ -515,7 +490,7 @@ final class Receiver {
         if mayHaveRefusals == nil { mayHaveRefusals = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM refusal)") ?? true }
         guard mayHaveRefusals == true else { return }
         let rows = try Row.fetchAll(db, sql: """
-            SELECT r.commit_position, r.change_index, c.hlc, c.origin, c.epoch, l.body FROM refusal r
+            SELECT r.commit_position, r.change_index, c.hlc, c.origin, c.epoch, c.sequence, l.body FROM refusal r
             JOIN commit_log c ON c.position = r.commit_position
             JOIN change_log l ON l.commit_position = r.commit_position AND l.change_index = r.change_index
             WHERE l.body IS NOT NULL AND \(recordID == nil ? "1" : "r.record_id = ?")
@@ -530,7 +505,8 @@ final class Receiver {
             let change = try Change(decoding: [UInt8](row["body"] as Data))
             let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]), epoch: row["epoch"])
             try db.execute(sql: "DELETE FROM refusal WHERE commit_position = ? AND change_index = ?", arguments: [position, index])
-            if case .refused(let reason) = try apply(change, stamp: stamp, name: "\(stamp.origin.hex.prefix(8))/\(stamp.epoch)") {
+            let name = CommitHeader.label(origin: stamp.origin, epoch: stamp.epoch, sequence: UInt64(row["sequence"] as Int64))
+            if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
                 try recordRefusal(change, position: position, index: Int(index), reason: reason)
             }
         }
@@ -550,29 +526,25 @@ final class Receiver {
 
     /// Refuses a commit: nothing of it is applied, and it no longer waits among the held ones.
     private func refuse(_ commit: Commit, _ reason: String) throws {
-        report.refused.append(.init(commit: name(commit.header), reason: reason))
+        report.refused.append(.init(commit: commit.header.label, reason: reason))
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(commit.header.hash)])
     }
 
+    /// Keeps a verified commit aside; ``process(_:)`` has already met any other commit at its place.
     private func hold(_ commit: Commit, reason: String) throws {
         let header = commit.header
-        if let other = try Row.fetchOne(
-            db, sql: "SELECT frame FROM held_commit WHERE origin = ? AND epoch = ? AND sequence = ? AND header_hash <> ?",
-            arguments: [header.origin.hex, header.epoch, Int64(header.sequence), Data(header.hash)])
-        {
-            let held = try Commit(frame: [UInt8](other["frame"] as Data))
-            try recordFork(commit, heldHeader: held.header.encoded, heldSignature: held.signature)
-            return
-        }
         try db.execute(
             sql: "INSERT OR REPLACE INTO held_commit (header_hash, origin, epoch, sequence, frame, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [Data(header.hash), header.origin.hex, header.epoch, Int64(header.sequence), Data(commit.frame), reason, Timestamp.database(Date())])
-        heldNotices[header.hash] = .init(commit: name(header), reason: reason)
-        if header.origin == node.id {
-            let current = try currentEpoch ?? UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
-            currentEpoch = current
-            if header.epoch == current { metOwnCommits = true }
-        }
+        heldNotices[header.hash] = .init(commit: header.label, reason: reason)
+        if header.origin == node.id, try isInCurrentEpoch(header) { metOwnCommits = true }
+    }
+
+    /// Whether a commit is in the epoch this node signs in.
+    private func isInCurrentEpoch(_ header: CommitHeader) throws -> Bool {
+        let current = try currentEpoch ?? UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
+        currentEpoch = current
+        return header.epoch == current
     }
 
     private func recordFork(_ commit: Commit, held: Row) throws {
@@ -590,18 +562,11 @@ final class Receiver {
                 header.origin.hex, header.epoch, Int64(header.sequence), Data(heldHeader), Data(heldSignature),
                 Data(header.encoded), Data(commit.signature), Timestamp.database(Date()),
             ])
-        report.forks.append(.init(commit: name(header), reason: "two different signed commits at this position; origin \(header.origin.hex.prefix(8)) is frozen"))
+        report.forks.append(.init(commit: header.label, reason: "two different signed commits at this position; origin \(header.origin.hex.prefix(8)) is frozen"))
     }
 
-    private func key(_ keyID: NodeID) throws -> (node: String, key: Curve25519.Signing.PublicKey, revoked: Bool)? {
-        if keys == nil {
-            var loaded: [NodeID: (node: String, key: Curve25519.Signing.PublicKey, revoked: Bool)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key, revoked_at FROM node_key") {
-                let key = try Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data)
-                loaded[try NodeID(hex: row["key_id"])] = (row["node_id"], key, (row["revoked_at"] as String?) != nil)
-            }
-            keys = loaded
-        }
+    private func key(_ keyID: NodeID) throws -> LogStore.KnownKey? {
+        if keys == nil { keys = try LogStore.knownKeys(in: db) }
         return keys?[keyID]
     }
 }
