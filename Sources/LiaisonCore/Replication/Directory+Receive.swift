@@ -104,6 +104,9 @@ extension Directory {
     func checkInstance(_ fingerprint: String, logger: Logger) throws(LiaisonError) -> Bool {
         enum Found: Sendable { case samePlace, newEpoch(UInt32), copiedBeforeSigning }
         let node = self.node
+        // Every command opens the node: the usual case is a read, not a write transaction.
+        let unchanged = try read { db in try String.fetchOne(db, sql: "SELECT instance FROM node") == fingerprint }
+        guard !unchanged else { return false }
         let found: Found = try Self.storage {
             try database.write { db in
                 let stored = try String.fetchOne(db, sql: "SELECT instance FROM node")
