@@ -238,29 +238,43 @@ func benchmarkSearch(folder: NodeFolder) throws {
 
 // MARK: Whole process
 
+/// Starts the tool with standard output to /dev/null and waits for it; `whileRunning`, if given, is
+/// called with the child's pid every 20 ms until it exits. Returns the exit status. posix_spawn and
+/// waitpid: Foundation's Process polls for the exit and would add its own delay.
+@discardableResult
+func runQuietly(_ arguments: [String], whileRunning: ((pid_t) -> Void)? = nil) -> Int32 {
+    let devNull = open("/dev/null", O_WRONLY)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_adddup2(&actions, devNull, STDOUT_FILENO)
+    let argv = ([cliPath] + arguments).map { strdup($0) } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        close(devNull)
+    }
+    var pid: pid_t = 0
+    var status: Int32 = 0
+    guard posix_spawn(&pid, cliPath, &actions, nil, argv, environ) == 0 else { return -1 }
+    if let whileRunning {
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            whileRunning(pid)
+            usleep(20_000)
+        }
+    } else {
+        waitpid(pid, &status, 0)
+    }
+    return status >> 8
+}
+
 func benchmarkCLI(folder: NodeFolder) throws {
     guard FileManager.default.isExecutableFile(atPath: cliPath) else {
         print("liaison search as a process: skipped, build it first (swift build -c release) or pass --cli PATH")
         return
     }
-    // posix_spawn and waitpid: Foundation's Process polls for the exit and would add its own delay.
     var times: [Double] = []
-    let devNull = open("/dev/null", O_WRONLY)
-    defer { close(devNull) }
     for index in 0..<41 {
-        let arguments = [cliPath, "search", index.isMultiple(of: 2) ? "ivanov" : "mold", "--data", folder.url.path]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, devNull, STDOUT_FILENO)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let time = seconds {
-            guard posix_spawn(&pid, cliPath, &actions, nil, argv, environ) == 0 else { return }
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
+        let time = seconds { runQuietly(["search", index.isMultiple(of: 2) ? "ivanov" : "mold", "--data", folder.url.path]) }
         if index > 0 { times.append(time) }
     }
     print("liaison search as a whole process, 40 runs: median \(milliseconds(percentile(times, 0.5))), p90 \(milliseconds(percentile(times, 0.9))) (goal ≤ 40 ms)")
@@ -310,36 +324,22 @@ func benchmarkBundleMemory(changes: Int) throws {
     let receiverFolder = NodeFolder(url: workFolder.appending(path: "memory-receiver"))
     let receiver = try receiverFolder.initialize(name: "Memory receiver", agency: "Bench")
     _ = try receiver.addPeer(try source.card(tlsPin: try folder.tlsPin(), url: nil))
-    let arguments = [cliPath, "bundle", "import", bundle.path, "--data", receiverFolder.url.path]
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    let devNull = open("/dev/null", O_WRONLY)
-    posix_spawn_file_actions_adddup2(&actions, devNull, STDOUT_FILENO)
-    defer {
-        posix_spawn_file_actions_destroy(&actions)
-        close(devNull)
-    }
     // The kernel's ru_maxrss of a spawned child counts the parent's memory at the spawn, so the
     // child's own high-water mark (VmHWM, reset by exec) is read while it runs.
-    var pid: pid_t = 0
-    var status: Int32 = 0
     var peakKilobytes = 0
+    var status: Int32 = 0
     let time = seconds {
-        guard posix_spawn(&pid, cliPath, &actions, nil, argv, environ) == 0 else { return }
-        while waitpid(pid, &status, WNOHANG) == 0 {
+        status = runQuietly(["bundle", "import", bundle.path, "--data", receiverFolder.url.path]) { pid in
             let report = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
             if let line = report.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
                 let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
             {
                 peakKilobytes = max(peakKilobytes, kilobytes)
             }
-            usleep(20_000)
         }
     }
     print("""
-        bundle import as a process: \(exported.changes) changes in \(String(format: "%.1f", time)) s, exit \(status >> 8),
+        bundle import as a process: \(exported.changes) changes in \(String(format: "%.1f", time)) s, exit \(status),
           peak memory \(peakKilobytes / 1024) MB (goal ≤ 150 MB)
         """)
 }
