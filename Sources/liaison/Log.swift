@@ -68,9 +68,9 @@ extension Liaison {
                     let folder = data.folder.url
                     let state = try directory.read { db in try LogStore.verifyState(in: db, scratchFolder: folder) }
                     if state.withheldChanges > 0 {
-                        print("Tables: not compared, \(state.withheldChanges) changes are withheld or purged")
+                        print("Tables: not compared, \(counted(state.withheldChanges, "change")) withheld or purged")
                     } else {
-                        print("Tables: \(state.records) records match the log")
+                        print("Tables: \(counted(state.records, "record")) match the log")
                     }
                 }
             }
