@@ -87,14 +87,27 @@ extension Directory {
     public func importCSV(_ text: String, fileName: String, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
         let table = try CSVTable(text: text, fileName: fileName)
         let total = table.rows.count
+        let reference = try referenceData()
         let (summary, commits) = try write(commit: !dryRun) { tx in
             let session = try ImportSession(tx: tx, fileName: fileName)
-            for row in table.rows {
-                try session.importRow(row.cells, number: row.number)
-                if session.summary.rows % Self.importBatchSize == 0 {
-                    try tx.commitBatch()
-                    progress(session.summary.rows, total)
+            // Rows are checked a batch ahead on another thread while this one writes.
+            let batches = stride(from: 0, to: table.rows.count, by: Self.importBatchSize).map { start in
+                Array(table.rows[start..<min(start + Self.importBatchSize, table.rows.count)])
+            }
+            func prepare(_ index: Int) -> Background<[ImportSession.PreparedRow]>? {
+                guard batches.indices.contains(index) else { return nil }
+                let rows = batches[index]
+                return Background {
+                    rows.map { ImportSession.prepare($0.cells, number: $0.number, fileName: fileName, reference: reference) }
                 }
+            }
+            var next = prepare(0)
+            for index in batches.indices {
+                let prepared = next?.value ?? []
+                next = prepare(index + 1)
+                for row in prepared { try session.importRow(row) }
+                try tx.commitBatch()
+                progress(session.summary.rows, total)
             }
             try session.finish()
             try tx.commitBatch()

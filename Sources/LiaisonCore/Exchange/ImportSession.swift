@@ -43,33 +43,61 @@ final class ImportSession {
 
     // MARK: CSV rows
 
-    /// Imports one CSV row. Every cell is checked first, so that a row reports all its errors at once;
-    /// the store checks the values again when it saves them, as it does for every write.
-    func importRow(_ cells: [String: String], number: Int) throws {
-        summary.rows += 1
+    /// A designation a row asks for.
+    struct Role: Sendable {
+        var crimeArea: CrimeArea?
+        var function: FocalFunction
+    }
+
+    /// A CSV row with its cells checked and normalised: everything that needs no lookup in the
+    /// store, so rows can be prepared on another thread while earlier ones are written.
+    struct PreparedRow: Sendable {
+        var number: Int
+        var errors: [RowError] = []
+        var country: Country?
+        var agency = ""
+        var unit = ""
+        var kind: AgencyKind?
+        var languages: [String] = []
+        var timeZone: String?
+        var channels: [Channel] = []
+        var is24x7: Bool?
+        var designations: [Role] = []
+        /// Given, family and native name and position, cleaned; nil when the row names no one.
+        var person: (givenName: String?, familyName: String?, nativeName: String?, position: String?)?
+    }
+
+    /// Checks every cell of a row, so that a row reports all its errors at once; the store checks
+    /// the values again when it saves them, as it does for every write.
+    static func prepare(_ cells: [String: String], number: Int, fileName: String, reference: ReferenceData) -> PreparedRow {
         let row = String(number)
-        var rowErrors: [RowError] = []
+        var prepared = PreparedRow(number: number)
         func check<T>(_ field: String, _ body: () throws(LiaisonError) -> T) -> T? {
             do {
                 return try body()
             } catch {
-                rowErrors.append(RowError(file: fileName, row: row, field: error.field ?? field, reason: reason(error)))
+                prepared.errors.append(RowError(file: fileName, row: row, field: error.field ?? field, reason: Self.reason(error)))
                 return nil
             }
         }
         func cell(_ name: String) -> String { cells[name]?.trimmed ?? "" }
 
         if let extra = cells["\u{0}extra"] {
-            rowErrors.append(RowError(file: fileName, row: row, field: "row", reason: "\(extra) more cell(s) than the header has columns"))
+            prepared.errors.append(RowError(file: fileName, row: row, field: "row", reason: "\(extra) more cell(s) than the header has columns"))
         }
+        let countryCode = cell("country")
         let country = check("country") { () throws(LiaisonError) in
-            guard !cell("country").isEmpty else { throw LiaisonError(.invalidValue, "is required", field: "country") }
-            return try reference.country(cell("country"))
+            guard !countryCode.isEmpty else { throw LiaisonError(.invalidValue, "is required", field: "country") }
+            return try reference.country(countryCode)
         }
-        if cell("agency").isEmpty { rowErrors.append(RowError(file: fileName, row: row, field: "agency", reason: "is required")) }
-        let kind = cell("agency_kind").isEmpty ? nil : check("agency_kind") { () throws(LiaisonError) in try AgencyKind.parse(cell("agency_kind")) }
-        let languages = CSVFormat.list(cell("languages")).compactMap { tag in check("languages") { () throws(LiaisonError) in try reference.languageTag(tag) } }
-        let timeZone = cell("timezone").isEmpty ? nil : check("timezone") { () throws(LiaisonError) in try reference.timeZone(cell("timezone")) }
+        prepared.agency = cell("agency")
+        prepared.unit = cell("unit")
+        if prepared.agency.isEmpty { prepared.errors.append(RowError(file: fileName, row: row, field: "agency", reason: "is required")) }
+        let kind = cell("agency_kind")
+        prepared.kind = kind.isEmpty ? nil : check("agency_kind") { () throws(LiaisonError) in try AgencyKind.parse(kind) }
+        prepared.languages = CSVFormat.list(cell("languages")).compactMap { tag in check("languages") { () throws(LiaisonError) in try reference.languageTag(tag) } }
+        let timeZone = cell("timezone")
+        prepared.timeZone = timeZone.isEmpty ? nil : check("timezone") { () throws(LiaisonError) in try reference.timeZone(timeZone) }
         var channels: [Channel] = []
         for kindName in ["phone", "mobile"] {
             for (index, value) in CSVFormat.list(cell(kindName)).enumerated() {
@@ -84,65 +112,83 @@ final class ImportSession {
             }
         }
         for (index, value) in CSVFormat.list(cell("secure_channel")).enumerated() {
-            let (label, mailbox) = Self.splitSecureChannel(value)
+            let (label, mailbox) = splitSecureChannel(value)
             if mailbox.isEmpty {
-                rowErrors.append(RowError(file: fileName, row: row, field: "secure_channel", reason: "no address after \"\(value)\""))
+                prepared.errors.append(RowError(file: fileName, row: row, field: "secure_channel", reason: "no address after \"\(value)\""))
             } else {
                 channels.append(Channel(kind: .secureMailbox, value: mailbox, label: label, preference: index + 1))
             }
         }
         // An empty cell leaves the flag of channels already held as it is; new channels are not 24/7.
-        let is24x7 = cell("is_24x7").isEmpty ? nil : check("is_24x7") { () throws(LiaisonError) in
-            guard let flag = CSVFormat.parseBool(cell("is_24x7")) else {
-                throw LiaisonError.invalid("is_24x7", cell("is_24x7"), "not true/false/yes/no/1/0")
+        let flag = cell("is_24x7")
+        prepared.is24x7 = flag.isEmpty ? nil : check("is_24x7") { () throws(LiaisonError) in
+            guard let value = CSVFormat.parseBool(flag) else {
+                throw LiaisonError.invalid("is_24x7", flag, "not true/false/yes/no/1/0")
             }
-            return flag
+            return value
         }
-        for index in channels.indices { channels[index].is24x7 = is24x7 ?? false }
+        for index in channels.indices { channels[index].is24x7 = prepared.is24x7 ?? false }
+        prepared.channels = channels
         let areas = check("crime_areas") { () throws(LiaisonError) in try CrimeArea.parseList(cell("crime_areas"), field: "crime_areas") } ?? []
         var functions = check("functions") { () throws(LiaisonError) in try FocalFunction.parseList(cell("functions"), field: "functions") } ?? []
         if functions.isEmpty, !areas.isEmpty { functions = [.operationalContact] }
-        let hasName = !(cell("given_name").isEmpty && cell("family_name").isEmpty && cell("native_name").isEmpty)
-        guard rowErrors.isEmpty, let country else {
-            errors += rowErrors
+        prepared.designations = areas.isEmpty
+            ? functions.map { Role(crimeArea: nil, function: $0) }
+            : areas.flatMap { area in functions.map { Role(crimeArea: area, function: $0) } }
+        let (given, family, native) = (cell("given_name"), cell("family_name"), cell("native_name"))
+        if !(given.isEmpty && family.isEmpty && native.isEmpty) {
+            prepared.person = (clean(given), clean(family), clean(native), clean(cell("position")))
+        }
+        prepared.country = country
+        return prepared
+    }
+
+    /// Writes a prepared row: its agency and unit, its contact, their channels and roles, each
+    /// matched to what the store or earlier rows already hold.
+    func importRow(_ prepared: PreparedRow) throws {
+        summary.rows += 1
+        guard prepared.errors.isEmpty, let country = prepared.country else {
+            errors += prepared.errors
             return
         }
-
+        let row = String(prepared.number)
         do {
             // On a unit's row the kind is the unit's; the agency takes it only if the row creates it.
-            let hasUnit = !cell("unit").isEmpty
+            let hasUnit = !prepared.unit.isEmpty
             let agency = try resolveAgency(
-                country: country.code, parent: nil, name: cell("agency"), kind: kind, kindIsOwn: !hasUnit, row: row, field: "agency")
+                country: country.code, parent: nil, name: prepared.agency, kind: prepared.kind, kindIsOwn: !hasUnit, row: row, field: "agency")
             var holder = agency
             if hasUnit {
                 holder = try resolveAgency(
-                    country: country.code, parent: agency, name: cell("unit"), kind: kind, kindIsOwn: true, row: row, field: "unit")
+                    country: country.code, parent: agency, name: prepared.unit, kind: prepared.kind, kindIsOwn: true, row: row, field: "unit")
             }
             var person: Person?
-            if hasName {
+            if let names = prepared.person {
                 var draft = Person(
-                    agencyID: holder.id, givenName: clean(cell("given_name")), familyName: clean(cell("family_name")),
-                    nativeName: clean(cell("native_name")), position: clean(cell("position")), languages: languages, timeZone: timeZone)
-                if let existing = persons[personKey(draft)] {
+                    agencyID: holder.id, givenName: names.givenName, familyName: names.familyName,
+                    nativeName: names.nativeName, position: names.position, languages: prepared.languages, timeZone: prepared.timeZone)
+                let key = personKey(draft)
+                if let existing = persons[key] {
                     var updated = existing
                     updated.nativeName = draft.nativeName ?? existing.nativeName
                     updated.position = draft.position ?? existing.position
-                    if !languages.isEmpty { updated.languages = languages }
-                    updated.timeZone = timeZone ?? existing.timeZone
+                    if !prepared.languages.isEmpty { updated.languages = prepared.languages }
+                    updated.timeZone = prepared.timeZone ?? existing.timeZone
                     draft = updated
                     if try saveCounting(draft) { summary.contactsUpdated += 1 }
+                    persons[personKey(draft)] = draft
                 } else {
                     draft = try tx.create(draft)
                     summary.contactsCreated += 1
                     newOwners.insert(draft.id)
+                    persons[key] = draft
                 }
-                persons[personKey(draft)] = draft
                 person = draft
             }
-            try attach(channels: channels, is24x7: is24x7, designations: areas.isEmpty ? functions.map { (nil, $0) } : areas.flatMap { area in functions.map { (area, $0) } },
+            try attach(channels: prepared.channels, is24x7: prepared.is24x7, designations: prepared.designations,
                        agencyID: person == nil ? holder.id : nil, personID: person?.id)
         } catch let error as LiaisonError {
-            errors.append(RowError(file: fileName, row: row, field: error.field ?? "row", reason: reason(error)))
+            errors.append(RowError(file: fileName, row: row, field: error.field ?? "row", reason: Self.reason(error)))
         }
     }
 
@@ -199,7 +245,7 @@ final class ImportSession {
 
     /// Adds the row's channels and roles to their owner, matching those it already has. Owners made
     /// by this import keep theirs in memory, so repeated rows in one file add nothing twice.
-    private func attach(channels: [Channel], is24x7: Bool?, designations: [(CrimeArea?, FocalFunction)], agencyID: UUID?, personID: UUID?) throws {
+    private func attach(channels: [Channel], is24x7: Bool?, designations: [Role], agencyID: UUID?, personID: UUID?) throws {
         guard let ownerID = personID ?? agencyID else { return }
         let column = personID == nil ? "agency_id" : "person_id"
         let isNew = newOwners.contains(ownerID)
@@ -219,8 +265,8 @@ final class ImportSession {
             }
         }
         var ownerDesignations = isNew ? newOwnerDesignations[ownerID, default: []] : try Directory.designations(owner: column, ownerID, tx.db)
-        for (area, function) in designations where !ownerDesignations.contains(where: { $0.crimeArea == area && $0.function == function }) {
-            ownerDesignations.append(try tx.create(Designation(agencyID: agencyID, personID: personID, crimeArea: area, function: function)))
+        for role in designations where !ownerDesignations.contains(where: { $0.crimeArea == role.crimeArea && $0.function == role.function }) {
+            ownerDesignations.append(try tx.create(Designation(agencyID: agencyID, personID: personID, crimeArea: role.crimeArea, function: role.function)))
             summary.designationsCreated += 1
         }
         if isNew {
@@ -292,7 +338,7 @@ final class ImportSession {
                 // The contact cannot be saved, but its own values can still be checked.
                 let row = "contacts[\(index)]"
                 errors.append(RowError(file: fileName, row: row, field: "agency_id", reason: "its agency, \(agency), is invalid"))
-                errors += standaloneErrors(entry).map { RowError(file: fileName, row: row, field: $0.field ?? "record", reason: reason($0)) }
+                errors += standaloneErrors(entry).map { RowError(file: fileName, row: row, field: $0.field ?? "record", reason: Self.reason($0)) }
                 done += 1
                 continue
             }
@@ -374,7 +420,7 @@ final class ImportSession {
         do {
             try body()
         } catch let error as LiaisonError {
-            errors.append(RowError(file: fileName, row: location, field: error.field ?? "record", reason: reason(error)))
+            errors.append(RowError(file: fileName, row: location, field: error.field ?? "record", reason: Self.reason(error)))
         } catch {
             errors.append(RowError(file: fileName, row: location, field: "record", reason: "\(error)"))
         }
@@ -436,7 +482,7 @@ final class ImportSession {
         return person.agencyID.lowercasedString + "|" + Self.matchKey(latin.trimmed.isEmpty ? person.nativeName ?? "" : latin)
     }
 
-    private func reason(_ error: LiaisonError) -> String {
+    private static func reason(_ error: LiaisonError) -> String {
         var text = error.message
         if let value = error.value, !text.contains(value) { text += " (got \"\(value)\")" }
         return text

@@ -15,15 +15,15 @@ public enum LogStore {
             INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
-        ).execute(arguments: [
-            header.origin.hex, header.epoch, Int64(header.sequence), Int64(bitPattern: header.time.rawValue),
-            Data(header.encoded), Data(header.hash), Data(commit.signature), commit.changeHashes.count,
-            Timestamp.database(Date()),
+        ).run([
+            header.origin.hex.databaseValue, header.epoch.databaseValue, Int64(header.sequence).databaseValue,
+            Int64(bitPattern: header.time.rawValue).databaseValue, Data(header.encoded).databaseValue, Data(header.hash).databaseValue,
+            Data(commit.signature).databaseValue, commit.changeHashes.count.databaseValue, Timestamp.database(Date()).databaseValue,
         ])
         let position = db.lastInsertedRowID
         let statement = try db.cachedStatement(sql: "INSERT INTO change_log (commit_position, change_index, hash, body) VALUES (?, ?, ?, ?)")
         for (index, hash) in commit.changeHashes.enumerated() {
-            try statement.execute(arguments: [position, index, Data(hash), commit.changeBodies[index].map { Data($0) }])
+            try statement.run([position.databaseValue, index.databaseValue, Data(hash).databaseValue, commit.changeBodies[index].map { Data($0) }.databaseValue])
         }
         return position
     }

@@ -38,10 +38,10 @@ enum SearchIndex {
         // FTS5 writes its pending rows out whenever a row id is not above the last one written, so
         // rows go in ascending order: in a random order the index is flushed at almost every row.
         let delete = try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?")
-        for rowID in stale.sorted() { try delete.execute(arguments: [rowID]) }
+        for rowID in stale.sorted() { try delete.run([rowID.databaseValue]) }
         let insert = try db.cachedStatement(sql: "INSERT INTO search_index (rowid, name, other, facets) VALUES (?, ?, ?, ?)")
         for entry in entries.sorted(by: { $0.rowID < $1.rowID }) {
-            try insert.execute(arguments: [entry.rowID, entry.name, entry.other, entry.facets])
+            try insert.run([entry.rowID.databaseValue, entry.name.databaseValue, entry.other.databaseValue, entry.facets.databaseValue])
         }
     }
 

@@ -75,15 +75,13 @@ enum ChangeApplier {
             let arguments: [DatabaseValue] =
                 [stamp.origin.hex, stampText, stamp.databaseTime, stamp.databaseTime, encodeStamps(stamps)].map(\.databaseValue)
                 + values.flatMap(\.values) + [id.databaseValue]
-            try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
-                .execute(arguments: StatementArguments(arguments))
+            try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?").run(arguments)
             return .replacedSteward(previous: previous)
         case .delete:
             var stamps = record?.stamps ?? [:]
             stamps[Merge.deletionGroup] = stampText
-            try db.execute(
-                sql: "UPDATE \(table) SET stamps = ?, deleted = ?, modified_at = max(modified_at, ?) WHERE id = ?",
-                arguments: [encodeStamps(stamps), Merge.isDeleted(stamps), stamp.databaseTime, id])
+            try db.cachedStatement(sql: "UPDATE \(table) SET stamps = ?, deleted = ?, modified_at = max(modified_at, ?) WHERE id = ?")
+                .run([encodeStamps(stamps).databaseValue, Merge.isDeleted(stamps).databaseValue, stamp.databaseTime.databaseValue, id.databaseValue])
             return .applied
         case .write(let written, let earlierClaim):
             var stamps = record?.stamps ?? [:]
@@ -96,8 +94,7 @@ enum ChangeApplier {
             }
             let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
             try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
-                .execute(arguments: StatementArguments(
-                    arguments + [encodeStamps(stamps).databaseValue, Merge.isDeleted(stamps).databaseValue, stamp.databaseTime.databaseValue, id.databaseValue]))
+                .run(arguments + [encodeStamps(stamps).databaseValue, Merge.isDeleted(stamps).databaseValue, stamp.databaseTime.databaseValue, id.databaseValue])
             return .applied
         }
     }
@@ -168,14 +165,20 @@ enum ChangeApplier {
         in db: Database
     ) throws {
         let stampText = stamp.text
-        var stamps: [String: String] = [:]
-        for value in values { stamps[value.group] = stampText }
-        let columns = values.flatMap(\.columns)
-        let allValues: [DatabaseValue] =
-            [id.databaseValue, stamp.origin.hex.databaseValue, stampText.databaseValue, stamp.databaseTime.databaseValue,
-             stamp.databaseTime.databaseValue, false.databaseValue, encodeStamps(stamps).databaseValue] + values.flatMap(\.values)
-        let sql = values.count == (fieldGroups[entity]?.count ?? 0) ? insertWithAllGroups[entity] ?? insertSQL(entity.table, columns) : insertSQL(entity.table, columns)
-        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(allValues))
+        let hasAllGroups = values.count == (fieldGroups[entity]?.count ?? 0)
+        let stampsText: String
+        if hasAllGroups, let pieces = allGroupsStampsPieces[entity] {
+            stampsText = pieces.joined(separator: stampText)
+        } else {
+            var stamps: [String: String] = [:]
+            for value in values { stamps[value.group] = stampText }
+            stampsText = encodeStamps(stamps)
+        }
+        let time = stamp.databaseTime.databaseValue
+        var allValues: [DatabaseValue] = [id.databaseValue, stamp.origin.hex.databaseValue, stampText.databaseValue, time, time, false.databaseValue, stampsText.databaseValue]
+        for value in values { allValues += value.values }
+        let sql = hasAllGroups ? insertWithAllGroups[entity] ?? insertSQL(entity.table, values.flatMap(\.columns)) : insertSQL(entity.table, values.flatMap(\.columns))
+        try db.cachedStatement(sql: sql).run(allValues)
     }
 
     private static func insertSQL(_ table: String, _ columns: [String]) -> String {
@@ -187,6 +190,13 @@ enum ChangeApplier {
     private static let insertWithAllGroups: [Entity: String] = Dictionary(uniqueKeysWithValues: fieldGroups.map { entity, groups in
         (entity, insertSQL(entity.table, groups.keys.sorted().flatMap { groups[$0] ?? [] }))
     })
+
+    /// The stamps column of a record whose groups all have one stamp, split where the stamp goes:
+    /// joined with the stamp, they give what ``encodeStamps(_:)`` writes.
+    private static let allGroupsStampsPieces: [Entity: [String]] = fieldGroups.mapValues { groups in
+        let names = groups.keys.sorted()
+        return ["{\"" + (names.first ?? "") + "\":\""] + names.dropFirst().map { "\",\"" + $0 + "\":\"" } + ["\"}"]
+    }
 
     private static func databaseValue(_ value: FieldValue) -> DatabaseValue {
         switch value {

@@ -1,0 +1,24 @@
+import Dispatch
+import Synchronization
+
+/// Work started on another thread at once, whose result is waited for when it is needed.
+final class Background<Value: Sendable>: Sendable {
+    private let result = Mutex<Value?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () -> Value) {
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            let value = work()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+    }
+
+    /// The result, waiting for the work to finish if it has not.
+    var value: Value {
+        done.wait()
+        done.signal()
+        // The worker stores its result before it signals.
+        return result.withLock { $0! }
+    }
+}
