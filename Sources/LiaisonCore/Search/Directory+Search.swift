@@ -110,7 +110,13 @@ extension Directory {
                 (.namePrefix, "name : (\(prefix))\(filter)", false),
             ] + otherExact + [(.other, "{name other} : (\(prefix))\(filter)", false)]
         }
+        // A query of several words is most often a full name, which few rows match: the broadest
+        // tier alone then finds them all, and they are ranked here in one query.
+        let broad = words.count > 1 && facetFilter.isEmpty ? tiers.last?.expression : nil
         return try read { db in
+            if let broad, let found = try Self.fewMatches(broad, words: words, limit: limit, in: db) {
+                return try Self.hits(found, in: db)
+            }
             var found: [(rowID: Int64, match: SearchHit.Match)] = []
             var seen = Set<Int64>()
             for tier in tiers where found.count < limit {
@@ -124,24 +130,60 @@ extension Directory {
         }
     }
 
+    /// Every row matching the broadest tier, ranked as the tiers would rank them, when there are
+    /// no more than `limit`; nil when there are more, for the tiers to find the best of them.
+    private static func fewMatches(_ broad: String, words: [[String]], limit: Int, in db: Database) throws -> [(rowID: Int64, match: SearchHit.Match)]? {
+        let cap = limit + 1
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT rowid, name, bm25(search_index) FROM search_index WHERE search_index MATCH ? LIMIT ?"),
+            arguments: [broad, cap])
+        guard rows.count < cap else { return nil }
+        let ranked = rows.map { row -> (rowID: Int64, match: SearchHit.Match, score: Double) in
+            (row[0], match(words, name: row[1] ?? ""), row[2] ?? 0)
+        }
+        return ranked.sorted { ($0.match, $0.score, $0.rowID) < ($1.match, $1.score, $1.rowID) }.map { ($0.rowID, $0.match) }
+    }
+
+    /// How a row's indexed name answers the query words, as the tiers' expressions would find it:
+    /// every word, in one of its spellings, as whole tokens of the name, or as their starts.
+    static func match(_ words: [[String]], name: String) -> SearchHit.Match {
+        let tokens = SearchText.tokens(name)
+        func contains(_ spelling: String, prefix: Bool) -> Bool {
+            let phrase = spelling.split(separator: " ")
+            guard !phrase.isEmpty, phrase.count <= tokens.count else { return false }
+            return (0...(tokens.count - phrase.count)).contains { start in
+                phrase.indices.allSatisfy { index in
+                    let token = tokens[start + index]
+                    // A prefix phrase's last token is a prefix; the others are whole, as in FTS5.
+                    return prefix && index == phrase.count - 1 ? token.hasPrefix(phrase[index]) : token == phrase[index]
+                }
+            }
+        }
+        if words.allSatisfy({ $0.contains { contains($0, prefix: false) } }) { return .name }
+        if words.allSatisfy({ $0.contains { contains($0, prefix: true) } }) { return .namePrefix }
+        return .other
+    }
+
     /// The hits for index rows, in their order: one query for the persons, one for the agencies.
     private static func hits(_ found: [(rowID: Int64, match: SearchHit.Match)], in db: Database) throws -> [SearchHit] {
         let personIDs = found.filter { $0.rowID % 2 == 0 }.map { $0.rowID / 2 }
         let agencyIDs = found.filter { $0.rowID % 2 == 1 }.map { $0.rowID / 2 }
         var byRowID: [Int64: (Row, Entity)] = [:]
         if !personIDs.isEmpty {
-            for row in try Row.fetchAll(db, sql: """
+            // One prepared statement for any number of hits: a statement made for each search's ids
+            // costs as much as the search.
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT p.local_id, p.id, p.given_name, p.family_name, p.native_name, p.position, a.name AS agency_name, a.country
-                FROM person p JOIN agency a ON a.id = p.agency_id WHERE p.local_id IN (\(personIDs.map(String.init).joined(separator: ",")))
-                """) {
+                FROM person p JOIN agency a ON a.id = p.agency_id WHERE p.local_id IN (SELECT value FROM json_each(?))
+                """), arguments: ["[" + personIDs.map(String.init).joined(separator: ",") + "]"]) {
                 byRowID[SearchIndex.rowID(person: row["local_id"])] = (row, .person)
             }
         }
         if !agencyIDs.isEmpty {
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT a.local_id, a.id, a.name, a.native_name, a.country, parent.name AS agency_name
-                FROM agency a LEFT JOIN agency parent ON parent.id = a.parent_id WHERE a.local_id IN (\(agencyIDs.map(String.init).joined(separator: ",")))
-                """) {
+                FROM agency a LEFT JOIN agency parent ON parent.id = a.parent_id WHERE a.local_id IN (SELECT value FROM json_each(?))
+                """), arguments: ["[" + agencyIDs.map(String.init).joined(separator: ",") + "]"]) {
                 byRowID[SearchIndex.rowID(agency: row["local_id"])] = (row, .agency)
             }
         }
