@@ -1,5 +1,6 @@
 import Foundation
 import LiaisonCore
+import Synchronization
 import Testing
 
 @Suite struct ImportExportTests {
@@ -28,6 +29,28 @@ import Testing
         #expect(!lines.contains { $0.hasPrefix("contacts.csv:2:") || $0.hasPrefix("contacts.csv:5:") })
         let stats = try directory.stats()
         #expect(stats.agencies == 0 && stats.contacts == 0 && stats.commits == 0)
+    }
+
+    @Test func rowsOfEveryBatchAreCheckedAndReportedInFileOrder() throws {
+        let directory = try Fixtures.emptyNode()
+        func csv(badRows: Set<Int>) -> String {
+            Self.header + (2...1_204).map { row in
+                let phone = badRows.contains(row) ? "call me" : "+373 22 \(100_000 + row)"
+                return "MD,National Police,police,Unit \(row % 3),Ion,Popescu \(row),,Inspector,ro,Europe/Chisinau,\(phone),,,,no,,"
+            }.joined(separator: "\n")
+        }
+        let error = #expect(throws: LiaisonError.self) { try directory.importCSV(csv(badRows: [10, 700, 1_204]), fileName: "big.csv") }
+        #expect(error?.rowErrors.map(\.row) == ["10", "700", "1204"])
+        #expect(try directory.stats().contacts == 0)
+
+        let reported = Mutex<[Int]>([])
+        let summary = try directory.importCSV(csv(badRows: []), fileName: "big.csv") { done, total in
+            #expect(total == 1_203)
+            reported.withLock { $0.append(done) }
+        }
+        #expect(summary.contactsCreated == 1_203 && summary.commits == 3)
+        #expect(reported.withLock { $0 } == [500, 1_000, 1_203, 1_203])
+        #expect(try directory.stats().contacts == 1_203)
     }
 
     @Test func unknownColumnsAreRefused() throws {

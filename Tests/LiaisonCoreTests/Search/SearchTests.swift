@@ -67,6 +67,16 @@ import Testing
         #expect(hits.firstIndex { $0.name == "Ivan Ivanovici" }! < hits.firstIndex { $0.name == "Maria Rusu" }!)
     }
 
+    @Test func aQueryOfSeveralWordsIsRankedTheSameWhateverItsNumberOfMatches() throws {
+        // Three rows match: few enough to be ranked from one query.
+        let hits = try search(SearchQuery("ivan ivanov"))
+        #expect(hits.map(\.name) == ["Иван Иванов", "Ivan Ivanovici", "Maria Rusu"])
+        #expect(hits.map(\.match) == [.name, .namePrefix, .other])
+        // With a lower limit there are more matches than it, and the tiers rank them.
+        #expect(try search(SearchQuery("ivan ivanov", limit: 2)) == Array(hits.prefix(2)))
+        #expect(try search(SearchQuery("ivan ivanov", limit: 1)) == Array(hits.prefix(1)))
+    }
+
     @Test func filtersNarrowResults() throws {
         #expect(try search(SearchQuery("inspector", country: "ES")).map(\.name) == ["José Muñoz"])
         #expect(try search(SearchQuery("ivan", only24x7: true)).map(\.name) == ["Иван Иванов"])
