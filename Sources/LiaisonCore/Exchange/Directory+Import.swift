@@ -86,19 +86,19 @@ extension Directory {
     /// kept.
     public func importCSV(_ text: String, fileName: String, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
         let table = try CSVTable(text: text, fileName: fileName)
-        let total = table.rows.count
+        let total = table.records.count
         let reference = try referenceData()
         let (summary, commits) = try write(commit: !dryRun) { tx in
             let session = try ImportSession(tx: tx, fileName: fileName)
             // Rows are checked a batch ahead on another thread while this one writes.
-            let batches = stride(from: 0, to: table.rows.count, by: Self.importBatchSize).map { start in
-                Array(table.rows[start..<min(start + Self.importBatchSize, table.rows.count)])
+            let batches = stride(from: 0, to: total, by: Self.importBatchSize).map { start in
+                Array(table.records[start..<min(start + Self.importBatchSize, total)])
             }
             func prepare(_ index: Int) -> Background<[ImportSession.PreparedRow]>? {
                 guard batches.indices.contains(index) else { return nil }
-                let rows = batches[index]
+                let records = batches[index]
                 return Background {
-                    rows.map { ImportSession.prepare($0.cells, number: $0.number, fileName: fileName, reference: reference) }
+                    records.map { ImportSession.prepare(table.cells($0), number: $0.row, fileName: fileName, reference: reference) }
                 }
             }
             var next = prepare(0)
@@ -110,8 +110,7 @@ extension Directory {
                 progress(session.summary.rows, total)
             }
             try session.finish()
-            try tx.commitBatch()
-            progress(total, total)
+            if batches.isEmpty { progress(0, 0) }
             return session.summary
         }
         return summary.completed(commits: commits.count, dryRun: dryRun)
@@ -157,10 +156,11 @@ extension Directory {
     }
 }
 
-/// A parsed CSV file: its rows as column → cell.
+/// A parsed CSV file whose layout has been checked: its column names and data rows.
 struct CSVTable {
-    /// Each row with its number as a spreadsheet shows it (the header is row 1).
-    var rows: [(number: Int, cells: [String: String])]
+    let columns: [String]
+    /// The data rows, numbered as a spreadsheet shows them (the header is row 1).
+    let records: [CSVText.Record]
 
     init(text: String, fileName: String) throws(LiaisonError) {
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
@@ -190,10 +190,14 @@ struct CSVTable {
         guard errors.isEmpty else {
             throw LiaisonError(.invalidRows, "the file's layout is not valid; nothing was imported", file: fileName, rowErrors: errors)
         }
-        rows = records.dropFirst().map { record in
-            var cells: [String: String] = [:]
-            for (index, column) in columns.enumerated() { cells[column] = CSVFormat.unescapeFormula(record.cells[index]) }
-            return (record.row, cells)
-        }
+        self.columns = columns
+        self.records = Array(records.dropFirst())
+    }
+
+    /// A row's cells by column name, with spreadsheet formulas' escapes removed.
+    func cells(_ record: CSVText.Record) -> [String: String] {
+        var cells: [String: String] = [:]
+        for (index, column) in columns.enumerated() { cells[column] = CSVFormat.unescapeFormula(record.cells[index]) }
+        return cells
     }
 }

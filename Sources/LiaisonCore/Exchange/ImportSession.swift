@@ -63,8 +63,9 @@ final class ImportSession {
         var channels: [Channel] = []
         var is24x7: Bool?
         var designations: [Role] = []
-        /// Given, family and native name and position, cleaned; nil when the row names no one.
-        var person: (givenName: String?, familyName: String?, nativeName: String?, position: String?)?
+        /// Given, family and native name and position, cleaned, and the name as matching compares
+        /// it; nil when the row names no one.
+        var person: (givenName: String?, familyName: String?, nativeName: String?, position: String?, matchKey: String)?
     }
 
     /// Checks every cell of a row, so that a row reports all its errors at once; the store checks
@@ -137,7 +138,8 @@ final class ImportSession {
             : areas.flatMap { area in functions.map { Role(crimeArea: area, function: $0) } }
         let (given, family, native) = (cell("given_name"), cell("family_name"), cell("native_name"))
         if !(given.isEmpty && family.isEmpty && native.isEmpty) {
-            prepared.person = (clean(given), clean(family), clean(native), clean(cell("position")))
+            let (givenName, familyName, nativeName) = (clean(given), clean(family), clean(native))
+            prepared.person = (givenName, familyName, nativeName, clean(cell("position")), personMatchKey(givenName, familyName, nativeName))
         }
         prepared.country = country
         return prepared
@@ -167,7 +169,7 @@ final class ImportSession {
                 var draft = Person(
                     agencyID: holder.id, givenName: names.givenName, familyName: names.familyName,
                     nativeName: names.nativeName, position: names.position, languages: prepared.languages, timeZone: prepared.timeZone)
-                let key = personKey(draft)
+                let key = holder.id.lowercasedString + "|" + names.matchKey
                 if let existing = persons[key] {
                     var updated = existing
                     updated.nativeName = draft.nativeName ?? existing.nativeName
@@ -478,8 +480,13 @@ final class ImportSession {
     }
 
     private func personKey(_ person: Person) -> String {
-        let latin = [person.givenName, person.familyName].compactMap { $0 }.joined(separator: " ")
-        return person.agencyID.lowercasedString + "|" + Self.matchKey(latin.trimmed.isEmpty ? person.nativeName ?? "" : latin)
+        person.agencyID.lowercasedString + "|" + Self.personMatchKey(person.givenName, person.familyName, person.nativeName)
+    }
+
+    /// A contact's name as matching compares it: given and family name, else the native name.
+    private static func personMatchKey(_ givenName: String?, _ familyName: String?, _ nativeName: String?) -> String {
+        let latin = [givenName, familyName].compactMap { $0 }.joined(separator: " ")
+        return matchKey(latin.trimmed.isEmpty ? nativeName ?? "" : latin)
     }
 
     private static func reason(_ error: LiaisonError) -> String {

@@ -119,8 +119,13 @@ public struct Commit: Sendable, Hashable {
         changes: [Change], origin: NodeID, epoch: UInt32, sequence: UInt64, previousHash: [UInt8],
         time: HybridLogicalTime, key: Curve25519.Signing.PrivateKey
     ) throws(LiaisonError) -> Commit {
-        let bodies = changes.map(\.encoded)
-        let hashes = bodies.map(Change.hash(of:))
+        // Imports sign hundreds of changes a commit: encoding and hashing them is spread over the cores.
+        let encoded = changes.concurrentMap { change in
+            let body = change.encoded
+            return (body: body, hash: Change.hash(of: body))
+        }
+        let bodies = encoded.map(\.body)
+        let hashes = encoded.map(\.hash)
         let header = CommitHeader(
             origin: origin, epoch: epoch, sequence: sequence, previousHash: previousHash, time: time,
             keyID: NodeID(publicKey: key.publicKey), changeCount: UInt32(changes.count),

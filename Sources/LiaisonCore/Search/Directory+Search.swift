@@ -114,7 +114,8 @@ extension Directory {
         // tier alone then finds them all, and they are ranked here in one query.
         let broad = words.count > 1 && facetFilter.isEmpty ? tiers.last?.expression : nil
         return try read { db in
-            if let broad, let found = try Self.fewMatches(broad, words: words, limit: limit, in: db) {
+            if let broad, let nameTier = tiers.first?.expression,
+                let found = try Self.fewMatches(broad: broad, names: nameTier, words: words, limit: limit, in: db) {
                 return try Self.hits(found, in: db)
             }
             var found: [(rowID: Int64, match: SearchHit.Match)] = []
@@ -130,24 +131,36 @@ extension Directory {
         }
     }
 
-    /// Every row matching the broadest tier, ranked as the tiers would rank them, when there are
-    /// no more than `limit`; nil when there are more, for the tiers to find the best of them.
-    private static func fewMatches(_ broad: String, words: [[String]], limit: Int, in db: Database) throws -> [(rowID: Int64, match: SearchHit.Match)]? {
-        let cap = limit + 1
+    /// Every row matching the broadest tier, ranked as the tiers rank them, when there are no more
+    /// than `limit`; nil when there are more, for the tiers to find the best of them.
+    ///
+    /// Whole-name matches are ordered by the name tier's own ranked query when there is more than
+    /// one; name-prefix and other matches come in index order, as the unranked tiers return them.
+    private static func fewMatches(
+        broad: String, names nameTier: String, words: [[String]], limit: Int, in db: Database
+    ) throws -> [(rowID: Int64, match: SearchHit.Match)]? {
         let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT rowid, name, bm25(search_index) FROM search_index WHERE search_index MATCH ? LIMIT ?"),
-            arguments: [broad, cap])
-        guard rows.count < cap else { return nil }
-        let ranked = rows.map { row -> (rowID: Int64, match: SearchHit.Match, score: Double) in
-            (row[0], match(words, name: row[1] ?? ""), row[2] ?? 0)
+            db.cachedStatement(sql: "SELECT rowid, name FROM search_index WHERE search_index MATCH ? LIMIT ?"), arguments: [broad, limit + 1])
+        guard rows.count <= limit else { return nil }
+        var byMatch: [SearchHit.Match: [Int64]] = [:]
+        for row in rows { byMatch[match(words, name: row[1] ?? ""), default: []].append(row[0]) }
+        var names = byMatch[.name] ?? []
+        if names.count > 1 {
+            let ranked = try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT ?"), arguments: [nameTier, limit])
+            names = ranked + names.filter { !ranked.contains($0) }
         }
-        return ranked.sorted { ($0.match, $0.score, $0.rowID) < ($1.match, $1.score, $1.rowID) }.map { ($0.rowID, $0.match) }
+        let named = Set(names)
+        return names.map { ($0, .name) }
+            + (byMatch[.namePrefix] ?? []).filter { !named.contains($0) }.sorted().map { ($0, .namePrefix) }
+            + (byMatch[.other] ?? []).filter { !named.contains($0) }.sorted().map { ($0, .other) }
     }
 
     /// How a row's indexed name answers the query words, as the tiers' expressions would find it:
     /// every word, in one of its spellings, as whole tokens of the name, or as their starts.
     static func match(_ words: [[String]], name: String) -> SearchHit.Match {
-        let tokens = SearchText.tokens(name)
+        // The name column holds folded text already: it is split as FTS5 splits it.
+        let tokens = SearchText.words(ofFolded: name)
         func contains(_ spelling: String, prefix: Bool) -> Bool {
             let phrase = spelling.split(separator: " ")
             guard !phrase.isEmpty, phrase.count <= tokens.count else { return false }

@@ -104,7 +104,11 @@ public enum SearchText {
 
     /// The folded words of a text: letters and digits, split on everything else.
     public static func tokens(_ text: String) -> [String] {
-        let folded = fold(text)
+        words(ofFolded: fold(text))
+    }
+
+    /// The words of text that is already folded: letters and digits, split on everything else.
+    static func words(ofFolded folded: String) -> [String] {
         guard folded.utf8.allSatisfy({ $0 < 0x80 }) else { return folded.split { !($0.isLetter || $0.isNumber) }.map(String.init) }
         // Folded text is mostly ASCII: split its bytes without building Characters.
         return folded.utf8.split { !isASCIILetterOrDigit($0) }.map { String(decoding: $0, as: UTF8.self) }

@@ -153,6 +153,10 @@ enum ChangeApplier {
                 guard let value = fields[name] else {
                     throw LiaisonError(.verification, "field group \"\(group)\" of \(table) lacks \(name)", record: id)
                 }
+                // SQLite would keep the whole text and GRDB read it back cut at the NUL.
+                if case .text(let text) = value, text.utf8.contains(0) {
+                    throw LiaisonError(.verification, "field \(name) of \(table) contains a NUL character", record: id)
+                }
                 return databaseValue(value)
             }
             return (group, expected, values)

@@ -23,28 +23,32 @@ extension Statement {
         }
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
+            let code: Int32
             switch value.storage {
             case .null:
-                sqlite3_bind_null(statement, index)
+                code = sqlite3_bind_null(statement, index)
             case .int64(let number):
-                sqlite3_bind_int64(statement, index, number)
+                code = sqlite3_bind_int64(statement, index, number)
             case .double(let number):
-                sqlite3_bind_double(statement, index, number)
+                code = sqlite3_bind_double(statement, index, number)
             case .string(var text):
-                text.withUTF8 { bytes in
-                    _ = sqlite3_bind_text(statement, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
+                code = text.withUTF8 { bytes in
+                    sqlite3_bind_text(statement, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
                 }
             case .blob(let data):
-                data.withUnsafeBytes { bytes in
-                    _ = sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), Self.transient)
+                code = data.withUnsafeBytes { bytes in
+                    sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), Self.transient)
                 }
             }
+            guard code == SQLITE_OK else { throw Self.error(code, statement, sql) }
         }
         let code = sqlite3_step(statement)
-        guard code == SQLITE_DONE || code == SQLITE_ROW else {
-            let message = sqlite3_errmsg(sqlite3_db_handle(statement)).map { String(cString: $0) }
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
-        }
+        guard code == SQLITE_DONE || code == SQLITE_ROW else { throw Self.error(code, statement, sql) }
+    }
+
+    private static func error(_ code: Int32, _ statement: SQLiteStatement, _ sql: String) -> DatabaseError {
+        let message = sqlite3_errmsg(sqlite3_db_handle(statement)).map { String(cString: $0) }
+        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
     }
 
     /// Tells SQLite to copy bound text and blobs, which live only while they are bound.

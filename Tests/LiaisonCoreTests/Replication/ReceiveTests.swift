@@ -295,6 +295,19 @@ import Testing
         #expect(try receiver.read { db in try LogStore.verifyState(in: db) }.records == 1)
     }
 
+    @Test func textWithANulCharacterIsRefused() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let agency = Agency(name: "Border\u{0}Police", kind: .police, country: "MD")
+        let commit = try signed([Change(entity: .agency, recordID: agency.id, operation: .upsert(agency.fieldGroups))], key: key, sequence: 1, previous: nil)
+        let report = try receiver.receive([commit])
+        #expect(report.applied == 1 && report.changesApplied == 0)
+        #expect(report.refusedChanges.first?.reason.contains("NUL") == true)
+        #expect(try receiver.stats().agencies == 0)
+    }
+
     @Test func aRefusedChangeAppliesOnceItsRecordsCreationArrives() throws {
         // Two copies of one node in different epochs: the copy deletes a record that the
         // original created after the copy split off, so the delete does not chain to the creation.

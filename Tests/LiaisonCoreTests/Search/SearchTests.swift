@@ -31,6 +31,12 @@ import Testing
             try tx.save(Person(agencyID: greek.id, givenName: "Sean", familyName: "O'Brien"))
             try tx.save(Person(agencyID: greek.id, givenName: "Hans", familyName: "Müller"))
             try tx.save(Person(agencyID: egypt.id, nativeName: "خالد المنصوري"))
+            // Two whole-name matches for "ion popa", the longer name stored first, so that rank and
+            // storage order differ.
+            try tx.save(Person(agencyID: greek.id, givenName: "Ion", familyName: "Popa Marinescu Dragomir"))
+            try tx.save(Person(agencyID: greek.id, givenName: "Ion", familyName: "Popa"))
+            try tx.save(Person(agencyID: greek.id, givenName: "Ionel", familyName: "Popa"))
+            try tx.save(Person(agencyID: greek.id, givenName: "Elena", familyName: "Stan", position: "Deputy to Ion Popa"))
         }
         return directory
     }
@@ -75,6 +81,15 @@ import Testing
         // With a lower limit there are more matches than it, and the tiers rank them.
         #expect(try search(SearchQuery("ivan ivanov", limit: 2)) == Array(hits.prefix(2)))
         #expect(try search(SearchQuery("ivan ivanov", limit: 1)) == Array(hits.prefix(1)))
+    }
+
+    @Test func wholeNameMatchesAreRankedAlikeOnBothPaths() throws {
+        let hits = try search(SearchQuery("ion popa"))
+        #expect(hits.map(\.name) == ["Ion Popa", "Ion Popa Marinescu Dragomir", "Ionel Popa", "Elena Stan"])
+        #expect(hits.map(\.match) == [.name, .name, .namePrefix, .other])
+        for limit in 1...3 {
+            #expect(try search(SearchQuery("ion popa", limit: limit)) == Array(hits.prefix(limit)))
+        }
     }
 
     @Test func filtersNarrowResults() throws {
