@@ -424,6 +424,7 @@ final class Receiver {
         case .created:
             try retryRefusals(of: change.recordID)
         case .replacedSteward(let previous):
+            try refuseErasedChanges(of: change, steward: stamp.origin)
             try retryRefusals(of: change.recordID)
             report.stewardChanges.append(.init(
                 commit: name,
@@ -477,6 +478,31 @@ final class Receiver {
         // A filled-in change may have made its node the steward of a record held before: its
         // refused changes to that record apply now.
         try retryRefusals(of: nil)
+    }
+
+    /// A record taken over by an earlier creation is rebuilt from it, which erases what other
+    /// nodes' changes had written to it. Those changes are recorded as refused, as a node that
+    /// received the creation first refused them, so that they apply again if their node becomes
+    /// the steward once more (its own creation, earlier still, arrives later).
+    ///
+    /// The log has no index by record: the bodies are read whole, which is rare enough, since a
+    /// steward changes only when two nodes created one record.
+    private func refuseErasedChanges(of change: Change, steward: NodeID) throws {
+        // A change's bytes are its format version, its kind as a length-prefixed text, its record id.
+        let idOffset = 1 + 4 + change.entity.rawValue.utf8.count
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT l.commit_position, l.change_index, c.origin, l.body FROM change_log l JOIN commit_log c ON c.position = l.commit_position
+            WHERE l.body IS NOT NULL AND substr(l.body, ?, 16) = ? AND c.origin <> ?
+              AND NOT EXISTS (SELECT 1 FROM refusal r WHERE r.commit_position = l.commit_position AND r.change_index = l.change_index)
+            """, arguments: [idOffset + 1, Data(change.recordID.bytes), steward.hex])
+        for row in rows {
+            let erased = try Change(decoding: [UInt8](row["body"] as Data))
+            guard erased.entity == change.entity, erased.recordID == change.recordID else { continue }
+            let origin: String = row["origin"]
+            try recordRefusal(
+                erased, position: row["commit_position"], index: row["change_index"],
+                reason: "node \(origin) is not the steward of this \(change.entity.rawValue) (\(steward.hex) is)")
+        }
     }
 
     private func recordRefusal(_ change: Change, position: Int64, index: Int, reason: String) throws {

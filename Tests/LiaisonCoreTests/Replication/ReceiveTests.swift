@@ -333,6 +333,37 @@ import Testing
         #expect(try receiver.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM refusal") } == 0)
     }
 
+    @Test func aNodesChangeErasedByATakeoverAppliesWhenItsNodeIsStewardAgain() throws {
+        // A node and its restored copy (another epoch) both create one record, around another
+        // node's creation of it: the original first, then the other node, then the copy.
+        let key = Curve25519.Signing.PrivateKey()
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+        _ = try addAgency(original, "Before the copy")
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+        #expect(try Federation.sync(original, to: copy).newEpoch != nil)
+        let other = try Directory.inMemory(name: "Other")
+        let id = UUID()
+        for (node, name) in [(original, "Shared one"), (other, "Shared two"), (copy, "Shared three")] {
+            _ = try node.importJSON(Federation.agencyDocument(id: id, name: name), fileName: "shared.json")
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        let commits = [original, other, copy].map { node in try? node.commits(beyond: VersionVector()) }.compactMap { $0 }
+
+        // One receiver gets them in the order they were made, another in the reverse order: the
+        // copy's creation applies, the other node's takes over and erases it, the original's
+        // takes over again, and the copy's, the steward's latest, must apply once more.
+        var digests: [String] = []
+        for order in [[0, 1, 2], [2, 1, 0]] {
+            let receiver = try Directory.inMemory(name: "Receiver")
+            for node in [original, other] { _ = try receiver.addPeer(try node.card(tlsPin: Federation.testPin, url: nil)) }
+            for index in order { _ = try receiver.receive(commits[index]) }
+            #expect(try receiver.read { db in try String.fetchOne(db, sql: "SELECT name FROM agency WHERE id = ?", arguments: [id.lowercasedString]) } == "Shared three")
+            #expect(throws: Never.self) { try receiver.read { db in try LogStore.verifyState(in: db) } }
+            digests.append(try receiver.digest())
+        }
+        #expect(Set(digests).count == 1)
+    }
+
     @Test func aForkIsFoundWhenOneSideWasHeldForItsClock() throws {
         let key = Curve25519.Signing.PrivateKey()
         let original = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
