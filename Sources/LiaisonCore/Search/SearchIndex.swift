@@ -20,7 +20,13 @@ enum SearchIndex {
     /// Re-indexes the given records, and, for agencies whose names or placement changed, their units
     /// and the contacts of both, whose index text names them.
     /// `unindexed` are records known not to be in the index yet (created in this batch).
-    static func reindex(persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, unindexed: Set<UUID> = [], in db: Database) throws {
+    ///
+    /// `created` are contacts created in this transaction whose values the caller holds: their
+    /// entries are made from those values and their agencies' rows, without reading them back.
+    static func reindex(
+        persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, unindexed: Set<UUID> = [],
+        created: [UUID: CreatedPerson] = [:], in db: Database
+    ) throws {
         var persons = persons
         var agencies = agencies
         for agencyID in agenciesWithMembers {
@@ -34,7 +40,16 @@ enum SearchIndex {
         var entries: [Entry] = []
         var stale: [Int64] = []
         try readAgencies(Array(agencies), unindexed: unindexed, entries: &entries, stale: &stale, in: db)
-        try readPersons(Array(persons), unindexed: unindexed, entries: &entries, stale: &stale, in: db)
+        var agencyRows = AgencyRows()
+        var toRead: [UUID] = []
+        for id in persons {
+            if let person = created[id], let agency = try agencyRows.row(person.person.agencyID, in: db) {
+                entries.append(Entry(PersonSource(person, agency: agency, parent: try agency.parentID.flatMap { try agencyRows.row($0, in: db) })))
+            } else {
+                toRead.append(id)
+            }
+        }
+        try readPersons(toRead, unindexed: unindexed, entries: &entries, stale: &stale, in: db)
         // FTS5 writes its pending rows out whenever a row id is not above the last one written, so
         // rows go in ascending order: in a random order the index is flushed at almost every row.
         let delete = try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?")
@@ -58,7 +73,101 @@ enum SearchIndex {
             self.other = other.map(SearchText.fold).joined(separator: " ")
             self.facets = Array(Set(facets)).sorted().joined(separator: " ")
         }
+
+        /// A contact's entry: its names; its position, rank and agency's names as other text; its
+        /// agency's country and kind, its languages, roles and 24/7 reach as facets.
+        init(_ person: PersonSource) {
+            let names: [String?] = [person.givenName, person.familyName, person.nativeName]
+            let otherText: [String?] = [
+                person.position, person.rank, person.agency.name, person.agency.acronym, person.agency.nativeName,
+                person.parent?.name, person.parent?.acronym,
+            ]
+            var other = otherText.compactMap { $0 }
+            var facets = [facet("cc", person.agency.country), facet("kind", person.agency.kind)]
+            facets += person.languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
+            addRoles(person.roles, other: &other, facets: &facets)
+            if person.has24x7Channel || person.roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
+            self.init(rowID: SearchIndex.rowID(person: person.localID), name: names.compactMap { $0 }.map(SearchText.fold).joined(separator: " "), other: other, facets: facets)
+        }
     }
+
+    /// What a contact's entry is made of.
+    private struct PersonSource {
+        var localID: Int64
+        var givenName: String?
+        var familyName: String?
+        var nativeName: String?
+        var position: String?
+        var rank: String?
+        var languages: [String]
+        var agency: AgencyRow
+        var parent: AgencyRow?
+        var has24x7Channel: Bool
+        var roles: [Role]
+
+        init(_ created: CreatedPerson, agency: AgencyRow, parent: AgencyRow?) {
+            let person = created.person
+            self.init(
+                localID: created.localID, givenName: person.givenName, familyName: person.familyName, nativeName: person.nativeName,
+                position: person.position, rank: person.rank, languages: person.languages, agency: agency, parent: parent,
+                has24x7Channel: created.has24x7Channel, roles: created.roles)
+        }
+
+        init(
+            localID: Int64, givenName: String?, familyName: String?, nativeName: String?, position: String?, rank: String?,
+            languages: [String], agency: AgencyRow, parent: AgencyRow?, has24x7Channel: Bool, roles: [Role]
+        ) {
+            self.localID = localID
+            self.givenName = givenName
+            self.familyName = familyName
+            self.nativeName = nativeName
+            self.position = position
+            self.rank = rank
+            self.languages = languages
+            self.agency = agency
+            self.parent = parent
+            self.has24x7Channel = has24x7Channel
+            self.roles = roles
+        }
+    }
+
+    /// The columns of an agency that its contacts' entries name, as stored.
+    private struct AgencyRow {
+        var name: String?
+        var acronym: String?
+        var nativeName: String?
+        var kind: String
+        var country: String
+        var parentID: UUID?
+    }
+
+    /// Agency rows read once per reindex: a batch's contacts share a few agencies.
+    private struct AgencyRows {
+        private var rows: [UUID: AgencyRow?] = [:]
+
+        mutating func row(_ id: UUID, in db: Database) throws -> AgencyRow? {
+            if let known = rows[id] { return known }
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT name, acronym, native_name, kind, country, parent_id FROM agency WHERE id = ?"),
+                arguments: [id.lowercasedString]
+            ).map { row in
+                AgencyRow(name: row[0], acronym: row[1], nativeName: row[2], kind: row[3], country: row[4], parentID: (row[5] as String?).flatMap(UUID.init(uuidString:)))
+            }
+            rows[id] = row
+            return row
+        }
+    }
+
+    /// A contact created in the current transaction, with what its entry needs that its own
+    /// values do not say: its row's local id and what its channels and roles created with it add.
+    struct CreatedPerson {
+        var person: Person
+        var localID: Int64
+        var has24x7Channel = false
+        var roles: [Role] = []
+    }
+
+    typealias Role = (area: CrimeArea?, function: FocalFunction)
 
     /// Records read per reindex query.
     private static let chunkSize = 500
@@ -105,17 +214,13 @@ enum SearchIndex {
             WHERE p.id IN (SELECT value FROM json_each(?))
             """)
         for (rowID, row) in try liveRows(select, table: "person", ids: ids, unindexed: unindexed, stale: &stale, rowID: rowID(person:), in: db) {
-                let names: [String?] = [row[3], row[4], row[5]]
-                let name = names.compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
-                let otherText: [String?] = [row[6], row[7], row[9], row[10], row[11], row[14], row[15]]
-                var other = otherText.compactMap { $0 }
-                var facets = [facet("cc", row[13]), facet("kind", row[12])]
-                let languages = JSONStringArray.decode(row[8] ?? "[]")
-                facets += languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
-                let roles = Self.roles(row[17])
-                addRoles(roles, other: &other, facets: &facets)
-                if row[16] || roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
-                entries.append(Entry(rowID: rowID, name: name, other: other, facets: facets))
+            let agency = AgencyRow(name: row[9], acronym: row[10], nativeName: row[11], kind: row[12], country: row[13])
+            // Only the parent's names are indexed.
+            let parent = AgencyRow(name: row[14], acronym: row[15], kind: "", country: "")
+            entries.append(Entry(PersonSource(
+                localID: rowID / 2, givenName: row[3], familyName: row[4], nativeName: row[5], position: row[6], rank: row[7],
+                languages: JSONStringArray.decode(row[8] ?? "[]"), agency: agency, parent: parent, has24x7Channel: row[16],
+                roles: Self.roles(row[17]))))
         }
     }
 
@@ -146,7 +251,7 @@ enum SearchIndex {
 
     /// Roles as the reindex queries list them: `crime-area function` pairs separated by commas, an
     /// empty crime area for a role across all crime areas.
-    private static func roles(_ text: String?) -> [(area: CrimeArea?, function: FocalFunction)] {
+    private static func roles(_ text: String?) -> [Role] {
         (text ?? "").split(separator: ",").compactMap { pair in
             let parts = pair.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, let function = FocalFunction(rawValue: String(parts[1])) else { return nil }
@@ -156,7 +261,7 @@ enum SearchIndex {
 
     /// A designation's facets: its crime area (`all` for a role across crime areas), its function,
     /// and the pair, so that a search for a function in a crime area needs both in the same role.
-    private static func addRoles(_ roles: [(area: CrimeArea?, function: FocalFunction)], other: inout [String], facets: inout [String]) {
+    private static func addRoles(_ roles: [Role], other: inout [String], facets: inout [String]) {
         for role in roles {
             let area = role.area?.rawValue ?? "all"
             if let crimeArea = role.area { other.append(String(crimeArea.rawValue.map { $0 == "-" ? " " : $0 })) }

@@ -20,6 +20,9 @@ public final class DirectoryTransaction {
     private var renamedAgencies: Set<UUID> = []
     /// Persons and agencies created in this batch, which the search index does not hold yet.
     private var created: Set<UUID> = []
+    /// Contacts created in this batch whose index entries can be made from what was saved: none
+    /// of them, their channels or roles was edited or removed in the batch.
+    private var createdPersons: [UUID: SearchIndex.CreatedPerson] = [:]
 
     init(db: Database, node: NodeIdentity, key: Curve25519.Signing.PrivateKey, reference: ReferenceData) throws {
         self.db = db
@@ -87,7 +90,12 @@ public final class DirectoryTransaction {
     private func store(_ person: Person, existing: Person?) throws -> Person {
         var person = person
         _ = try record(person, existing: existing)
-        if existing == nil { created.insert(person.id) }
+        if existing == nil {
+            created.insert(person.id)
+            createdPersons[person.id] = SearchIndex.CreatedPerson(person: person, localID: db.lastInsertedRowID)
+        } else {
+            createdPersons[person.id] = nil
+        }
         person.metadata = metadata(after: existing?.metadata)
         validator.remember(person, id: person.id)
         touchedPersons.insert(person.id)
@@ -96,6 +104,11 @@ public final class DirectoryTransaction {
 
     private func store(_ channel: Channel, existing: Channel?) throws -> Channel {
         _ = try record(channel, existing: existing)
+        if existing == nil, let owner = channel.personID, createdPersons[owner] != nil {
+            if channel.is24x7 { createdPersons[owner]?.has24x7Channel = true }
+        } else {
+            forgetCreated(channel.personID, existing?.personID)
+        }
         touchOwner(agencyID: channel.agencyID, personID: channel.personID)
         touchOwner(agencyID: existing?.agencyID, personID: existing?.personID)
         return channel
@@ -103,6 +116,11 @@ public final class DirectoryTransaction {
 
     private func store(_ designation: Designation, existing: Designation?) throws -> Designation {
         _ = try record(designation, existing: existing)
+        if existing == nil, let owner = designation.personID, createdPersons[owner] != nil {
+            createdPersons[owner]?.roles.append((designation.crimeArea, designation.function))
+        } else {
+            forgetCreated(designation.personID, existing?.personID)
+        }
         touchOwner(agencyID: designation.agencyID, personID: designation.personID)
         touchOwner(agencyID: existing?.agencyID, personID: existing?.personID)
         return designation
@@ -171,6 +189,7 @@ public final class DirectoryTransaction {
         _ = try live(Person.self, id)
         try removeAttachments(column: "person_id", owner: id)
         try tombstone(Person.self, id)
+        forgetCreated(id)
         validator.remember(nil as Person?, id: id)
         touchedPersons.insert(id)
     }
@@ -179,6 +198,7 @@ public final class DirectoryTransaction {
     public func removeChannel(_ id: UUID) throws {
         let channel = try live(Channel.self, id)
         try tombstone(Channel.self, id)
+        forgetCreated(channel.personID)
         touchOwner(agencyID: channel.agencyID, personID: channel.personID)
     }
 
@@ -186,6 +206,7 @@ public final class DirectoryTransaction {
     public func removeDesignation(_ id: UUID) throws {
         let designation = try live(Designation.self, id)
         try tombstone(Designation.self, id)
+        forgetCreated(designation.personID)
         touchOwner(agencyID: designation.agencyID, personID: designation.personID)
     }
 
@@ -205,7 +226,8 @@ public final class DirectoryTransaction {
     public func commitBatch() throws {
         guard !pending.isEmpty else { return }
         try SearchIndex.reindex(
-            persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
+            persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
+            created: createdPersons, in: db)
         let last = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT sequence, header_hash FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),
             arguments: [node.id.hex, epoch])
@@ -225,6 +247,7 @@ public final class DirectoryTransaction {
         touchedAgencies = []
         renamedAgencies = []
         created = []
+        createdPersons = [:]
         stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: Date()), origin: node.id, epoch: epoch)
     }
 
@@ -257,6 +280,11 @@ public final class DirectoryTransaction {
             throw LiaisonError(.conflict, reason, record: change.recordID.lowercasedString)
         }
         pending.append(change)
+    }
+
+    /// Leaves these contacts' index entries to be read from the tables.
+    private func forgetCreated(_ persons: UUID?...) {
+        for person in persons.compactMap({ $0 }) { createdPersons[person] = nil }
     }
 
     private func touchOwner(agencyID: UUID?, personID: UUID?) {

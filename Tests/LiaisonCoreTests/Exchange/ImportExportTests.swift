@@ -36,7 +36,8 @@ import Testing
         func csv(badRows: Set<Int>) -> String {
             Self.header + (2...1_204).map { row in
                 let phone = badRows.contains(row) ? "call me" : "+373 22 \(100_000 + row)"
-                return "MD,National Police,police,Unit \(row % 3),Ion,Popescu \(row),,Inspector,ro,Europe/Chisinau,\(phone),,,,no,,"
+                let roles = row % 4 == 0 ? "trafficking-in-persons;forced-labour,24x7-contact" : ","
+                return "MD,National Police,police,Unit \(row % 3),Ion,Popescu \(row),,Inspector,ro,Europe/Chisinau,\(phone),,,,\(row % 5 == 0),\(roles)"
             }.joined(separator: "\n")
         }
         let error = #expect(throws: LiaisonError.self) { try directory.importCSV(csv(badRows: [10, 700, 1_204]), fileName: "big.csv") }
@@ -51,6 +52,9 @@ import Testing
         #expect(summary.contactsCreated == 1_203 && summary.commits == 3)
         #expect(reported.withLock { $0 } == [500, 1_000, 1_203])
         #expect(try directory.stats().contacts == 1_203)
+        // The search index made while importing is the one the records give.
+        #expect(throws: Never.self) { try directory.read { db in try LogStore.verifyState(in: db) } }
+        #expect(try directory.search(SearchQuery("popescu 1200", only24x7: true)).map(\.name) == ["Ion Popescu 1200"])
     }
 
     @Test func unknownColumnsAreRefused() throws {
