@@ -242,6 +242,10 @@ public final class DirectoryTransaction {
             previousHash: previousHash, time: stamp.time, key: key)
         try LogStore.append(commit, in: db)
         commits.append(CommitSummary(sequence: sequence, epoch: epoch, changeCount: pending.count, time: stamp.time))
+        // A large batch's changes and commit are many small allocations: they are freed on another
+        // thread, so that the next batch need not wait.
+        let finished = (pending, commit)
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(finished) {} }
         pending = []
         touchedPersons = []
         touchedAgencies = []
