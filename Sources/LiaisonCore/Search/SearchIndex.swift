@@ -92,7 +92,7 @@ enum SearchIndex {
     }
 
     /// What a contact's entry is made of.
-    private struct PersonSource {
+    fileprivate struct PersonSource {
         var localID: Int64
         var givenName: String?
         var familyName: String?
@@ -104,35 +104,10 @@ enum SearchIndex {
         var parent: AgencyRow?
         var has24x7Channel: Bool
         var roles: [Role]
-
-        init(_ created: CreatedPerson, agency: AgencyRow, parent: AgencyRow?) {
-            let person = created.person
-            self.init(
-                localID: created.localID, givenName: person.givenName, familyName: person.familyName, nativeName: person.nativeName,
-                position: person.position, rank: person.rank, languages: person.languages, agency: agency, parent: parent,
-                has24x7Channel: created.has24x7Channel, roles: created.roles)
-        }
-
-        init(
-            localID: Int64, givenName: String?, familyName: String?, nativeName: String?, position: String?, rank: String?,
-            languages: [String], agency: AgencyRow, parent: AgencyRow?, has24x7Channel: Bool, roles: [Role]
-        ) {
-            self.localID = localID
-            self.givenName = givenName
-            self.familyName = familyName
-            self.nativeName = nativeName
-            self.position = position
-            self.rank = rank
-            self.languages = languages
-            self.agency = agency
-            self.parent = parent
-            self.has24x7Channel = has24x7Channel
-            self.roles = roles
-        }
     }
 
     /// The columns of an agency that its contacts' entries name, as stored.
-    private struct AgencyRow {
+    fileprivate struct AgencyRow {
         var name: String?
         var acronym: String?
         var nativeName: String?
@@ -269,5 +244,16 @@ enum SearchIndex {
             facets.append(facet("fn", role.function.rawValue))
             facets.append(facet("role", area + role.function.rawValue))
         }
+    }
+}
+
+// Outside the struct, so that its memberwise initialiser stays.
+extension SearchIndex.PersonSource {
+    init(_ created: SearchIndex.CreatedPerson, agency: SearchIndex.AgencyRow, parent: SearchIndex.AgencyRow?) {
+        let person = created.person
+        self.init(
+            localID: created.localID, givenName: person.givenName, familyName: person.familyName, nativeName: person.nativeName,
+            position: person.position, rank: person.rank, languages: person.languages, agency: agency, parent: parent,
+            has24x7Channel: created.has24x7Channel, roles: created.roles)
     }
 }
