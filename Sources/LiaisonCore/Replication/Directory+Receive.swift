@@ -210,6 +210,8 @@ final class Receiver {
     private var touchedAgencies: Set<UUID> = []
     private var renamedAgencies: Set<UUID> = []
     private var created: Set<UUID> = []
+    /// Records that an earlier creation took over in this batch.
+    private var takenOver: [UUID: Entity] = [:]
 
     init(db: Database, node: NodeIdentity, now: Date) {
         self.db = db
@@ -219,6 +221,7 @@ final class Receiver {
 
     /// Reindexes what changed and, after meeting commits of its own origin, starts a new epoch.
     func finish() throws {
+        try settleTakeovers()
         for refused in refusedNotices
         where try Bool.fetchOne(
             db, sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)", arguments: [refused.position, refused.index]) == true {
@@ -410,8 +413,9 @@ final class Receiver {
     }
 
     /// Applies one change and notes what the search index must redo. `isNew` says the record is
-    /// known not to be stored; nil looks it up.
-    private func apply(_ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil) throws -> ChangeApplier.Outcome {
+    /// known not to be stored; nil looks it up. `counted` is false for a logged change applied
+    /// again, which the report counted when it came.
+    private func apply(_ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, counted: Bool = true) throws -> ChangeApplier.Outcome {
         // For channels and designations this read also tells whether the record is new.
         let before = isNew == true ? nil : try owners(of: change)
         // A change that breaks the tables' rules (a missing name, an unknown country) is refused
@@ -424,7 +428,7 @@ final class Receiver {
         case .created:
             try retryRefusals(of: change.recordID)
         case .replacedSteward(let previous):
-            try refuseErasedChanges(of: change, steward: stamp.origin)
+            takenOver[change.recordID] = change.entity
             try retryRefusals(of: change.recordID)
             report.stewardChanges.append(.init(
                 commit: name,
@@ -432,7 +436,7 @@ final class Receiver {
         case .applied:
             break
         }
-        report.changesApplied += 1
+        if counted { report.changesApplied += 1 }
         let id = change.recordID
         switch change.entity {
         case .person:
@@ -480,28 +484,63 @@ final class Receiver {
         try retryRefusals(of: nil)
     }
 
-    /// A record taken over by an earlier creation is rebuilt from it, which erases what other
-    /// nodes' changes had written to it. Those changes are recorded as refused, as a node that
-    /// received the creation first refused them, so that they apply again if their node becomes
-    /// the steward once more (its own creation, earlier still, arrives later).
+    /// A record taken over by an earlier creation is rebuilt from it, which erases what had been
+    /// written to it before. Every logged change of the record is then settled as a replay in merge
+    /// order would: other nodes' changes are recorded as refused, as a node that received the
+    /// creation first refused them, so that they apply again if their node becomes the steward once
+    /// more; the steward's own are applied again, in case an earlier takeover had erased them.
     ///
-    /// The log has no index by record: the bodies are read whole, which is rare enough, since a
-    /// steward changes only when two nodes created one record.
-    private func refuseErasedChanges(of change: Change, steward: NodeID) throws {
-        // A change's bytes are its format version, its kind as a length-prefixed text, its record id.
-        let idOffset = 1 + 4 + change.entity.rawValue.utf8.count
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT l.commit_position, l.change_index, c.origin, l.body FROM change_log l JOIN commit_log c ON c.position = l.commit_position
-            WHERE l.body IS NOT NULL AND substr(l.body, ?, 16) = ? AND c.origin <> ?
-              AND NOT EXISTS (SELECT 1 FROM refusal r WHERE r.commit_position = l.commit_position AND r.change_index = l.change_index)
-            """, arguments: [idOffset + 1, Data(change.recordID.bytes), steward.hex])
-        for row in rows {
-            let erased = try Change(decoding: [UInt8](row["body"] as Data))
-            guard erased.entity == change.entity, erased.recordID == change.recordID else { continue }
-            let origin: String = row["origin"]
-            try recordRefusal(
-                erased, position: row["commit_position"], index: row["change_index"],
-                reason: "node \(origin) is not the steward of this \(change.entity.rawValue) (\(steward.hex) is)")
+    /// The log has no index by record: one pass over it per record kind finds the changes of
+    /// every record taken over in the batch.
+    private func settleTakeovers() throws {
+        // Settling can apply changes again; should one take a record over, it is settled next.
+        while !takenOver.isEmpty {
+            let records = takenOver
+            takenOver = [:]
+            try settle(records)
+        }
+    }
+
+    private func settle(_ takenOver: [UUID: Entity]) throws {
+        var changes: [UUID: [(position: Int64, index: Int, stamp: Stamp, sequence: Int64, change: Change)]] = [:]
+        for entity in Set(takenOver.values) {
+            let ids = takenOver.filter { $0.value == entity }.map { "\"" + Data($0.key.bytes).map { String(format: "%02X", $0) }.joined() + "\"" }
+            // A change's bytes are its format version, its kind as a length-prefixed text, then its record id.
+            let idOffset = 1 + 4 + entity.rawValue.utf8.count
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT l.commit_position, l.change_index, c.hlc, c.origin, c.epoch, c.sequence, l.body
+                FROM change_log l JOIN commit_log c ON c.position = l.commit_position
+                WHERE l.body IS NOT NULL AND hex(substr(l.body, ?, 16)) IN (SELECT value FROM json_each(?))
+                """, arguments: [idOffset + 1, "[" + ids.joined(separator: ",") + "]"])
+            for row in rows {
+                let change = try Change(decoding: [UInt8](row["body"] as Data))
+                guard change.entity == entity, takenOver[change.recordID] == entity else { continue }
+                let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]), epoch: row["epoch"])
+                changes[change.recordID, default: []].append((row["commit_position"], row["change_index"], stamp, row["sequence"], change))
+            }
+        }
+        for (recordID, entity) in takenOver {
+            guard let steward = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT steward FROM \(entity.table) WHERE id = ?"), arguments: [recordID.lowercasedString])
+            else { continue }
+            let merged = (changes[recordID] ?? []).sorted { ($0.stamp.text, $0.position, $0.index) < ($1.stamp.text, $1.position, $1.index) }
+            for logged in merged {
+                let isRefused = try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)"),
+                    arguments: [logged.position, logged.index]) == true
+                guard !isRefused else { continue }
+                if logged.stamp.origin.hex != steward {
+                    try recordRefusal(
+                        logged.change, position: logged.position, index: logged.index,
+                        reason: "node \(logged.stamp.origin.hex) is not the steward of this \(entity.rawValue) (\(steward) is)")
+                } else {
+                    let name = CommitHeader.label(origin: logged.stamp.origin, epoch: logged.stamp.epoch, sequence: UInt64(logged.sequence))
+                    if case .refused(let reason) = try apply(logged.change, stamp: logged.stamp, name: name, counted: false) {
+                        try recordRefusal(logged.change, position: logged.position, index: logged.index, reason: reason)
+                    }
+                }
+            }
+            try retryRefusals(of: recordID)
         }
     }
 

@@ -43,7 +43,7 @@ enum SearchIndex {
         var agencyRows = AgencyRows()
         var toRead: [UUID] = []
         for id in persons {
-            if let person = created[id], let agency = try agencyRows.row(person.person.agencyID, in: db) {
+            if let person = created[id], let agency = try agencyRows.row(person.person.agencyID.lowercasedString, in: db) {
                 entries.append(Entry(PersonSource(person, agency: agency, parent: try agency.parentID.flatMap { try agencyRows.row($0, in: db) })))
             } else {
                 toRead.append(id)
@@ -113,20 +113,21 @@ enum SearchIndex {
         var nativeName: String?
         var kind: String
         var country: String
-        var parentID: UUID?
+        /// As stored: the tables' joins compare the text.
+        var parentID: String?
     }
 
     /// Agency rows read once per reindex: a batch's contacts share a few agencies.
     private struct AgencyRows {
-        private var rows: [UUID: AgencyRow?] = [:]
+        private var rows: [String: AgencyRow?] = [:]
 
-        mutating func row(_ id: UUID, in db: Database) throws -> AgencyRow? {
+        mutating func row(_ id: String, in db: Database) throws -> AgencyRow? {
             if let known = rows[id] { return known }
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT name, acronym, native_name, kind, country, parent_id FROM agency WHERE id = ?"),
-                arguments: [id.lowercasedString]
+                arguments: [id]
             ).map { row in
-                AgencyRow(name: row[0], acronym: row[1], nativeName: row[2], kind: row[3], country: row[4], parentID: (row[5] as String?).flatMap(UUID.init(uuidString:)))
+                AgencyRow(name: row[0], acronym: row[1], nativeName: row[2], kind: row[3], country: row[4], parentID: row[5])
             }
             rows[id] = row
             return row

@@ -70,7 +70,7 @@ public final class DirectoryTransaction {
     // is already stored fails the table's uniqueness constraint.
 
     func create(_ agency: Agency) throws -> Agency { try store(try validator.agency(agency), existing: nil) }
-    func create(_ person: Person) throws -> Person { try store(try validator.person(person), existing: nil) }
+    func create(_ person: Person) throws -> Person { try store(try validator.person(person), existing: nil, freshID: true) }
     func create(_ channel: Channel) throws -> Channel { try store(try validator.channel(channel), existing: nil) }
     func create(_ designation: Designation) throws -> Designation { try store(try validator.designation(designation), existing: nil) }
 
@@ -87,11 +87,13 @@ public final class DirectoryTransaction {
         return agency
     }
 
-    private func store(_ person: Person, existing: Person?) throws -> Person {
+    /// `freshID` says the id was made for this record, so no channel or role stored before,
+    /// such as one received from another node, can name it.
+    private func store(_ person: Person, existing: Person?, freshID: Bool = false) throws -> Person {
         var person = person
         _ = try record(person, existing: existing)
-        if existing == nil {
-            created.insert(person.id)
+        if existing == nil { created.insert(person.id) }
+        if existing == nil, freshID {
             createdPersons[person.id] = SearchIndex.CreatedPerson(person: person, localID: db.lastInsertedRowID)
         } else {
             createdPersons[person.id] = nil
