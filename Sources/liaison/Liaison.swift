@@ -12,7 +12,7 @@ struct Liaison: AsyncParsableCommand {
             Every command works on one node's data folder: --data DIR, else $LIAISON_HOME, else ~/.liaison.
             Start with `liaison demo` to see a sample directory, or `liaison init` to create your node.
             """,
-        version: "0.2.0",
+        version: "0.2.1",
         subcommands: [
             Init.self, Demo.self, NodeCommand.self, AgencyCommand.self, ContactCommand.self, DesignationCommand.self,
             CountryCommand.self, Search.self, Stats.self, Import.self, Export.self, LogCommand.self, PeerCommand.self,
