@@ -222,9 +222,7 @@ final class Receiver {
     /// Reindexes what changed and, after meeting commits of its own origin, starts a new epoch.
     func finish() throws {
         try settleTakeovers()
-        for refused in refusedNotices
-        where try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)", arguments: [refused.position, refused.index]) == true {
+        for refused in refusedNotices where try isRefused(position: refused.position, index: refused.index) {
             report.refusedChanges.append(refused.notice)
         }
         for (hash, notice) in heldNotices.sorted(by: { $0.value.commit < $1.value.commit })
@@ -504,7 +502,8 @@ final class Receiver {
     private func settle(_ takenOver: [UUID: Entity]) throws {
         var changes: [UUID: [(position: Int64, index: Int, stamp: Stamp, sequence: Int64, change: Change)]] = [:]
         for entity in Set(takenOver.values) {
-            let ids = takenOver.filter { $0.value == entity }.map { "\"" + Data($0.key.bytes).map { String(format: "%02X", $0) }.joined() + "\"" }
+            // SQLite's hex() writes upper-case digits.
+            let ids = takenOver.filter { $0.value == entity }.map { "\"" + $0.key.bytes.hexString.uppercased() + "\"" }
             // A change's bytes are its format version, its kind as a length-prefixed text, then its record id.
             let idOffset = 1 + 4 + entity.rawValue.utf8.count
             let rows = try Row.fetchAll(db, sql: """
@@ -515,7 +514,7 @@ final class Receiver {
             for row in rows {
                 let change = try Change(decoding: [UInt8](row["body"] as Data))
                 guard change.entity == entity, takenOver[change.recordID] == entity else { continue }
-                let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]), epoch: row["epoch"])
+                let stamp = try Stamp(commitRow: row)
                 changes[change.recordID, default: []].append((row["commit_position"], row["change_index"], stamp, row["sequence"], change))
             }
         }
@@ -523,12 +522,9 @@ final class Receiver {
             guard let steward = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT steward FROM \(entity.table) WHERE id = ?"), arguments: [recordID.lowercasedString])
             else { continue }
-            let merged = (changes[recordID] ?? []).sorted { ($0.stamp.text, $0.position, $0.index) < ($1.stamp.text, $1.position, $1.index) }
+            let merged = (changes[recordID] ?? []).sorted { ($0.stamp, $0.position, $0.index) < ($1.stamp, $1.position, $1.index) }
             for logged in merged {
-                let isRefused = try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)"),
-                    arguments: [logged.position, logged.index]) == true
-                guard !isRefused else { continue }
+                guard try !isRefused(position: logged.position, index: logged.index) else { continue }
                 if logged.stamp.origin.hex != steward {
                     try recordRefusal(
                         logged.change, position: logged.position, index: logged.index,
@@ -542,6 +538,12 @@ final class Receiver {
             }
             try retryRefusals(of: recordID)
         }
+    }
+
+    private func isRefused(position: Int64, index: Int) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)"),
+            arguments: [position, index]) == true
     }
 
     private func recordRefusal(_ change: Change, position: Int64, index: Int, reason: String) throws {
@@ -567,11 +569,9 @@ final class Receiver {
         for row in rows {
             let position: Int64 = row["commit_position"], index: Int64 = row["change_index"]
             // An earlier retry in this loop may already have applied it.
-            guard try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)", arguments: [position, index]) == true
-            else { continue }
+            guard try isRefused(position: position, index: Int(index)) else { continue }
             let change = try Change(decoding: [UInt8](row["body"] as Data))
-            let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]), epoch: row["epoch"])
+            let stamp = try Stamp(commitRow: row)
             try db.execute(sql: "DELETE FROM refusal WHERE commit_position = ? AND change_index = ?", arguments: [position, index])
             let name = CommitHeader.label(origin: stamp.origin, epoch: stamp.epoch, sequence: UInt64(row["sequence"] as Int64))
             if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {

@@ -111,7 +111,7 @@ enum ChangeApplier {
         while let row = try changes.next() {
             let change = try Change(decoding: [UInt8](row["body"] as Data))
             guard case .upsert(let groups) = change.operation, groups.count == fieldGroups[change.entity]?.count else { continue }
-            let stamp = Stamp(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]), epoch: row["epoch"])
+            let stamp = try Stamp(commitRow: row)
             try db.execute(
                 sql: "UPDATE \(change.entity.table) SET claim = ? WHERE id = ? AND claim = ''",
                 arguments: [stamp.text, change.recordID.lowercasedString])
@@ -181,7 +181,7 @@ enum ChangeApplier {
         let time = stamp.databaseTime.databaseValue
         var allValues: [DatabaseValue] = [id.databaseValue, stamp.origin.hex.databaseValue, stampText.databaseValue, time, time, false.databaseValue, stampsText.databaseValue]
         for value in values { allValues += value.values }
-        let sql = hasAllGroups ? insertWithAllGroups[entity] ?? insertSQL(entity.table, values.flatMap(\.columns)) : insertSQL(entity.table, values.flatMap(\.columns))
+        let sql = (hasAllGroups ? insertWithAllGroups[entity] : nil) ?? insertSQL(entity.table, values.flatMap(\.columns))
         try db.cachedStatement(sql: sql).run(allValues)
     }
 

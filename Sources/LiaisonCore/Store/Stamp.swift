@@ -1,3 +1,4 @@
+import GRDB
 /// The merge order of a write: its clock time, then its origin node id, then the epoch of the
 /// commit, which tells apart two copies of one node that signed at the same clock time.
 ///
@@ -25,6 +26,11 @@ struct Stamp: Sendable, Hashable, Comparable {
         text = hex(time.rawValue, width: 16) + "-" + origin.hex + "-" + hex(epoch, width: 8)
         databaseTime = Timestamp.database(milliseconds: Int64(time.milliseconds))
         iso8601Time = Timestamp.iso8601(database: databaseTime)
+    }
+
+    /// The stamp of a stored commit, from a row with its `hlc`, `origin` and `epoch` columns.
+    init(commitRow row: Row) throws {
+        self.init(time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])), origin: try NodeID(hex: row["origin"]), epoch: row["epoch"])
     }
 
     static func < (lhs: Stamp, rhs: Stamp) -> Bool { (lhs.time, lhs.origin, lhs.epoch) < (rhs.time, rhs.origin, rhs.epoch) }

@@ -48,21 +48,15 @@ import Testing
                     try tx.save(Channel(personID: person.id, kind: .email, value: "p\(step)@example.org"))
                 }
             case 3:
-                let own = node.node.id.hex
-                let agencies = try node.read { db in try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE deleted = 0 AND steward = ? ORDER BY id", arguments: [own]) }
-                guard var agency = agencies.randomElement(using: &random) else { continue }
+                guard var agency = try ownLiveRecords(Agency.self, of: node).randomElement(using: &random) else { continue }
                 agency.acronym = "A\(step)"
                 let edited = agency
                 _ = try? node.write { tx in try tx.save(edited) }
             case 4:
-                let own = node.node.id.hex
-                let persons = try node.read { db in try Person.fetchAll(db, sql: "SELECT * FROM person WHERE deleted = 0 AND steward = ? ORDER BY id", arguments: [own]) }
-                guard let person = persons.randomElement(using: &random) else { continue }
+                guard let person = try ownLiveRecords(Person.self, of: node).randomElement(using: &random) else { continue }
                 _ = try? node.write { tx in try tx.removePerson(person.id) }
             case 5:
-                let own = node.node.id.hex
-                let persons = try node.read { db in try Person.fetchAll(db, sql: "SELECT * FROM person WHERE deleted = 0 AND steward = ? ORDER BY id", arguments: [own]) }
-                guard var person = persons.randomElement(using: &random) else { continue }
+                guard var person = try ownLiveRecords(Person.self, of: node).randomElement(using: &random) else { continue }
                 person.position = "Inspector \(step)"
                 let edited = person
                 _ = try? node.write { tx in try tx.save(edited) }
@@ -109,6 +103,14 @@ import Testing
         // Every fifth seed, one node's tables and search index are checked against a replay of its log.
         if seed % 5 == 0, let node = nodes.last {
             #expect(throws: Never.self, "seed \(seed)") { try node.read { db in try LogStore.verifyState(in: db) } }
+        }
+    }
+
+    /// The live records of a kind that `node` is the steward of, in id order.
+    private static func ownLiveRecords<Record: FetchableRecord & TableRecord & Sendable>(_ type: Record.Type, of node: Directory) throws -> [Record] {
+        let own = node.node.id.hex
+        return try node.read { db in
+            try Record.fetchAll(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE deleted = 0 AND steward = ? ORDER BY id", arguments: [own])
         }
     }
 
