@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "LiaisonCore", targets: ["LiaisonCore"]),
+        .library(name: "LiaisonSync", targets: ["LiaisonSync"]),
         .executable(name: "liaison", targets: ["liaison"]),
     ],
     dependencies: [
@@ -38,10 +39,21 @@ let package = Package(
             swiftSettings: upcomingFeatures,
             plugins: ["EmbedResources"]
         ),
+        .target(
+            name: "LiaisonSync",
+            dependencies: [
+                "LiaisonCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
         .executableTarget(
             name: "liaison",
             dependencies: [
                 "LiaisonCore",
+                "LiaisonSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -51,6 +63,7 @@ let package = Package(
             name: "LiaisonBench",
             dependencies: [
                 "LiaisonCore",
+                "LiaisonSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/LiaisonBench",
@@ -66,10 +79,34 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["EmbedResourcesTool"]
         ),
+        .target(
+            name: "LiaisonTestSupport",
+            dependencies: [
+                "LiaisonCore",
+                "LiaisonSync",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/LiaisonTestSupport",
+            swiftSettings: upcomingFeatures
+        ),
         .testTarget(
             name: "LiaisonCoreTests",
             dependencies: [
                 "LiaisonCore",
+                "LiaisonSync",
+                "LiaisonTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["Fixtures"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "LiaisonSyncTests",
+            dependencies: [
+                "LiaisonCore",
+                "LiaisonSync",
+                "LiaisonTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

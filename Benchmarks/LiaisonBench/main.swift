@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LiaisonCore
+import LiaisonSync
 
 // Benchmarks, run on demand:
 //   swift run -c release LiaisonBench [import|search|cli|bundle|all] [--contacts N] [--cli PATH]

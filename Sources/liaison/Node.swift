@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import LiaisonCore
+import LiaisonSync
 
 extension Liaison {
     struct NodeCommand: ParsableCommand {

@@ -32,7 +32,7 @@ extension Directory {
     }
 
     /// A JSON decoding error in a sentence: what is missing or wrong, and where.
-    static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let context):
             return "\(jsonPath(context.codingPath + [key])) is missing"

@@ -1,17 +1,17 @@
 /// Appends the big-endian, length-prefixed primitives of the signed formats (docs/PROTOCOL.md).
-struct ByteWriter {
-    private(set) var bytes: [UInt8] = []
+package struct ByteWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
+    package init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
 
-    mutating func u8(_ value: UInt8) { bytes.append(value) }
-    mutating func u16(_ value: UInt16) { integer(value) }
-    mutating func u32(_ value: UInt32) { integer(value) }
-    mutating func u64(_ value: UInt64) { integer(value) }
-    mutating func raw(_ value: some Sequence<UInt8>) { bytes.append(contentsOf: value) }
+    package mutating func u8(_ value: UInt8) { bytes.append(value) }
+    package mutating func u16(_ value: UInt16) { integer(value) }
+    package mutating func u32(_ value: UInt32) { integer(value) }
+    package mutating func u64(_ value: UInt64) { integer(value) }
+    package mutating func raw(_ value: some Sequence<UInt8>) { bytes.append(contentsOf: value) }
 
     /// A string as u32 byte length then its UTF-8 bytes.
-    mutating func text(_ value: String) {
+    package mutating func text(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
             u32(UInt32(utf8.count))
@@ -26,24 +26,24 @@ struct ByteWriter {
 }
 
 /// Reads what ``ByteWriter`` wrote, throwing on truncated or malformed input.
-struct ByteReader {
+package struct ByteReader {
     private let bytes: [UInt8]
-    private(set) var offset = 0
+    package private(set) var offset = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    var isAtEnd: Bool { offset == bytes.count }
-    var remaining: Int { bytes.count - offset }
+    package var isAtEnd: Bool { offset == bytes.count }
+    package var remaining: Int { bytes.count - offset }
 
-    mutating func u8() throws(LiaisonError) -> UInt8 {
+    package mutating func u8() throws(LiaisonError) -> UInt8 {
         let slice = try take(1)
         return slice[slice.startIndex]
     }
-    mutating func u16() throws(LiaisonError) -> UInt16 { try integer() }
-    mutating func u32() throws(LiaisonError) -> UInt32 { try integer() }
-    mutating func u64() throws(LiaisonError) -> UInt64 { try integer() }
+    package mutating func u16() throws(LiaisonError) -> UInt16 { try integer() }
+    package mutating func u32() throws(LiaisonError) -> UInt32 { try integer() }
+    package mutating func u64() throws(LiaisonError) -> UInt64 { try integer() }
 
-    mutating func take(_ count: Int) throws(LiaisonError) -> ArraySlice<UInt8> {
+    package mutating func take(_ count: Int) throws(LiaisonError) -> ArraySlice<UInt8> {
         guard count >= 0, bytes.count - offset >= count else {
             throw LiaisonError(.verification, "truncated data: wanted \(count) bytes at offset \(offset)")
         }
@@ -51,7 +51,7 @@ struct ByteReader {
         return bytes[offset..<offset + count]
     }
 
-    mutating func text() throws(LiaisonError) -> String {
+    package mutating func text() throws(LiaisonError) -> String {
         let length = try u32()
         let slice = try take(Int(length))
         guard let text = String(validating: slice, as: UTF8.self) else {

@@ -6,7 +6,7 @@ public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
     case agency, person, channel, designation
 
     /// The table that holds the records.
-    var table: String { rawValue }
+    package var table: String { rawValue }
 }
 
 /// Which nodes may receive a change.
@@ -209,7 +209,7 @@ extension UUID {
         withUnsafeBytes(of: uuid) { Array($0) }
     }
 
-    init(bytes: [UInt8]) {
+    package init(bytes: [UInt8]) {
         var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &raw) { buffer in
             for (index, byte) in bytes.prefix(16).enumerated() { buffer[index] = byte }

@@ -139,14 +139,6 @@ public struct Commit: Sendable, Hashable {
         return Commit(header: header, signature: Array(signature), changeHashes: hashes, changeBodies: bodies)
     }
 
-    /// The commit as `receiver` may see it: changes whose distribution does not include it (nil:
-    /// any node of the federation) travel as their hash only.
-    func reaching(_ receiver: NodeID?) -> Commit {
-        var commit = self
-        commit.changeBodies = changeBodies.map { body in body.flatMap { Directory.mayReach($0, receiver: receiver) ? $0 : nil } }
-        return commit
-    }
-
     /// Checks the signature against `publicKey` and every present change against its hash and the
     /// header's digest. Chain order is checked by the caller, which knows the predecessor.
     public func verify(with publicKey: Curve25519.Signing.PublicKey) throws(LiaisonError) {

@@ -34,25 +34,25 @@ public struct HybridLogicalTime: Sendable, Hashable, Comparable, CustomStringCon
 }
 
 /// Formats of times stored and shown by Liaison.
-enum Timestamp {
+package enum Timestamp {
     /// `2026-11-29 10:00:00.123` as stored becomes `2026-11-29T10:00:00.123Z`.
-    static func iso8601(database text: String) -> String {
+    package static func iso8601(database text: String) -> String {
         String(text.map { $0 == " " ? "T" : $0 }) + "Z"
     }
 
     /// `2026-11-29T10:00:00.123Z`.
-    static func iso8601(_ date: Date) -> String {
+    package static func iso8601(_ date: Date) -> String {
         iso8601(database: database(date))
     }
 
     /// `2026-11-29 10:00:00.123`, the UTC form GRDB reads back as a `Date`.
-    static func database(_ date: Date) -> String {
+    package static func database(_ date: Date) -> String {
         database(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// The civil date by integer arithmetic (H. Hinnant's `civil_from_days`), without a calendar
     /// object, because every write formats a time.
-    static func database(milliseconds: Int64) -> String {
+    package static func database(milliseconds: Int64) -> String {
         let millis = milliseconds >= 0 ? milliseconds : 0
         let days = millis / 86_400_000
         let dayMillis = millis % 86_400_000

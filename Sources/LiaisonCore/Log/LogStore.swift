@@ -1,11 +1,11 @@
-import Crypto
+package import Crypto
 import Foundation
 public import GRDB
 
 /// Reads and writes the commit log tables.
 public enum LogStore {
     @discardableResult
-    static func append(_ commit: Commit, in db: Database) throws -> Int64 {
+    package static func append(_ commit: Commit, in db: Database) throws -> Int64 {
         let header = commit.header
         // SQLite integers are signed: a sequence or time beyond Int64 cannot be stored or ordered.
         guard header.sequence <= UInt64(Int64.max), header.time.rawValue <= UInt64(Int64.max) else {
@@ -29,9 +29,9 @@ public enum LogStore {
     }
 
     /// One chain of commits: an origin's epoch.
-    struct ChainKey: Hashable {
-        var origin: NodeID
-        var epoch: UInt32
+    package struct ChainKey: Hashable, Sendable {
+        package var origin: NodeID
+        package var epoch: UInt32
     }
 
     /// What a commit follows.
@@ -72,7 +72,7 @@ public enum LogStore {
 
     /// The commit of a `commit_log` row that holds at least `position`, `header` and `signature`,
     /// with its changes.
-    static func commit(_ row: Row, in db: Database) throws -> Commit {
+    package static func commit(_ row: Row, in db: Database) throws -> Commit {
         let changes = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT hash, body FROM change_log WHERE commit_position = ? ORDER BY change_index"),
             arguments: [row["position"] as Int64])
@@ -83,21 +83,21 @@ public enum LogStore {
     }
 
     /// The rows of a chain's commits after `sequence`, in order, for ``commit(_:in:)``.
-    static func chainRows(origin: NodeID, epoch: UInt32, after sequence: UInt64, limit: Int = .max, in db: Database) throws -> RowCursor {
+    package static func chainRows(origin: NodeID, epoch: UInt32, after sequence: UInt64, limit: Int = .max, in db: Database) throws -> RowCursor {
         try Row.fetchCursor(
             db, sql: "SELECT position, header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence LIMIT ?",
             arguments: [origin.hex, epoch, Int64(sequence), limit])
     }
 
     /// A signing key of the roster (this node's own included).
-    struct KnownKey {
-        var node: NodeID
-        var key: Curve25519.Signing.PublicKey
-        var revoked: Bool
+    package struct KnownKey: Sendable {
+        package var node: NodeID
+        package var key: Curve25519.Signing.PublicKey
+        package var revoked: Bool
     }
 
     /// The signing keys of the roster, by key id.
-    static func knownKeys(in db: Database) throws -> [NodeID: KnownKey] {
+    package static func knownKeys(in db: Database) throws -> [NodeID: KnownKey] {
         var keys: [NodeID: KnownKey] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key, revoked_at FROM node_key") {
             keys[try NodeID(hex: row["key_id"])] = KnownKey(

@@ -1,10 +1,10 @@
-import Foundation
+package import Foundation
 public import GRDB
 
 // Reading replicated records from their tables. Writing goes through the log only (ChangeApplier).
 
 extension Row {
-    func uuid(_ column: String) -> UUID? {
+    package func uuid(_ column: String) -> UUID? {
         (self[column] as String?).flatMap(UUID.init(uuidString:))
     }
 

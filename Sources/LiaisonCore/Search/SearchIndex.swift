@@ -1,12 +1,12 @@
-import Foundation
-import GRDB
+package import Foundation
+package import GRDB
 
 /// Keeps the full-text index of persons and agencies in step with their tables.
 ///
 /// Each indexed row holds folded names (`name`), other searchable text (`other`), and filter tokens
 /// (`facets`) such as `xccmd` (country MD), `xkindpolice`, `xareatraffickinginpersons`,
 /// `xfn24x7contact`, `xlangro` and `x24x7`.
-enum SearchIndex {
+package enum SearchIndex {
     static func rowID(person localID: Int64) -> Int64 { localID * 2 }
     static func rowID(agency localID: Int64) -> Int64 { localID * 2 + 1 }
 
@@ -23,9 +23,15 @@ enum SearchIndex {
     ///
     /// `created` are contacts created in this transaction whose values the caller holds: their
     /// entries are made from those values and their agencies' rows, without reading them back.
+    package static func reindex(
+        persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, unindexed: Set<UUID> = [], in db: Database
+    ) throws {
+        try reindex(persons: persons, agencies: agencies, agenciesWithMembers: agenciesWithMembers, unindexed: unindexed, created: [:], in: db)
+    }
+
     static func reindex(
-        persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, unindexed: Set<UUID> = [],
-        created: [UUID: CreatedPerson] = [:], in db: Database
+        persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, unindexed: Set<UUID>,
+        created: [UUID: CreatedPerson], in db: Database
     ) throws {
         var persons = persons
         var agencies = agencies

@@ -1,11 +1,11 @@
 import Foundation
-import GRDB
+package import GRDB
 
 /// Applies changes to the record tables by last-writer-wins per field group.
 ///
 /// Every write reaches the tables through here: local writes and, later, other nodes' commits, so
 /// that all nodes that apply the same changes hold the same rows.
-enum ChangeApplier {
+package enum ChangeApplier {
     /// The columns of each field group, per record kind. A change naming any other group or field is
     /// refused, so a change's names can safely become column names.
     static let fieldGroups: [Entity: [String: [String]]] = {
@@ -22,7 +22,7 @@ enum ChangeApplier {
     }()
 
     /// What applying a change did.
-    enum Outcome: Equatable {
+    package enum Outcome: Equatable {
         /// The record was created.
         case created
         /// At least one field group or the tombstone was written.
@@ -42,7 +42,7 @@ enum ChangeApplier {
     /// the steward's changes apply; a creation with an earlier stamp than the record's claim makes
     /// its node the steward and the record starts again from that creation.
     @discardableResult
-    static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
+    package static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
         let table = change.entity.table
         let id = change.recordID.lowercasedString
         let row = isNew ? nil : try Row.fetchOne(
@@ -128,7 +128,7 @@ enum ChangeApplier {
     ///
     /// Each outcome writes with one statement, which SQLite undoes alone when it breaks a rule, so
     /// no savepoint is needed.
-    static func applyRefusingInvalid(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
+    package static func applyRefusingInvalid(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
         var outcome = Outcome.superseded
         do {
             outcome = try apply(change, stamp: stamp, isNew: isNew, in: db)

@@ -19,8 +19,8 @@ public final class Directory: Sendable {
     /// The database; read it freely, write it only through ``write(_:)``.
     public let database: any DatabaseWriter
     public let node: NodeIdentity
-    let signingKey: Curve25519.Signing.PrivateKey
-    let logger: Logger
+    package let signingKey: Curve25519.Signing.PrivateKey
+    package let logger: Logger
     private let referenceCache = Mutex<ReferenceData?>(nil)
 
     /// Opens an existing node's database.
@@ -145,7 +145,7 @@ public final class Directory: Sendable {
     }
 
     /// Runs database work, turning GRDB errors into ``LiaisonError/Code/storage``.
-    static func storage<T>(_ body: () throws -> T) throws(LiaisonError) -> T {
+    package static func storage<T>(_ body: () throws -> T) throws(LiaisonError) -> T {
         do {
             return try body()
         } catch let error as LiaisonError {

@@ -52,7 +52,7 @@ public struct LiaisonError: Error, Sendable, Equatable {
         self.rowErrors = rowErrors
     }
 
-    static func invalid(_ field: String, _ value: String, _ reason: String, hint: String? = nil) -> LiaisonError {
+    package static func invalid(_ field: String, _ value: String, _ reason: String, hint: String? = nil) -> LiaisonError {
         LiaisonError(.invalidValue, reason, field: field, value: value, hint: hint)
     }
 }

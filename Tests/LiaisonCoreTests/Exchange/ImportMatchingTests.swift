@@ -1,5 +1,6 @@
 import Foundation
 import LiaisonCore
+import LiaisonTestSupport
 import Testing
 
 /// Import rules that keep a node's data intact when files are imported again or repeat themselves.

@@ -1,5 +1,6 @@
 import Foundation
 import LiaisonCore
+import LiaisonTestSupport
 import Testing
 
 /// Random directories survive CSV and JSON round trips, and a second import adds nothing.

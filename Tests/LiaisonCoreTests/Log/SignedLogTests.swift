@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import LiaisonCore
+import LiaisonTestSupport
 import Testing
 
 @Suite struct SignedLogTests {

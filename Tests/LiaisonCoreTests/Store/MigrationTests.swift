@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LiaisonCore
+import LiaisonTestSupport
 import Testing
 
 /// A node made before replication opens with the current schema, and its tables still match its log.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LiaisonCore
+import LiaisonTestSupport
 import Testing
 
 @Suite struct SchemaTests {

@@ -1,5 +1,6 @@
 import Foundation
 import LiaisonCore
+import LiaisonTestSupport
 import Testing
 
 /// The ASCII shortcuts taken on bulk imports give the same results as the general paths.

@@ -1,4 +1,5 @@
 import LiaisonCore
+import LiaisonTestSupport
 import Testing
 
 /// The merge rules, case by case, as the pure functions every node applies.

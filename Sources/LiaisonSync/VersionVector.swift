@@ -1,3 +1,4 @@
+public import LiaisonCore
 public import Foundation
 public import GRDB
 

@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import GRDB
 import LiaisonCore
+import LiaisonSync
+import LiaisonTestSupport
 import Testing
 
 /// Randomized runs of several nodes that edit, delete and re-create shared records and exchange

@@ -1,3 +1,4 @@
+public import LiaisonCore
 public import Crypto
 public import Foundation
 import GRDB

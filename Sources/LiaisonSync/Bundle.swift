@@ -1,3 +1,4 @@
+public import LiaisonCore
 import Crypto
 public import Foundation
 import GRDB
@@ -151,29 +152,6 @@ extension Directory {
             completed = true
         }
         return summary
-    }
-
-    /// Whether a change body may travel to `receiver` (nil: to any node).
-    static func mayReach(_ body: [UInt8], receiver: NodeID?) -> Bool {
-        var reader = ByteReader(body)
-        do {
-            _ = try reader.u8()
-            _ = try reader.text()
-            _ = try reader.take(16)
-            switch try reader.u8() {
-            case 0:
-                return true
-            case 2:
-                guard let receiver else { return false }
-                let count = try reader.u32()
-                for _ in 0..<count where Array(try reader.take(16)) == receiver.bytes { return true }
-                return false
-            default:
-                return false
-            }
-        } catch {
-            return false
-        }
     }
 
     /// Reads a bundle file and applies its commits in batches, each in one transaction, in bounded

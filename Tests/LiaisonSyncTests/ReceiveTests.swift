@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import GRDB
 import LiaisonCore
+import LiaisonSync
+import LiaisonTestSupport
 import Testing
 
 @Suite struct ReceiveTests {

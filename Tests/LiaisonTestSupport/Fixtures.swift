@@ -1,41 +1,42 @@
-import Crypto
-import Foundation
-import LiaisonCore
+public import Crypto
+public import Foundation
+public import LiaisonCore
+public import LiaisonSync
 
 /// A node in memory with the demo directory loaded, shared by read-only tests.
-enum Fixtures {
-    static func emptyNode() throws -> Directory { try Directory.inMemory() }
+public enum Fixtures {
+    public static func emptyNode() throws -> Directory { try Directory.inMemory() }
 
-    static func demoNode() throws -> Directory {
+    public static func demoNode() throws -> Directory {
         let directory = try Directory.inMemory()
         _ = try DemoDirectory.load(into: directory)
         return directory
     }
 
-    static func moldovaPolice(_ directory: Directory) throws -> Agency {
+    public static func moldovaPolice(_ directory: Directory) throws -> Agency {
         try directory.write { tx in
             try tx.save(Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "md"))
         }.value
     }
 
-    static func temporaryFolder() -> URL {
+    public static func temporaryFolder() -> URL {
         FileManager.default.temporaryDirectory.appending(path: "liaison-tests-\(UUID().uuidString)")
     }
 }
 
 /// A seeded random generator whose seed is printed and can be replayed with LIAISON_SEED.
-struct SeededGenerator: RandomNumberGenerator {
+public struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
 
-    init(name: String) {
+    public init(name: String) {
         let seed = ProcessInfo.processInfo.environment["LIAISON_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
         print("\(name): seed \(seed) (replay with LIAISON_SEED=\(seed))")
         state = seed
     }
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -45,14 +46,14 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// Nodes in memory that trust each other, for replication tests.
-enum Federation {
-    static let testPin = String(repeating: "ab", count: 32)
+public enum Federation {
+    public static let testPin = String(repeating: "ab", count: 32)
 
-    static func nodes(_ count: Int) throws -> [Directory] {
+    public static func nodes(_ count: Int) throws -> [Directory] {
         try nodes(keys: (0..<count).map { _ in Curve25519.Signing.PrivateKey() })
     }
 
-    static func nodes(keys: [Curve25519.Signing.PrivateKey]) throws -> [Directory] {
+    public static func nodes(keys: [Curve25519.Signing.PrivateKey]) throws -> [Directory] {
         let nodes = try keys.enumerated().map { index, key in
             try Directory.inMemory(name: "Node \(index)", agency: "Agency \(index)", signingKey: key)
         }
@@ -66,12 +67,12 @@ enum Federation {
 
     /// Sends everything `from` holds that `to` lacks.
     @discardableResult
-    static func sync(_ from: Directory, to: Directory) throws -> ReceiveReport {
+    public static func sync(_ from: Directory, to: Directory) throws -> ReceiveReport {
         try to.receive(try from.commits(beyond: try to.vector(), for: to.node.id))
     }
 
     /// Syncs every pair until nothing moves.
-    static func syncAll(_ nodes: [Directory]) throws {
+    public static func syncAll(_ nodes: [Directory]) throws {
         for _ in 0..<4 {
             for from in nodes {
                 for to in nodes where to !== from { try sync(from, to: to) }
@@ -79,7 +80,7 @@ enum Federation {
         }
     }
 
-    static func agencyDocument(id: UUID, name: String) -> Data {
+    public static func agencyDocument(id: UUID, name: String) -> Data {
         Data("""
             {"format": "liaison-directory", "version": 1, "contacts": [],
              "agencies": [{"id": "\(id.lowercasedString)", "name": "\(name)", "kind": "police", "country": "MD"}]}

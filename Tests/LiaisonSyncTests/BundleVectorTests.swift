@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+import LiaisonCore
+import Testing
+import LiaisonSync
+import LiaisonTestSupport
+
+@Suite struct BundleVectorTests {
+    struct Vector: Decodable {
+        var card: NodeCard
+        var bundle: String
+        var header_length: Int
+        var brings: VersionVector
+    }
+
+    private func vector() throws -> Vector {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "Fixtures/bundle-vector.json")
+        return try JSONDecoder().decode(Vector.self, from: Data(contentsOf: url))
+    }
+
+    @Test func anIndependentlyBuiltBundleVerifiesAndItsFramesMatchByteForByte() throws {
+        let vector = try vector()
+        let node = try Directory.inMemory(name: "Reader")
+        _ = try node.addPeer(vector.card)
+        let folder = Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bytes = try #require([UInt8](hex: vector.bundle))
+        let file = folder.appending(path: "vector.liaison-bundle")
+        try Data(bytes).write(to: file)
+
+        let imported = try node.importBundle(from: file)
+        #expect(imported.exporterVerified)
+        #expect(imported.header.brings == vector.brings)
+        #expect(imported.report.applied == 1 && imported.report.changesApplied == 2)
+
+        // This node's export of the same commit carries the same frames, byte for byte.
+        let exported = folder.appending(path: "again.liaison-bundle")
+        _ = try node.exportBundle(to: exported, assumes: VersionVector())
+        let again = [UInt8](try Data(contentsOf: exported))
+        let frames = Array(bytes[vector.header_length...])
+        #expect(Array(again.suffix(frames.count)) == frames)
+
+        // A changed byte in a change body refuses that commit, naming it.
+        var tampered = bytes
+        tampered[tampered.count - 30] ^= 0x01
+        let tamperedFile = folder.appending(path: "tampered.liaison-bundle")
+        try Data(tampered).write(to: tamperedFile)
+        let fresh = try Directory.inMemory(name: "Second reader")
+        _ = try fresh.addPeer(vector.card)
+        let refused = try fresh.importBundle(from: tamperedFile)
+        #expect(refused.report.applied == 0)
+        #expect(refused.report.refused.first?.commit.hasSuffix("/1/1") == true)
+    }
+}
