@@ -1,4 +1,4 @@
-public import LiaisonCore
+import LiaisonCore
 /// A commit as it travels in bundles and waits in `held_commit` (docs/PROTOCOL.md, "Bundle file"):
 /// the 121-byte header, the 64-byte signature, u32 change count, then per change its 32-byte hash,
 /// u8 1 and the u32-length-prefixed body, or u8 0 when the body is withheld.

@@ -1,6 +1,6 @@
 public import LiaisonCore
 public import Foundation
-public import GRDB
+import GRDB
 
 /// What a node holds: per origin and epoch, the highest contiguous sequence and its header hash.
 ///

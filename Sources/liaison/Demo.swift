@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonCore
+import LiaisonSync
 
 extension Liaison {
     struct Demo: ParsableCommand {

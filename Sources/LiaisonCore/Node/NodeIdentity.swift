@@ -9,6 +9,14 @@ public struct NodeIdentity: Sendable, Hashable {
     public var epoch: UInt32
     public var publicKey: Curve25519.Signing.PublicKey
 
+    package init(id: NodeID, name: String, agency: String, epoch: UInt32, publicKey: Curve25519.Signing.PublicKey) {
+        self.id = id
+        self.name = name
+        self.agency = agency
+        self.epoch = epoch
+        self.publicKey = publicKey
+    }
+
     /// SHA-256 of the raw Ed25519 public key, as hex.
     public var signingKeyFingerprint: String { SHA256.hash(data: publicKey.rawRepresentation).hexString }
 

@@ -5,7 +5,7 @@ public enum Migrations {
     /// The migration ids, which are the file names without `.sql`.
     public static var identifiers: [String] { EmbeddedResources.migrations.map { identifier(for: $0.name) } }
 
-    static var migrator: DatabaseMigrator {
+    package static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in EmbeddedResources.migrations {
             let sql = migration.text

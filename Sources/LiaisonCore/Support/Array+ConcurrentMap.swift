@@ -5,7 +5,7 @@ import Synchronization
 extension Array where Element: Sendable {
     /// `map` spread over the processor's cores in contiguous chunks, for long arrays of independent
     /// work; short arrays are mapped here.
-    func concurrentMap<T: Sendable>(minimumChunk: Int = 256, _ transform: @Sendable (Element) -> T) -> [T] {
+    package func concurrentMap<T: Sendable>(minimumChunk: Int = 256, _ transform: @Sendable (Element) -> T) -> [T] {
         let chunkCount = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count / minimumChunk)
         guard chunkCount > 1 else { return map(transform) }
         let chunks = Mutex<[[T]]>(Array<[T]>(repeating: [], count: chunkCount))

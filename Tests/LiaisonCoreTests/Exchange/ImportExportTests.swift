@@ -1,5 +1,6 @@
 import Foundation
 import LiaisonCore
+import LiaisonSync
 import LiaisonTestSupport
 import Synchronization
 import Testing

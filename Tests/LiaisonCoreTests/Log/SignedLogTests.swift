@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import LiaisonCore
+import LiaisonSync
 import LiaisonTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LiaisonCore
+import LiaisonSync
 import LiaisonTestSupport
 import Testing
 

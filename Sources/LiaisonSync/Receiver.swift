@@ -1,0 +1,444 @@
+import Foundation
+import GRDB
+import LiaisonCore
+
+/// A received commit checked against the roster before the write lock is taken: signature,
+/// hashes and change bytes, which are the costly part of receiving.
+struct CheckedCommit: Sendable {
+    /// The commit as it came.
+    var commit: Commit
+    /// The key it was checked with, as the roster held it then.
+    var signer: LogStore.KnownKey?
+    /// Why it must be refused, or nil.
+    var refusal: String?
+    /// Its changes as this node may hold them: bodies it is not entitled to are dropped.
+    var visible: Commit
+    var changes: [Change?]
+
+    init(_ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID) {
+        self.commit = commit
+        signer = keys[commit.header.keyID]
+        refusal = CommitAdmission.refusal(commit, signer: signer)
+        // Bodies this node is not entitled to are kept as their hash only, whoever sent them.
+        visible = commit.reaching(receiver)
+        changes = []
+        guard refusal == nil else { return }
+        switch CommitAdmission.changes(of: visible) {
+        case .success(let decoded): changes = decoded
+        case .failure(let error): refusal = error.message
+        }
+    }
+}
+
+/// Applies received commits within one write transaction.
+final class Receiver {
+    private let db: Database
+    private let node: NodeIdentity
+    private let nowMilliseconds: UInt64
+    private(set) var report = ReceiveReport()
+    /// The roster as this transaction sees it.
+    private let keys: [NodeID: LogStore.KnownKey]
+    /// Commits of this node's id in its current epoch that it did not sign here.
+    private var metOwnCommits = false
+    private var currentEpoch: UInt32?
+    /// Held commits by header hash, to report only those still held at the end.
+    private var heldNotices: [[UInt8]: ReceiveReport.Notice] = [:]
+    /// Whether the refusal table may hold anything: most batches refuse nothing, and then a
+    /// creation needs no look for changes that waited for it.
+    private var mayHaveRefusals: Bool?
+    /// Refused changes, to report only those a later change in the batch did not let apply.
+    private var refusedNotices: [(position: Int64, index: Int, notice: ReceiveReport.Notice)] = []
+    private var touchedPersons: Set<UUID> = []
+    private var touchedAgencies: Set<UUID> = []
+    private var renamedAgencies: Set<UUID> = []
+    private var created: Set<UUID> = []
+    /// Records that an earlier creation took over in this batch.
+    private var takenOver: [UUID: Entity] = [:]
+
+    init(db: Database, node: NodeIdentity, now: Date) throws {
+        self.db = db
+        self.node = node
+        nowMilliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        keys = try LogStore.knownKeys(in: db)
+    }
+
+    /// Reindexes what changed and, after meeting commits of its own origin, starts a new epoch.
+    func finish() throws {
+        try settleTakeovers()
+        for refused in refusedNotices where try isRefused(position: refused.position, index: refused.index) {
+            report.refusedChanges.append(refused.notice)
+        }
+        for (hash, notice) in heldNotices.sorted(by: { $0.value.commit < $1.value.commit })
+        where try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM held_commit WHERE header_hash = ?)", arguments: [Data(hash)]) == true {
+            report.held.append(notice)
+        }
+        try SearchIndex.reindex(persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
+        if metOwnCommits { report.newEpoch = try Directory.startNewEpoch(node: node, in: db) }
+    }
+
+    /// Offers the held commits whose predecessor is here: those held for their clock time, now due.
+    func offerDueCommits() throws {
+        let due = try Data.fetchAll(db, sql: """
+            SELECT frame FROM held_commit h
+            WHERE h.sequence = 1 + coalesce((SELECT max(sequence) FROM commit_log c WHERE c.origin = h.origin AND c.epoch = h.epoch), 0)
+            """)
+        for frame in due { try offer(try Commit(frame: [UInt8](frame))) }
+    }
+
+    /// Takes one commit, checking it here.
+    func offer(_ commit: Commit) throws {
+        try offer(CheckedCommit(commit, keys: keys, receiver: node.id))
+    }
+
+    /// Takes one checked commit, and then every held commit that it lets follow.
+    func offer(_ checked: CheckedCommit) throws {
+        var queue = [checked]
+        while let next = queue.popLast() {
+            guard try process(next) else { continue }
+            let header = next.commit.header
+            // Commits held for this one: the next of its epoch, or a later epoch's first commit.
+            let followers = try Data.fetchAll(db.cachedStatement(sql: """
+                SELECT frame FROM held_commit WHERE origin = ? AND ((epoch = ? AND sequence = ?) OR (epoch > ? AND sequence = 1))
+                """), arguments: [header.origin.hex, header.epoch, Int64(header.sequence + 1), header.epoch])
+            for frame in followers { queue.append(CheckedCommit(try Commit(frame: [UInt8](frame)), keys: keys, receiver: node.id)) }
+        }
+    }
+
+    /// Returns whether the commit was applied.
+    private func process(_ checked: CheckedCommit) throws -> Bool {
+        let commit = checked.commit
+        let header = commit.header
+        let hash = header.hash
+        let name = header.label
+        if let position = try Int64.fetchOne(db.cachedStatement(sql: "SELECT position FROM commit_log WHERE header_hash = ?"), arguments: [Data(hash)]) {
+            report.alreadyHeld += 1
+            try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(hash)])
+            // A copy that carries changes this node holds as hashes only: a relay withheld them
+            // before, or this node was not entitled then.
+            if commit.changeBodies.contains(where: { $0 != nil }) { try fillWithheldBodies(commit, position: position, name: name) }
+            return false
+        }
+        if let fork = try Row.fetchOne(db, sql: "SELECT epoch, sequence FROM fork WHERE origin = ? LIMIT 1", arguments: [header.origin.hex]) {
+            let at = CommitHeader.label(origin: header.origin, epoch: fork["epoch"], sequence: UInt64(fork["sequence"] as Int64))
+            try refuse(commit, "its origin is frozen by a fork at \(at); see `liaison log forks`")
+            return false
+        }
+        // Checked before the transaction began: checked again only if the roster changed since.
+        let checked = checked.signer == keys[header.keyID] ? checked : CheckedCommit(commit, keys: keys, receiver: node.id)
+        if let reason = checked.refusal {
+            try refuse(commit, reason)
+            return false
+        }
+        let visible = checked.visible
+        if let other = try Row.fetchOne(
+            db, sql: "SELECT header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence = ?",
+            arguments: [header.origin.hex, header.epoch, Int64(header.sequence)])
+        {
+            try recordFork(visible, held: other)
+            return false
+        }
+        if let waiting = try Data.fetchOne(
+            db, sql: "SELECT frame FROM held_commit WHERE origin = ? AND epoch = ? AND sequence = ? AND header_hash <> ?",
+            arguments: [header.origin.hex, header.epoch, Int64(header.sequence), Data(hash)])
+        {
+            let held = try Commit(frame: [UInt8](waiting))
+            try recordFork(visible, heldHeader: held.header.encoded, heldSignature: held.signature)
+            try db.execute(sql: "DELETE FROM held_commit WHERE origin = ? AND epoch = ? AND sequence = ?", arguments: [header.origin.hex, header.epoch, Int64(header.sequence)])
+            return false
+        }
+        if header.time.milliseconds > nowMilliseconds + UInt64(Directory.maximumClockSkew * 1000) {
+            let minutes = (header.time.milliseconds - nowMilliseconds) / 60_000
+            try hold(visible, reason: "its clock time is \(minutes) minutes ahead of this node's clock; it is applied once that time is reached, or check the clocks")
+            return false
+        }
+        let tip = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT sequence, header_hash, hlc FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),
+            arguments: [header.origin.hex, header.epoch]
+        ).map { row in
+            CommitAdmission.Tip(
+                sequence: UInt64(row["sequence"] as Int64), hash: [UInt8](row["header_hash"] as Data),
+                time: HybridLogicalTime(rawValue: UInt64(bitPattern: row["hlc"])))
+        }
+        let placement = try CommitAdmission.place(header, after: tip) { previousHash in
+            try Int64.fetchOne(
+                db, sql: "SELECT hlc FROM commit_log WHERE origin = ? AND epoch < ? AND header_hash = ?",
+                arguments: [header.origin.hex, header.epoch, Data(previousHash)]
+            ).map { HybridLogicalTime(rawValue: UInt64(bitPattern: $0)) }
+        }
+        switch placement {
+        case .waits(let reason):
+            try hold(visible, reason: reason)
+            return false
+        case .refused(let reason):
+            try refuse(commit, reason)
+            return false
+        case .follows:
+            try apply(visible, changes: checked.changes, name: name)
+            return true
+        }
+    }
+
+    private func apply(_ commit: Commit, changes: [Change?], name: String) throws {
+        let header = commit.header
+        let position = try LogStore.append(commit, in: db)
+        try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
+        let stamp = Stamp(time: header.time, origin: header.origin, epoch: header.epoch)
+        // Which of the commit's records are stored, in one read per kind instead of one a change.
+        var stored = try storedRecords(changes.compactMap { $0 })
+        for (index, change) in changes.enumerated() {
+            guard let change else {
+                report.changesWithheld += 1
+                continue
+            }
+            let outcome = try apply(change, stamp: stamp, name: name, isNew: !stored.contains(change.recordID))
+            if outcome == .created { stored.insert(change.recordID) }
+            if case .refused(let reason) = outcome {
+                try recordRefusal(change, position: position, index: index, reason: reason)
+                refusedNotices.append((position, index, .init(commit: name, reason: "change \(index) (\(change.entity.rawValue) \(change.recordID.lowercasedString)): \(reason)")))
+            }
+        }
+        if header.origin == node.id {
+            // Another copy signing in this node's current epoch could reuse its sequence numbers;
+            // one signing in another epoch cannot, but the officer should keep one copy in use.
+            if try isInCurrentEpoch(header) { metOwnCommits = true } else { report.ownCommitsFromOtherCopies += 1 }
+        }
+        report.applied += 1
+    }
+
+    /// The ids of these changes' records that are stored.
+    private func storedRecords(_ changes: [Change]) throws -> Set<UUID> {
+        var stored: Set<UUID> = []
+        for entity in Entity.allCases {
+            let ids = changes.filter { $0.entity == entity }.map { "\"" + $0.recordID.lowercasedString + "\"" }
+            guard !ids.isEmpty else { continue }
+            let found = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM \(entity.table) WHERE id IN (SELECT value FROM json_each(?))"),
+                arguments: ["[" + ids.joined(separator: ",") + "]"])
+            stored.formUnion(found.compactMap(UUID.init(uuidString:)))
+        }
+        return stored
+    }
+
+    /// Applies one change and notes what the search index must redo. `isNew` says the record is
+    /// known not to be stored; nil looks it up. `counted` is false for a logged change applied
+    /// again, which the report counted when it came.
+    private func apply(_ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, counted: Bool = true) throws -> ChangeApplier.Outcome {
+        // For channels and designations this read also tells whether the record is new.
+        let before = isNew == true ? nil : try owners(of: change)
+        // A change that breaks the tables' rules (a missing name, an unknown country) is refused
+        // like one that breaks stewardship, the same on every node, instead of stopping the batch.
+        let outcome = try ChangeApplier.applyRefusingInvalid(
+            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), in: db)
+        switch outcome {
+        case .refused, .superseded:
+            return outcome
+        case .created:
+            try retryRefusals(of: change.recordID)
+        case .replacedSteward(let previous):
+            takenOver[change.recordID] = change.entity
+            try retryRefusals(of: change.recordID)
+            report.stewardChanges.append(.init(
+                commit: name,
+                reason: "\(change.entity.rawValue) \(change.recordID.lowercasedString) is now kept by node \(stamp.origin.hex.prefix(8)), whose creation of it is earlier than node \(previous.prefix(8))'s"))
+        case .applied:
+            break
+        }
+        if counted { report.changesApplied += 1 }
+        let id = change.recordID
+        switch change.entity {
+        case .person:
+            touchedPersons.insert(id)
+            if outcome == .created { created.insert(id) }
+        case .agency:
+            touchedAgencies.insert(id)
+            if outcome == .created { created.insert(id) }
+            // Its contacts' and units' index text names it; a new one's contacts may have arrived first.
+            let renamed = if case .upsert(let groups) = change.operation { groups["name"] != nil || groups["placement"] != nil } else { true }
+            if outcome != .applied || renamed { renamedAgencies.insert(id) }
+        case .channel, .designation:
+            for owner in try (before ?? []) + (owners(of: change) ?? []) {
+                if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
+            }
+        }
+        return outcome
+    }
+
+    /// Stores the bodies of a held commit's withheld changes that this copy of it carries, and
+    /// applies them. Changes refused before may apply now (their record's creation may have been
+    /// one of them), so refused changes are tried again in merge order: the records end as if every
+    /// change had arrived at once.
+    private func fillWithheldBodies(_ commit: Commit, position: Int64, name: String) throws {
+        let missing = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT change_index, hash FROM change_log WHERE commit_position = ? AND body IS NULL"), arguments: [position])
+        var filled = 0
+        let stamp = Stamp(time: commit.header.time, origin: commit.header.origin, epoch: commit.header.epoch)
+        for row in missing {
+            let index: Int = row["change_index"]
+            guard index < commit.changeBodies.count, let body = commit.changeBodies[index], NeedToKnow.mayReach(body, receiver: node.id),
+                Change.hash(of: body) == [UInt8](row["hash"] as Data), let change = try? Change(decoding: body)
+            else { continue }
+            try db.execute(
+                sql: "UPDATE change_log SET body = ? WHERE commit_position = ? AND change_index = ?", arguments: [Data(body), position, index])
+            if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
+                try recordRefusal(change, position: position, index: index, reason: reason)
+            }
+            filled += 1
+        }
+        guard filled > 0 else { return }
+        report.changesFilledIn += filled
+        // A filled-in change may have made its node the steward of a record held before: its
+        // refused changes to that record apply now.
+        try retryRefusals(of: nil)
+    }
+
+    /// A record taken over by an earlier creation is rebuilt from it, which erases what had been
+    /// written to it before. Every logged change of the record is then settled as a replay in merge
+    /// order would: other nodes' changes are recorded as refused, as a node that received the
+    /// creation first refused them, so that they apply again if their node becomes the steward once
+    /// more; the steward's own are applied again, in case an earlier takeover had erased them.
+    ///
+    /// The log has no index by record: one pass over it per record kind finds the changes of
+    /// every record taken over in the batch.
+    private func settleTakeovers() throws {
+        // Settling can apply changes again; should one take a record over, it is settled next.
+        while !takenOver.isEmpty {
+            let records = takenOver
+            takenOver = [:]
+            try settle(records)
+        }
+    }
+
+    private func settle(_ takenOver: [UUID: Entity]) throws {
+        var changes: [UUID: [(position: Int64, index: Int, stamp: Stamp, sequence: Int64, change: Change)]] = [:]
+        for entity in Set(takenOver.values) {
+            // SQLite's hex() writes upper-case digits.
+            let ids = takenOver.filter { $0.value == entity }.map { "\"" + $0.key.bytes.hexString.uppercased() + "\"" }
+            // A change's bytes are its format version, its kind as a length-prefixed text, then its record id.
+            let idOffset = 1 + 4 + entity.rawValue.utf8.count
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT l.commit_position, l.change_index, c.hlc, c.origin, c.epoch, c.sequence, l.body
+                FROM change_log l JOIN commit_log c ON c.position = l.commit_position
+                WHERE l.body IS NOT NULL AND hex(substr(l.body, ?, 16)) IN (SELECT value FROM json_each(?))
+                """, arguments: [idOffset + 1, "[" + ids.joined(separator: ",") + "]"])
+            for row in rows {
+                let change = try Change(decoding: [UInt8](row["body"] as Data))
+                guard change.entity == entity, takenOver[change.recordID] == entity else { continue }
+                let stamp = try Stamp(commitRow: row)
+                changes[change.recordID, default: []].append((row["commit_position"], row["change_index"], stamp, row["sequence"], change))
+            }
+        }
+        for (recordID, entity) in takenOver {
+            guard let steward = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT steward FROM \(entity.table) WHERE id = ?"), arguments: [recordID.lowercasedString])
+            else { continue }
+            let merged = (changes[recordID] ?? []).sorted { ($0.stamp, $0.position, $0.index) < ($1.stamp, $1.position, $1.index) }
+            for logged in merged {
+                guard try !isRefused(position: logged.position, index: logged.index) else { continue }
+                if logged.stamp.origin.hex != steward {
+                    try recordRefusal(
+                        logged.change, position: logged.position, index: logged.index,
+                        reason: "node \(logged.stamp.origin.hex) is not the steward of this \(entity.rawValue) (\(steward) is)")
+                } else {
+                    let name = CommitHeader.label(origin: logged.stamp.origin, epoch: logged.stamp.epoch, sequence: UInt64(logged.sequence))
+                    if case .refused(let reason) = try apply(logged.change, stamp: logged.stamp, name: name, counted: false) {
+                        try recordRefusal(logged.change, position: logged.position, index: logged.index, reason: reason)
+                    }
+                }
+            }
+            try retryRefusals(of: recordID)
+        }
+    }
+
+    private func isRefused(position: Int64, index: Int) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)"),
+            arguments: [position, index]) == true
+    }
+
+    private func recordRefusal(_ change: Change, position: Int64, index: Int, reason: String) throws {
+        mayHaveRefusals = true
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO refusal (commit_position, change_index, entity, record_id, reason) VALUES (?, ?, ?, ?, ?)",
+            arguments: [position, index, change.entity.rawValue, change.recordID.lowercasedString, reason])
+    }
+
+    /// Tries again, in merge order, the refused changes of a record (nil: of every record), and
+    /// forgets those that apply now. A change refused because its record's creation had not
+    /// arrived applies once it has, so the record ends as if the changes had come in order.
+    private func retryRefusals(of recordID: UUID?) throws {
+        if mayHaveRefusals == nil { mayHaveRefusals = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM refusal)") ?? true }
+        guard mayHaveRefusals == true else { return }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT r.commit_position, r.change_index, c.hlc, c.origin, c.epoch, c.sequence, l.body FROM refusal r
+            JOIN commit_log c ON c.position = r.commit_position
+            JOIN change_log l ON l.commit_position = r.commit_position AND l.change_index = r.change_index
+            WHERE l.body IS NOT NULL AND \(recordID == nil ? "1" : "r.record_id = ?")
+            ORDER BY c.hlc, c.origin, c.epoch, r.change_index
+            """, arguments: StatementArguments(recordID.map { [$0.lowercasedString] } ?? []))
+        for row in rows {
+            let position: Int64 = row["commit_position"], index: Int64 = row["change_index"]
+            // An earlier retry in this loop may already have applied it.
+            guard try isRefused(position: position, index: Int(index)) else { continue }
+            let change = try Change(decoding: [UInt8](row["body"] as Data))
+            let stamp = try Stamp(commitRow: row)
+            try db.execute(sql: "DELETE FROM refusal WHERE commit_position = ? AND change_index = ?", arguments: [position, index])
+            let name = CommitHeader.label(origin: stamp.origin, epoch: stamp.epoch, sequence: UInt64(row["sequence"] as Int64))
+            if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
+                try recordRefusal(change, position: position, index: Int(index), reason: reason)
+            }
+        }
+    }
+
+    /// The agency or person that holds a channel or designation; nil if the record is not stored.
+    private func owners(of change: Change) throws -> [(id: UUID, isPerson: Bool)]? {
+        guard change.entity.hasOwner else { return [] }
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT agency_id, person_id FROM \(change.entity.table) WHERE id = ?"),
+            arguments: [change.recordID.lowercasedString]) else { return nil }
+        var owners: [(UUID, Bool)] = []
+        if let agency = row.uuid("agency_id") { owners.append((agency, false)) }
+        if let person = row.uuid("person_id") { owners.append((person, true)) }
+        return owners
+    }
+
+    /// Refuses a commit: nothing of it is applied, and it no longer waits among the held ones.
+    private func refuse(_ commit: Commit, _ reason: String) throws {
+        report.refused.append(.init(commit: commit.header.label, reason: reason))
+        try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(commit.header.hash)])
+    }
+
+    /// Keeps a verified commit aside; ``process(_:)`` has already met any other commit at its place.
+    private func hold(_ commit: Commit, reason: String) throws {
+        let header = commit.header
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO held_commit (header_hash, origin, epoch, sequence, frame, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [Data(header.hash), header.origin.hex, header.epoch, Int64(header.sequence), Data(commit.frame), reason, Timestamp.database(Date())])
+        heldNotices[header.hash] = .init(commit: header.label, reason: reason)
+        if header.origin == node.id, try isInCurrentEpoch(header) { metOwnCommits = true }
+    }
+
+    /// Whether a commit is in the epoch this node signs in.
+    private func isInCurrentEpoch(_ header: CommitHeader) throws -> Bool {
+        let current = try currentEpoch ?? UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
+        currentEpoch = current
+        return header.epoch == current
+    }
+
+    private func recordFork(_ commit: Commit, held: Row) throws {
+        try recordFork(commit, heldHeader: [UInt8](held["header"] as Data), heldSignature: [UInt8](held["signature"] as Data))
+    }
+
+    private func recordFork(_ commit: Commit, heldHeader: [UInt8], heldSignature: [UInt8]) throws {
+        let header = commit.header
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO fork (origin, epoch, sequence, held_header, held_signature, other_header, other_signature, detected_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                header.origin.hex, header.epoch, Int64(header.sequence), Data(heldHeader), Data(heldSignature),
+                Data(header.encoded), Data(commit.signature), Timestamp.database(Date()),
+            ])
+        report.forks.append(.init(commit: header.label, reason: "two different signed commits at this position; origin \(header.origin.hex.prefix(8)) is frozen"))
+    }
+}
