@@ -301,9 +301,83 @@ import Testing
         #expect(try receiver.read { db in try LogStore.verifyState(in: db) }.records == 1)
     }
 
-    /// A node that has signed, and a copy of it that met its commits and so writes in a new epoch.
-    private func originalAndRestoredCopy() throws -> (original: Directory, copy: Directory) {
+    /// Each breaks one rule of the field tables (docs/PROTOCOL.md, "Checks on a received change").
+    @Test(arguments: [
+        ("text where a boolean is meant", "channel", "is_24x7", FieldValue.text("1"), "holds text, not a boolean"),
+        ("an integer where a boolean is meant", "channel", "is_24x7", .integer(1), "holds an integer, not a boolean"),
+        ("a boolean where text is meant", "channel", "value", .bool(true), "holds a boolean, not text"),
+        ("an integer where text is meant", "channel", "label", .integer(7), "holds an integer, not text or null"),
+        ("a list where text is meant", "channel", "hours", .list(["Mo-Fr"]), "holds a list, not text or null"),
+        ("text where a list is meant", "person", "languages", .text("ro"), "holds text, not a list of text"),
+        ("NUL in a list item", "person", "languages", .list(["ro", "e\u{0}n"]), "an item of field languages"),
+        ("null where text is required", "channel", "kind", .null, "holds null, not text"),
+    ])
+    func aValueOfTheWrongTypeIsRefusedOnReceipt(_ rule: String, _ entity: String, _ field: String, _ value: FieldValue, _ reason: String) throws {
         let key = Curve25519.Signing.PrivateKey()
+        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let agency = Agency(name: "Border Police", kind: .police, country: "MD")
+        var groups = entity == "person"
+            ? Person(agencyID: agency.id, givenName: "Ion").fieldGroups
+            : Channel(agencyID: agency.id, kind: .phone, value: "+37322000100").fieldGroups
+        let group = try #require(groups.first { $0.value[field] != nil }?.key, "\(rule)")
+        groups[group]?[field] = value
+        let record = Change(entity: entity == "person" ? .person : .channel, recordID: UUID(), operation: .upsert(groups))
+        let commit = try signed(
+            [Change(entity: .agency, recordID: agency.id, operation: .upsert(agency.fieldGroups)), record], key: key, sequence: 1, previous: nil)
+        let report = try receiver.receive([commit])
+        #expect(report.applied == 1 && report.changesApplied == 1, "\(rule)")
+        #expect(report.refusedChanges.count == 1, "\(rule)")
+        #expect(report.refusedChanges.first?.reason.contains("invalid change: ") == true, "\(rule)")
+        #expect(report.refusedChanges.first?.reason.contains(reason) == true, "\(rule): \(report.refusedChanges)")
+        #expect(try receiver.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(entity)") } == 0, "\(rule)")
+    }
+
+    @Test func anUpsertWithNoFieldGroupIsRefused() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let agency = try addAgency(receiver, "Held here")
+        let empty = try signed([Change(entity: .agency, recordID: agency.id, operation: .upsert([:]))], key: key, sequence: 1, previous: nil)
+        let report = try receiver.receive([empty])
+        #expect(report.refusedChanges.map(\.reason) == ["change 0 (agency \(agency.id.lowercasedString)): invalid change: an upsert of agency carries no field group"])
+    }
+
+    @Test func aChangeWithOneInvalidGroupIsRefusedWholeInAnyOrder() throws {
+        // The invalid group would lose the merge on a node that already holds a later write of it:
+        // it must still refuse the whole change there, as a node that met it first does.
+        let key = Curve25519.Signing.PrivateKey()
+        let (original, copy) = try originalAndRestoredCopy(key: key)
+        let record = try #require(try original.read { db in try String.fetchOne(db, sql: "SELECT id FROM agency") }.flatMap(UUID.init(uuidString:)))
+        let first = try #require(original.commits(beyond: VersionVector()).first)
+        var renamed = Agency(name: "Renamed with a bad placement", kind: .police, country: "MD")
+        renamed.id = record
+        var groups = renamed.fieldGroups
+        groups["address"] = nil
+        groups["placement"]?["country"] = .text("ZZ")
+        let invalid = try signed([Change(entity: .agency, recordID: record, operation: .upsert(groups))], key: key, sequence: 2, previous: first.header)
+        var moved = try copy.agency(matching: record.lowercasedString)
+        moved.country = "RO"
+        _ = try copy.write { [moved] tx in try tx.save(moved) }
+        let copies = try copy.commits(beyond: VersionVector())
+        var digests: Set<String> = []
+        for invalidFirst in [true, false] {
+            let receiver = try Directory.inMemory(name: "Receiver")
+            _ = try receiver.addPeer(try original.card(tlsPin: Federation.testPin, url: nil))
+            if invalidFirst { _ = try receiver.receive([first, invalid]) }
+            _ = try receiver.receive(copies)
+            if !invalidFirst { _ = try receiver.receive([invalid]) }
+            #expect(try receiver.read { db in try String.fetchOne(db, sql: "SELECT name FROM agency") } == "Before the copy")
+            #expect(throws: Never.self) { try receiver.read { db in try LogStore.verifyState(in: db) } }
+            digests.insert(try receiver.digest())
+        }
+        #expect(digests.count == 1)
+    }
+
+    /// A node that has signed, and a copy of it that met its commits and so writes in a new epoch.
+    private func originalAndRestoredCopy(key: Curve25519.Signing.PrivateKey = .init()) throws -> (original: Directory, copy: Directory) {
         let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
         _ = try addAgency(original, "Before the copy")
         let copy = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)

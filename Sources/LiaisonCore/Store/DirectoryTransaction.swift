@@ -282,6 +282,8 @@ public final class DirectoryTransaction {
     }
 
     private func apply(_ change: Change, isNew: Bool = false) throws {
+        // The rules every receiver checks: a change this node signs is never refused elsewhere.
+        try FieldTable.check(change, in: db)
         if case .refused(let reason) = try ChangeApplier.apply(change, stamp: stamp, isNew: isNew, in: db) {
             throw LiaisonError(.conflict, reason, record: change.recordID.lowercasedString)
         }
