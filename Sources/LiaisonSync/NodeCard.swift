@@ -42,28 +42,44 @@ public struct NodeCard: Sendable, Hashable, Codable {
         return stride(from: 0, to: 64, by: 4).map { digest.dropFirst($0).prefix(4) }.joined(separator: " ")
     }
 
-    /// The card's public key after checking the card: its key, node id and signature agree.
+    /// The card's public key after checking the card (docs/PROTOCOL.md, "Node card"): its key is a
+    /// trustworthy Ed25519 key, its node id belongs to it, and its signature verifies.
     public func verified() throws(LiaisonError) -> Curve25519.Signing.PublicKey {
         guard format == Self.formatName, version == 1 else {
             throw LiaisonError(.invalidFile, "format \"\(format)\" version \(version) is not a Liaison node card version 1")
         }
-        guard let raw = Data(base64Encoded: signingKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-            throw LiaisonError(.verification, "the card's signing key is not an Ed25519 public key")
+        guard let raw = Self.canonicalBase64(signingKey, bytes: 32) else {
+            throw LiaisonError(.verification, "the card's signing key is not 32 bytes of padded base64")
         }
+        let key = try SigningKeyCheck.publicKey(raw)
         guard NodeID(publicKey: key) == nodeID else {
             throw LiaisonError(.verification, "the card's node id \(nodeID) does not belong to its signing key")
         }
-        guard let signature = Data(base64Encoded: self.signature), key.isValidSignature(signature, for: signedBytes) else {
+        guard let signature = Self.canonicalBase64(self.signature, bytes: 64), key.isValidSignature(signature, for: signedBytes) else {
             throw LiaisonError(.verification, "the card's signature does not verify: it was changed after it was made")
         }
         for (field, text) in [("name", name), ("agency", agency), ("url", url ?? "")]
         where text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
             throw LiaisonError(.verification, "the card's \(field) holds control or invisible characters")
         }
-        guard tlsPin.count == 64, [UInt8](hex: tlsPin) != nil else {
-            throw LiaisonError(.verification, "the card's TLS pin is not 64 hex digits")
+        guard tlsPin.count == 64, [UInt8](hex: tlsPin)?.hexString == tlsPin else {
+            throw LiaisonError(.verification, "the card's TLS pin is not 64 lower-case hex digits")
         }
+        if let url { try Self.checkURL(url) }
         return key
+    }
+
+    /// The bytes of standard, padded base64 text of `bytes` bytes in its one canonical spelling.
+    private static func canonicalBase64(_ text: String, bytes: Int) -> Data? {
+        guard let data = Data(base64Encoded: text), data.count == bytes, data.base64EncodedString() == text else { return nil }
+        return data
+    }
+
+    /// A node's address: https with a host.
+    static func checkURL(_ url: String) throws(LiaisonError) {
+        guard let parsed = URL(string: url), parsed.scheme == "https", parsed.host?.isEmpty == false else {
+            throw LiaisonError.invalid("url", url, "not an https address", hint: "e.g. https://liaison.police.example:8443")
+        }
     }
 
     public func json() -> Data {
@@ -72,11 +88,21 @@ public struct NodeCard: Sendable, Hashable, Codable {
         return (try? encoder.encode(self)) ?? Data()
     }
 
+    /// Reads a card file. Only the card's own keys are allowed, and its node id only in lower case,
+    /// as it is signed: one card has one spelling.
     public init(json data: Data, fileName: String) throws(LiaisonError) {
         do {
             self = try JSONDecoder().decode(NodeCard.self, from: data)
         } catch {
             throw LiaisonError(.invalidFile, "not a Liaison node card: \(Directory.describe(error))", file: fileName, hint: "a card comes from `liaison node card`")
+        }
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        let allowed = Set(["format", "version", "node_id", "name", "agency", "signing_key", "tls_pin", "url", "signature"])
+        if let extra = object.keys.filter({ !allowed.contains($0) }).sorted().first {
+            throw LiaisonError(.invalidFile, "a node card has no key \"\(extra)\"", file: fileName, hint: "a card comes from `liaison node card`")
+        }
+        guard object["node_id"] as? String == nodeID.hex else {
+            throw LiaisonError(.verification, "the card's node id is not written as 32 lower-case hex digits", file: fileName)
         }
     }
 
@@ -106,11 +132,7 @@ public struct Peer: Sendable, Hashable, Codable {
 extension Directory {
     /// This node's card, signed with its key.
     public func card(tlsPin: String, url: String?) throws(LiaisonError) -> NodeCard {
-        if let url {
-            guard let parsed = URL(string: url), parsed.scheme == "https", parsed.host != nil else {
-                throw LiaisonError.invalid("url", url, "not an https address", hint: "e.g. https://liaison.police.example:8443")
-            }
-        }
+        if let url { try NodeCard.checkURL(url) }
         var card = NodeCard(
             nodeID: node.id, name: node.name, agency: node.agency, signingKey: node.publicKey.rawRepresentation.base64EncodedString(),
             tlsPin: tlsPin, url: url)

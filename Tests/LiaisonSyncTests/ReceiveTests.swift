@@ -255,6 +255,99 @@ import Testing
         #expect(throws: LiaisonError.self) { try nodes[0].addPeer(card) }
     }
 
+    /// The card of `directory`, as a JSON object to change.
+    private func cardObject(_ directory: Directory) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: directory.card(tlsPin: Federation.testPin, url: nil).json()) as? [String: Any])
+    }
+
+    private func card(_ object: [String: Any]) throws -> NodeCard {
+        try NodeCard(json: try JSONSerialization.data(withJSONObject: object), fileName: "card.json")
+    }
+
+    @Test func aSmallOrderKeyCannotJoinTheRoster() throws {
+        // With the identity point as its key, the "signature" R = identity, S = 0 verifies for any
+        // message: whoever holds such a card could sign as its node.
+        let identity = [UInt8](hex: "0100000000000000000000000000000000000000000000000000000000000000")!
+        let forgedSignature = identity + [UInt8](repeating: 0, count: 32)
+        let key = try Curve25519.Signing.PublicKey(rawRepresentation: identity)
+        #expect(key.isValidSignature(forgedSignature, for: Array("any header at all".utf8)), "the attack this test guards against")
+        let node = NodeID(publicKey: key)
+        var card = try cardObject(try Directory.inMemory())
+        card["node_id"] = node.hex
+        card["signing_key"] = Data(identity).base64EncodedString()
+        card["signature"] = Data(forgedSignature).base64EncodedString()
+        let receiver = try Directory.inMemory(name: "Receiver")
+        let error = #expect(throws: LiaisonError.self) { try receiver.addPeer(try self.card(card)) }
+        #expect(error?.message.contains("small order") == true)
+        #expect(try receiver.peers().isEmpty)
+    }
+
+    @Test func everySmallOrderAndNonCanonicalKeyIsRefusedAndRealKeysAreNot() throws {
+        let smallOrder = [
+            "0100000000000000000000000000000000000000000000000000000000000000", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "0000000000000000000000000000000000000000000000000000000000000000", "0000000000000000000000000000000000000000000000000000000000000080",
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        ]
+        for hex in smallOrder {
+            #expect(throws: LiaisonError.self, "\(hex)") { try SigningKeyCheck.publicKey([UInt8](hex: hex)!) }
+        }
+        // y = p and y = 2^255 - 1: not canonical. The identity again, with the sign bit of x = 0 set.
+        for hex in ["edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                    "0100000000000000000000000000000000000000000000000000000000000080"] {
+            #expect(throws: LiaisonError.self, "\(hex)") { try SigningKeyCheck.publicKey([UInt8](hex: hex)!) }
+        }
+        for _ in 0..<100 {
+            let key = Curve25519.Signing.PrivateKey().publicKey
+            #expect(throws: Never.self) { try SigningKeyCheck.publicKey(key.rawRepresentation) }
+        }
+        // About half of all y have no x on the curve.
+        var generator = SeededGenerator(seed: 8032)
+        let refused = (0..<400).filter { _ in
+            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            return (try? SigningKeyCheck.publicKey(bytes)) == nil
+        }.count
+        #expect((120...280).contains(refused), "\(refused) of 400 random encodings refused")
+    }
+
+    @Test(arguments: [
+        ("node id in upper case", "node_id", "upper"),
+        ("an extra key", "fingerprint", "extra"),
+        ("an empty url", "url", ""),
+        ("an http url", "url", "http://liaison.police.example"),
+        ("a TLS pin in upper case", "tls_pin", "upper"),
+        ("a signing key without padding", "signing_key", "unpadded"),
+    ])
+    func aCardInAnyButItsOneSpellingIsRefused(_ rule: String, _ key: String, _ change: String) throws {
+        let signingKey = Curve25519.Signing.PrivateKey()
+        let author = try Directory.inMemory(name: "Author", signingKey: signingKey)
+        var object = try cardObject(author)
+        switch change {
+        case "upper": object[key] = (object[key] as? String)?.uppercased()
+        case "extra": object[key] = "0000"
+        case "unpadded": object[key] = (object[key] as? String)?.replacingOccurrences(of: "=", with: "")
+        default: object[key] = change
+        }
+        // Signed again as written, so that only the spelling is wrong; the node id is signed in
+        // lower case whatever the card says.
+        if key != "node_id" { object["signature"] = try resigned(object, with: signingKey) }
+        let receiver = try Directory.inMemory(name: "Receiver")
+        #expect(throws: LiaisonError.self, "\(rule)") { try receiver.addPeer(try self.card(object)) }
+        var asMade = try cardObject(author)
+        asMade["signature"] = try resigned(asMade, with: signingKey)
+        #expect(throws: Never.self, "the card as made") { try receiver.addPeer(try self.card(asMade)) }
+    }
+
+    /// A card's signature over its fields as written (docs/PROTOCOL.md, "Node card").
+    private func resigned(_ object: [String: Any], with key: Curve25519.Signing.PrivateKey) throws -> String {
+        var bytes = Array("liaison/node-card/v1".utf8) + [0]
+        for field in ["node_id", "name", "agency", "signing_key", "tls_pin", "url"] {
+            let text = Array((object[field] as? String ?? "").utf8)
+            bytes += withUnsafeBytes(of: UInt32(text.count).bigEndian, Array.init) + text
+        }
+        return try key.signature(for: bytes).base64EncodedString()
+    }
+
     @Test func aRevokedPeerStaysRevoked() throws {
         let nodes = try Federation.nodes(2)
         let id = nodes[1].node.id.hex

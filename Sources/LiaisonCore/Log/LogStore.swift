@@ -79,8 +79,10 @@ public enum LogStore {
     package static func knownKeys(in db: Database) throws -> [NodeID: KnownKey] {
         var keys: [NodeID: KnownKey] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key, revoked_at FROM node_key") {
+            // A key that cannot be trusted is as good as unknown: commits signed by it are refused.
+            guard let key = try? SigningKeyCheck.publicKey(row["public_key"] as Data) else { continue }
             keys[try NodeID(hex: row["key_id"])] = KnownKey(
-                node: try NodeID(hex: row["node_id"]), key: try Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data),
+                node: try NodeID(hex: row["node_id"]), key: key,
                 revoked: (row["revoked_at"] as String?) != nil)
         }
         return keys
