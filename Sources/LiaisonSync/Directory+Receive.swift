@@ -38,11 +38,9 @@ extension Directory {
     public func commits(beyond vector: VersionVector, for receiver: NodeID? = nil, limit: Int = .max) throws(LiaisonError) -> [Commit] {
         try read { db in
             var commits: [Commit] = []
-            for chain in try VersionVector.stored(in: db).entries where commits.count < limit {
-                let after = vector.sequence(origin: chain.origin, epoch: chain.epoch)
-                guard chain.sequence > after else { continue }
-                let rows = try LogStore.chainRows(origin: chain.origin, epoch: chain.epoch, after: after, limit: limit - commits.count, in: db)
-                while let row = try rows.next() { commits.append(try LogStore.commit(row, in: db).reaching(receiver)) }
+            try LogStore.forEachCommit(beyond: vector, for: receiver, in: db) { commit in
+                commits.append(commit)
+                return commits.count < limit
             }
             return commits
         }

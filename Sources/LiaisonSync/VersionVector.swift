@@ -145,3 +145,25 @@ extension VersionVector {
         })
     }
 }
+
+extension VersionVector {
+    /// How many commits this vector holds beyond `other`.
+    func count(beyond other: VersionVector) -> Int {
+        entries.reduce(0) { $0 + Int($1.sequence - min($1.sequence, other.sequence(origin: $1.origin, epoch: $1.epoch))) }
+    }
+}
+
+extension LogStore {
+    /// Hands over each commit held beyond `vector`, in sequence order per origin and epoch, as
+    /// `receiver` may see it (nil: any node), until `body` returns false.
+    static func forEachCommit(beyond vector: VersionVector, for receiver: NodeID?, in db: Database, _ body: (Commit) throws -> Bool) throws {
+        for chain in try VersionVector.stored(in: db).entries {
+            let after = vector.sequence(origin: chain.origin, epoch: chain.epoch)
+            guard chain.sequence > after else { continue }
+            let rows = try chainRows(origin: chain.origin, epoch: chain.epoch, after: after, in: db)
+            while let row = try rows.next() {
+                guard try body(try commit(row, in: db).reaching(receiver)) else { return }
+            }
+        }
+    }
+}

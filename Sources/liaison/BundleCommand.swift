@@ -71,12 +71,18 @@ extension Liaison {
                 discussion: """
                     Every commit is verified against its author's key in the roster, whoever exported the bundle. A commit that fails is refused, named, and nothing of it is applied; the others still are.
 
-                    Exits 2 if a commit or a change was refused, a record changed steward, a fork was met, or the file is damaged.
+                    A bundle exported by a node that is not on this node's roster is refused, since nothing vouches for its header; --any-exporter applies its commits anyway.
+
+                    Exits 2 if a commit or a change was refused, a commit still waits for one that is not here, a record changed steward, a fork was met, or the file is damaged.
                     """)
 
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
             @Argument(help: "The bundle file.", completion: .file()) var file: String
+            @Flag(
+                name: .customLong("any-exporter"),
+                help: "Apply the commits of a bundle whose exporter is not on the roster; each is still verified against its author's key.")
+            var anyExporter = false
 
             struct Summary: Encodable {
                 var exporter: String
@@ -96,7 +102,7 @@ extension Liaison {
                     let url = URL(fileURLWithPath: file)
                     let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
                     let interactive = isatty(STDERR_FILENO) != 0 && !output.json
-                    let summary = try directory.importBundle(from: url) { commits, offset in
+                    let summary = try directory.importBundle(from: url, anyExporter: anyExporter) { commits, offset in
                         if interactive, size > 1 << 20 {
                             FileHandle.standardError.write(Data("\rimporting: \(commits) commits, \(offset * 100 / max(size, 1))%".utf8))
                         }
@@ -109,7 +115,7 @@ extension Liaison {
                             exporter: summary.header.exporter.hex, exporterVerified: summary.exporterVerified, assumes: summary.header.assumes,
                             brings: summary.header.brings, commitsRead: summary.commitsRead, report: report, knownForks: forks, damage: summary.damage))
                     } else {
-                        let exporter = "node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (not a trusted peer here: the file's header is not checked, each commit is)")"
+                        let exporter = "node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (not on the roster: its header and vectors are not used; each commit was verified against its author's key)")"
                         printReceiveReport(report, source: "\(file), exported by \(exporter)", read: summary.commitsRead)
                         if let damage = summary.damage { say("DAMAGED FILE: \(damage). The commits read before that point were checked and applied as above.") }
                         if !forks.isEmpty {
@@ -118,7 +124,7 @@ extension Liaison {
                         }
                     }
                     if !report.refused.isEmpty || !report.refusedChanges.isEmpty || !report.forks.isEmpty || !report.stewardChanges.isEmpty
-                        || summary.damage != nil
+                        || !report.held.isEmpty || summary.damage != nil
                     {
                         throw ExitCode(2)
                     }
@@ -144,7 +150,10 @@ func printReceiveReport(_ report: ReceiveReport, source: String, read: Int) {
     for fork in report.forks { say("FORK at \(fork.commit): \(fork.reason)") }
     for notice in report.refused { say("refused \(notice.commit): \(notice.reason)") }
     for notice in report.held.prefix(20) { say("held \(notice.commit): \(notice.reason)") }
-    if report.held.count > 20 { say("… and \(report.held.count - 20) more held") }
+    if report.held.count > 20 { say("… and \(report.held.count - 20) more held; `--json` lists them all") }
+    if !report.held.isEmpty {
+        say("Held commits are applied as soon as what they wait for arrives: import a bundle that carries it, or sync with a node that holds it.")
+    }
     for notice in report.refusedChanges.prefix(20) { say("change refused in \(notice.commit): \(notice.reason)") }
     if report.refusedChanges.count > 20 { say("… and \(report.refusedChanges.count - 20) more changes refused; `--json` lists them all") }
     for notice in report.stewardChanges { say("steward changed by \(notice.commit): \(notice.reason)") }

@@ -52,4 +52,16 @@ import LiaisonTestSupport
         #expect(refused.report.applied == 0)
         #expect(refused.report.refused.first?.commit.hasSuffix("/1/1") == true)
     }
+
+    /// Where a bundle's first frame begins: after the fixed fields, both vectors and the signature
+    /// (docs/PROTOCOL.md, "Bundle file").
+    static func headerLength(of bytes: [UInt8]) -> Int? {
+        var offset = 8 + 1 + 16 + 8
+        for _ in 0..<2 {
+            guard bytes.count >= offset + 4 else { return nil }
+            let count = bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            offset += 4 + count * 60
+        }
+        return offset + 64
+    }
 }

@@ -160,6 +160,62 @@ import Testing
         #expect(try nodes[2].digest() == nodes[0].digest())
     }
 
+    @Test func aBundleFromANodeOutsideTheRosterIsRefusedUnlessAskedFor() throws {
+        let nodes = try Federation.nodes(2)
+        let stranger = try Directory.inMemory(name: "Stranger")
+        _ = try stranger.addPeer(try nodes[0].card(tlsPin: Federation.testPin, url: nil))
+        _ = try addAgency(nodes[0], "Carried by a stranger")
+        try Federation.sync(nodes[0], to: stranger)
+        let folder = Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appending(path: "from-stranger.liaison-bundle")
+        _ = try stranger.exportBundle(to: file, assumes: VersionVector())
+
+        let error = #expect(throws: LiaisonError.self) { try nodes[1].importBundle(from: file) }
+        #expect(error?.message.contains("not on this node's roster") == true)
+        #expect(try nodes[1].vector().entries.isEmpty)
+
+        let imported = try nodes[1].importBundle(from: file, anyExporter: true)
+        #expect(!imported.exporterVerified)
+        #expect(imported.report.applied == 1, "each commit is verified against its author's key")
+        #expect(try nodes[1].digest() == nodes[0].digest())
+    }
+
+    @Test func aBundleWithAMissingFrameSaysWhatWaitsAndForWhat() throws {
+        let nodes = try Federation.nodes(2)
+        for name in ["One", "Two", "Three"] { _ = try addAgency(nodes[0], name) }
+        let folder = Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let whole = folder.appending(path: "whole.liaison-bundle")
+        _ = try nodes[0].exportBundle(to: whole, assumes: VersionVector())
+        // The bundle without its second frame, its end marker counting the two left.
+        var bytes = [UInt8](try Data(contentsOf: whole))
+        let end = bytes.count - 9
+        var frames: [Range<Int>] = []
+        var offset = try #require(BundleVectorTests.headerLength(of: bytes))
+        while offset < end {
+            let length = bytes[(offset + 1)..<(offset + 5)].reduce(0) { $0 << 8 | Int($1) }
+            frames.append(offset..<(offset + 5 + length))
+            offset += 5 + length
+        }
+        #expect(frames.count == 3)
+        bytes.removeSubrange(frames[1])
+        bytes[bytes.count - 1] = 2
+        let gapped = folder.appending(path: "gapped.liaison-bundle")
+        try Data(bytes).write(to: gapped)
+
+        let imported = try nodes[1].importBundle(from: gapped)
+        let origin = nodes[0].node.id.hex.prefix(8)
+        #expect(imported.report.applied == 1)
+        #expect(imported.report.held.map(\.commit) == ["\(origin)/1/3"])
+        #expect(imported.report.held.first?.reason == "waiting for \(origin)/1/2")
+        // The whole bundle fills the gap, and nothing waits any more.
+        #expect(try nodes[1].importBundle(from: whole).report.held.isEmpty)
+        #expect(try nodes[1].digest() == nodes[0].digest())
+    }
+
     @Test func aWithheldChangeStillLetsTheChainVerify() throws {
         let nodes = try Federation.nodes(2)
         _ = try nodes[0].write { tx in

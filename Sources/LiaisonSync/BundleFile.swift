@@ -1,0 +1,50 @@
+public import Foundation
+public import LiaisonCore
+
+/// A bundle file: signed commits carried by hand between nodes (docs/PROTOCOL.md, "Bundle file").
+///
+/// ```
+/// magic "LIAISONB", u8 version 1, exporter node id (16), u64 creation time (ms),
+/// assumed vector, brought vector, Ed25519 signature (64) by the exporter over
+/// "liaison/bundle/v1" 0x00 and every byte before the signature;
+/// then per commit: u8 1, u32 frame length, frame; at the end: u8 0, u64 commit count.
+/// ```
+public enum BundleFile {
+    static let magic = Array("LIAISONB".utf8)
+    static let version: UInt8 = 1
+    static let signatureDomain = Array("liaison/bundle/v1".utf8) + [0]
+    /// The largest commit frame a bundle may hold: far above the largest import commit.
+    public static let maximumFrameSize = 64 << 20
+
+    /// The header of a bundle: who made it, and the vectors it assumes and brings.
+    public struct Header: Sendable, Hashable {
+        public var exporter: NodeID
+        public var createdAt: Date
+        /// What the exporter believed the receiver holds: the bundle carries what lies beyond it.
+        public var assumes: VersionVector
+        /// What the exporter held when it wrote the bundle.
+        public var brings: VersionVector
+    }
+}
+
+/// What `bundle export` wrote.
+public struct BundleExportSummary: Sendable, Hashable {
+    public var commits = 0
+    public var changes = 0
+    public var withheldChanges = 0
+    public var bytes: Int64 = 0
+    public var assumes = VersionVector()
+    public var brings = VersionVector()
+}
+
+/// What `bundle import` did.
+public struct BundleImportSummary: Sendable {
+    public var header: BundleFile.Header
+    /// Whether the header's signature was checked against a known key of its exporter.
+    public var exporterVerified: Bool
+    public var commitsRead = 0
+    public var report = ReceiveReport()
+    /// Set when the file is damaged after its header: reading stopped there, and what was read
+    /// before was applied.
+    public var damage: String?
+}

@@ -1,0 +1,121 @@
+import Foundation
+import LiaisonCore
+
+/// Reads a bundle file frame by frame, holding one frame in memory at a time.
+struct BundleReader {
+    enum Item {
+        case commit(Commit)
+        /// A frame that did not parse as a commit, named by its header if that much is readable,
+        /// else by its place in the file: it is skipped.
+        case damaged(name: String, reason: String)
+        case end
+    }
+
+    private let handle: FileHandle
+    private let path: String
+    private var buffer: [UInt8] = []
+    private var bufferStart = 0
+    private(set) var offset: Int64 = 0
+    private var frames = 0
+
+    init(url: URL) throws(LiaisonError) {
+        guard let handle = try? FileHandle(forReadingFrom: url) else {
+            throw LiaisonError(.invalidFile, "cannot open the bundle", file: url.path)
+        }
+        self.handle = handle
+        path = url.path
+    }
+
+    /// The header, the bytes its signature covers, and the signature.
+    mutating func readHeader() throws(LiaisonError) -> (BundleFile.Header, signedBytes: [UInt8], signature: [UInt8]) {
+        let start = try take(8 + 1 + 16 + 8)
+        guard Array(start.prefix(8)) == BundleFile.magic else {
+            throw LiaisonError(.invalidFile, "not a Liaison bundle", file: path, hint: "make one with `liaison bundle export`")
+        }
+        guard start[8] == BundleFile.version else {
+            throw LiaisonError(.invalidFile, "bundle format version \(start[8]) is not supported (this node reads version 1)", file: path)
+        }
+        var fixed = ByteReader(Array(start[9...]))
+        let exporter = try NodeID(bytes: Array(try fixed.take(16)))
+        let created = try fixed.u64()
+        var signed = start
+        let assumes = try readVector(into: &signed)
+        let brings = try readVector(into: &signed)
+        let signature = try take(64)
+        let header = BundleFile.Header(
+            exporter: exporter, createdAt: Date(timeIntervalSince1970: Double(created) / 1000), assumes: assumes, brings: brings)
+        return (header, signed, signature)
+    }
+
+    private mutating func readVector(into signed: inout [UInt8]) throws(LiaisonError) -> VersionVector {
+        let countBytes = try take(4)
+        var countReader = ByteReader(countBytes)
+        let count = try countReader.u32()
+        guard count <= 1_000_000 else { throw LiaisonError(.verification, "the bundle's header is damaged (a vector of \(count) entries)", file: path) }
+        let entries = try take(Int(count) * 60)
+        signed += countBytes + entries
+        var reader = ByteReader(countBytes + entries)
+        return try VersionVector(reading: &reader)
+    }
+
+    mutating func next() throws(LiaisonError) -> Item {
+        let tag = try take(1)[0]
+        switch tag {
+        case 0:
+            var reader = ByteReader(try take(8))
+            let count = try reader.u64()
+            guard count == UInt64(frames) else {
+                throw LiaisonError(
+                    .verification, "the end marker at byte \(offset - 9) does not match the \(frames) commit(s) read: the file is damaged from there on",
+                    file: path)
+            }
+            return .end
+        case 1:
+            frames += 1
+            var lengthReader = ByteReader(try take(4))
+            let length = try lengthReader.u32()
+            guard length <= BundleFile.maximumFrameSize else {
+                throw LiaisonError(.verification, "commit \(frames) of the file claims \(length) bytes: the file is damaged from byte \(offset - 4) on", file: path)
+            }
+            let frame = try take(Int(length))
+            do {
+                return .commit(try Commit(frame: frame))
+            } catch {
+                let name = (try? CommitHeader(decoding: Array(frame.prefix(CommitHeader.encodedSize))))
+                    .map(\.label) ?? "commit \(frames) of the file"
+                return .damaged(name: name, reason: "unreadable commit: \(error.message)")
+            }
+        default:
+            throw LiaisonError(.verification, "unexpected byte \(tag) at byte \(offset - 1): the file is damaged from there on", file: path)
+        }
+    }
+
+    /// How many bytes follow the end marker, if any.
+    mutating func bytesAfterEnd() -> Int? {
+        var extra = buffer.count - bufferStart
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { extra += chunk.count }
+        return extra > 0 ? extra : nil
+    }
+
+    private mutating func take(_ count: Int) throws(LiaisonError) -> [UInt8] {
+        while buffer.count - bufferStart < count {
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: max(1 << 20, count))
+            } catch {
+                throw LiaisonError(.invalidFile, "cannot read the bundle: \(error.localizedDescription)", file: path)
+            }
+            guard let chunk, !chunk.isEmpty else {
+                throw LiaisonError(.verification, "the bundle ends early, at byte \(offset + Int64(buffer.count - bufferStart)): it is truncated", file: path)
+            }
+            buffer.removeFirst(bufferStart)
+            bufferStart = 0
+            buffer += chunk
+        }
+        defer {
+            bufferStart += count
+            offset += Int64(count)
+        }
+        return Array(buffer[bufferStart..<bufferStart + count])
+    }
+}

@@ -1,0 +1,98 @@
+public import Foundation
+import Crypto
+import GRDB
+public import LiaisonCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Directory {
+    /// Writes the commits this node holds beyond `assumes` to a bundle file, in sequence order per
+    /// origin and epoch. Changes that may not reach the receiver (`for`, when given) travel as their
+    /// hash only: this node only, named nodes other than the receiver, sharing groups. The file is
+    /// written beside `url` and renamed into place when complete.
+    public func exportBundle(
+        to url: URL, assumes: VersionVector, for receiver: NodeID? = nil, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(LiaisonError) -> BundleExportSummary {
+        let node = self.node
+        let key = signingKey
+        // Only a bundle is replaced: never a database, a key or any other file.
+        if FileManager.default.fileExists(atPath: url.path) {
+            let start = (try? FileHandle(forReadingFrom: url)).flatMap { handle in
+                defer { try? handle.close() }
+                return try? handle.read(upToCount: BundleFile.magic.count)
+            }
+            guard start.map({ [UInt8]($0) == BundleFile.magic }) == true else {
+                throw LiaisonError(
+                    .invalidFile, "exists and is not a Liaison bundle; it was not overwritten", file: url.path, hint: "choose another --out file")
+            }
+        }
+        let partial = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).\(UUID.random().lowercasedString.prefix(8)).partial")
+        guard FileManager.default.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let handle = try? FileHandle(forWritingTo: partial)
+        else {
+            throw LiaisonError(.invalidFile, "cannot write the bundle", file: url.path, hint: "check that the folder exists and is writable")
+        }
+        var completed = false
+        defer {
+            try? handle.close()
+            if !completed { try? FileManager.default.removeItem(at: partial) }
+        }
+        var summary = BundleExportSummary()
+        summary.assumes = assumes
+        try Self.storage {
+            try database.read { db in
+                let brings = try VersionVector.stored(in: db)
+                summary.brings = brings
+                var writer = ByteWriter(capacity: 1024)
+                writer.raw(BundleFile.magic)
+                writer.u8(BundleFile.version)
+                writer.raw(node.id.bytes)
+                writer.u64(UInt64(max(0, Date().timeIntervalSince1970 * 1000)))
+                writer.raw(assumes.encoded)
+                writer.raw(brings.encoded)
+                let signature = try key.signature(for: BundleFile.signatureDomain + writer.bytes)
+                writer.raw(signature)
+                try handle.write(contentsOf: writer.bytes)
+                summary.bytes += Int64(writer.bytes.count)
+
+                let total = brings.count(beyond: assumes)
+                var buffer: [UInt8] = []
+                try LogStore.forEachCommit(beyond: assumes, for: receiver, in: db) { commit in
+                    let bodies = commit.changeBodies
+                    let frame = commit.frame
+                    var frameWriter = ByteWriter(capacity: frame.count + 5)
+                    frameWriter.u8(1)
+                    frameWriter.u32(UInt32(frame.count))
+                    frameWriter.raw(frame)
+                    buffer += frameWriter.bytes
+                    summary.commits += 1
+                    summary.changes += bodies.count
+                    summary.withheldChanges += bodies.filter { $0 == nil }.count
+                    if buffer.count > 1 << 20 {
+                        try handle.write(contentsOf: buffer)
+                        summary.bytes += Int64(buffer.count)
+                        buffer.removeAll(keepingCapacity: true)
+                        progress(summary.commits, total)
+                    }
+                    return true
+                }
+                var end = ByteWriter()
+                end.u8(0)
+                end.u64(UInt64(summary.commits))
+                buffer += end.bytes
+                try handle.write(contentsOf: buffer)
+                summary.bytes += Int64(buffer.count)
+                progress(summary.commits, total)
+            }
+            try handle.synchronize()
+            try handle.close()
+            // rename(2) replaces a file of that name in one step: there is always a whole bundle.
+            guard rename(partial.path, url.path) == 0 else {
+                throw LiaisonError(.invalidFile, "cannot move the bundle into place: \(String(cString: strerror(errno)))", file: url.path)
+            }
+            completed = true
+        }
+        return summary
+    }
+}
