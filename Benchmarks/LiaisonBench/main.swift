@@ -5,7 +5,8 @@ import LiaisonSync
 
 // Benchmarks, run on demand:
 //   swift run -c release LiaisonBench [import|search|cli|bundle|all] [--contacts N] [--cli PATH]
-//   bundle: imports a bundle of the generated contacts into a second node; with --memory-changes N it
+//   bundle: imports a bundle of the generated contacts into a second node, beside the git peer (one
+//   signed commit of one JSON file per contact, cloned from a git bundle); with --memory-changes N it
 //   also times `liaison bundle import` of a bundle of about N changes as a process and reports its
 //   peak memory.
 // Each figure is printed with the same-run raw SQLite figure it compares to.
@@ -299,13 +300,68 @@ func benchmarkBundle(from folder: NodeFolder) throws {
     let size = (try FileManager.default.attributesOfItem(atPath: bundle.path)[.size] as? NSNumber)?.intValue ?? 0
     let rate = Double(changes) / importTime
     let plainRate = Double(changes) / sameRowsTime
+    let git = try gitPeer(of: source)
     print("""
         bundle of \(contactCount) contacts: \(summary?.commitsRead ?? 0) commits, \(changes) changes, \(size / 1_000_000) MB, exported in \(String(format: "%.2f", exportTime)) s
           bundle import:    \(String(format: "%.2f", importTime)) s, \(Int(rate)) changes/s (verify, merge, index; goal ≥ 30,000)
           plain same rows:  \(String(format: "%.2f", sameRowsTime)) s, \(Int(plainRate)) changes/s (every row the import wrote, same schema)
           ratio:            \(String(format: "%.3f", rate / plainRate)) of the plain insert rate (goal ≥ 0.4)
           digests equal:    \(try source.digest() == receiver.digest())
+          git peer:         \(String(format: "%.2f", git.seconds)) s to clone its bundle and verify its signed commit, \(git.bytes / 1_000_000) MB
+          against git:      \(String(format: "%.2f", importTime / git.seconds))× its time (goal ≤ 1), \(String(format: "%.2f", Double(size) / Double(git.bytes)))× its bundle
         """)
+}
+
+// MARK: The git peer
+
+/// Runs a program to its end and throws if it fails.
+func run(_ program: String, _ arguments: [String], in folder: URL) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw LiaisonError(.storage, "\(program) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+    }
+}
+
+/// The tool an agency might use instead: a git repository of one JSON file per contact and agency,
+/// in one commit signed with an SSH Ed25519 key, carried as a `git bundle`. Receiving is
+/// `git clone` from the bundle (which checks the objects out) and `git verify-commit`.
+/// Returns the receiving time and the bundle's size.
+func gitPeer(of directory: Directory) throws -> (seconds: Double, bytes: Int) {
+    let folder = workFolder.appending(path: "git-peer")
+    try? FileManager.default.removeItem(at: folder)
+    let repository = folder.appending(path: "sender")
+    try FileManager.default.createDirectory(at: repository.appending(path: "contacts"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: repository.appending(path: "agencies"), withIntermediateDirectories: true)
+    let document = try JSONDecoder().decode(DirectoryDocument.self, from: try directory.export(.json))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    for agency in document.agencies {
+        try encoder.encode(agency).write(to: repository.appending(path: "agencies/\(agency.id?.lowercasedString ?? UUID().uuidString).json"))
+    }
+    for contact in document.contacts {
+        try encoder.encode(contact).write(to: repository.appending(path: "contacts/\(contact.id?.lowercasedString ?? UUID().uuidString).json"))
+    }
+    try run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", "key"], in: folder)
+    let publicKey = try String(contentsOf: folder.appending(path: "key.pub"), encoding: .utf8)
+    try Data("bench@example \(publicKey)".utf8).write(to: folder.appending(path: "allowed-signers"))
+    let git = "/usr/bin/git"
+    let identity = ["-c", "user.name=Bench", "-c", "user.email=bench@example", "-c", "gpg.format=ssh", "-c", "user.signingkey=\(folder.path)/key"]
+    try run(git, ["init", "-q", "-b", "main"], in: repository)
+    try run(git, ["add", "-A"], in: repository)
+    try run(git, identity + ["commit", "-q", "-S", "-m", "Directory"], in: repository)
+    try run(git, ["bundle", "create", "-q", "../directory.bundle", "--all"], in: repository)
+    let bytes = (try FileManager.default.attributesOfItem(atPath: folder.appending(path: "directory.bundle").path)[.size] as? NSNumber)?.intValue ?? 0
+    let time = try seconds {
+        try run(git, ["clone", "-q", "directory.bundle", "receiver"], in: folder)
+        try run(git, ["-c", "gpg.ssh.allowedSignersFile=\(folder.path)/allowed-signers", "verify-commit", "HEAD"], in: folder.appending(path: "receiver"))
+    }
+    return (time, bytes)
 }
 
 /// Times `liaison bundle import` of a bundle of about `changes` changes as a separate process, and

@@ -4,17 +4,30 @@ public import LiaisonCore
 /// A bundle file: signed commits carried by hand between nodes (docs/PROTOCOL.md, "Bundle file").
 ///
 /// ```
-/// magic "LIAISONB", u8 version 1, exporter node id (16), u64 creation time (ms),
+/// magic "LIAISONB", u8 version, exporter node id (16), u64 creation time (ms),
 /// assumed vector, brought vector, Ed25519 signature (64) by the exporter over
 /// "liaison/bundle/v1" 0x00 and every byte before the signature;
-/// then per commit: u8 1, u32 frame length, frame; at the end: u8 0, u64 commit count.
+/// version 2, per commit: u8 2, header (121), signature (64), u32 deflated length, u32 inflated
+/// length, the commit's changes in the compact form, deflated;
+/// version 1, per commit: u8 1, u32 frame length, frame;
+/// at the end: u8 0, u64 commit count.
 /// ```
 public enum BundleFile {
     static let magic = Array("LIAISONB".utf8)
-    static let version: UInt8 = 1
+    /// What export writes: compact commits, each deflated.
+    static let version: UInt8 = 2
+    /// Full frames, as the first release wrote: still read.
+    static let fullFrameVersion: UInt8 = 1
     static let signatureDomain = Array("liaison/bundle/v1".utf8) + [0]
-    /// The largest commit frame a bundle may hold: far above the largest import commit.
+    /// The largest commit frame a bundle may hold, inflated: far above the largest import commit.
     public static let maximumFrameSize = 64 << 20
+
+    /// Item tags.
+    enum Tag {
+        static let end: UInt8 = 0
+        static let frame: UInt8 = 1
+        static let compactFrame: UInt8 = 2
+    }
 
     /// The header of a bundle: who made it, and the vectors it assumes and brings.
     public struct Header: Sendable, Hashable {

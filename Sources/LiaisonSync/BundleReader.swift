@@ -17,6 +17,7 @@ struct BundleReader {
     private var bufferStart = 0
     private(set) var offset: Int64 = 0
     private var frames = 0
+    private var version = BundleFile.version
 
     init(url: URL) throws(LiaisonError) {
         guard let handle = try? FileHandle(forReadingFrom: url) else {
@@ -32,9 +33,12 @@ struct BundleReader {
         guard Array(start.prefix(8)) == BundleFile.magic else {
             throw LiaisonError(.invalidFile, "not a Liaison bundle", file: path, hint: "make one with `liaison bundle export`")
         }
-        guard start[8] == BundleFile.version else {
-            throw LiaisonError(.invalidFile, "bundle format version \(start[8]) is not supported (this node reads version 1)", file: path)
+        guard start[8] == BundleFile.version || start[8] == BundleFile.fullFrameVersion else {
+            throw LiaisonError(
+                .invalidFile, "bundle format version \(start[8]) is not supported (this node reads versions 1 and 2)", file: path,
+                hint: "update Liaison on this node to read bundles of a newer release")
         }
+        version = start[8]
         var fixed = ByteReader(Array(start[9...]))
         let exporter = try NodeID(bytes: Array(try fixed.take(16)))
         let created = try fixed.u64()
@@ -61,7 +65,7 @@ struct BundleReader {
     mutating func next() throws(LiaisonError) -> Item {
         let tag = try take(1)[0]
         switch tag {
-        case 0:
+        case BundleFile.Tag.end:
             var reader = ByteReader(try take(8))
             let count = try reader.u64()
             guard count == UInt64(frames) else {
@@ -70,7 +74,7 @@ struct BundleReader {
                     file: path)
             }
             return .end
-        case 1:
+        case BundleFile.Tag.frame where version == BundleFile.fullFrameVersion:
             frames += 1
             var lengthReader = ByteReader(try take(4))
             let length = try lengthReader.u32()
@@ -81,13 +85,36 @@ struct BundleReader {
             do {
                 return .commit(try Commit(frame: frame))
             } catch {
-                let name = (try? CommitHeader(decoding: Array(frame.prefix(CommitHeader.encodedSize))))
-                    .map(\.label) ?? "commit \(frames) of the file"
+                return .damaged(name: name(ofFrame: frame), reason: "unreadable commit: \(error.message)")
+            }
+        case BundleFile.Tag.compactFrame where version == BundleFile.version:
+            frames += 1
+            let signed = try take(CommitHeader.encodedSize + 64)
+            var lengths = ByteReader(try take(8))
+            let deflated = try lengths.u32()
+            let inflated = try lengths.u32()
+            guard deflated <= BundleFile.maximumFrameSize, inflated <= BundleFile.maximumFrameSize else {
+                throw LiaisonError(
+                    .verification, "commit \(frames) of the file claims \(max(deflated, inflated)) bytes: the file is damaged from byte \(offset - 8) on",
+                    file: path)
+            }
+            let bytes = try take(Int(deflated))
+            let name = name(ofFrame: signed)
+            do {
+                let header = try CommitHeader(decoding: Array(signed.prefix(CommitHeader.encodedSize)))
+                let changes = try Deflate.decompress(bytes, size: Int(inflated), limit: BundleFile.maximumFrameSize)
+                return .commit(try CompactCommitDecoder.decode(header: header, signature: Array(signed.suffix(64)), changes: changes))
+            } catch {
                 return .damaged(name: name, reason: "unreadable commit: \(error.message)")
             }
         default:
             throw LiaisonError(.verification, "unexpected byte \(tag) at byte \(offset - 1): the file is damaged from there on", file: path)
         }
+    }
+
+    /// A frame named by its header if that much is readable, else by its place in the file.
+    private func name(ofFrame frame: [UInt8]) -> String {
+        (try? CommitHeader(decoding: Array(frame.prefix(CommitHeader.encodedSize)))).map(\.label) ?? "commit \(frames) of the file"
     }
 
     /// How many bytes follow the end marker, if any.

@@ -60,11 +60,15 @@ extension Directory {
                 var buffer: [UInt8] = []
                 try LogStore.forEachCommit(beyond: assumes, for: receiver, in: db) { commit in
                     let bodies = commit.changeBodies
-                    let frame = commit.frame
-                    var frameWriter = ByteWriter(capacity: frame.count + 5)
-                    frameWriter.u8(1)
-                    frameWriter.u32(UInt32(frame.count))
-                    frameWriter.raw(frame)
+                    let changes = CompactCommitEncoder.encodeChanges(of: commit)
+                    let deflated = try Deflate.compress(changes)
+                    var frameWriter = ByteWriter(capacity: deflated.count + 200)
+                    frameWriter.u8(BundleFile.Tag.compactFrame)
+                    frameWriter.raw(commit.header.encoded)
+                    frameWriter.raw(commit.signature)
+                    frameWriter.u32(UInt32(deflated.count))
+                    frameWriter.u32(UInt32(changes.count))
+                    frameWriter.raw(deflated)
                     buffer += frameWriter.bytes
                     summary.commits += 1
                     summary.changes += bodies.count
@@ -78,7 +82,7 @@ extension Directory {
                     return true
                 }
                 var end = ByteWriter()
-                end.u8(0)
+                end.u8(BundleFile.Tag.end)
                 end.u64(UInt64(summary.commits))
                 buffer += end.bytes
                 try handle.write(contentsOf: buffer)

@@ -195,10 +195,12 @@ import Testing
         let end = bytes.count - 9
         var frames: [Range<Int>] = []
         var offset = try #require(BundleVectorTests.headerLength(of: bytes))
+        // Version 2 items: tag, header, signature, u32 deflated length, u32 inflated length, the
+        // deflated changes.
         while offset < end {
-            let length = bytes[(offset + 1)..<(offset + 5)].reduce(0) { $0 << 8 | Int($1) }
-            frames.append(offset..<(offset + 5 + length))
-            offset += 5 + length
+            let length = bytes[(offset + 186)..<(offset + 190)].reduce(0) { $0 << 8 | Int($1) }
+            frames.append(offset..<(offset + 194 + length))
+            offset += 194 + length
         }
         #expect(frames.count == 3)
         bytes.removeSubrange(frames[1])

@@ -19,6 +19,17 @@ package struct ByteWriter {
         }
     }
 
+    /// An unsigned LEB128 integer: seven bits a byte, least significant first, the high bit set
+    /// on every byte but the last. Used by the compact transport encoding, never by signed bytes.
+    package mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
     private mutating func integer<T: FixedWidthInteger>(_ value: T) {
         var big = value.bigEndian
         withUnsafeBytes(of: &big) { bytes.append(contentsOf: $0) }
@@ -58,6 +69,32 @@ package struct ByteReader {
             throw LiaisonError(.verification, "invalid UTF-8 at offset \(offset - Int(length))")
         }
         return text
+    }
+
+    /// An unsigned LEB128 integer in its shortest form: at most ten bytes, no trailing zero byte.
+    package mutating func varint() throws(LiaisonError) -> UInt64 {
+        var value: UInt64 = 0
+        for index in 0..<10 {
+            let byte = try u8()
+            let bits = UInt64(byte & 0x7F)
+            guard index < 9 || bits <= 1 else { throw LiaisonError(.verification, "an integer above 2^64 at offset \(offset - 1)") }
+            value |= bits << UInt64(7 * index)
+            guard byte & 0x80 != 0 else {
+                guard byte != 0 || index == 0 else { throw LiaisonError(.verification, "an integer not in its shortest form at offset \(offset - 1)") }
+                return value
+            }
+        }
+        throw LiaisonError(.verification, "an integer longer than ten bytes at offset \(offset)")
+    }
+
+    /// A varint count or length that must fit in what remains, each item taking at least
+    /// `minimumSize` bytes: a larger one is a lie, refused before anything is allocated for it.
+    package mutating func count(minimumSize: Int = 1) throws(LiaisonError) -> Int {
+        let value = try varint()
+        guard value <= UInt64(remaining / max(1, minimumSize)) else {
+            throw LiaisonError(.verification, "a count of \(value) at offset \(offset) exceeds the \(remaining) bytes left")
+        }
+        return Int(value)
     }
 
     private mutating func integer<T: FixedWidthInteger>(_: T.Type = T.self) throws(LiaisonError) -> T {
