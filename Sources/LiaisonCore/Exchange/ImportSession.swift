@@ -113,11 +113,8 @@ final class ImportSession {
             }
         }
         for (index, value) in CSVFormat.list(cell("secure_channel")).enumerated() {
-            let (label, mailbox) = splitSecureChannel(value)
-            if mailbox.isEmpty {
-                prepared.errors.append(RowError(file: fileName, row: row, field: "secure_channel", reason: "no address after \"\(value)\""))
-            } else {
-                channels.append(Channel(kind: .secureMailbox, value: mailbox, label: label, preference: index + 1))
+            if let mailbox = check("secure_channel", { () throws(LiaisonError) in try SecureMailbox(parsing: value, field: "secure_channel") }) {
+                channels.append(mailbox.channel(preference: index + 1))
             }
         }
         // An empty cell leaves the flag of channels already held as it is; new channels are not 24/7.
@@ -192,21 +189,6 @@ final class ImportSession {
         } catch let error as LiaisonError {
             errors.append(RowError(file: fileName, row: row, field: error.field ?? "row", reason: Self.reason(error)))
         }
-    }
-
-    /// `SIENA: md.tip@siena.example` → (`SIENA`, `md.tip@siena.example`). The system name ends with a
-    /// colon and a space, so an address such as `xmpp:desk@example` stays whole; `SIENA:` alone has
-    /// an empty address.
-    static func splitSecureChannel(_ text: String) -> (label: String?, value: String) {
-        let text = text.trimmed
-        if text.hasSuffix(":"), !text.contains(" "), !text.contains("@") { return (String(text.dropLast()), "") }
-        if let separator = text.range(of: ": ") {
-            let label = text[..<separator.lowerBound].trimmed
-            if !label.isEmpty, label.count <= 24, !label.contains("@") {
-                return (label, text[separator.upperBound...].trimmed)
-            }
-        }
-        return (nil, text)
     }
 
     /// The agency or unit of a row, created if new. `kindIsOwn` says the row's kind describes this
@@ -484,7 +466,7 @@ final class ImportSession {
     }
 
     /// A contact's name as matching compares it: given and family name, else the native name.
-    private static func personMatchKey(_ givenName: String?, _ familyName: String?, _ nativeName: String?) -> String {
+    static func personMatchKey(_ givenName: String?, _ familyName: String?, _ nativeName: String?) -> String {
         let latin = [givenName, familyName].compactMap { $0 }.joined(separator: " ")
         return matchKey(latin.trimmed.isEmpty ? nativeName ?? "" : latin)
     }
