@@ -117,5 +117,11 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: upcomingFeatures
         ),
+        .testTarget(
+            name: "LiaisonCLITests",
+            // Runs the built executable as a process; the dependency makes `swift test` build it first.
+            dependencies: ["liaison"],
+            swiftSettings: upcomingFeatures
+        ),
     ]
 )

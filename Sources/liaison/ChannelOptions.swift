@@ -25,24 +25,23 @@ struct ChannelOptions: ParsableArguments {
 
     /// The channels given, by kind, in preference order. An empty value ("--email \"\"") gives an
     /// empty list: no channels of that kind.
-    func channels(agencyID: UUID?, personID: UUID?) -> [ChannelKind: [Channel]] {
+    func channels(agencyID: UUID?, personID: UUID?) throws(LiaisonError) -> [ChannelKind: [Channel]] {
         var result: [ChannelKind: [Channel]] = [:]
-        func add(_ kind: ChannelKind, _ values: [String]) {
+        func add(_ kind: ChannelKind, _ values: [String]) throws(LiaisonError) {
             guard !values.isEmpty else { return }
-            result[kind] = values.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.enumerated().map { index, value in
-                var label: String?
-                var value = value
-                if kind == .secureMailbox, let separator = value.range(of: ": "), !value[..<separator.lowerBound].contains("@") {
-                    label = value[..<separator.lowerBound].trimmingCharacters(in: .whitespaces)
-                    value = value[separator.upperBound...].trimmingCharacters(in: .whitespaces)
-                }
-                return Channel(agencyID: agencyID, personID: personID, kind: kind, value: value, label: label, preference: index + 1)
+            var channels: [Channel] = []
+            for (index, value) in values.map(\.trimmed).filter({ !$0.isEmpty }).enumerated() {
+                channels.append(
+                    kind == .secureMailbox
+                        ? try SecureMailbox(parsing: value).channel(agencyID: agencyID, personID: personID, preference: index + 1)
+                        : Channel(agencyID: agencyID, personID: personID, kind: kind, value: value, preference: index + 1))
             }
+            result[kind] = channels
         }
-        add(.phone, phone)
-        add(.mobile, mobile)
-        add(.email, email)
-        add(.secureMailbox, secure)
+        try add(.phone, phone)
+        try add(.mobile, mobile)
+        try add(.email, email)
+        try add(.secureMailbox, secure)
         return result
     }
 
@@ -52,7 +51,7 @@ struct ChannelOptions: ParsableArguments {
             try tx.setChannels24x7(is24x7, agencyID: agencyID, personID: personID)
             return
         }
-        for (kind, channels) in channels(agencyID: agencyID, personID: personID) {
+        for (kind, channels) in try channels(agencyID: agencyID, personID: personID) {
             try tx.replaceChannels(channels, kind: kind, is24x7: is24x7, agencyID: agencyID, personID: personID)
         }
     }

@@ -42,20 +42,13 @@ extension Liaison {
                 try reportingErrors {
                     let directory = try data.open()
                     let agencyID = try directory.agency(matching: agency).id
-                    let namesakes = try directory.contactsMatching(
-                        agencyID: agencyID, givenName: fields.givenName, familyName: fields.familyName, nativeName: fields.nativeName)
-                    if let namesake = namesakes.first, !allowSameName {
-                        throw LiaisonError(
-                            .conflict, "\(namesake.displayName) is already a contact of this agency", record: namesake.id.lowercasedString,
-                            hint: "change it with `liaison contact edit \(short(namesake.id))`, or add another person of the same name with --allow-same-name")
-                    }
                     let person = Person(
                         agencyID: agencyID, givenName: fields.givenName, familyName: fields.familyName, nativeName: fields.nativeName,
                         position: fields.position, rank: fields.rank, languages: fields.languageList, timeZone: fields.timezone,
                         verifiedAt: fields.verifiedBy.map { _ in today() }, verifiedBy: fields.verifiedBy)
-                    let channels = self.channels
+                    let (channels, allowSameName) = (self.channels, self.allowSameName)
                     let (saved, _) = try directory.write { tx in
-                        let saved = try tx.save(person)
+                        let saved = try tx.save(person, allowingSameName: allowSameName)
                         try channels.save(in: tx, agencyID: nil, personID: saved.id)
                         return saved
                     }

@@ -32,11 +32,6 @@ extension Liaison {
                         agencyID: try agency.map { value throws(LiaisonError) in try directory.agency(matching: value).id },
                         personID: try contact.map { value throws(LiaisonError) in try directory.person(matching: value).id },
                         crimeArea: crimeArea, function: function, validFrom: from, validTo: to, legalBasis: basis)
-                    let held = try designation.personID.map { id throws(LiaisonError) in try directory.contactCard(id).designations }
-                        ?? designation.agencyID.map { id throws(LiaisonError) in try directory.agencyCard(id).designations } ?? []
-                    if let same = held.first(where: { $0.crimeArea == crimeArea && $0.function == function }) {
-                        throw LiaisonError(.conflict, "this role is already held", record: same.id.lowercasedString)
-                    }
                     let (saved, _) = try directory.write { tx in try tx.save(designation) }
                     say("Added \(saved.crimeArea?.rawValue ?? "all crime areas") — \(saved.function.rawValue) \(saved.id.lowercasedString)")
                 }

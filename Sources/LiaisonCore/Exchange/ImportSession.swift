@@ -113,11 +113,8 @@ final class ImportSession {
             }
         }
         for (index, value) in CSVFormat.list(cell("secure_channel")).enumerated() {
-            let (label, mailbox) = splitSecureChannel(value)
-            if mailbox.isEmpty {
-                prepared.errors.append(RowError(file: fileName, row: row, field: "secure_channel", reason: "no address after \"\(value)\""))
-            } else {
-                channels.append(Channel(kind: .secureMailbox, value: mailbox, label: label, preference: index + 1))
+            if let mailbox = check("secure_channel", { () throws(LiaisonError) in try SecureMailbox(parsing: value, field: "secure_channel") }) {
+                channels.append(mailbox.channel(preference: index + 1))
             }
         }
         // An empty cell leaves the flag of channels already held as it is; new channels are not 24/7.
@@ -192,21 +189,6 @@ final class ImportSession {
         } catch let error as LiaisonError {
             errors.append(RowError(file: fileName, row: row, field: error.field ?? "row", reason: Self.reason(error)))
         }
-    }
-
-    /// `SIENA: md.tip@siena.example` → (`SIENA`, `md.tip@siena.example`). The system name ends with a
-    /// colon and a space, so an address such as `xmpp:desk@example` stays whole; `SIENA:` alone has
-    /// an empty address.
-    static func splitSecureChannel(_ text: String) -> (label: String?, value: String) {
-        let text = text.trimmed
-        if text.hasSuffix(":"), !text.contains(" "), !text.contains("@") { return (String(text.dropLast()), "") }
-        if let separator = text.range(of: ": ") {
-            let label = text[..<separator.lowerBound].trimmed
-            if !label.isEmpty, label.count <= 24, !label.contains("@") {
-                return (label, text[separator.upperBound...].trimmed)
-            }
-        }
-        return (nil, text)
     }
 
     /// The agency or unit of a row, created if new. `kindIsOwn` says the row's kind describes this
@@ -388,14 +370,30 @@ final class ImportSession {
         return found
     }
 
+    /// Saves a record's channels and roles. An entry without an id is matched as a CSV cell is: a
+    /// channel by kind and value, a role by crime area and function; what it leaves out keeps the
+    /// value stored.
     private func importAttachments(
         _ channels: [DirectoryDocument.ChannelEntry]?, _ designations: [DirectoryDocument.DesignationEntry]?, agencyID: UUID?, personID: UUID?
     ) throws {
+        guard let ownerID = personID ?? agencyID else { return }
+        let column = personID == nil ? "agency_id" : "person_id"
         for entry in channels ?? [] {
-            let channel = Channel(
+            var channel = Channel(
                 id: entry.id ?? .random(), agencyID: agencyID, personID: personID, kind: try ChannelKind.parse(entry.kind), value: entry.value,
                 label: entry.label, preference: entry.preference ?? 1, is24x7: entry.is24x7 ?? false, hours: entry.hours,
                 marking: try entry.marking.map { text throws(LiaisonError) in try Marking.parse(text) })
+            if entry.id == nil {
+                let value = try tx.validator.channel(channel).value
+                if let match = try Directory.channels(owner: column, ownerID, tx.db).first(where: { $0.kind == channel.kind && $0.value == value }) {
+                    channel.id = match.id
+                    channel.label = entry.label ?? match.label
+                    channel.preference = entry.preference ?? match.preference
+                    channel.is24x7 = entry.is24x7 ?? match.is24x7
+                    channel.hours = entry.hours ?? match.hours
+                    if entry.marking == nil { channel.marking = match.marking }
+                }
+            }
             if try tx.validator.fetch(Channel.self, channel.id) == nil {
                 try tx.save(channel)
                 summary.channelsCreated += 1
@@ -404,11 +402,19 @@ final class ImportSession {
             }
         }
         for entry in designations ?? [] {
-            let designation = Designation(
+            var designation = Designation(
                 id: entry.id ?? .random(), agencyID: agencyID, personID: personID,
                 crimeArea: try entry.crimeArea.map { text throws(LiaisonError) in try CrimeArea.parse(text) },
                 function: try FocalFunction.parse(entry.function), validFrom: entry.validFrom, validTo: entry.validTo,
                 legalBasis: entry.legalBasis)
+            if entry.id == nil, let match = try Directory.designations(owner: column, ownerID, tx.db).first(where: {
+                $0.crimeArea == designation.crimeArea && $0.function == designation.function
+            }) {
+                designation.id = match.id
+                designation.validFrom = entry.validFrom ?? match.validFrom
+                designation.validTo = entry.validTo ?? match.validTo
+                designation.legalBasis = entry.legalBasis ?? match.legalBasis
+            }
             if try tx.validator.fetch(Designation.self, designation.id) == nil {
                 try tx.save(designation)
                 summary.designationsCreated += 1
@@ -484,7 +490,7 @@ final class ImportSession {
     }
 
     /// A contact's name as matching compares it: given and family name, else the native name.
-    private static func personMatchKey(_ givenName: String?, _ familyName: String?, _ nativeName: String?) -> String {
+    static func personMatchKey(_ givenName: String?, _ familyName: String?, _ nativeName: String?) -> String {
         let latin = [givenName, familyName].compactMap { $0 }.joined(separator: " ")
         return matchKey(latin.trimmed.isEmpty ? nativeName ?? "" : latin)
     }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GRDB
 
 extension Directory {
@@ -95,16 +95,4 @@ public struct CountrySummary: Sendable, Hashable, Codable {
     public var country: Country
     public var agencyCount: Int
     public var contactCount: Int
-}
-
-extension Directory {
-    /// Live contacts of an agency with the same name as given (case, accents and script folded).
-    public func contactsMatching(agencyID: UUID, givenName: String?, familyName: String?, nativeName: String?) throws(LiaisonError) -> [Person] {
-        func key(_ given: String?, _ family: String?, _ native: String?) -> [String] {
-            let latin = [given, family].compactMap { $0 }.joined(separator: " ")
-            return SearchText.tokens(latin.trimmed.isEmpty ? native ?? "" : latin)
-        }
-        let wanted = key(givenName, familyName, nativeName)
-        return try contacts(agency: agencyID).map(\.person).filter { key($0.givenName, $0.familyName, $0.nativeName) == wanted }
-    }
 }

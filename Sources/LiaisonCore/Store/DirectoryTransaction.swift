@@ -46,9 +46,20 @@ public final class DirectoryTransaction {
     }
 
     /// Validates and saves a contact person.
+    ///
+    /// With `allowingSameName` false it refuses a contact whose agency already has another contact
+    /// of the same name, as `contact add` does unless `--allow-same-name` is given. The check runs
+    /// in this transaction, so two writers cannot both add the same person.
+    ///
+    /// ```swift
+    /// try directory.write { tx in
+    ///     try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu"), allowingSameName: false)
+    /// }
+    /// ```
     @discardableResult
-    public func save(_ person: Person) throws -> Person {
+    public func save(_ person: Person, allowingSameName: Bool = true) throws -> Person {
         let person = try validator.person(person)
+        if !allowingSameName { try validator.checkNoNamesake(person) }
         return try store(person, existing: try existingForEdit(Person.self, person.id))
     }
 
@@ -59,11 +70,19 @@ public final class DirectoryTransaction {
         return try store(channel, existing: try existingForEdit(Channel.self, channel.id))
     }
 
-    /// Validates and saves a designation.
+    /// Validates and saves a designation; refuses a role its holder already has.
+    ///
+    /// The rule applies when the role is new or changes holder, crime area or function, so that a
+    /// role already held twice, as a merge of two nodes' writes may leave it, can still be edited.
     @discardableResult
     public func save(_ designation: Designation) throws -> Designation {
         let designation = try validator.designation(designation)
-        return try store(designation, existing: try existingForEdit(Designation.self, designation.id))
+        let existing = try existingForEdit(Designation.self, designation.id)
+        if existing.map({ $0.personID != designation.personID || $0.agencyID != designation.agencyID
+            || $0.crimeArea != designation.crimeArea || $0.function != designation.function }) ?? true {
+            try validator.checkRoleNotHeld(designation)
+        }
+        return try store(designation, existing: existing)
     }
 
     // Creating records with new random ids, as imports do, without looking them up first: an id that

@@ -65,6 +65,34 @@ final class Validator {
     }
     func remember(_ person: Person?, id: UUID) { persons[id] = person }
 
+    /// Refuses a second contact of the same name in an agency (case, accents and script folded, as
+    /// import matches names), for writers that ask: two entries for one officer drift apart.
+    func checkNoNamesake(_ person: Person) throws(LiaisonError) {
+        let wanted = ImportSession.personMatchKey(person.givenName, person.familyName, person.nativeName)
+        let others = try storage {
+            try Person.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM person WHERE agency_id = ? AND deleted = 0 AND id <> ?"),
+                arguments: [person.agencyID.lowercasedString, person.id.lowercasedString])
+        }
+        if let namesake = others.first(where: { ImportSession.personMatchKey($0.givenName, $0.familyName, $0.nativeName) == wanted }) {
+            throw LiaisonError(
+                .conflict, "\(namesake.displayName) is already a contact of this agency", record: namesake.id.lowercasedString,
+                hint: "change it with `liaison contact edit \(namesake.id.lowercasedString.prefix(8))`, or add another person of the same name with --allow-same-name")
+        }
+    }
+
+    /// Refuses a role its holder already has: the same crime area (or all crime areas) and function.
+    func checkRoleNotHeld(_ designation: Designation) throws(LiaisonError) {
+        let held = try storage {
+            if let personID = designation.personID { return try Directory.designations(owner: "person_id", personID, db) }
+            if let agencyID = designation.agencyID { return try Directory.designations(owner: "agency_id", agencyID, db) }
+            return []
+        }
+        if let same = held.first(where: { $0.id != designation.id && $0.crimeArea == designation.crimeArea && $0.function == designation.function }) {
+            throw LiaisonError(.conflict, "this role is already held", record: same.id.lowercasedString)
+        }
+    }
+
     func agency(_ agency: Agency) throws(LiaisonError) -> Agency {
         var agency = agency
         agency.name = try required(agency.name, field: "name")

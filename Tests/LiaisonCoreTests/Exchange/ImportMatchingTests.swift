@@ -74,6 +74,28 @@ extension ImportMatchingTests {
         let error = #expect(throws: LiaisonError.self) { try directory.importJSON(Data(json.utf8), fileName: "dup.json") }
         #expect(error?.rowErrors.first?.description == "dup.json:agencies[1]: id: \(id.lowercased()) is also used by agencies[0]")
     }
+
+    @Test func aHandWrittenJSONFileWithoutIDsImportsAgainWithoutAddingAnything() throws {
+        let directory = try Fixtures.emptyNode()
+        let json = Data("""
+            {"format": "liaison-directory", "version": 1,
+             "agencies": [{"id": "11111111-2222-4333-8444-555555555555", "name": "Police", "kind": "police", "country": "MD",
+               "channels": [{"kind": "phone", "value": "+373 22 000 100", "is_24x7": true}],
+               "designations": [{"function": "24x7-contact", "crime_area": "trafficking-in-persons", "legal_basis": "Law 241"}]}],
+             "contacts": [{"agency_id": "11111111-2222-4333-8444-555555555555", "given_name": "Ana", "family_name": "Rusu",
+               "channels": [{"kind": "secure-mailbox", "value": "ana@siena.example", "label": "SIENA"}],
+               "designations": [{"function": "operational-contact"}]}]}
+            """.utf8)
+        _ = try directory.importJSON(json, fileName: "hand.json")
+        let again = try directory.importJSON(
+            Data(String(decoding: json, as: UTF8.self).replacingOccurrences(of: #", "is_24x7": true"#, with: "")
+                .replacingOccurrences(of: #", "legal_basis": "Law 241""#, with: "").utf8),
+            fileName: "hand.json")
+        #expect(again.channelsCreated == 0 && again.designationsCreated == 0)
+        #expect(again.commits == 0, "what the second file leaves out keeps its stored value")
+        let stats = try directory.stats()
+        #expect(stats.channels == 2 && stats.designations == 2)
+    }
 }
 
 @Suite struct DirectoryRulesTests {
