@@ -4,7 +4,8 @@ import LiaisonCore
 /// Reads a bundle file frame by frame, holding one frame in memory at a time.
 struct BundleReader {
     enum Item {
-        case commit(Commit)
+        /// A commit, with its changes already decoded when the frame's form gave them.
+        case commit(Commit, changes: [Change?]?)
         /// A frame that did not parse as a commit, named by its header if that much is readable,
         /// else by its place in the file: it is skipped.
         case damaged(name: String, reason: String)
@@ -83,7 +84,7 @@ struct BundleReader {
             }
             let frame = try take(Int(length))
             do {
-                return .commit(try Commit(frame: frame))
+                return .commit(try Commit(frame: frame), changes: nil)
             } catch {
                 return .damaged(name: name(ofFrame: frame), reason: "unreadable commit: \(error.message)")
             }
@@ -103,7 +104,8 @@ struct BundleReader {
             do {
                 let header = try CommitHeader(decoding: Array(signed.prefix(CommitHeader.encodedSize)))
                 let changes = try Deflate.decompress(bytes, size: Int(inflated), limit: BundleFile.maximumFrameSize)
-                return .commit(try CompactCommitDecoder.decode(header: header, signature: Array(signed.suffix(64)), changes: changes))
+                let decoded = try CompactCommitDecoder.decode(header: header, signature: Array(signed.suffix(64)), changes: changes)
+                return .commit(decoded.commit, changes: decoded.changes)
             } catch {
                 return .damaged(name: name, reason: "unreadable commit: \(error.message)")
             }

@@ -193,13 +193,14 @@ struct CompactCommitEncoder {
 struct CompactCommitDecoder {
     private var seen = CompactCommitIDs()
 
-    /// The commit of this header and signature whose changes are `changes` in the compact form.
-    static func decode(header: CommitHeader, signature: [UInt8], changes: [UInt8]) throws(LiaisonError) -> Commit {
+    /// The commit of this header and signature whose changes are `changes` in the compact form,
+    /// and the changes it decoded (nil where a change came as its hash or its canonical bytes).
+    static func decode(header: CommitHeader, signature: [UInt8], changes: [UInt8]) throws(LiaisonError) -> (commit: Commit, changes: [Change?]) {
         var decoder = CompactCommitDecoder()
         return try decoder.decode(header: header, signature: signature, changes: changes)
     }
 
-    private mutating func decode(header: CommitHeader, signature: [UInt8], changes bytes: [UInt8]) throws(LiaisonError) -> Commit {
+    private mutating func decode(header: CommitHeader, signature: [UInt8], changes bytes: [UInt8]) throws(LiaisonError) -> (commit: Commit, changes: [Change?]) {
         var reader = ByteReader(bytes)
         // A change takes at least two bytes.
         let count = try reader.count(minimumSize: 2)
@@ -208,14 +209,17 @@ struct CompactCommitDecoder {
         }
         var hashes: [[UInt8]] = []
         var bodies: [[UInt8]?] = []
+        var decoded: [Change?] = []
         hashes.reserveCapacity(count)
         bodies.reserveCapacity(count)
+        decoded.reserveCapacity(count)
         for index in 0..<count {
             let form = try reader.u8()
             switch CompactCommit.Form(rawValue: form) {
             case .hashOnly:
                 hashes.append(Array(try reader.take(32)))
                 bodies.append(nil)
+                decoded.append(nil)
             case .canonical:
                 let length = try reader.count()
                 guard length <= Commit.maximumChangeSize else { throw LiaisonError(.verification, "change \(index) has \(length) bytes") }
@@ -224,18 +228,20 @@ struct CompactCommitDecoder {
                 if let change = try? Change(decoding: body) { seen.note(change.recordID) }
                 hashes.append(Change.hash(of: body))
                 bodies.append(body)
+                decoded.append(nil)
             case .compact:
                 let change = try compactChange(&reader, index: index)
                 seen.note(change.recordID)
                 let body = change.encoded
                 hashes.append(Change.hash(of: body))
                 bodies.append(body)
+                decoded.append(change)
             case nil:
                 throw LiaisonError(.verification, "change \(index) has unknown form \(form)")
             }
         }
         guard reader.isAtEnd else { throw LiaisonError(.verification, "bytes after the commit's last change") }
-        return Commit(header: header, signature: signature, changeHashes: hashes, changeBodies: bodies)
+        return (Commit(header: header, signature: signature, changeHashes: hashes, changeBodies: bodies), decoded)
     }
 
     private func compactChange(_ reader: inout ByteReader, index: Int) throws(LiaisonError) -> Change {

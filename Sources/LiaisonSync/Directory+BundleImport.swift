@@ -42,57 +42,40 @@ extension Directory {
         try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
         defer { try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
         var summary = BundleImportSummary(header: header.0, exporterVerified: exporterVerified)
-        var batch: [Commit] = []
-        var batchChanges = 0
-        var batchBytes = 0
+        let keys = try read { db in try LogStore.knownKeys(in: db) }
+        // The next batch is read, inflated and checked on another thread while this one is written.
+        let batches = BundleBatches(reader: reader, keys: keys, receiver: node.id)
+        var upcoming = Background { batches.next() }
         var receivedAny = false
-        func flush() throws(LiaisonError) {
-            // Even a bundle with nothing new lets commits held for their clock time apply.
-            guard !batch.isEmpty || !receivedAny else { return }
-            receivedAny = true
-            summary.report.add(try receive(batch, now: now))
-            batch.removeAll(keepingCapacity: true)
-            batchChanges = 0
-            batchBytes = 0
-            progress(summary.commitsRead, reader.offset)
-        }
         while true {
-            let next: BundleReader.Item
-            do {
-                next = try reader.next()
-            } catch {
-                try flush()
-                summary.damage = error.message
-                summary.report.held = try stillHeld(summary.report.held)
-                return summary
+            let batch = upcoming.value
+            if batch.ending == nil { upcoming = Background { batches.next() } }
+            summary.commitsRead += batch.commitsRead
+            summary.report.refused += batch.damaged
+            // Even a bundle with nothing new lets commits held for their clock time apply.
+            if !batch.commits.isEmpty || !receivedAny {
+                receivedAny = true
+                summary.report.add(try receive(checked: batch.commits, now: now))
             }
-            switch next {
-            case .commit(let commit):
-                summary.commitsRead += 1
-                let bytes = commit.changeBodies.reduce(0) { $0 + 33 + ($1?.count ?? 0) }
-                if batchChanges + commit.changeHashes.count > Self.bundleBatchChanges || batchBytes + bytes > Self.bundleBatchBytes { try flush() }
-                batch.append(commit)
-                batchChanges += commit.changeHashes.count
-                batchBytes += bytes
-            case .damaged(let name, let reason):
-                summary.commitsRead += 1
-                summary.report.refused.append(.init(commit: name, reason: reason))
-            case .end:
-                try flush()
-                if let extra = reader.bytesAfterEnd() {
-                    summary.damage = "\(extra) bytes follow the end of the bundle; they were not read"
-                }
-                if exporterVerified, header.0.exporter != node.id {
+            progress(summary.commitsRead, batch.offset)
+            switch batch.ending {
+            case nil:
+                continue
+            case .damage(let message):
+                summary.damage = message
+            case .end(let bytesAfter):
+                if let bytesAfter { summary.damage = "\(bytesAfter) bytes follow the end of the bundle; they were not read" }
+                if exporterVerified, exporter != node.id {
                     let vector = String(decoding: header.0.brings.json(), as: UTF8.self)
                     try Self.storage {
                         try database.write { db in
-                            try db.execute(sql: "UPDATE peer SET known_vector = ? WHERE node_id = ?", arguments: [vector, header.0.exporter.hex])
+                            try db.execute(sql: "UPDATE peer SET known_vector = ? WHERE node_id = ?", arguments: [vector, exporter.hex])
                         }
                     }
                 }
-                summary.report.held = try stillHeld(summary.report.held)
-                return summary
             }
+            summary.report.held = try stillHeld(summary.report.held)
+            return summary
         }
     }
 
@@ -113,5 +96,85 @@ extension Directory {
             guard let reason = waiting[notice.commit], seen.insert(notice.commit).inserted else { return nil }
             return ReceiveReport.Notice(commit: notice.commit, reason: reason)
         }
+    }
+}
+
+/// A bundle's commits in batches for one write transaction each, read, inflated and checked against
+/// the roster: the part of receiving that needs no database.
+final class BundleBatches: @unchecked Sendable {
+    /// One batch, and whether the bundle ends after it.
+    struct Batch: Sendable {
+        enum Ending: Sendable {
+            /// The end marker, and how many bytes follow it.
+            case end(bytesAfter: Int?)
+            /// The file is damaged from here on.
+            case damage(String)
+        }
+
+        var commits: [CheckedCommit] = []
+        var commitsRead = 0
+        var damaged: [ReceiveReport.Notice] = []
+        var offset: Int64 = 0
+        var ending: Ending?
+    }
+
+    // Unchecked: `next()` is called from one thread at a time, each call only after the previous
+    // one was waited for, so the reader is never used by two threads at once.
+    private var reader: BundleReader
+    private var waiting: (commit: Commit, changes: [Change?]?)?
+    private let keys: [NodeID: LogStore.KnownKey]
+    private let receiver: NodeID
+
+    init(reader: BundleReader, keys: [NodeID: LogStore.KnownKey], receiver: NodeID) {
+        self.reader = reader
+        self.keys = keys
+        self.receiver = receiver
+    }
+
+    /// The next batch: up to ``Directory/bundleBatchChanges`` changes and
+    /// ``Directory/bundleBatchBytes`` bytes, or one larger commit on its own.
+    func next() -> Batch {
+        var batch = Batch()
+        var read: [(commit: Commit, changes: [Change?]?)] = []
+        var changes = 0
+        var bytes = 0
+        func add(_ item: (commit: Commit, changes: [Change?]?)) {
+            read.append(item)
+            changes += item.commit.changeHashes.count
+            bytes += item.commit.changeBodies.reduce(0) { $0 + 33 + ($1?.count ?? 0) }
+        }
+        if let waiting {
+            add(waiting)
+            self.waiting = nil
+        }
+        reading: while true {
+            let item: BundleReader.Item
+            do {
+                item = try reader.next()
+            } catch {
+                batch.ending = .damage(error.message)
+                break
+            }
+            switch item {
+            case .commit(let commit, let decoded):
+                batch.commitsRead += 1
+                let size = commit.changeBodies.reduce(0) { $0 + 33 + ($1?.count ?? 0) }
+                if !read.isEmpty, changes + commit.changeHashes.count > Directory.bundleBatchChanges || bytes + size > Directory.bundleBatchBytes {
+                    waiting = (commit, decoded)
+                    break reading
+                }
+                add((commit, decoded))
+            case .damaged(let name, let reason):
+                batch.commitsRead += 1
+                batch.damaged.append(.init(commit: name, reason: reason))
+            case .end:
+                batch.ending = .end(bytesAfter: reader.bytesAfterEnd())
+                break reading
+            }
+        }
+        let keys = keys, receiver = receiver
+        batch.commits = read.concurrentMap(minimumChunk: 2) { CheckedCommit($0.commit, keys: keys, receiver: receiver, decoded: $0.changes) }
+        batch.offset = reader.offset
+        return batch
     }
 }

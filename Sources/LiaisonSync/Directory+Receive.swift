@@ -22,6 +22,12 @@ extension Directory {
         let node = self.node
         let keys = try read { db in try LogStore.knownKeys(in: db) }
         let checked = commits.concurrentMap(minimumChunk: 8) { CheckedCommit($0, keys: keys, receiver: node.id) }
+        return try receive(checked: checked, now: now)
+    }
+
+    /// Applies commits checked before, in one transaction.
+    func receive(checked: [CheckedCommit], now: Date) throws(LiaisonError) -> ReceiveReport {
+        let node = self.node
         return try Self.storage {
             try database.write { db in
                 let receiver = try Receiver(db: db, node: node, now: now)

@@ -15,7 +15,9 @@ struct CheckedCommit: Sendable {
     var visible: Commit
     var changes: [Change?]
 
-    init(_ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID) {
+    /// Checks `commit`; `decoded` are its changes when its transport form already gave them
+    /// (nil where it did not), which need not be decoded again.
+    init(_ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil) {
         self.commit = commit
         signer = keys[commit.header.keyID]
         refusal = CommitAdmission.refusal(commit, signer: signer)
@@ -23,9 +25,17 @@ struct CheckedCommit: Sendable {
         visible = commit.reaching(receiver)
         changes = []
         guard refusal == nil else { return }
-        switch CommitAdmission.changes(of: visible) {
-        case .success(let decoded): changes = decoded
-        case .failure(let error): refusal = error.message
+        var toDecode = visible
+        if let decoded, decoded.count == visible.changeBodies.count {
+            for (index, change) in decoded.enumerated() where change != nil { toDecode.changeBodies[index] = nil }
+        }
+        switch CommitAdmission.changes(of: toDecode) {
+        case .success(let decodedHere):
+            changes = decodedHere.enumerated().map { index, change in
+                visible.changeBodies[index] == nil ? nil : change ?? decoded?[index]
+            }
+        case .failure(let error):
+            refusal = error.message
         }
     }
 }

@@ -84,12 +84,12 @@ import Testing
         try chisinau.run("bundle", "export", "--out", "first.bundle")
 
         // One changed byte refuses that commit, named; the node holds nothing of it.
+        // The last bytes before the end marker (u8 0, u64 count) are the commit's deflated changes.
         var bytes = try workspace.read("first.bundle")
-        let name = try #require(bytes.firstRange(of: Data("Combating".utf8)))
-        bytes[name.lowerBound] = UInt8(ascii: "K")
+        bytes[bytes.count - 12] ^= 0x01
         try bytes.write(to: workspace.folder.appending(path: "tampered.bundle"))
         let tampered = try athens.run("bundle", "import", "tampered.bundle", exit: 2)
-        #expect(tampered.stdout.contains("refused \(origin)/1/1: change 0 does not match its hash"))
+        #expect(tampered.stdout.contains("refused \(origin)/1/1: "), "\(tampered.stdout)")
         #expect(try athens.run("stats").stdout.contains("Agencies:      0"))
 
         // A commit whose predecessor is not in the bundle waits for it, named, and the import exits 2.

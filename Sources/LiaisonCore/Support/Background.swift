@@ -2,11 +2,11 @@ import Dispatch
 import Synchronization
 
 /// Work started on another thread at once, whose result is waited for when it is needed.
-final class Background<Value: Sendable>: Sendable {
+package final class Background<Value: Sendable>: Sendable {
     private let result = Mutex<Value?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ work: @escaping @Sendable () -> Value) {
+    package init(_ work: @escaping @Sendable () -> Value) {
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             let value = work()
             result.withLock { $0 = value }
@@ -15,7 +15,7 @@ final class Background<Value: Sendable>: Sendable {
     }
 
     /// The result, waiting for the work to finish if it has not.
-    var value: Value {
+    package var value: Value {
         done.wait()
         done.signal()
         // The worker stores its result before it signals.
