@@ -362,7 +362,7 @@ def build() -> dict:
 
 # --- Node card and bundle file ----------------------------------------------------------------------
 
-BUNDLE_FIXTURE = ROOT / "Tests" / "LiaisonCoreTests" / "Fixtures" / "bundle-vector.json"
+BUNDLE_FIXTURE = ROOT / "Tests" / "LiaisonSyncTests" / "Fixtures" / "bundle-vector.json"
 DOMAIN_CARD = b"liaison/node-card/v1\x00"
 DOMAIN_BUNDLE = b"liaison/bundle/v1\x00"
 
