@@ -266,7 +266,9 @@ final class Receiver {
             let renamed = if case .upsert(let groups) = change.operation { groups["name"] != nil || groups["placement"] != nil } else { true }
             if outcome != .applied || renamed { renamedAgencies.insert(id) }
         case .channel, .designation:
-            for owner in try (before ?? []) + (owners(of: change) ?? []) {
+            // A record just created holds what its change says: no need to read it back.
+            let after = outcome == .created ? Self.owners(in: change) : try owners(of: change)
+            for owner in (before ?? []) + (after ?? []) {
                 if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
             }
         }
@@ -397,6 +399,15 @@ final class Receiver {
                 try recordRefusal(change, position: position, index: Int(index), reason: reason)
             }
         }
+    }
+
+    /// The agency or person a channel's or designation's change names.
+    private static func owners(in change: Change) -> [(id: UUID, isPerson: Bool)]? {
+        guard case .upsert(let groups) = change.operation, let fields = groups[change.entity.rawValue] else { return nil }
+        var owners: [(UUID, Bool)] = []
+        if case .text(let text) = fields["agency_id"], let agency = UUID(uuidString: text) { owners.append((agency, false)) }
+        if case .text(let text) = fields["person_id"], let person = UUID(uuidString: text) { owners.append((person, true)) }
+        return owners
     }
 
     /// The agency or person that holds a channel or designation; nil if the record is not stored.
