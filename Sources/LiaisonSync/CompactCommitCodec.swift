@@ -91,7 +91,7 @@ struct CompactCommitEncoder {
             writer.u8(CompactCommit.Form.compact.rawValue)
             writer.u8(UInt8(CompactCommit.entities.firstIndex(of: change.entity) ?? 0))
             writeID(change.recordID, into: &writer)
-            writeDistribution(change.distribution, into: &writer)
+            change.distribution.encode(into: &writer)
             switch change.operation {
             case .delete:
                 writer.u8(2)
@@ -132,23 +132,6 @@ struct CompactCommitEncoder {
         } else {
             writer.varint(0)
             writer.raw(id.bytes)
-        }
-    }
-
-    private func writeDistribution(_ distribution: Distribution, into writer: inout ByteWriter) {
-        switch distribution {
-        case .federation:
-            writer.u8(0)
-        case .nodeOnly:
-            writer.u8(1)
-        case .nodes(let nodes):
-            writer.u8(2)
-            let sorted = Set(nodes).sorted()
-            writer.varint(UInt64(sorted.count))
-            for node in sorted { writer.raw(node.bytes) }
-        case .group(let name):
-            writer.u8(3)
-            text(name, into: &writer)
         }
     }
 
@@ -249,7 +232,7 @@ struct CompactCommitDecoder {
         guard code < CompactCommit.entities.count else { throw LiaisonError(.verification, "change \(index) names unknown record kind \(code)") }
         let entity = CompactCommit.entities[code]
         let recordID = try readID(&reader)
-        let distribution = try readDistribution(&reader)
+        let distribution = try Distribution(reading: &reader)
         switch try reader.u8() {
         case 2:
             return Change(entity: entity, recordID: recordID, operation: .delete, distribution: distribution)
@@ -276,20 +259,6 @@ struct CompactCommitDecoder {
             throw LiaisonError(.verification, "a reference to a record \(distance) back, before the commit began")
         }
         return id
-    }
-
-    private func readDistribution(_ reader: inout ByteReader) throws(LiaisonError) -> Distribution {
-        switch try reader.u8() {
-        case 0: return .federation
-        case 1: return .nodeOnly
-        case 2:
-            let count = try reader.count(minimumSize: 16)
-            var nodes: [NodeID] = []
-            for _ in 0..<count { nodes.append(try NodeID(bytes: Array(try reader.take(16)))) }
-            return .nodes(nodes)
-        case 3: return .group(try text(&reader))
-        case let scope: throw LiaisonError(.verification, "unknown distribution scope \(scope)")
-        }
     }
 
     private func readValue(_ reader: inout ByteReader) throws(LiaisonError) -> FieldValue {

@@ -55,20 +55,7 @@ extension Change {
         writer.u8(Self.formatVersion)
         writer.text(entity.rawValue)
         writer.raw(recordID.bytes)
-        switch distribution {
-        case .federation:
-            writer.u8(0)
-        case .nodeOnly:
-            writer.u8(1)
-        case .nodes(let nodes):
-            writer.u8(2)
-            let sorted = Set(nodes).sorted()
-            writer.u32(UInt32(sorted.count))
-            for node in sorted { writer.raw(node.bytes) }
-        case .group(let name):
-            writer.u8(3)
-            writer.text(name)
-        }
+        distribution.encode(into: &writer)
         switch operation {
         case .delete:
             writer.u8(2)
@@ -120,21 +107,7 @@ extension Change {
             throw LiaisonError(.verification, "unknown record kind \"\(entityName)\" in change")
         }
         let recordID = UUID(bytes: Array(try reader.take(16)))
-        let distribution: Distribution
-        switch try reader.u8() {
-        case 0: distribution = .federation
-        case 1: distribution = .nodeOnly
-        case 2:
-            var nodes: [NodeID] = []
-            for _ in 0..<(try reader.u32()) {
-                let node = try NodeID(bytes: Array(try reader.take(16)))
-                guard nodes.last.map({ $0 < node }) ?? true else { throw Self.notCanonical }
-                nodes.append(node)
-            }
-            distribution = .nodes(nodes)
-        case 3: distribution = .group(try reader.text())
-        case let scope: throw LiaisonError(.verification, "unknown distribution scope \(scope) in change")
-        }
+        let distribution = try Distribution(reading: &reader)
         let operation: Operation
         switch try reader.u8() {
         case 2:
@@ -192,6 +165,47 @@ extension Change {
         hasher.update(data: Domain.change)
         hasher.update(data: encoded)
         return Array(hasher.finalize())
+    }
+}
+
+extension Distribution {
+    /// The scope byte, then for named nodes a u32 count and the node ids in increasing order, for
+    /// a sharing group its name as text (docs/PROTOCOL.md, "Distribution scope").
+    package func encode(into writer: inout ByteWriter) {
+        switch self {
+        case .federation:
+            writer.u8(0)
+        case .nodeOnly:
+            writer.u8(1)
+        case .nodes(let nodes):
+            writer.u8(2)
+            let sorted = Set(nodes).sorted()
+            writer.u32(UInt32(sorted.count))
+            for node in sorted { writer.raw(node.bytes) }
+        case .group(let name):
+            writer.u8(3)
+            writer.text(name)
+        }
+    }
+
+    /// Reads what ``encode(into:)`` writes, refusing node ids out of order or repeated.
+    package init(reading reader: inout ByteReader) throws(LiaisonError) {
+        switch try reader.u8() {
+        case 0: self = .federation
+        case 1: self = .nodeOnly
+        case 2:
+            var nodes: [NodeID] = []
+            let count = try reader.u32()
+            guard count <= UInt32(reader.remaining / 16) else { throw LiaisonError(.verification, "a distribution of \(count) nodes exceeds the bytes left") }
+            for _ in 0..<count {
+                let node = try NodeID(bytes: Array(try reader.take(16)))
+                guard nodes.last.map({ $0 < node }) ?? true else { throw LiaisonError(.verification, "change bytes are not in canonical form") }
+                nodes.append(node)
+            }
+            self = .nodes(nodes)
+        case 3: self = .group(try reader.text())
+        case let scope: throw LiaisonError(.verification, "unknown distribution scope \(scope) in change")
+        }
     }
 }
 
