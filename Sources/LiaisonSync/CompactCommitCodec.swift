@@ -216,6 +216,9 @@ struct CompactCommitDecoder {
                 let change = try compactChange(&reader, index: index)
                 seen.note(change.recordID)
                 let body = change.encoded
+                // The limit of a change in either form: a frame of the first version could not carry
+                // a larger one, and a held commit is kept as such a frame.
+                guard body.count <= Commit.maximumChangeSize else { throw LiaisonError(.verification, "change \(index) has \(body.count) bytes") }
                 hashes.append(Change.hash(of: body))
                 bodies.append(body)
                 decoded.append(change)
