@@ -59,11 +59,15 @@ import Testing
         #expect(upper == [channelChange(agencyID: agency.uuidString.uppercased()).encoded])
     }
 
-    @Test func namedNodesAreRebuiltSortedWithoutRepeats() throws {
+    @Test func namedNodesTravelAsInTheCanonicalChangeAndNoOtherWay() throws {
         let low = try NodeID(bytes: [UInt8](repeating: 1, count: 16)), high = try NodeID(bytes: [UInt8](repeating: 2, count: 16))
         let expected = Change(entity: .channel, recordID: channel, operation: .delete, distribution: .nodes([low, high])).encoded
-        let bytes: [UInt8] = [1, 2, 2, 0] + channel.bytes + [2, 3] + high.bytes + low.bytes + high.bytes + [2]
-        #expect(try decode(bytes, changes: 1) == [expected])
+        let sorted: [UInt8] = [1, 2, 2, 0] + channel.bytes + [2, 0, 0, 0, 2] + low.bytes + high.bytes + [2]
+        #expect(try decode(sorted, changes: 1) == [expected])
+        let unsorted: [UInt8] = [1, 2, 2, 0] + channel.bytes + [2, 0, 0, 0, 2] + high.bytes + low.bytes + [2]
+        #expect(throws: LiaisonError.self) { try decode(unsorted, changes: 1) }
+        let repeated: [UInt8] = [1, 2, 2, 0] + channel.bytes + [2, 0, 0, 0, 2] + low.bytes + low.bytes + [2]
+        #expect(throws: LiaisonError.self) { try decode(repeated, changes: 1) }
     }
 
     @Test(arguments: [

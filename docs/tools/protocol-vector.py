@@ -564,15 +564,23 @@ def decode_compact_change(r: CompactReader, ids: IdList):
         raise ValueError("entity code")
     entity = ENTITIES[code]
     record_id = ids.read(r)
+    # The distribution as in the canonical change: u32 count, ids strictly ascending; u32 text.
     scope = r.u8()
     if scope == 0:
         distribution = ("federation",)
     elif scope == 1:
         distribution = ("node_only",)
     elif scope == 2:
-        distribution = ("nodes", [r.take(16) for _ in range(r.count(16))])
+        count = int.from_bytes(r.take(4), "big")
+        if count > (len(r.data) - r.offset) // 16:
+            raise ValueError("node count")
+        nodes = [r.take(16) for _ in range(count)]
+        if any(a >= b for a, b in zip(nodes, nodes[1:])):
+            raise ValueError("node ids not strictly ascending")
+        distribution = ("nodes", nodes)
     elif scope == 3:
-        distribution = ("group", r.compact_text())
+        length = int.from_bytes(r.take(4), "big")
+        distribution = ("group", r.take(length).decode("utf-8"))
     else:
         raise ValueError("scope")
     op = r.u8()
@@ -681,9 +689,10 @@ def encode_compact(hashes, bodies) -> bytes:
                 out += u8(1)
             elif scope == "nodes":
                 nodes = sorted(set(distribution[1]))
-                out += u8(2) + varint(len(nodes)) + b"".join(nodes)
+                out += u8(2) + len(nodes).to_bytes(4, "big") + b"".join(nodes)
             else:
-                out += u8(3) + ctext(distribution[1])
+                name = distribution[1].encode("utf-8")
+                out += u8(3) + len(name).to_bytes(4, "big") + name
             if operation[0] == "delete":
                 out += u8(2)
             else:
