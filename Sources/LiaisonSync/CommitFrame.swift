@@ -3,8 +3,6 @@ import LiaisonCore
 /// the 121-byte header, the 64-byte signature, u32 change count, then per change its 32-byte hash,
 /// u8 1 and the u32-length-prefixed body, or u8 0 when the body is withheld.
 extension Commit {
-    /// The largest change body a frame may carry.
-    static let maximumChangeSize = 1 << 20
 
     var frame: [UInt8] {
         var writer = ByteWriter(capacity: 256 + changeBodies.reduce(0) { $0 + 37 + ($1?.count ?? 0) })

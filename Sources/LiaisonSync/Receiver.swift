@@ -92,7 +92,10 @@ final class Receiver {
             SELECT frame FROM held_commit h
             WHERE h.sequence = 1 + coalesce((SELECT max(sequence) FROM commit_log c WHERE c.origin = h.origin AND c.epoch = h.epoch), 0)
             """)
-        for frame in due { try offer(try Commit(frame: [UInt8](frame))) }
+        for frame in due {
+            guard let commit = try heldCommit(frame) else { continue }
+            try offer(commit)
+        }
     }
 
     /// Takes one commit, checking it here.
@@ -110,7 +113,23 @@ final class Receiver {
             let followers = try Data.fetchAll(db.cachedStatement(sql: """
                 SELECT frame FROM held_commit WHERE origin = ? AND ((epoch = ? AND sequence = ?) OR (epoch > ? AND sequence = 1))
                 """), arguments: [header.origin.hex, header.epoch, Int64(header.sequence + 1), header.epoch])
-            for frame in followers { queue.append(CheckedCommit(try Commit(frame: [UInt8](frame)), keys: keys, receiver: node.id)) }
+            for frame in followers {
+                guard let commit = try heldCommit(frame) else { continue }
+                queue.append(CheckedCommit(commit, keys: keys, receiver: node.id))
+            }
+        }
+    }
+
+    /// A held commit read back; one that cannot be read (written by a release with other limits)
+    /// is dropped and reported as refused, so it never blocks what follows.
+    private func heldCommit(_ frame: Data) throws -> Commit? {
+        do {
+            return try Commit(frame: [UInt8](frame))
+        } catch {
+            let name = (try? CommitHeader(decoding: Array([UInt8](frame).prefix(CommitHeader.encodedSize))))?.label ?? "a held commit"
+            report.refused.append(.init(commit: name, reason: "its held copy cannot be read: \(error.message)"))
+            try db.execute(sql: "DELETE FROM held_commit WHERE frame = ?", arguments: [frame])
+            return nil
         }
     }
 

@@ -485,6 +485,22 @@ import Testing
         #expect(try receiver.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(entity)") } == 0, "\(rule)")
     }
 
+    @Test func aChangeAboveTheSizeLimitIsRefusedAndBlocksNothing() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let small = Agency(name: "Border Police", kind: .police, country: "MD")
+        let huge = Agency(name: String(repeating: "A", count: Commit.maximumChangeSize + 1), kind: .police, country: "MD")
+        let first = try signed([Change(entity: .agency, recordID: small.id, operation: .upsert(small.fieldGroups))], key: key, sequence: 1, previous: nil)
+        let second = try signed([Change(entity: .agency, recordID: huge.id, operation: .upsert(huge.fieldGroups))], key: key, sequence: 2, previous: first.header)
+        // Sent before its predecessor, it would wait in a form no frame can hold.
+        let early = try receiver.receive([second])
+        #expect(early.refused.first?.reason.contains("above the limit of \(Commit.maximumChangeSize)") == true, "\(early.refused)")
+        #expect(try receiver.receive([first]).applied == 1)
+        #expect(try receiver.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM held_commit") } == 0)
+    }
+
     @Test func anUpsertWithNoFieldGroupIsRefused() throws {
         let key = Curve25519.Signing.PrivateKey()
         let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)

@@ -100,6 +100,9 @@ public struct CommitHeader: Sendable, Hashable {
 /// A signed commit as stored and sent: the header, its signature, and each change as its bytes or,
 /// when withheld or purged, as its hash only.
 public struct Commit: Sendable, Hashable {
+    /// The largest change a commit may carry (docs/PROTOCOL.md, "Bundle file").
+    public static let maximumChangeSize = 1 << 20
+
     public var header: CommitHeader
     public var signature: [UInt8]
     /// The change hashes, in order; their digest is in the header.
