@@ -525,11 +525,14 @@ import Testing
         #expect(digests.count == 1)
     }
 
-    /// A node that has signed, and a copy of it that met its commits and so writes in a new epoch.
-    private func originalAndRestoredCopy(key: Curve25519.Signing.PrivateKey = .init()) throws -> (original: Directory, copy: Directory) {
-        let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+    /// A node that has signed, and a copy of it that met its commits and so writes in a new epoch;
+    /// both read `clock`.
+    private func originalAndRestoredCopy(
+        key: Curve25519.Signing.PrivateKey = .init(), clock: @escaping @Sendable () -> Date = Date.init
+    ) throws -> (original: Directory, copy: Directory) {
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key, clock: clock)
         _ = try addAgency(original, "Before the copy")
-        let copy = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key, clock: clock)
         #expect(try Federation.sync(original, to: copy).newEpoch != nil)
         return (original, copy)
     }
@@ -558,12 +561,13 @@ import Testing
     @Test func aNodesChangeErasedByATakeoverAppliesWhenItsNodeIsStewardAgain() throws {
         // A node and its restored copy (another epoch) both create one record, around another
         // node's creation of it: the original first, then the other node, then the copy.
-        let (original, copy) = try originalAndRestoredCopy()
-        let other = try Directory.inMemory(name: "Other")
+        let clock = TestClock()
+        let (original, copy) = try originalAndRestoredCopy(clock: clock.now)
+        let other = try Directory.inMemory(name: "Other", clock: clock.now)
         let id = UUID()
         for (node, name) in [(original, "Shared one"), (other, "Shared two"), (copy, "Shared three")] {
             _ = try node.importJSON(Federation.agencyDocument(id: id, name: name), fileName: "shared.json")
-            Thread.sleep(forTimeInterval: 0.005)
+            clock.advance(by: 0.005)
         }
         let commits = [original, other, copy].map { node in try? node.commits(beyond: VersionVector()) }.compactMap { $0 }
 
@@ -572,7 +576,7 @@ import Testing
         // takes over again, and the copy's, the steward's latest, must apply once more.
         var digests: [String] = []
         for order in [[0, 1, 2], [2, 1, 0]] {
-            let receiver = try Directory.inMemory(name: "Receiver")
+            let receiver = try Directory.inMemory(name: "Receiver", clock: clock.now)
             for node in [original, other] { _ = try receiver.addPeer(try node.card(tlsPin: Federation.testPin, url: nil)) }
             for index in order { _ = try receiver.receive(commits[index]) }
             #expect(try receiver.read { db in try String.fetchOne(db, sql: "SELECT name FROM agency WHERE id = ?", arguments: [id.lowercasedString]) } == "Shared three")
@@ -584,10 +588,11 @@ import Testing
 
     @Test func aForkIsFoundWhenOneSideWasHeldForItsClock() throws {
         let key = Curve25519.Signing.PrivateKey()
-        let original = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
-        let copy = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
+        let clock = TestClock()
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key, clock: clock.now)
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key, clock: clock.now)
         _ = try addAgency(original, "From the original")
-        Thread.sleep(forTimeInterval: 0.05)
+        clock.advance(by: 0.05)
         _ = try addAgency(copy, "From the copy")
         let receiver = try Directory.inMemory(name: "Receiver")
         _ = try receiver.addPeer(try original.card(tlsPin: Federation.testPin, url: nil))
