@@ -18,7 +18,7 @@ struct CheckedCommit: Sendable {
     init(_ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID) {
         self.commit = commit
         signer = keys[commit.header.keyID]
-        refusal = CommitAdmission.refusal(commit, signer: signer)
+        refusal = CommitAdmission.refusal(commit, signer: signer) ?? commit.frameLimitRefusal
         // Bodies this node is not entitled to are kept as their hash only, whoever sent them.
         visible = commit.reaching(receiver)
         changes = []

@@ -586,6 +586,25 @@ import Testing
         #expect(Set(digests).count == 1)
     }
 
+    @Test func aNodeThatMeetsItsOwnCommitsInTheLastEpochStaysThere() throws {
+        // Another copy of this node signed in the highest epoch there is: no epoch is left above it.
+        let key = Curve25519.Signing.PrivateKey()
+        let node = try Directory.inMemory(name: "Desk", signingKey: key)
+        let agency = Agency(name: "Border Police", kind: .police, country: "MD")
+        let first = try signed([Change(entity: .agency, recordID: agency.id, operation: .upsert(agency.fieldGroups))], key: key, sequence: 1, previous: nil)
+        var last = try signed([], key: key, sequence: 1, previous: first.header)
+        last.header.epoch = .max
+        last.signature = Array(try key.signature(for: last.header.signingInput))
+        let report = try node.receive([first, last])
+        #expect(report.applied == 2)
+        #expect(report.newEpoch == .max)
+        // It signs on in that epoch, after the copy's commit: should the copy sign there too, the
+        // two are a fork.
+        let summary = try node.write { tx in try tx.save(Agency(name: "Customs", kind: .customs, country: "MD")) }.commits
+        #expect(summary.map(\.epoch) == [.max] && summary.map(\.sequence) == [2])
+        #expect(throws: Never.self) { try node.read { db in try LogStore.verify(in: db) } }
+    }
+
     @Test func aForkIsFoundWhenOneSideWasHeldForItsClock() throws {
         let key = Curve25519.Signing.PrivateKey()
         let clock = TestClock()

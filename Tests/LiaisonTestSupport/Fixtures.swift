@@ -27,15 +27,21 @@ public enum Fixtures {
 
 /// A seeded random generator whose seed is printed and can be replayed with LIAISON_SEED.
 public struct SeededGenerator: RandomNumberGenerator {
+    /// The seed it started from, to name in a failure.
+    public let seed: UInt64
     private var state: UInt64
 
     public init(name: String) {
         let seed = ProcessInfo.processInfo.environment["LIAISON_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
         print("\(name): seed \(seed) (replay with LIAISON_SEED=\(seed))")
+        self.seed = seed
         state = seed
     }
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) {
+        self.seed = seed
+        state = seed
+    }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

@@ -61,7 +61,9 @@ extension Directory {
         guard let seen = try Int64.fetchOne(db, sql: "SELECT max(epoch) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) else {
             return current
         }
-        let epoch = max(current, UInt32(clamping: seen)) + 1 + UInt32(random() % 65_536)
+        // A copy of this node may have signed in the highest epoch there is: the node then stays
+        // in it, after that copy's commits, and should both sign on there, they are a fork.
+        let epoch = UInt32(clamping: Int64(max(current, UInt32(clamping: seen))) + 1 + Int64(random() % 65_536))
         try db.execute(sql: "UPDATE node SET epoch = ?", arguments: [epoch])
         return epoch
     }
