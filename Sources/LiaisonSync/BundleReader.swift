@@ -56,7 +56,7 @@ struct BundleReader {
         let countBytes = try take(4)
         var countReader = ByteReader(countBytes)
         let count = try countReader.u32()
-        guard count <= 1_000_000 else { throw LiaisonError(.verification, "the bundle's header is damaged (a vector of \(count) entries)", file: path) }
+        guard count <= VersionVector.maximumEntries else { throw LiaisonError(.verification, "the bundle's header is damaged (a vector of \(count) entries)", file: path) }
         let entries = try take(Int(count) * 60)
         signed += countBytes + entries
         var reader = ByteReader(countBytes + entries)

@@ -22,6 +22,20 @@ extension Commit {
         return writer.bytes
     }
 
+    /// Why the commit could not travel as a frame, or nil: a change body or a frame above what
+    /// every reader takes. Commits that come as values rather than frames must fit too, since a
+    /// node passes on what it holds.
+    var frameLimitRefusal: String? {
+        if let body = changeBodies.lazy.compactMap({ $0 }).first(where: { $0.count > Self.maximumChangeSize }) {
+            return "a change of \(body.count) bytes: a frame carries at most \(Self.maximumChangeSize)"
+        }
+        let size = CommitHeader.encodedSize + signature.count + 4 + changeBodies.reduce(0) { $0 + 33 + ($1.map { 4 + $0.count } ?? 0) }
+        guard size <= BundleFile.maximumFrameSize else {
+            return "a frame of \(size) bytes: a bundle carries at most \(BundleFile.maximumFrameSize)"
+        }
+        return nil
+    }
+
     init(frame: [UInt8]) throws(LiaisonError) {
         var reader = ByteReader(frame)
         try self.init(reading: &reader)

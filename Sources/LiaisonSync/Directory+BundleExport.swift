@@ -16,6 +16,7 @@ extension Directory {
     ) throws(LiaisonError) -> BundleExportSummary {
         let node = self.node
         let key = signingKey
+        let created = clock()
         // Only a bundle is replaced: never a database, a key or any other file.
         if FileManager.default.fileExists(atPath: url.path) {
             let start = (try? FileHandle(forReadingFrom: url)).flatMap { handle in
@@ -48,7 +49,7 @@ extension Directory {
                 writer.raw(BundleFile.magic)
                 writer.u8(BundleFile.version)
                 writer.raw(node.id.bytes)
-                writer.u64(UInt64(max(0, Date().timeIntervalSince1970 * 1000)))
+                writer.u64(UInt64(max(0, created.timeIntervalSince1970 * 1000)))
                 writer.raw(assumes.encoded)
                 writer.raw(brings.encoded)
                 let signature = try key.signature(for: BundleFile.signatureDomain + writer.bytes)

@@ -14,10 +14,12 @@ extension Directory {
     ///
     /// A bundle made by a node outside the roster is refused: nothing vouches for its header and
     /// vectors. With `anyExporter` its commits are applied all the same, each still verified against
-    /// its author's key, and its vectors are not used.
+    /// its author's key, and its vectors are not used. `now` is the time the clock check compares
+    /// with; nil reads this node's clock.
     public func importBundle(
-        from url: URL, anyExporter: Bool = false, now: Date = Date(), progress: (Int, Int64) -> Void = { _, _ in }
+        from url: URL, anyExporter: Bool = false, now: Date? = nil, progress: (Int, Int64) -> Void = { _, _ in }
     ) throws(LiaisonError) -> BundleImportSummary {
+        let now = now ?? clock()
         var reader = try BundleReader(url: url)
         let header = try reader.readHeader()
         let exporter = header.0.exporter

@@ -18,8 +18,11 @@ extension Directory {
     ///
     /// Signatures and hashes are checked on every core before the write lock is taken, so readers
     /// and local writes wait only while the tables change.
-    public func receive(_ commits: [Commit], now: Date = Date()) throws(LiaisonError) -> ReceiveReport {
+    ///
+    /// `now` is the time the clock check compares with; nil reads this node's clock.
+    public func receive(_ commits: [Commit], now: Date? = nil) throws(LiaisonError) -> ReceiveReport {
         let node = self.node
+        let now = now ?? clock()
         let keys = try read { db in try LogStore.knownKeys(in: db) }
         let checked = commits.concurrentMap(minimumChunk: 8) { CheckedCommit($0, keys: keys, receiver: node.id) }
         return try receive(checked: checked, now: now)
@@ -30,7 +33,7 @@ extension Directory {
         let node = self.node
         return try Self.storage {
             try database.write { db in
-                let receiver = try Receiver(db: db, node: node, now: now)
+                let receiver = try Receiver(db: db, node: node, now: now, random: random)
                 try receiver.offerDueCommits()
                 for commit in checked { try receiver.offer(commit) }
                 try receiver.finish()

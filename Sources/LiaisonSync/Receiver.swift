@@ -20,7 +20,7 @@ struct CheckedCommit: Sendable {
     init(_ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil) {
         self.commit = commit
         signer = keys[commit.header.keyID]
-        refusal = CommitAdmission.refusal(commit, signer: signer)
+        refusal = CommitAdmission.refusal(commit, signer: signer) ?? commit.frameLimitRefusal
         // Bodies this node is not entitled to are kept as their hash only, whoever sent them.
         visible = commit.reaching(receiver)
         changes = []
@@ -45,6 +45,8 @@ final class Receiver {
     private let db: Database
     private let node: NodeIdentity
     private let nowMilliseconds: UInt64
+    /// Where a new epoch's random step comes from, should this node meet its own commits.
+    private let random: () -> UInt64
     private(set) var report = ReceiveReport()
     /// The roster as this transaction sees it.
     private let keys: [NodeID: LogStore.KnownKey]
@@ -65,9 +67,10 @@ final class Receiver {
     /// Records that an earlier creation took over in this batch.
     private var takenOver: [UUID: Entity] = [:]
 
-    init(db: Database, node: NodeIdentity, now: Date) throws {
+    init(db: Database, node: NodeIdentity, now: Date, random: @escaping () -> UInt64 = { .random(in: .min ... .max) }) throws {
         self.db = db
         self.node = node
+        self.random = random
         nowMilliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
         keys = try LogStore.knownKeys(in: db)
     }
@@ -83,7 +86,7 @@ final class Receiver {
             report.held.append(notice)
         }
         try SearchIndex.reindex(persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
-        if metOwnCommits { report.newEpoch = try Directory.startNewEpoch(node: node, in: db) }
+        if metOwnCommits { report.newEpoch = try Directory.startNewEpoch(node: node, in: db, random: random) }
     }
 
     /// Offers the held commits whose predecessor is here: those held for their clock time, now due.

@@ -91,6 +91,11 @@ public struct VersionVector: Sendable, Hashable, Codable {
 
     // MARK: Bytes
 
+    /// The most entries a vector read from bytes may have (docs/PROTOCOL.md, "Bundle file"): far
+    /// more chains than a federation holds, so that a damaged count cannot make a reader allocate
+    /// without bound.
+    static let maximumEntries = 1_000_000
+
     /// u32 entry count, then per entry: origin (16 bytes), epoch u32, sequence u64, header hash (32).
     var encoded: [UInt8] {
         var writer = ByteWriter(capacity: 4 + entries.count * 60)
@@ -106,7 +111,7 @@ public struct VersionVector: Sendable, Hashable, Codable {
 
     init(reading reader: inout ByteReader) throws(LiaisonError) {
         let count = try reader.u32()
-        guard count <= 1_000_000 else { throw LiaisonError(.verification, "a version vector of \(count) entries") }
+        guard count <= Self.maximumEntries else { throw LiaisonError(.verification, "a version vector of \(count) entries") }
         var entries: [Entry] = []
         for _ in 0..<count {
             let origin = try NodeID(bytes: Array(try reader.take(16)))

@@ -130,9 +130,11 @@ import Testing
         #expect(Set(digests).count == 1)
         let steward = try nodes[2].read { db in try String.fetchOne(db, sql: "SELECT steward FROM agency WHERE id = ?", arguments: [shared.lowercasedString]) }
         #expect(steward == nodes[0].node.id.hex, "node 0 created it first")
-        #expect(throws: LiaisonError.self) {
+        let error = #expect(throws: LiaisonError.self) {
             try nodes[1].write { tx in try tx.save(Agency(id: shared, name: "Renamed by 1", kind: .police, country: "MD")) }
         }
+        #expect(error?.code == .conflict)
+        #expect(error?.message.contains("kept by node \(nodes[0].node.id.hex)") == true, "\(String(describing: error))")
     }
 
     @Test func bundlesCarryCommitsAndAChangedByteIsNamed() throws {
@@ -293,24 +295,40 @@ import Testing
 /// The roster and bundle files refuse what would mislead an officer or lose data.
 @Suite struct RosterAndFileTests {
     @Test func exportNeverOverwritesAFileThatIsNotABundle() throws {
-        let node = try Directory.inMemory()
+        let nodes = try Federation.nodes(2)
+        let node = nodes[0]
         let folder = Fixtures.temporaryFolder()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let precious = folder.appending(path: "liaison.sqlite")
         try Data("not a bundle".utf8).write(to: precious)
-        #expect(throws: LiaisonError.self) { try node.exportBundle(to: precious, assumes: VersionVector()) }
+        let error = #expect(throws: LiaisonError.self) { try node.exportBundle(to: precious, assumes: VersionVector()) }
+        #expect(error?.code == .invalidFile && error?.message.contains("it was not overwritten") == true, "\(String(describing: error))")
         #expect(try Data(contentsOf: precious) == Data("not a bundle".utf8))
+        // A bundle is replaced, whole: the file holds the second export, made after a write.
         let bundle = folder.appending(path: "out.bundle")
-        _ = try node.exportBundle(to: bundle, assumes: VersionVector())
-        _ = try node.exportBundle(to: bundle, assumes: VersionVector())
+        #expect(try node.exportBundle(to: bundle, assumes: VersionVector()).commits == 0)
+        _ = try addAgency(node, "Border Police")
+        let second = try node.exportBundle(to: bundle, assumes: VersionVector())
+        #expect(second.commits == 1)
+        #expect(try FileManager.default.attributesOfItem(atPath: bundle.path)[.size] as? Int64 == second.bytes)
+        let imported = try nodes[1].importBundle(from: bundle)
+        #expect(imported.exporterVerified && imported.damage == nil)
+        #expect(imported.commitsRead == 1 && imported.report.applied == 1)
+        #expect(try nodes[1].digest() == node.digest())
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["liaison.sqlite", "out.bundle"], "no partial file is left")
+    }
+
+    private func addAgency(_ node: Directory, _ name: String) throws -> Agency {
+        try node.write { tx in try tx.save(Agency(name: name, kind: .police, country: "MD")) }.value
     }
 
     @Test func aCardWithALineBreakInItsNameIsRefused() throws {
         let nodes = try Federation.nodes(1)
         let stranger = try Directory.inMemory(name: "Desk\nFingerprint: 0000 0000", agency: "Police")
         let card = try stranger.card(tlsPin: Federation.testPin, url: nil)
-        #expect(throws: LiaisonError.self) { try nodes[0].addPeer(card) }
+        #expect(throws: LiaisonError(.verification, "the card's name holds control or invisible characters")) { try nodes[0].addPeer(card) }
+        #expect(try nodes[0].peers().isEmpty)
     }
 
     /// The card of `directory`, as a JSON object to change.
@@ -348,12 +366,14 @@ import Testing
             "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
         ]
         for hex in smallOrder {
-            #expect(throws: LiaisonError.self, "\(hex)") { try SigningKeyCheck.publicKey([UInt8](hex: hex)!) }
+            let error = #expect(throws: LiaisonError.self, "\(hex)") { try SigningKeyCheck.publicKey([UInt8](hex: hex)!) }
+            #expect(error?.code == .verification && error?.message.contains("a point of small order") == true, "\(hex)")
         }
         // y = p and y = 2^255 - 1: not canonical. The identity again, with the sign bit of x = 0 set.
         for hex in ["edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
                     "0100000000000000000000000000000000000000000000000000000000000080"] {
-            #expect(throws: LiaisonError.self, "\(hex)") { try SigningKeyCheck.publicKey([UInt8](hex: hex)!) }
+            let error = #expect(throws: LiaisonError.self, "\(hex)") { try SigningKeyCheck.publicKey([UInt8](hex: hex)!) }
+            #expect(error?.code == .verification && error?.message.contains("not a canonical encoding") == true, "\(hex)")
         }
         for _ in 0..<100 {
             let key = Curve25519.Signing.PrivateKey().publicKey
@@ -369,14 +389,14 @@ import Testing
     }
 
     @Test(arguments: [
-        ("node id in upper case", "node_id", "upper"),
-        ("an extra key", "fingerprint", "extra"),
-        ("an empty url", "url", ""),
-        ("an http url", "url", "http://liaison.police.example"),
-        ("a TLS pin in upper case", "tls_pin", "upper"),
-        ("a signing key without padding", "signing_key", "unpadded"),
+        ("node id in upper case", "node_id", "upper", LiaisonError.Code.verification, "the card's node id is not written as 32 lower-case hex digits"),
+        ("an extra key", "fingerprint", "extra", .invalidFile, "a node card has no key \"fingerprint\""),
+        ("an empty url", "url", "", .invalidValue, "not an https address"),
+        ("an http url", "url", "http://liaison.police.example", .invalidValue, "not an https address"),
+        ("a TLS pin in upper case", "tls_pin", "upper", .verification, "the card's TLS pin is not 64 lower-case hex digits"),
+        ("a signing key without padding", "signing_key", "unpadded", .verification, "the card's signing key is not 32 bytes of padded base64"),
     ])
-    func aCardInAnyButItsOneSpellingIsRefused(_ rule: String, _ key: String, _ change: String) throws {
+    func aCardInAnyButItsOneSpellingIsRefused(_ rule: String, _ key: String, _ change: String, _ code: LiaisonError.Code, _ message: String) throws {
         let signingKey = Curve25519.Signing.PrivateKey()
         let author = try Directory.inMemory(name: "Author", signingKey: signingKey)
         var object = try cardObject(author)
@@ -390,7 +410,9 @@ import Testing
         // lower case whatever the card says.
         if key != "node_id" { object["signature"] = try resigned(object, with: signingKey) }
         let receiver = try Directory.inMemory(name: "Receiver")
-        #expect(throws: LiaisonError.self, "\(rule)") { try receiver.addPeer(try self.card(object)) }
+        let error = #expect(throws: LiaisonError.self, "\(rule)") { try receiver.addPeer(try self.card(object)) }
+        #expect(error?.code == code && error?.message == message, "\(rule): \(String(describing: error))")
+        #expect(try receiver.peers().isEmpty, "\(rule)")
         var asMade = try cardObject(author)
         asMade["signature"] = try resigned(asMade, with: signingKey)
         #expect(throws: Never.self, "the card as made") { try receiver.addPeer(try self.card(asMade)) }
@@ -410,8 +432,11 @@ import Testing
         let nodes = try Federation.nodes(2)
         let id = nodes[1].node.id.hex
         try nodes[0].revokePeer(id)
-        #expect(throws: LiaisonError.self) { try nodes[0].removePeer(id) }
-        #expect(throws: LiaisonError.self) { try nodes[0].addPeer(try nodes[1].card(tlsPin: Federation.testPin, url: nil)) }
+        let remove = #expect(throws: LiaisonError.self) { try nodes[0].removePeer(id) }
+        #expect(remove?.code == .conflict && remove?.message.contains("is revoked; it stays in the roster") == true)
+        let add = #expect(throws: LiaisonError.self) { try nodes[0].addPeer(try nodes[1].card(tlsPin: Federation.testPin, url: nil)) }
+        #expect(add?.code == .conflict && add?.message.contains("was revoked; a revoked node is not trusted again") == true)
+        #expect(try nodes[0].peers().first { $0.nodeID == id }?.revokedAt != nil)
     }
 }
 
@@ -496,7 +521,7 @@ import Testing
         let second = try signed([Change(entity: .agency, recordID: huge.id, operation: .upsert(huge.fieldGroups))], key: key, sequence: 2, previous: first.header)
         // Sent before its predecessor, it would wait in a form no frame can hold.
         let early = try receiver.receive([second])
-        #expect(early.refused.first?.reason.contains("above the limit of \(Commit.maximumChangeSize)") == true, "\(early.refused)")
+        #expect(early.refused.first?.reason.contains("a frame carries at most \(Commit.maximumChangeSize)") == true, "\(early.refused)")
         #expect(try receiver.receive([first]).applied == 1)
         #expect(try receiver.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM held_commit") } == 0)
     }
@@ -543,11 +568,14 @@ import Testing
         #expect(digests.count == 1)
     }
 
-    /// A node that has signed, and a copy of it that met its commits and so writes in a new epoch.
-    private func originalAndRestoredCopy(key: Curve25519.Signing.PrivateKey = .init()) throws -> (original: Directory, copy: Directory) {
-        let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+    /// A node that has signed, and a copy of it that met its commits and so writes in a new epoch;
+    /// both read `clock`.
+    private func originalAndRestoredCopy(
+        key: Curve25519.Signing.PrivateKey = .init(), clock: @escaping @Sendable () -> Date = Date.init
+    ) throws -> (original: Directory, copy: Directory) {
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key, clock: clock)
         _ = try addAgency(original, "Before the copy")
-        let copy = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key)
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: key, clock: clock)
         #expect(try Federation.sync(original, to: copy).newEpoch != nil)
         return (original, copy)
     }
@@ -576,12 +604,13 @@ import Testing
     @Test func aNodesChangeErasedByATakeoverAppliesWhenItsNodeIsStewardAgain() throws {
         // A node and its restored copy (another epoch) both create one record, around another
         // node's creation of it: the original first, then the other node, then the copy.
-        let (original, copy) = try originalAndRestoredCopy()
-        let other = try Directory.inMemory(name: "Other")
+        let clock = TestClock()
+        let (original, copy) = try originalAndRestoredCopy(clock: clock.now)
+        let other = try Directory.inMemory(name: "Other", clock: clock.now)
         let id = UUID()
         for (node, name) in [(original, "Shared one"), (other, "Shared two"), (copy, "Shared three")] {
             _ = try node.importJSON(Federation.agencyDocument(id: id, name: name), fileName: "shared.json")
-            Thread.sleep(forTimeInterval: 0.005)
+            clock.advance(by: 0.005)
         }
         let commits = [original, other, copy].map { node in try? node.commits(beyond: VersionVector()) }.compactMap { $0 }
 
@@ -590,7 +619,7 @@ import Testing
         // takes over again, and the copy's, the steward's latest, must apply once more.
         var digests: [String] = []
         for order in [[0, 1, 2], [2, 1, 0]] {
-            let receiver = try Directory.inMemory(name: "Receiver")
+            let receiver = try Directory.inMemory(name: "Receiver", clock: clock.now)
             for node in [original, other] { _ = try receiver.addPeer(try node.card(tlsPin: Federation.testPin, url: nil)) }
             for index in order { _ = try receiver.receive(commits[index]) }
             #expect(try receiver.read { db in try String.fetchOne(db, sql: "SELECT name FROM agency WHERE id = ?", arguments: [id.lowercasedString]) } == "Shared three")
@@ -600,12 +629,32 @@ import Testing
         #expect(Set(digests).count == 1)
     }
 
+    @Test func aNodeThatMeetsItsOwnCommitsInTheLastEpochStaysThere() throws {
+        // Another copy of this node signed in the highest epoch there is: no epoch is left above it.
+        let key = Curve25519.Signing.PrivateKey()
+        let node = try Directory.inMemory(name: "Desk", signingKey: key)
+        let agency = Agency(name: "Border Police", kind: .police, country: "MD")
+        let first = try signed([Change(entity: .agency, recordID: agency.id, operation: .upsert(agency.fieldGroups))], key: key, sequence: 1, previous: nil)
+        var last = try signed([], key: key, sequence: 1, previous: first.header)
+        last.header.epoch = .max
+        last.signature = Array(try key.signature(for: last.header.signingInput))
+        let report = try node.receive([first, last])
+        #expect(report.applied == 2)
+        #expect(report.newEpoch == .max)
+        // It signs on in that epoch, after the copy's commit: should the copy sign there too, the
+        // two are a fork.
+        let summary = try node.write { tx in try tx.save(Agency(name: "Customs", kind: .customs, country: "MD")) }.commits
+        #expect(summary.map(\.epoch) == [.max] && summary.map(\.sequence) == [2])
+        #expect(throws: Never.self) { try node.read { db in try LogStore.verify(in: db) } }
+    }
+
     @Test func aForkIsFoundWhenOneSideWasHeldForItsClock() throws {
         let key = Curve25519.Signing.PrivateKey()
-        let original = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
-        let copy = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key)
+        let clock = TestClock()
+        let original = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key, clock: clock.now)
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Original", agency: "Police", signingKey: key, clock: clock.now)
         _ = try addAgency(original, "From the original")
-        Thread.sleep(forTimeInterval: 0.05)
+        clock.advance(by: 0.05)
         _ = try addAgency(copy, "From the copy")
         let receiver = try Directory.inMemory(name: "Receiver")
         _ = try receiver.addPeer(try original.card(tlsPin: Federation.testPin, url: nil))

@@ -20,10 +20,6 @@ package enum CommitAdmission {
             return "epoch, sequence or clock time out of range"
         }
         guard acceptingRevoked || !signer.revoked else { return "signed by revoked key \(header.keyID.hex.prefix(8))" }
-        // No frame could carry a larger change, so it could not be held or passed on.
-        if let index = commit.changeBodies.firstIndex(where: { ($0?.count ?? 0) > Commit.maximumChangeSize }) {
-            return "change \(index) has \(commit.changeBodies[index]?.count ?? 0) bytes, above the limit of \(Commit.maximumChangeSize)"
-        }
         do {
             try commit.verify(with: signer.key)
         } catch {

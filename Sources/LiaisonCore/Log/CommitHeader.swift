@@ -142,10 +142,21 @@ public struct Commit: Sendable, Hashable {
         return Commit(header: header, signature: Array(signature), changeHashes: hashes, changeBodies: bodies)
     }
 
-    /// Checks the signature against `publicKey` and every present change against its hash and the
-    /// header's digest. Chain order is checked by the caller, which knows the predecessor.
+    /// Checks that the commit's fields have their sizes, its signature against `publicKey`, and every
+    /// present change against its hash and the header's digest. Chain order is checked by the
+    /// caller, which knows the predecessor.
     public func verify(with publicKey: Curve25519.Signing.PublicKey) throws(LiaisonError) {
         let position = "commit \(header.label)"
+        // A commit given as values rather than read from a frame can have fields of any length.
+        // Its signature may still verify, over a header of another size, yet it could be neither
+        // stored nor sent on: the log and frames hold these fields at these sizes.
+        guard header.previousHash.count == 32, header.changesDigest.count == 32, signature.count == 64,
+            changeHashes.allSatisfy({ $0.count == 32 })
+        else {
+            throw LiaisonError(
+                .verification, "not the sizes of a commit: a 121-byte header, a 64-byte signature and 32-byte change hashes",
+                record: position)
+        }
         guard NodeID(publicKey: publicKey) == header.keyID else {
             throw LiaisonError(.verification, "signed by key \(header.keyID), not the key given", record: position)
         }

@@ -22,7 +22,7 @@ extension Directory {
                 guard try Int.fetchOne(db, sql: "SELECT count(*) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0 > 0 else {
                     return .copiedBeforeSigning
                 }
-                return .newEpoch(try Self.startNewEpoch(node: node, in: db))
+                return .newEpoch(try Self.startNewEpoch(node: node, in: db, random: random))
             }
         }
         switch found {
@@ -48,19 +48,22 @@ extension Directory {
     @discardableResult
     public func startNewEpoch() throws(LiaisonError) -> UInt32 {
         let node = self.node
-        return try Self.storage { try database.write { db in try Self.startNewEpoch(node: node, in: db) } }
+        let random = self.random
+        return try Self.storage { try database.write { db in try Self.startNewEpoch(node: node, in: db, random: random) } }
     }
 
-    /// The new epoch is above every epoch of this origin seen so far, plus a random step, so that two
-    /// copies that each start one are unlikely to pick the same.
-    package static func startNewEpoch(node: NodeIdentity, in db: Database) throws -> UInt32 {
+    /// The new epoch is above every epoch of this origin seen so far, plus a random step drawn from
+    /// `random`, so that two copies that each start one are unlikely to pick the same.
+    package static func startNewEpoch(node: NodeIdentity, in db: Database, random: () -> UInt64) throws -> UInt32 {
         let current = try UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
         // A node that has signed nothing has nothing to protect, and its first commit must be in
         // epoch 1 (docs/PROTOCOL.md, "Chain rules").
         guard let seen = try Int64.fetchOne(db, sql: "SELECT max(epoch) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) else {
             return current
         }
-        let epoch = max(current, UInt32(clamping: seen)) + 1 + UInt32.random(in: 0..<65_536)
+        // A copy of this node may have signed in the highest epoch there is: the node then stays
+        // in it, after that copy's commits, and should both sign on there, they are a fork.
+        let epoch = UInt32(clamping: Int64(max(current, UInt32(clamping: seen))) + 1 + Int64(random() % 65_536))
         try db.execute(sql: "UPDATE node SET epoch = ?", arguments: [epoch])
         return epoch
     }

@@ -1,5 +1,5 @@
 public import Crypto
-import Foundation
+public import Foundation
 public import GRDB
 public import Logging
 import Synchronization
@@ -21,13 +21,26 @@ public final class Directory: Sendable {
     public let node: NodeIdentity
     package let signingKey: Curve25519.Signing.PrivateKey
     package let logger: Logger
+    /// Where this node reads the time for its commits, stamps and bundles, and for what it
+    /// receives: the wall clock, or a clock that a test moves so that a run replays from its seed.
+    package let clock: @Sendable () -> Date
+    /// Where this node draws its random choices (the step of a new epoch): the system's generator,
+    /// or a seeded one that a test gives so that a run replays from its seed.
+    package let random: @Sendable () -> UInt64
     private let referenceCache = Mutex<ReferenceData?>(nil)
 
     /// Opens an existing node's database.
-    public init(database: any DatabaseWriter, signingKey: Curve25519.Signing.PrivateKey, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) {
+    ///
+    /// `clock` and `random` are for tests that replay a run: a node in use keeps the defaults.
+    public init(
+        database: any DatabaseWriter, signingKey: Curve25519.Signing.PrivateKey, logger: Logger = Logger(label: "liaison"),
+        clock: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> UInt64 = { .random(in: .min ... .max) }
+    ) throws(LiaisonError) {
         self.database = database
         self.signingKey = signingKey
         self.logger = logger
+        self.clock = clock
+        self.random = random
         let node: NodeIdentity = try Self.storage {
             try Migrations.migrator.migrate(database)
             if try database.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pending_task)") }) == true {
@@ -51,7 +64,8 @@ public final class Directory: Sendable {
     /// Creates a node's identity in an empty database, then opens it.
     public static func create(
         database: any DatabaseWriter, name: String, agency: String, signingKey: Curve25519.Signing.PrivateKey,
-        logger: Logger = Logger(label: "liaison")
+        logger: Logger = Logger(label: "liaison"), clock: @escaping @Sendable () -> Date = Date.init,
+        random: @escaping @Sendable () -> UInt64 = { .random(in: .min ... .max) }
     ) throws(LiaisonError) -> Directory {
         guard let name = clean(name) else { throw LiaisonError(.invalidValue, "is required", field: "name") }
         guard let agency = clean(agency) else { throw LiaisonError(.invalidValue, "is required", field: "agency") }
@@ -62,7 +76,7 @@ public final class Directory: Sendable {
                 guard try Int.fetchOne(db, sql: "SELECT count(*) FROM node") == 0 else {
                     throw LiaisonError(.nodeFolder, "this database already belongs to a node")
                 }
-                let now = Timestamp.database(Date())
+                let now = Timestamp.database(clock())
                 try db.execute(
                     sql: "INSERT INTO node (id, name, agency, epoch, created_at) VALUES (?, ?, ?, 1, ?)",
                     arguments: [id.hex, name, agency, now])
@@ -71,13 +85,14 @@ public final class Directory: Sendable {
                     arguments: [id.hex, id.hex, signingKey.publicKey.rawRepresentation, now])
             }
         }
-        return try Directory(database: database, signingKey: signingKey, logger: logger)
+        return try Directory(database: database, signingKey: signingKey, logger: logger, clock: clock, random: random)
     }
 
     /// A node in memory, with a new key unless one is given, for tests and trials. Two nodes made
     /// with one key are two copies of one node.
     public static func inMemory(
-        name: String = "Test node", agency: String = "Test agency", signingKey: Curve25519.Signing.PrivateKey = .init()
+        name: String = "Test node", agency: String = "Test agency", signingKey: Curve25519.Signing.PrivateKey = .init(),
+        clock: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> UInt64 = { .random(in: .min ... .max) }
     ) throws(LiaisonError) -> Directory {
         // Copied from a database migrated once: the reference data takes a while to load.
         let queue: DatabaseQueue = try storage {
@@ -85,7 +100,7 @@ public final class Directory: Sendable {
             try migratedTemplate().backup(to: queue)
             return queue
         }
-        return try create(database: queue, name: name, agency: agency, signingKey: signingKey)
+        return try create(database: queue, name: name, agency: agency, signingKey: signingKey, clock: clock, random: random)
     }
 
     private static let template = Mutex<DatabaseQueue?>(nil)
@@ -111,12 +126,13 @@ public final class Directory: Sendable {
     public func write<T: Sendable>(commit: Bool = true, _ body: @Sendable (DirectoryTransaction) throws -> T) throws(LiaisonError) -> (value: T, commits: [CommitSummary]) {
         let node = self.node
         let key = signingKey
+        let clock = self.clock
         let reference = try referenceData()
         let result: (value: T, commits: [CommitSummary]) = try Self.storage {
             try database.writeWithoutTransaction { db in
                 var result: (T, [CommitSummary])?
                 try db.inTransaction(.immediate) {
-                    let transaction = try DirectoryTransaction(db: db, node: node, key: key, reference: reference)
+                    let transaction = try DirectoryTransaction(db: db, node: node, key: key, reference: reference, clock: clock)
                     let value = try body(transaction)
                     try transaction.commitBatch()
                     result = (value, transaction.commits)

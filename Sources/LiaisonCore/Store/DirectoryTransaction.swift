@@ -9,6 +9,8 @@ public final class DirectoryTransaction {
     let db: Database
     let node: NodeIdentity
     private let key: Curve25519.Signing.PrivateKey
+    /// The node's clock, which each commit's time follows.
+    private let clock: @Sendable () -> Date
     let validator: Validator
     private(set) var commits: [CommitSummary] = []
     private var pending: [Change] = []
@@ -24,13 +26,14 @@ public final class DirectoryTransaction {
     /// of them, their channels or roles was edited or removed in the batch.
     private var createdPersons: [UUID: SearchIndex.CreatedPerson] = [:]
 
-    init(db: Database, node: NodeIdentity, key: Curve25519.Signing.PrivateKey, reference: ReferenceData) throws {
+    init(db: Database, node: NodeIdentity, key: Curve25519.Signing.PrivateKey, reference: ReferenceData, clock: @escaping @Sendable () -> Date) throws {
         self.db = db
         self.node = node
         self.key = key
+        self.clock = clock
         validator = Validator(reference: reference, db: db)
         epoch = try UInt32.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM node")) ?? node.epoch
-        stamp = Stamp(time: try Self.nextTime(db), origin: node.id, epoch: epoch)
+        stamp = Stamp(time: try Self.nextTime(db, now: clock()), origin: node.id, epoch: epoch)
     }
 
     /// Changes recorded since the last commit.
@@ -273,7 +276,7 @@ public final class DirectoryTransaction {
         renamedAgencies = []
         created = []
         createdPersons = [:]
-        stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: Date()), origin: node.id, epoch: epoch)
+        stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: clock()), origin: node.id, epoch: epoch)
     }
 
     // MARK: Internals
@@ -340,9 +343,9 @@ public final class DirectoryTransaction {
         return record
     }
 
-    private static func nextTime(_ db: Database) throws -> HybridLogicalTime {
+    private static func nextTime(_ db: Database, now: Date) throws -> HybridLogicalTime {
         let latest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(hlc) FROM commit_log")).map { HybridLogicalTime(rawValue: UInt64(bitPattern: $0)) }
-        return HybridLogicalTime.next(after: latest, now: Date())
+        return HybridLogicalTime.next(after: latest, now: now)
     }
 }
 

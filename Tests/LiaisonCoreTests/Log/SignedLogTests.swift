@@ -85,8 +85,9 @@ import Testing
             distribution: .nodes([try NodeID(hex: String(repeating: "0f", count: 16))]))
         let bytes = change.encoded
         #expect(try Change(decoding: bytes) == change)
-        #expect(throws: LiaisonError.self) { try Change(decoding: bytes + [0]) }
-        #expect(throws: LiaisonError.self) { try Change(decoding: Array(bytes.dropLast())) }
+        #expect(throws: LiaisonError(.verification, "change bytes are not in canonical form")) { try Change(decoding: bytes + [0]) }
+        let truncated = #expect(throws: LiaisonError.self) { try Change(decoding: Array(bytes.dropLast())) }
+        #expect(truncated?.code == .verification && truncated?.message.hasPrefix("truncated data") == true, "\(String(describing: truncated))")
     }
 
     @Test func tableEditsBehindTheLogAreFound() throws {
@@ -131,9 +132,10 @@ import Testing
     }
 
     @Test func anyOtherEncodingIsRefused() {
-        #expect(throws: LiaisonError.self) { try Change(decoding: bytes(groups: ["b", "a"])) }
-        #expect(throws: LiaisonError.self) { try Change(decoding: bytes(groups: ["a", "a"])) }
-        #expect(throws: LiaisonError.self) { try Change(decoding: bytes(groups: ["a"], bool: 2)) }
-        #expect(throws: LiaisonError.self) { try Change(decoding: bytes(groups: ["a"]) + [0]) }
+        let notCanonical = LiaisonError(.verification, "change bytes are not in canonical form")
+        #expect(throws: notCanonical, "out of order") { try Change(decoding: bytes(groups: ["b", "a"])) }
+        #expect(throws: notCanonical, "repeated") { try Change(decoding: bytes(groups: ["a", "a"])) }
+        #expect(throws: notCanonical, "a bool of 2") { try Change(decoding: bytes(groups: ["a"], bool: 2)) }
+        #expect(throws: notCanonical, "a byte after the end") { try Change(decoding: bytes(groups: ["a"]) + [0]) }
     }
 }

@@ -103,10 +103,20 @@ import Testing
     }
 
     @Test func punctuationInQueriesIsHarmless() throws {
-        for query in ["\"", "ivanov\" OR x", "*", "a AND (", "NEAR(", "--"] {
-            _ = try search(SearchQuery(query))
+        // Quotes, stars, brackets and FTS5 operators are neither syntax nor an error: a query means
+        // its words, whatever stands around them.
+        for (query, words) in [
+            ("\"", ""), ("*", ""), ("--", ""), ("ivanov\"", "ivanov"), ("\"ivan ivanov\"", "ivan ivanov"), ("ivanov\" OR x", "ivanov or x"),
+            ("a AND (", "a and"), ("NEAR(", "near"),
+        ] {
+            #expect(try names(query) == names(words), "\(query)")
         }
-        #expect(try names("ivanov\"").first == "Иван Иванов")
+        #expect(try names("\"").isEmpty && names("*").isEmpty && names("--").isEmpty)
+        #expect(try names("ivanov\"") == ["Иван Иванов", "Ivan Ivanovici", "Maria Rusu"])
+        // OR and AND are words to find, not operators: as an operator, OR would have found Ivanov.
+        #expect(try names("ivanov\" OR x").isEmpty)
+        #expect(try names("a AND (") == ["Андрей Жуков"])
+        #expect(try names("NEAR(").isEmpty)
     }
 
     @Test func crimeAreaAndFunctionMustBelongToTheSameRole() throws {
@@ -139,7 +149,11 @@ import Testing
     }
 
     @Test func unknownFilterValuesAreErrors() throws {
-        #expect(throws: LiaisonError.self) { try search(SearchQuery("x", country: "XX")) }
-        #expect(throws: LiaisonError.self) { try search(SearchQuery("x", languages: ["klingon"])) }
+        let country = #expect(throws: LiaisonError.self) { try search(SearchQuery("x", country: "XX")) }
+        #expect(country?.code == .invalidValue && country?.field == "country" && country?.value == "XX")
+        #expect(country?.message == "unknown country \"XX\"")
+        let language = #expect(throws: LiaisonError.self) { try search(SearchQuery("x", languages: ["klingon"])) }
+        #expect(language?.code == .invalidValue && language?.field == "language" && language?.value == "klingon")
+        #expect(language?.message.hasPrefix("not a BCP 47 language tag") == true)
     }
 }

@@ -28,16 +28,40 @@ import Testing
         #expect(moldova.callingCode == "373")
     }
 
-    @Test func foreignKeysAndConstraintsAreEnforcedBySQL() throws {
+    @Test(arguments: [
+        ("a country that is not in the reference data", "'ZZ'", "'Nowhere Police'", ResultCode.SQLITE_CONSTRAINT_FOREIGNKEY),
+        ("an empty name", "'MD'", "''", .SQLITE_CONSTRAINT_CHECK),
+        ("no name", "'MD'", "NULL", .SQLITE_CONSTRAINT_NOTNULL),
+    ])
+    func foreignKeysAndConstraintsAreEnforcedBySQL(_ rule: String, _ country: String, _ name: String, _ code: ResultCode) throws {
         let directory = try Fixtures.emptyNode()
-        #expect(throws: (any Error).self) {
+        let error = #expect(throws: DatabaseError.self, "\(rule)") {
             try directory.database.write { db in
                 try db.execute(sql: """
                     INSERT INTO agency (id, steward, created_at, modified_at, stamps, name, kind, country)
-                    VALUES ('00000000-0000-0000-0000-000000000001', 'x', 'now', 'now', '{}', 'Nowhere Police', 'police', 'ZZ')
+                    VALUES ('00000000-0000-0000-0000-000000000001', 'x', 'now', 'now', '{}', \(name), 'police', \(country))
                     """)
             }
         }
+        #expect(error?.resultCode == .SQLITE_CONSTRAINT, "\(rule)")
+        #expect(error?.extendedResultCode == code, "\(rule): \(String(describing: error))")
+        #expect(try directory.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM agency") } == 0, "\(rule)")
+    }
+
+    @Test func aRecordIdIsUniqueInSQL() throws {
+        let directory = try Fixtures.emptyNode()
+        let insert = """
+            INSERT INTO agency (id, steward, created_at, modified_at, stamps, name, kind, country)
+            VALUES ('00000000-0000-0000-0000-000000000001', 'x', 'now', 'now', '{}', 'Nowhere Police', 'police', 'MD')
+            """
+        let error = #expect(throws: DatabaseError.self) {
+            try directory.database.write { db in
+                try db.execute(sql: insert)
+                try db.execute(sql: insert)
+            }
+        }
+        #expect(error?.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE)
+        #expect(try directory.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM agency") } == 0, "the transaction was undone whole")
     }
 
     @Test func fileDatabaseUsesWAL() throws {
