@@ -485,7 +485,7 @@ import Testing
         ("an integer where text is meant", "channel", "label", .integer(7), "holds an integer, not text or null"),
         ("a list where text is meant", "channel", "hours", .list(["Mo-Fr"]), "holds a list, not text or null"),
         ("text where a list is meant", "person", "languages", .text("ro"), "holds text, not a list of text"),
-        ("NUL in a list item", "person", "languages", .list(["ro", "e\u{0}n"]), "an item of field languages"),
+        ("NUL in a list item", "person", "languages", .list(["ro", "e\u{0}n"]), "field languages of person has an item that contains a NUL character"),
         ("null where text is required", "channel", "kind", .null, "holds null, not text"),
     ])
     func aValueOfTheWrongTypeIsRefusedOnReceipt(_ rule: String, _ entity: String, _ field: String, _ value: FieldValue, _ reason: String) throws {

@@ -52,65 +52,64 @@ package enum FieldTable {
     /// A delete carries no fields and passes.
     package static func check(_ change: Change, in db: Database) throws {
         guard case .upsert(let carried) = change.operation else { return }
-        let kind = change.entity.table
-        func invalid(_ reason: String) -> LiaisonError {
-            LiaisonError(.verification, reason, record: "\(kind) \(change.recordID.lowercasedString)")
-        }
-        guard !carried.isEmpty else { throw invalid("an upsert of \(kind) carries no field group") }
+        guard !carried.isEmpty else { throw invalid(change, "an upsert of \(change.entity.table) carries no field group") }
         let known = groups[change.entity] ?? [:]
         for (group, fields) in carried {
-            guard let expected = known[group] else { throw invalid("\(kind) has no field group \"\(group)\"") }
-            for name in fields.keys where expected[name] == nil {
-                throw invalid("field group \"\(group)\" of \(kind) has no field \(name)")
+            guard let expected = known[group] else { throw invalid(change, "\(change.entity.table) has no field group \"\(group)\"") }
+            // Every node checks every change it receives: one lookup per field.
+            for (name, value) in fields {
+                guard let kind = expected[name] else { throw invalid(change, "field group \"\(group)\" of \(change.entity.table) has no field \(name)") }
+                if let reason = mismatch(value, kind) { throw invalid(change, "field \(name) of \(change.entity.table) \(reason)") }
             }
-            for (name, fieldKind) in expected {
-                guard let value = fields[name] else { throw invalid("field group \"\(group)\" of \(kind) lacks \(name)") }
-                try checkValue(value, as: fieldKind, field: name, of: kind, invalid: invalid)
+            if fields.count < expected.count, let missing = expected.keys.sorted().first(where: { fields[$0] == nil }) {
+                throw invalid(change, "field group \"\(group)\" of \(change.entity.table) lacks \(missing)")
             }
-            try checkGroup(change.entity, group, fields, in: db, invalid: invalid)
+            if let reason = try groupRule(change.entity, group, fields, in: db) { throw invalid(change, reason) }
         }
     }
 
-    private static func checkValue(
-        _ value: FieldValue, as kind: Kind, field: String, of table: String, invalid: (String) -> LiaisonError
-    ) throws {
+    private static func invalid(_ change: Change, _ reason: String) -> LiaisonError {
+        LiaisonError(.verification, reason, record: "\(change.entity.table) \(change.recordID.lowercasedString)")
+    }
+
+    /// What is wrong with a value for a field of this kind, or nil.
+    private static func mismatch(_ value: FieldValue, _ kind: Kind) -> String? {
         switch (kind, value) {
         case (.text, .text(let text)), (.optionalText, .text(let text)):
             // SQLite would keep the whole text and GRDB read it back cut at the NUL.
-            if text.utf8.contains(0) { throw invalid("field \(field) of \(table) contains a NUL character") }
+            text.utf8.contains(0) ? "contains a NUL character" : nil
         case (.optionalText, .null), (.integer, .integer), (.bool, .bool):
-            break
+            nil
         case (.list, .list(let items)):
-            if items.contains(where: { $0.utf8.contains(0) }) { throw invalid("an item of field \(field) of \(table) contains a NUL character") }
+            items.contains(where: { $0.utf8.contains(0) }) ? "has an item that contains a NUL character" : nil
         default:
-            throw invalid("field \(field) of \(table) holds \(describe(value)), not \(describe(kind))")
+            "holds \(describe(value)), not \(describe(kind))"
         }
     }
 
-    /// The rules that join fields of one group, and the reference data.
-    private static func checkGroup(
-        _ entity: Entity, _ group: String, _ fields: [String: FieldValue], in db: Database, invalid: (String) -> LiaisonError
-    ) throws {
+    /// The rules that join fields of one group, and the reference data: what is broken, or nil.
+    private static func groupRule(_ entity: Entity, _ group: String, _ fields: [String: FieldValue], in db: Database) throws -> String? {
         switch (entity, group) {
         case (.agency, "name"):
-            if fields["name"] == .text("") { throw invalid("the name of an agency is empty") }
+            if fields["name"] == .text("") { return "the name of an agency is empty" }
         case (.agency, "placement"):
             if case .text(let code) = fields["country"], try !reference(in: db).countries.contains(code) {
-                throw invalid("unknown country \"\(code)\": not an ISO 3166-1 alpha-2 code of the reference data")
+                return "unknown country \"\(code)\": not an ISO 3166-1 alpha-2 code of the reference data"
             }
             if case .text(let code) = fields["subdivision"], try !reference(in: db).subdivisions.contains(code) {
-                throw invalid("unknown subdivision \"\(code)\": not an ISO 3166-2 code of the reference data")
+                return "unknown subdivision \"\(code)\": not an ISO 3166-2 code of the reference data"
             }
         case (.person, "name"):
-            if fields.values.allSatisfy({ $0 == .null }) { throw invalid("a person needs a given, family or native-script name") }
+            if fields.values.allSatisfy({ $0 == .null }) { return "a person needs a given, family or native-script name" }
         case (.channel, _), (.designation, _):
             if (fields["agency_id"] == .null) == (fields["person_id"] == .null) {
-                throw invalid("a \(entity.rawValue) belongs to exactly one agency or person")
+                return "a \(entity.rawValue) belongs to exactly one agency or person"
             }
-            if entity == .channel, fields["value"] == .text("") { throw invalid("the value of a channel is empty") }
+            if entity == .channel, fields["value"] == .text("") { return "the value of a channel is empty" }
         default:
             break
         }
+        return nil
     }
 
     private static func describe(_ value: FieldValue) -> String {
