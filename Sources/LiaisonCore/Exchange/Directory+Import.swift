@@ -95,7 +95,7 @@ extension Directory {
         let total = table.count
         let reference = try referenceData()
         let (summary, commits) = try write(commit: !dryRun) { tx in
-            let session = try ImportSession(tx: tx, fileName: fileName)
+            let session = try ImportSession(tx: tx, fileName: fileName, contacts: total)
             // Rows are read and checked a batch ahead on another thread while this one writes.
             let batches = stride(from: 0, to: total, by: Self.importBatchSize).map { $0..<min($0 + Self.importBatchSize, total) }
             func prepare(_ index: Int) -> Background<Result<[ImportSession.PreparedRow], LiaisonError>>? {
@@ -112,7 +112,7 @@ extension Directory {
                 let prepared = try next?.value.get() ?? []
                 next = prepare(index + 1)
                 for row in prepared { try session.importRow(row) }
-                try tx.commitBatch()
+                try session.commitBatch()
                 progress(session.summary.rows, total)
             }
             try session.finish()
@@ -146,15 +146,15 @@ extension Directory {
         }
         let total = document.agencies.count + document.contacts.count
         let (summary, commits) = try write(commit: !dryRun) { tx in
-            let session = try ImportSession(tx: tx, fileName: fileName)
+            let session = try ImportSession(tx: tx, fileName: fileName, contacts: document.contacts.count)
             try session.importDocument(document) { done in
                 if done % Self.importBatchSize == 0 {
-                    try tx.commitBatch()
+                    try session.commitBatch()
                     progress(done, total)
                 }
             }
             try session.finish()
-            try tx.commitBatch()
+            try session.commitBatch()
             progress(total, total)
             return session.summary
         }
