@@ -9,6 +9,8 @@ import LiaisonSync
 //   signed commit of one JSON file per contact, cloned from a git bundle); with --memory-changes N it
 //   also times `liaison bundle import` of a bundle of about N changes as a process and reports its
 //   peak memory.
+//   --import-memory: also times `liaison import` of the generated CSV (--contacts rows) into a new
+//   node as a process and reports its peak memory.
 // Each figure is printed with the same-run raw SQLite figure it compares to.
 
 func option(_ name: String) -> String? {
@@ -19,6 +21,7 @@ func option(_ name: String) -> String? {
 let contactCount = option("--contacts").flatMap(Int.init) ?? 100_000
 let cliPath = option("--cli") ?? ".build/release/liaison"
 let memoryChanges = option("--memory-changes").flatMap(Int.init)
+let importMemory = CommandLine.arguments.contains("--import-memory")
 let mode = ["import", "search", "cli", "bundle", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
 
 let workFolder = FileManager.default.temporaryDirectory.appending(path: "liaison-bench")
@@ -364,6 +367,26 @@ func gitPeer(of directory: Directory) throws -> (seconds: Double, bytes: Int) {
     return (time, bytes)
 }
 
+/// Runs the tool as a separate process and reads its peak resident memory from the kernel while it
+/// runs. Returns the exit status, the time and the peak in bytes.
+func peakMemory(_ arguments: [String]) -> (status: Int32, seconds: Double, bytes: Int) {
+    // The kernel's ru_maxrss of a spawned child counts the parent's memory at the spawn, so the
+    // child's own high-water mark (VmHWM, reset by exec) is read while it runs.
+    var peakKilobytes = 0
+    var status: Int32 = 0
+    let time = seconds {
+        status = runQuietly(arguments) { pid in
+            let report = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            if let line = report.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+            {
+                peakKilobytes = max(peakKilobytes, kilobytes)
+            }
+        }
+    }
+    return (status, time, peakKilobytes * 1024)
+}
+
 /// Times `liaison bundle import` of a bundle of about `changes` changes as a separate process, and
 /// reads its peak resident memory from the kernel.
 func benchmarkBundleMemory(changes: Int) throws {
@@ -381,23 +404,29 @@ func benchmarkBundleMemory(changes: Int) throws {
     let receiverFolder = NodeFolder(url: workFolder.appending(path: "memory-receiver"))
     let receiver = try receiverFolder.initialize(name: "Memory receiver", agency: "Bench")
     _ = try receiver.addPeer(try source.card(tlsPin: try folder.tlsPin(), url: nil))
-    // The kernel's ru_maxrss of a spawned child counts the parent's memory at the spawn, so the
-    // child's own high-water mark (VmHWM, reset by exec) is read while it runs.
-    var peakKilobytes = 0
-    var status: Int32 = 0
-    let time = seconds {
-        status = runQuietly(["bundle", "import", bundle.path, "--data", receiverFolder.url.path]) { pid in
-            let report = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-            if let line = report.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-            {
-                peakKilobytes = max(peakKilobytes, kilobytes)
-            }
-        }
-    }
+    let run = peakMemory(["bundle", "import", bundle.path, "--data", receiverFolder.url.path])
     print("""
-        bundle import as a process: \(exported.changes) changes in \(String(format: "%.1f", time)) s, exit \(status),
-          peak memory \(peakKilobytes / 1024) MB (goal ≤ 150 MB)
+        bundle import as a process: \(exported.changes) changes in \(String(format: "%.1f", run.seconds)) s, exit \(run.status),
+          peak memory \(run.bytes / 1_048_576) MB (goal ≤ 150 MB)
+        """)
+}
+
+/// Times `liaison import` of the generated CSV into a new node as a separate process, and reads its
+/// peak resident memory from the kernel.
+func benchmarkImportMemory(csv: String) throws {
+    guard FileManager.default.isExecutableFile(atPath: cliPath) else {
+        print("CSV import memory: skipped, build the tool first (swift build -c release) or pass --cli PATH")
+        return
+    }
+    let file = workFolder.appending(path: "import-memory.csv")
+    try Data(csv.utf8).write(to: file)
+    let folder = NodeFolder(url: workFolder.appending(path: "import-memory"))
+    _ = try folder.initialize(name: "Import memory", agency: "Bench")
+    let run = peakMemory(["import", file.path, "--data", folder.url.path])
+    let contacts = try folder.open().stats().contacts
+    print("""
+        CSV import as a process: \(contactCount) rows in \(String(format: "%.1f", run.seconds)) s, exit \(run.status), \(contacts) contacts,
+          peak memory \(run.bytes / 1_048_576) MB (goal ≤ 150 MB)
         """)
 }
 
@@ -407,3 +436,4 @@ if mode == "all" || mode == "search" { try benchmarkSearch(folder: folder) }
 if mode == "all" || mode == "cli" { try benchmarkCLI(folder: folder) }
 if mode == "all" || mode == "bundle" { try benchmarkBundle(from: folder) }
 if let memoryChanges { try benchmarkBundleMemory(changes: memoryChanges) }
+if importMemory { try benchmarkImportMemory(csv: csv) }

@@ -1,7 +1,14 @@
+import Foundation
+
 /// Strict RFC 4180 reading and writing.
 ///
 /// Strict because a bulk import must not guess: an unclosed quote, or a quote in the middle of an
 /// unquoted cell, is an error naming the row, rather than a cell that swallows the rest of the file.
+///
+/// Records are read one at a time from the text's UTF-8 bytes, so that a large file can be checked
+/// whole and then read a batch at a time, without holding every cell of it at once. Quotes, commas
+/// and line breaks are ASCII, and no byte of a multi-byte UTF-8 character is, so cells are cut
+/// between bytes without decoding the characters in them.
 enum CSVText {
     /// One record and the spreadsheet row number it starts on (the first line is row 1).
     struct Record {
@@ -9,80 +16,103 @@ enum CSVText {
         var cells: [String]
     }
 
-    /// Splits CSV text into records. Accepts LF and CRLF line endings.
-    static func records(_ text: String, fileName: String) throws(LiaisonError) -> [Record] {
-        var records: [Record] = []
+    /// A record as read: its cells (when asked for), how many there are, and where the next record
+    /// starts, with its row number.
+    struct Scanned {
+        var cells: [String]
+        var cellCount: Int
+        var next: Int
+        var nextRow: Int
+    }
+
+    /// Reads the record that starts at byte `start` of `bytes`, on spreadsheet row `row`; nil at the
+    /// end of the text. Accepts LF and CRLF line endings. With `buildingCells` false it only counts
+    /// the cells, for checking a file's layout without copying it.
+    static func record(
+        in bytes: UnsafeBufferPointer<UInt8>, at start: Int, row: Int, fileName: String, buildingCells: Bool = true
+    ) throws(LiaisonError) -> Scanned? {
+        guard start < bytes.count else { return nil }
         var cells: [String] = []
-        var cell = String.UnicodeScalarView()
-        var row = 1
-        var recordRow = 1
-        var inQuotes = false
-        var quotedCell = false
-        var afterClosingQuote = false
-        var scalars = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = scalars.next()
+        var cellCount = 0
+        var line = row
+        var position = start
+        /// Where the text of the unquoted cell being read starts.
+        var cellStart = start
 
-        func endCell() {
-            cells.append(String(cell))
-            cell = String.UnicodeScalarView()
-            quotedCell = false
-            afterClosingQuote = false
+        func addCell(_ text: @autoclosure () -> String) {
+            cellCount += 1
+            if buildingCells { cells.append(text()) }
         }
-        func endRecord() {
-            endCell()
-            records.append(Record(row: recordRow, cells: cells))
-            cells = []
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+        /// The end of a record at the line break at `position`.
+        func endRecord() -> Scanned {
+            let crlf = bytes[position] == .carriageReturn && position + 1 < bytes.count && bytes[position + 1] == .lineFeed
+            return Scanned(cells: cells, cellCount: cellCount, next: position + (crlf ? 2 : 1), nextRow: line + 1)
         }
 
-        while let scalar = pending {
-            pending = scalars.next()
-            if inQuotes {
-                if scalar == "\"" {
-                    if pending == "\"" {
-                        cell.append("\"")
-                        pending = scalars.next()
-                    } else {
-                        inQuotes = false
-                        afterClosingQuote = true
+        while position < bytes.count {
+            switch bytes[position] {
+            case .comma:
+                addCell(text(cellStart..<position))
+                position += 1
+                cellStart = position
+            case .lineFeed, .carriageReturn:
+                addCell(text(cellStart..<position))
+                return endRecord()
+            case .quote where position == cellStart:
+                // A quoted cell runs to the next quote that is not doubled; a doubled quote is one
+                // quote of its text.
+                var runStart = position + 1
+                var doubled: [UInt8] = []
+                position += 1
+                while true {
+                    guard position < bytes.count else {
+                        throw LiaisonError(
+                            .invalidFile, "a quoted cell is never closed: it runs to the end of the file", file: fileName, row: row,
+                            hint: "add the closing quote")
                     }
-                } else {
-                    if scalar == "\n" { row += 1 }
-                    cell.append(scalar)
+                    let byte = bytes[position]
+                    if byte == .quote {
+                        guard position + 1 < bytes.count, bytes[position + 1] == .quote else { break }
+                        if buildingCells { doubled += bytes[runStart...position] }
+                        position += 2
+                        runStart = position
+                        continue
+                    }
+                    if byte == .lineFeed { line += 1 }
+                    position += 1
                 }
-                continue
-            }
-            switch scalar {
-            case ",":
-                endCell()
-            case "\r" where pending == "\n":
-                continue
-            case "\n", "\r":
-                endRecord()
-                row += 1
-                recordRow = row
-            case "\"" where cell.isEmpty && !quotedCell:
-                inQuotes = true
-                quotedCell = true
-            case "\"":
-                throw LiaisonError(
-                    .invalidFile, "a quote inside a cell that does not start with a quote", file: fileName, row: row,
-                    hint: "quote the whole cell and double the quote inside it: \"a \"\"quoted\"\" word\"")
-            default:
-                if afterClosingQuote {
+                let runEnd = position
+                addCell(doubled.isEmpty ? text(runStart..<runEnd) : String(decoding: doubled + bytes[runStart..<runEnd], as: UTF8.self))
+                // After the closing quote, only the end of the cell may follow.
+                position += 1
+                guard position < bytes.count else {
+                    return Scanned(cells: cells, cellCount: cellCount, next: position, nextRow: line + 1)
+                }
+                switch bytes[position] {
+                case .comma:
+                    position += 1
+                    cellStart = position
+                case .lineFeed, .carriageReturn:
+                    return endRecord()
+                default:
                     throw LiaisonError(
-                        .invalidFile, "text after the closing quote of a cell", file: fileName, row: row,
+                        .invalidFile, "text after the closing quote of a cell", file: fileName, row: line,
                         hint: "a quoted cell ends at its closing quote; put a comma after it")
                 }
-                cell.append(scalar)
+            case .quote:
+                throw LiaisonError(
+                    .invalidFile, "a quote inside a cell that does not start with a quote", file: fileName, row: line,
+                    hint: "quote the whole cell and double the quote inside it: \"a \"\"quoted\"\" word\"")
+            default:
+                position += 1
             }
         }
-        if inQuotes {
-            throw LiaisonError(
-                .invalidFile, "a quoted cell is never closed: it runs to the end of the file", file: fileName, row: recordRow,
-                hint: "add the closing quote")
-        }
-        if !cell.isEmpty || !cells.isEmpty || quotedCell { endRecord() }
-        return records
+        // The end of the text ends the last record when it has no line break of its own.
+        addCell(text(cellStart..<position))
+        return Scanned(cells: cells, cellCount: cellCount, next: position, nextRow: line + 1)
     }
 
     /// One CSV line (without its line ending), quoting cells that need it.
@@ -95,4 +125,6 @@ enum CSVText {
     }
 }
 
-import Foundation
+extension UInt8 {
+    fileprivate static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lineFeed = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+}

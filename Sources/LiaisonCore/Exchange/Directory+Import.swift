@@ -62,19 +62,21 @@ extension Directory {
         guard !isFolder.boolValue else {
             throw LiaisonError(.invalidFile, "is a folder, not a file", file: url.path)
         }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw LiaisonError(.invalidFile, "cannot read the file: \(error.localizedDescription)", file: url.path)
-        }
         let name = url.lastPathComponent
-        let isJSON = url.pathExtension.lowercased() == "json" || (url.pathExtension.lowercased() != "csv" && data.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{"))
-        if isJSON { return try importJSON(data, fileName: name, dryRun: dryRun, progress: progress) }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw LiaisonError(.invalidFile, "the file is not UTF-8 text", file: name, hint: "save it as CSV UTF-8")
+        let table: CSVTable
+        do {
+            let data: Data
+            do {
+                data = try Data(contentsOf: url)
+            } catch {
+                throw LiaisonError(.invalidFile, "cannot read the file: \(error.localizedDescription)", file: url.path)
+            }
+            let isJSON = url.pathExtension.lowercased() == "json" || (url.pathExtension.lowercased() != "csv" && data.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{"))
+            if isJSON { return try importJSON(data, fileName: name, dryRun: dryRun, progress: progress) }
+            // The file is read whole once for its layout, then a batch at a time while it is imported.
+            table = try CSVTable(file: url, contents: data, fileName: name)
         }
-        return try importCSV(text, fileName: name, dryRun: dryRun, progress: progress)
+        return try importCSV(table, dryRun: dryRun, progress: progress)
     }
 
     /// Imports the CSV format of ``CSVFormat``.
@@ -85,28 +87,32 @@ extension Directory {
     /// record is updated from the row's non-empty cells; channels and designations not in the file are
     /// kept.
     public func importCSV(_ text: String, fileName: String, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
-        let table = try CSVTable(text: text, fileName: fileName)
-        let total = table.records.count
+        try importCSV(try CSVTable(text: text, fileName: fileName), dryRun: dryRun, progress: progress)
+    }
+
+    private func importCSV(_ table: CSVTable, dryRun: Bool, progress: @escaping @Sendable (Int, Int) -> Void) throws(LiaisonError) -> ImportSummary {
+        let fileName = table.fileName
+        let total = table.count
         let reference = try referenceData()
         let (summary, commits) = try write(commit: !dryRun) { tx in
-            let session = try ImportSession(tx: tx, fileName: fileName)
-            // Rows are checked a batch ahead on another thread while this one writes.
-            let batches = stride(from: 0, to: total, by: Self.importBatchSize).map { start in
-                Array(table.records[start..<min(start + Self.importBatchSize, total)])
-            }
-            func prepare(_ index: Int) -> Background<[ImportSession.PreparedRow]>? {
+            let session = try ImportSession(tx: tx, fileName: fileName, contacts: total)
+            // Rows are read and checked a batch ahead on another thread while this one writes.
+            let batches = stride(from: 0, to: total, by: Self.importBatchSize).map { $0..<min($0 + Self.importBatchSize, total) }
+            func prepare(_ index: Int) -> Background<Result<[ImportSession.PreparedRow], LiaisonError>>? {
                 guard batches.indices.contains(index) else { return nil }
-                let records = batches[index]
+                let range = batches[index]
                 return Background {
-                    records.map { ImportSession.prepare(table.cells($0), number: $0.row, fileName: fileName, reference: reference) }
+                    Result { () throws(LiaisonError) in
+                        try table.records(range).map { ImportSession.prepare(table.cells($0), number: $0.row, fileName: fileName, reference: reference) }
+                    }
                 }
             }
             var next = prepare(0)
             for index in batches.indices {
-                let prepared = next?.value ?? []
+                let prepared = try next?.value.get() ?? []
                 next = prepare(index + 1)
                 for row in prepared { try session.importRow(row) }
-                try tx.commitBatch()
+                try session.commitBatch()
                 progress(session.summary.rows, total)
             }
             try session.finish()
@@ -140,64 +146,18 @@ extension Directory {
         }
         let total = document.agencies.count + document.contacts.count
         let (summary, commits) = try write(commit: !dryRun) { tx in
-            let session = try ImportSession(tx: tx, fileName: fileName)
+            let session = try ImportSession(tx: tx, fileName: fileName, contacts: document.contacts.count)
             try session.importDocument(document) { done in
                 if done % Self.importBatchSize == 0 {
-                    try tx.commitBatch()
+                    try session.commitBatch()
                     progress(done, total)
                 }
             }
             try session.finish()
-            try tx.commitBatch()
+            try session.commitBatch()
             progress(total, total)
             return session.summary
         }
         return summary.completed(commits: commits.count, dryRun: dryRun)
-    }
-}
-
-/// A parsed CSV file whose layout has been checked: its column names and data rows.
-struct CSVTable {
-    let columns: [String]
-    /// The data rows, numbered as a spreadsheet shows them (the header is row 1).
-    let records: [CSVText.Record]
-
-    init(text: String, fileName: String) throws(LiaisonError) {
-        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-        var records = try CSVText.records(text, fileName: fileName)
-        // Blank lines carry no data.
-        records.removeAll { $0.cells.allSatisfy { $0.trimmed.isEmpty } && $0.cells.count <= 1 }
-        guard let header = records.first else {
-            throw LiaisonError(.invalidFile, "the file is empty: it needs a header row", file: fileName, row: 1,
-                               hint: "the first line names the columns: \(CSVFormat.columns.joined(separator: ","))")
-        }
-        let columns = header.cells.map { $0.trimmed.lowercased() }
-        var errors: [RowError] = []
-        for column in columns where !CSVFormat.columns.contains(column) {
-            errors.append(RowError(file: fileName, row: String(header.row), field: column.isEmpty ? "(empty)" : column, reason: "unknown column; allowed: \(CSVFormat.columns.joined(separator: ", "))"))
-        }
-        for column in CSVFormat.requiredColumns.sorted() where !columns.contains(column) {
-            errors.append(RowError(file: fileName, row: String(header.row), field: column, reason: "required column is missing"))
-        }
-        for (index, column) in columns.enumerated() where columns[..<index].contains(column) {
-            errors.append(RowError(file: fileName, row: String(header.row), field: column, reason: "column appears twice"))
-        }
-        for record in records.dropFirst() where record.cells.count != columns.count {
-            errors.append(RowError(
-                file: fileName, row: String(record.row), field: "row",
-                reason: "has \(record.cells.count) cells, the header has \(columns.count) columns"))
-        }
-        guard errors.isEmpty else {
-            throw LiaisonError(.invalidRows, "the file's layout is not valid; nothing was imported", file: fileName, rowErrors: errors)
-        }
-        self.columns = columns
-        self.records = Array(records.dropFirst())
-    }
-
-    /// A row's cells by column name, with spreadsheet formulas' escapes removed.
-    func cells(_ record: CSVText.Record) -> [String: String] {
-        var cells: [String: String] = [:]
-        for (index, column) in columns.enumerated() { cells[column] = CSVFormat.unescapeFormula(record.cells[index]) }
-        return cells
     }
 }

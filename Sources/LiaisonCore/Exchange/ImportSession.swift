@@ -2,6 +2,12 @@ import Foundation
 import GRDB
 
 /// Matches imported rows to existing records and saves them, collecting every bad row.
+///
+/// Besides the agencies (a directory has far fewer of them than contacts) and a small hash of each
+/// contact's matching key (``ContactKeys``), what it keeps in memory is bounded by the batch being
+/// written, not by the file: the channels and roles of the owners created in that batch. Everything
+/// else is read back from the database, which already holds what earlier batches of the same import
+/// saved.
 final class ImportSession {
     private let tx: DirectoryTransaction
     private let fileName: String
@@ -12,23 +18,30 @@ final class ImportSession {
     private var agencies: [String: Agency] = [:]
     /// The kind each agency was given by an earlier row of this file, with that row.
     private var kindsInFile: [String: (kind: AgencyKind, row: String)] = [:]
-    /// Live contacts by `agency id|folded name`.
-    private var persons: [String: Person] = [:]
-    /// Owners created by this import: their channels and designations are all in memory.
+    /// Live contacts by agency and folded name, as hashes to their ids.
+    private var contactKeys: ContactKeys
+    /// Owners created in the current batch: their channels and designations are all in memory.
     private var newOwners: Set<UUID> = []
     private var newOwnerChannels: [UUID: [Channel]] = [:]
     private var newOwnerDesignations: [UUID: [Designation]] = [:]
 
-    init(tx: DirectoryTransaction, fileName: String) throws {
+    /// `contacts` is how many contacts the file may bring at most.
+    init(tx: DirectoryTransaction, fileName: String, contacts: Int) throws {
         self.tx = tx
         self.fileName = fileName
         summary = ImportSummary(file: fileName)
+        contactKeys = try ContactKeys(tx.db, expected: contacts)
         for agency in try Agency.fetchAll(tx.db, sql: "SELECT * FROM agency WHERE deleted = 0") {
             agencies[agencyKey(agency)] = agency
         }
-        for person in try Person.fetchAll(tx.db, sql: "SELECT * FROM person WHERE deleted = 0") {
-            persons[personKey(person)] = person
-        }
+    }
+
+    /// Signs the rows saved since the last batch as one commit, and forgets what only they needed.
+    func commitBatch() throws {
+        try tx.commitBatch()
+        newOwners.removeAll(keepingCapacity: true)
+        newOwnerChannels.removeAll(keepingCapacity: true)
+        newOwnerDesignations.removeAll(keepingCapacity: true)
     }
 
     /// Throws the collected row errors, if any, so that the transaction rolls back.
@@ -166,8 +179,7 @@ final class ImportSession {
                 var draft = Person(
                     agencyID: holder.id, givenName: names.givenName, familyName: names.familyName,
                     nativeName: names.nativeName, position: names.position, languages: prepared.languages, timeZone: prepared.timeZone)
-                let key = holder.id.lowercasedString + "|" + names.matchKey
-                if let existing = persons[key] {
+                if let existing = try self.person(holder: holder.id, key: names.matchKey) {
                     var updated = existing
                     updated.nativeName = draft.nativeName ?? existing.nativeName
                     updated.position = draft.position ?? existing.position
@@ -175,12 +187,12 @@ final class ImportSession {
                     updated.timeZone = prepared.timeZone ?? existing.timeZone
                     draft = updated
                     if try saveCounting(draft) { summary.contactsUpdated += 1 }
-                    persons[personKey(draft)] = draft
+                    rememberKey(draft)
                 } else {
                     draft = try tx.create(draft)
                     summary.contactsCreated += 1
                     newOwners.insert(draft.id)
-                    persons[key] = draft
+                    contactKeys.insert(holder: holder.id, key: names.matchKey, id: draft.id)
                 }
                 person = draft
             }
@@ -228,7 +240,9 @@ final class ImportSession {
     }
 
     /// Adds the row's channels and roles to their owner, matching those it already has. Owners made
-    /// by this import keep theirs in memory, so repeated rows in one file add nothing twice.
+    /// in this batch keep theirs in memory, so repeated rows in one file add nothing twice without
+    /// a query per row; other owners' are read from the database, which holds what earlier batches
+    /// of this import saved.
     private func attach(channels: [Channel], is24x7: Bool?, designations: [Role], agencyID: UUID?, personID: UUID?) throws {
         guard let ownerID = personID ?? agencyID else { return }
         let column = personID == nil ? "agency_id" : "person_id"
@@ -331,7 +345,10 @@ final class ImportSession {
                     id: entry.id ?? .random(), agencyID: entry.agencyID, givenName: entry.givenName, familyName: entry.familyName,
                     nativeName: entry.nativeName, position: entry.position, rank: entry.rank, languages: entry.languages ?? [],
                     timeZone: entry.timeZone, verifiedAt: entry.verifiedAt, verifiedBy: entry.verifiedBy)
-                if entry.id == nil, let match = persons[personKey(person)] { person.id = match.id }
+                if entry.id == nil, let match = try self.person(
+                    holder: person.agencyID, key: Self.personMatchKey(person.givenName, person.familyName, person.nativeName)) {
+                    person.id = match.id
+                }
                 if try tx.validator.fetch(Person.self, person.id) == nil {
                     person = try tx.save(person)
                     summary.contactsCreated += 1
@@ -339,7 +356,7 @@ final class ImportSession {
                 } else if try saveCounting(person) {
                     summary.contactsUpdated += 1
                 }
-                persons[personKey(person)] = person
+                rememberKey(person)
                 try importAttachments(entry.channels, entry.designations, agencyID: nil, personID: person.id)
             }
             done += 1
@@ -485,8 +502,25 @@ final class ImportSession {
         (agency.parentID?.lowercasedString ?? agency.country) + "|" + Self.matchKey(agency.name)
     }
 
-    private func personKey(_ person: Person) -> String {
-        person.agencyID.lowercasedString + "|" + Self.personMatchKey(person.givenName, person.familyName, person.nativeName)
+    /// The live contact of this agency or unit that a row with this name key matches: the latest
+    /// one saved, if several have the name.
+    private func person(holder: UUID, key: String) throws -> Person? {
+        guard let id = contactKeys.candidate(holder: holder, key: key) else { return nil }
+        func matches(_ person: Person) -> Bool {
+            person.isLive && person.agencyID == holder && Self.personMatchKey(person.givenName, person.familyName, person.nativeName) == key
+        }
+        if let person = try tx.validator.fetch(Person.self, id), matches(person) { return person }
+        // Another key with the same hash, or a contact whose name an earlier row changed: look
+        // among the holder's contacts.
+        let persons = try Person.fetchAll(
+            tx.db.cachedStatement(sql: "SELECT * FROM person WHERE agency_id = ? AND deleted = 0 ORDER BY local_id"),
+            arguments: [holder.lowercasedString])
+        return persons.last(where: matches)
+    }
+
+    /// Makes a saved contact the one its agency and name match from now on.
+    private func rememberKey(_ person: Person) {
+        contactKeys.insert(holder: person.agencyID, key: Self.personMatchKey(person.givenName, person.familyName, person.nativeName), id: person.id)
     }
 
     /// A contact's name as matching compares it: given and family name, else the native name.

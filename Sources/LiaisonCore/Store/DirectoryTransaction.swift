@@ -248,6 +248,9 @@ public final class DirectoryTransaction {
     /// Signs the changes recorded so far as one commit and starts a new batch. ``Directory/write(_:)``
     /// calls it at the end; bulk imports call it every few hundred records.
     public func commitBatch() throws {
+        // What only this batch needed goes, whether or not it changed anything: an import that
+        // matches every row of a large file changes nothing, batch after batch.
+        defer { endBatch() }
         guard !pending.isEmpty else { return }
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
@@ -271,12 +274,18 @@ public final class DirectoryTransaction {
         let finished = (pending, commit)
         DispatchQueue.global(qos: .utility).async { withExtendedLifetime(finished) {} }
         pending = []
-        touchedPersons = []
-        touchedAgencies = []
-        renamedAgencies = []
-        created = []
-        createdPersons = [:]
         stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: clock()), origin: node.id, epoch: epoch)
+    }
+
+    /// Forgets the records touched in a batch. With no change pending, none of them changed, so
+    /// their index entries are already right.
+    private func endBatch() {
+        touchedPersons.removeAll(keepingCapacity: true)
+        touchedAgencies.removeAll(keepingCapacity: true)
+        renamedAgencies.removeAll(keepingCapacity: true)
+        created.removeAll(keepingCapacity: true)
+        createdPersons.removeAll(keepingCapacity: true)
+        validator.endBatch()
     }
 
     // MARK: Internals

@@ -3,9 +3,11 @@ import GRDB
 
 /// Checks and normalises records before they are written: every path into the store goes through it.
 ///
-/// It keeps the agencies and persons of the current write transaction in memory, so that a bulk import
-/// does not read each contact's agency back from the database; the transaction keeps that cache in
-/// step with what it writes.
+/// It keeps the agencies of the current write transaction and the persons of its current batch in
+/// memory, so that a bulk import does not read each contact's agency back from the database; the
+/// transaction keeps that cache in step with what it writes. Persons are forgotten when their batch
+/// is signed: an import of many contacts would otherwise keep every one, and a later batch rarely
+/// needs an earlier one's.
 final class Validator {
     let reference: ReferenceData
     let db: Database
@@ -64,6 +66,9 @@ final class Validator {
         }
     }
     func remember(_ person: Person?, id: UUID) { persons[id] = person }
+
+    /// Forgets the persons of a signed batch; the database holds them.
+    func endBatch() { persons.removeAll(keepingCapacity: true) }
 
     /// Refuses a second contact of the same name in an agency (case, accents and script folded, as
     /// import matches names), for writers that ask: two entries for one officer drift apart.

@@ -169,6 +169,44 @@ import Testing
         #expect(try directory.stats().agencies == 0)
     }
 
+    @Test func aFileReadsAsItsTextDoesWithQuotesLineBreaksAndAByteOrderMark() throws {
+        let csv = "\u{FEFF}country,agency,agency_kind,given_name,family_name,position,phone\r\n"
+            + "MD,\"Police, \"\"Central\"\"\",police,Ion,Popescu,\"Head of Unit\r\nDeputy Director\",+373 22 000 101\r\n"
+            + "\r\n"
+            + "GR,Αστυνομία,police,Νίκος,Παππάς,,+30 210 000 0101\r\n"
+            + "MD,Border,border,Ana,Rusu,,+373 22 000 102"
+        let folder = Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appending(path: "contacts.csv")
+        try Data(csv.utf8).write(to: file)
+
+        let fromFile = try Fixtures.emptyNode()
+        let summary = try fromFile.importFile(file)
+        #expect(summary.rows == 3 && summary.contactsCreated == 3 && summary.agenciesCreated == 3)
+        let police = try fromFile.agency(matching: "Police, \"Central\"")
+        #expect(try fromFile.agencyCard(police.id).contacts.map(\.position) == ["Head of Unit\nDeputy Director"])
+        #expect(try fromFile.agency(matching: "Αστυνομία").country == "GR")
+        let fromText = try Fixtures.emptyNode()
+        _ = try fromText.importCSV(csv, fileName: "contacts.csv")
+        #expect(try fromFile.export(.csv) == (try fromText.export(.csv)))
+
+        // Rows are numbered as a spreadsheet shows them: the header is row 1, a quoted line break
+        // starts a new line, and blank lines count.
+        let bad = csv.replacingOccurrences(of: "+373 22 000 102", with: "call me")
+        try Data(bad.utf8).write(to: file)
+        let errors = [
+            #expect(throws: LiaisonError.self) { try Fixtures.emptyNode().importFile(file) },
+            #expect(throws: LiaisonError.self) { try Fixtures.emptyNode().importCSV(bad, fileName: "contacts.csv") },
+        ]
+        for error in errors {
+            #expect(error?.rowErrors.map(\.description) == ["contacts.csv:6: phone: not a phone number: unexpected \"c\" (got \"call me\")"])
+        }
+        try Data([0x63, 0x6F, 0xFF, 0x0A]).write(to: file)
+        let notText = #expect(throws: LiaisonError.self) { try Fixtures.emptyNode().importFile(file) }
+        #expect(notText?.message == "the file is not UTF-8 text")
+    }
+
     @Test func rowsWithTooFewOrTooManyCellsAreReported() throws {
         let directory = try Fixtures.emptyNode()
         let error = #expect(throws: LiaisonError.self) {

@@ -26,6 +26,32 @@ import Testing
         #expect(stats.channels == 1 && stats.designations == 1)
     }
 
+    @Test func aRowInALaterBatchMatchesWhatAnEarlierBatchSaved() throws {
+        let directory = try Fixtures.emptyNode()
+        let batch = Directory.importBatchSize
+        var rows = (0..<batch + 10).map { "MD,National Police,police,,Ion,Popescu \($0),,,,,+373 22 \(100_000 + $0),,,,,," }
+        rows.insert("MD,National Police,police,,,,,,,,+373 22 999 999,,,,yes,,24x7-contact", at: 1)
+        // In the second batch: the first contact again, written otherwise, with a new address and
+        // role; and the agency's own row again.
+        rows.append("md,national police,,,ION,popescu 0,,Inspector,,,+37322100000,,ion@police.md.example,,,trafficking-in-persons,")
+        rows.append("MD,National Police,police,,,,,,,,+373 22 999 999,,,,,,24x7-contact")
+        let csv = Self.header + rows.joined(separator: "\n") + "\n"
+        let summary = try directory.importCSV(csv, fileName: "batches.csv")
+        #expect(summary.commits == 2)
+        #expect(summary.agenciesCreated == 1 && summary.contactsCreated == batch + 10 && summary.contactsUpdated == 1)
+        #expect(summary.channelsCreated == batch + 12 && summary.channelsUpdated == 0 && summary.designationsCreated == 2)
+        let stats = try directory.stats()
+        #expect(stats.contacts == batch + 10 && stats.channels == batch + 12 && stats.designations == 2)
+        let ion = try #require(try directory.search(SearchQuery("popescu 0")).first { $0.name == "Ion Popescu 0" })
+        let card = try directory.contactCard(ion.id)
+        #expect(card.person.position == "Inspector")
+        #expect(Set(card.channels.map(\.value)) == ["+37322100000", "ion@police.md.example"])
+
+        let again = try directory.importCSV(csv, fileName: "batches.csv")
+        #expect(again.commits == 0 && again.contactsCreated == 0 && again.contactsUpdated == 0)
+        #expect(again.channelsCreated == 0 && again.designationsCreated == 0)
+    }
+
     @Test func unitsWithAnotherKindThanTheirAgencyRoundTrip() throws {
         let directory = try Fixtures.emptyNode()
         try directory.write { tx in
