@@ -297,6 +297,7 @@ func benchmarkBundle(from folder: NodeFolder) throws {
     let receiver = try receiverFolder.initialize(name: "Receiver", agency: "Bench")
     _ = try receiver.addPeer(try source.card(tlsPin: try folder.tlsPin(), url: nil))
     var summary: BundleImportSummary?
+    sync()
     let importTime = try seconds { summary = try receiver.importBundle(from: bundle) }
     let changes = summary?.report.changesApplied ?? 0
     let sameRowsTime = try plainInsertOfSameRows(from: receiverFolder, into: "bundle-same-rows")
@@ -310,7 +311,7 @@ func benchmarkBundle(from folder: NodeFolder) throws {
           plain same rows:  \(String(format: "%.2f", sameRowsTime)) s, \(Int(plainRate)) changes/s (every row the import wrote, same schema)
           ratio:            \(String(format: "%.3f", rate / plainRate)) of the plain insert rate (goal ≥ 0.4)
           digests equal:    \(try source.digest() == receiver.digest())
-          git peer:         \(String(format: "%.2f", git.seconds)) s to clone its bundle and verify its signed commit, \(git.bytes / 1_000_000) MB
+          git peer:         \(String(format: "%.2f", git.seconds)) s to clone its bundle and verify its signed commit (best of 3), \(git.bytes / 1_000_000) MB
           against git:      \(String(format: "%.2f", importTime / git.seconds))× its time (goal ≤ 1), \(String(format: "%.2f", Double(size) / Double(git.bytes)))× its bundle
         """)
 }
@@ -360,11 +361,20 @@ func gitPeer(of directory: Directory) throws -> (seconds: Double, bytes: Int) {
     try run(git, identity + ["commit", "-q", "-S", "-m", "Directory"], in: repository)
     try run(git, ["bundle", "create", "-q", "../directory.bundle", "--all"], in: repository)
     let bytes = (try FileManager.default.attributesOfItem(atPath: folder.appending(path: "directory.bundle").path)[.size] as? NSNumber)?.intValue ?? 0
-    let time = try seconds {
-        try run(git, ["clone", "-q", "directory.bundle", "receiver"], in: folder)
-        try run(git, ["-c", "gpg.ssh.allowedSignersFile=\(folder.path)/allowed-signers", "verify-commit", "HEAD"], in: folder.appending(path: "receiver"))
+    // The best of three receives into new folders, each after the disk has caught up with earlier
+    // writes: a clone writes one file a contact, and its time depends on what the disk is still
+    // doing. The best is the peer's limit here.
+    var times: [Double] = []
+    for attempt in 1...3 {
+        sync()
+        times.append(try seconds {
+            try run(git, ["clone", "-q", "directory.bundle", "receiver-\(attempt)"], in: folder)
+            try run(
+                git, ["-c", "gpg.ssh.allowedSignersFile=\(folder.path)/allowed-signers", "verify-commit", "HEAD"],
+                in: folder.appending(path: "receiver-\(attempt)"))
+        })
     }
-    return (time, bytes)
+    return (times.min() ?? 0, bytes)
 }
 
 /// Runs the tool as a separate process and reads its peak resident memory from the kernel while it
