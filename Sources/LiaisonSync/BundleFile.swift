@@ -29,6 +29,21 @@ public enum BundleFile {
         static let compactFrame: UInt8 = 2
     }
 
+    /// Appends a commit as a version 2 item: its header and signature as they are, then its
+    /// changes in the compact form, deflated.
+    static func writeItem(_ commit: Commit, into bytes: inout [UInt8]) throws(LiaisonError) {
+        let changes = CompactCommitEncoder.encodeChanges(of: commit)
+        let deflated = try Deflate.compress(changes)
+        var writer = ByteWriter(capacity: deflated.count + 200)
+        writer.u8(Tag.compactFrame)
+        writer.raw(commit.header.encoded)
+        writer.raw(commit.signature)
+        writer.u32(UInt32(deflated.count))
+        writer.u32(UInt32(changes.count))
+        writer.raw(deflated)
+        bytes += writer.bytes
+    }
+
     /// The header of a bundle: who made it, and the vectors it assumes and brings.
     public struct Header: Sendable, Hashable {
         public var exporter: NodeID

@@ -61,16 +61,7 @@ extension Directory {
                 var buffer: [UInt8] = []
                 try LogStore.forEachCommit(beyond: assumes, for: receiver, in: db) { commit in
                     let bodies = commit.changeBodies
-                    let changes = CompactCommitEncoder.encodeChanges(of: commit)
-                    let deflated = try Deflate.compress(changes)
-                    var frameWriter = ByteWriter(capacity: deflated.count + 200)
-                    frameWriter.u8(BundleFile.Tag.compactFrame)
-                    frameWriter.raw(commit.header.encoded)
-                    frameWriter.raw(commit.signature)
-                    frameWriter.u32(UInt32(deflated.count))
-                    frameWriter.u32(UInt32(changes.count))
-                    frameWriter.raw(deflated)
-                    buffer += frameWriter.bytes
+                    try BundleFile.writeItem(commit, into: &buffer)
                     summary.commits += 1
                     summary.changes += bodies.count
                     summary.withheldChanges += bodies.filter { $0 == nil }.count

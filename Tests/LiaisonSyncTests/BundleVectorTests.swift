@@ -232,12 +232,9 @@ import LiaisonTestSupport
         for (index, (commit, bodies)) in [(first, first.changeBodies.map { $0 ?? [] }), (second, allBodies)].enumerated() {
             let compact = CompactCommitEncoder.encodeChanges(of: commit)
             let deflated = try Deflate.compress(compact)
-            writer.u8(BundleFile.Tag.compactFrame)
-            writer.raw(commit.header.encoded)
-            writer.raw(commit.signature)
-            writer.u32(UInt32(deflated.count))
-            writer.u32(UInt32(compact.count))
-            writer.raw(deflated)
+            var item: [UInt8] = []
+            try BundleFile.writeItem(commit, into: &item)
+            writer.raw(item)
             items.append([
                 "header": commit.header.encoded.hexString, "header_hash": commit.header.hash.hexString, "signature": commit.signature.hexString,
                 "changes_digest": commit.header.changesDigest.hexString, "change_hashes": commit.changeHashes.map(\.hexString),
