@@ -24,8 +24,9 @@ extension Directory {
         var reader = try BundleReader(url: url)
         let header = try reader.readHeader()
         let exporter = header.0.exporter
+        let keys = try read { db in try LogStore.knownKeys(in: db) }
         // One key per node: the exporter's key id is its node id.
-        let exporterKey = try read { db in try LogStore.knownKeys(in: db)[exporter] }
+        let exporterKey = keys[exporter]
         var exporterVerified = false
         if let exporterKey, exporterKey.node == exporter, !exporterKey.revoked {
             guard exporterKey.key.isValidSignature(header.signature, for: BundleFile.signatureDomain + header.signedBytes) else {
@@ -45,7 +46,6 @@ extension Directory {
         try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
         defer { try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
         var summary = BundleImportSummary(header: header.0, exporterVerified: exporterVerified)
-        let keys = try read { db in try LogStore.knownKeys(in: db) }
         // The next batch is read, inflated and checked on another thread while this one is written.
         let batches = BundleBatches(reader: reader, keys: keys, receiver: node.id)
         var upcoming = Background { batches.next() }

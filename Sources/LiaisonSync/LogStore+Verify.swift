@@ -98,11 +98,11 @@ extension LogStore {
         var report = StateReport()
         let node = try storedNode(in: db)
         try scratch.write { replay in
-            // The same node and roster: the receiver checks keys and knows its own commits.
+            // The same node and roster, without revocations: every commit held was valid when it came.
             try replay.execute(
                 sql: "INSERT INTO node (id, name, agency, epoch, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [node.id.hex, node.name, node.agency, node.epoch, Timestamp.database(Date())])
-            for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key, valid_from, revoked_at FROM node_key") {
+            for row in try Row.fetchAll(db, sql: "SELECT key_id, node_id, public_key, valid_from FROM node_key") {
                 try replay.execute(
                     sql: "INSERT INTO node_key (key_id, node_id, public_key, valid_from) VALUES (?, ?, ?, ?)",
                     arguments: [row["key_id"], row["node_id"], row["public_key"], row["valid_from"]])
@@ -128,6 +128,8 @@ extension LogStore {
                 throw LiaisonError(
                     .verification, "the log does not replay: \(notice.map { "\($0.commit): \($0.reason)" } ?? "a commit was not applied")")
             }
+            // Indexed again from the tables alone, not only as receiving indexed them: a fault in
+            // receiving's indexing would otherwise be in both copies and pass unseen.
             let persons = Set(try String.fetchAll(replay, sql: "SELECT id FROM person").compactMap(UUID.init(uuidString:)))
             let agencies = Set(try String.fetchAll(replay, sql: "SELECT id FROM agency").compactMap(UUID.init(uuidString:)))
             try SearchIndex.reindex(persons: persons, agencies: agencies, agenciesWithMembers: [], unindexed: [], in: replay)

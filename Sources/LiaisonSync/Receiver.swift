@@ -2,70 +2,32 @@ import Foundation
 import GRDB
 import LiaisonCore
 
-/// A received commit checked against the roster before the write lock is taken: signature,
-/// hashes and change bytes, which are the costly part of receiving.
-struct CheckedCommit: Sendable {
-    /// The commit as it came.
-    var commit: Commit
-    /// The key it was checked with, as the roster held it then.
-    var signer: LogStore.KnownKey?
-    /// Why it must be refused, or nil.
-    var refusal: String?
-    /// Its changes as this node may hold them: bodies it is not entitled to are dropped.
-    var visible: Commit
-    var changes: [Change?]
-
-    /// Checks `commit`; `decoded` are its changes when its transport form already gave them
-    /// (nil where it did not), which need not be decoded again.
-    init(_ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil) {
-        self.commit = commit
-        signer = keys[commit.header.keyID]
-        refusal = CommitAdmission.refusal(commit, signer: signer) ?? commit.frameLimitRefusal
-        // Bodies this node is not entitled to are kept as their hash only, whoever sent them.
-        visible = commit.reaching(receiver)
-        changes = []
-        guard refusal == nil else { return }
-        var toDecode = visible
-        if let decoded, decoded.count == visible.changeBodies.count {
-            for (index, change) in decoded.enumerated() where change != nil { toDecode.changeBodies[index] = nil }
-        }
-        switch CommitAdmission.changes(of: toDecode) {
-        case .success(let decodedHere):
-            changes = decodedHere.enumerated().map { index, change in
-                visible.changeBodies[index] == nil ? nil : change ?? decoded?[index]
-            }
-        case .failure(let error):
-            refusal = error.message
-        }
-    }
-}
-
 /// Applies received commits within one write transaction.
 final class Receiver {
-    private let db: Database
-    private let node: NodeIdentity
-    private let nowMilliseconds: UInt64
+    let db: Database
+    let node: NodeIdentity
+    let nowMilliseconds: UInt64
     /// Where a new epoch's random step comes from, should this node meet its own commits.
-    private let random: () -> UInt64
-    private(set) var report = ReceiveReport()
+    let random: () -> UInt64
+    var report = ReceiveReport()
     /// The roster as this transaction sees it.
-    private let keys: [NodeID: LogStore.KnownKey]
+    let keys: [NodeID: LogStore.KnownKey]
     /// Commits of this node's id in its current epoch that it did not sign here.
-    private var metOwnCommits = false
-    private var currentEpoch: UInt32?
+    var metOwnCommits = false
+    var currentEpoch: UInt32?
     /// Held commits by header hash, to report only those still held at the end.
-    private var heldNotices: [[UInt8]: ReceiveReport.Notice] = [:]
+    var heldNotices: [[UInt8]: ReceiveReport.Notice] = [:]
     /// Whether the refusal table may hold anything: most batches refuse nothing, and then a
     /// creation needs no look for changes that waited for it.
-    private var mayHaveRefusals: Bool?
+    var mayHaveRefusals: Bool?
     /// Refused changes, to report only those a later change in the batch did not let apply.
-    private var refusedNotices: [(position: Int64, index: Int, notice: ReceiveReport.Notice)] = []
-    private var touchedPersons: Set<UUID> = []
-    private var touchedAgencies: Set<UUID> = []
-    private var renamedAgencies: Set<UUID> = []
-    private var created: Set<UUID> = []
+    var refusedNotices: [(position: Int64, index: Int, notice: ReceiveReport.Notice)] = []
+    var touchedPersons: Set<UUID> = []
+    var touchedAgencies: Set<UUID> = []
+    var renamedAgencies: Set<UUID> = []
+    var created: Set<UUID> = []
     /// Records that an earlier creation took over in this batch.
-    private var takenOver: [UUID: Entity] = [:]
+    var takenOver: [UUID: Entity] = [:]
 
     init(db: Database, node: NodeIdentity, now: Date, random: @escaping () -> UInt64 = { .random(in: .min ... .max) }) throws {
         self.db = db
@@ -125,7 +87,7 @@ final class Receiver {
 
     /// A held commit read back; one that cannot be read (written by a release with other limits)
     /// is dropped and reported as refused, so it never blocks what follows.
-    private func heldCommit(_ frame: Data) throws -> Commit? {
+    func heldCommit(_ frame: Data) throws -> Commit? {
         do {
             return try Commit(frame: [UInt8](frame))
         } catch {
@@ -137,7 +99,7 @@ final class Receiver {
     }
 
     /// Returns whether the commit was applied.
-    private func process(_ checked: CheckedCommit) throws -> Bool {
+    func process(_ checked: CheckedCommit) throws -> Bool {
         let commit = checked.commit
         let header = commit.header
         let hash = header.hash
@@ -210,7 +172,7 @@ final class Receiver {
         }
     }
 
-    private func apply(_ commit: Commit, changes: [Change?], name: String) throws {
+    func apply(_ commit: Commit, changes: [Change?], name: String) throws {
         let header = commit.header
         let position = try LogStore.append(commit, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
@@ -238,7 +200,7 @@ final class Receiver {
     }
 
     /// The ids of these changes' records that are stored.
-    private func storedRecords(_ changes: [Change]) throws -> Set<UUID> {
+    func storedRecords(_ changes: [Change]) throws -> Set<UUID> {
         var stored: Set<UUID> = []
         for entity in Entity.allCases {
             let ids = changes.filter { $0.entity == entity }.map { "\"" + $0.recordID.lowercasedString + "\"" }
@@ -254,7 +216,7 @@ final class Receiver {
     /// Applies one change and notes what the search index must redo. `isNew` says the record is
     /// known not to be stored; nil looks it up. `counted` is false for a logged change applied
     /// again, which the report counted when it came.
-    private func apply(_ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, counted: Bool = true) throws -> ChangeApplier.Outcome {
+    func apply(_ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, counted: Bool = true) throws -> ChangeApplier.Outcome {
         // For channels and designations this read also tells whether the record is new.
         let before = isNew == true ? nil : try owners(of: change)
         // A change that breaks the tables' rules (a missing name, an unknown country) is refused
@@ -301,7 +263,7 @@ final class Receiver {
     /// applies them. Changes refused before may apply now (their record's creation may have been
     /// one of them), so refused changes are tried again in merge order: the records end as if every
     /// change had arrived at once.
-    private func fillWithheldBodies(_ commit: Commit, position: Int64, name: String) throws {
+    func fillWithheldBodies(_ commit: Commit, position: Int64, name: String) throws {
         let missing = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT change_index, hash FROM change_log WHERE commit_position = ? AND body IS NULL"), arguments: [position])
         var filled = 0
@@ -325,106 +287,8 @@ final class Receiver {
         try retryRefusals(of: nil)
     }
 
-    /// A record taken over by an earlier creation is rebuilt from it, which erases what had been
-    /// written to it before. Every logged change of the record is then settled as a replay in merge
-    /// order would: other nodes' changes are recorded as refused, as a node that received the
-    /// creation first refused them, so that they apply again if their node becomes the steward once
-    /// more; the steward's own are applied again, in case an earlier takeover had erased them.
-    ///
-    /// The log has no index by record: one pass over it per record kind finds the changes of
-    /// every record taken over in the batch.
-    private func settleTakeovers() throws {
-        // Settling can apply changes again; should one take a record over, it is settled next.
-        while !takenOver.isEmpty {
-            let records = takenOver
-            takenOver = [:]
-            try settle(records)
-        }
-    }
-
-    private func settle(_ takenOver: [UUID: Entity]) throws {
-        var changes: [UUID: [(position: Int64, index: Int, stamp: Stamp, sequence: Int64, change: Change)]] = [:]
-        for entity in Set(takenOver.values) {
-            // SQLite's hex() writes upper-case digits.
-            let ids = takenOver.filter { $0.value == entity }.map { "\"" + $0.key.bytes.hexString.uppercased() + "\"" }
-            // A change's bytes are its format version, its kind as a length-prefixed text, then its record id.
-            let idOffset = 1 + 4 + entity.rawValue.utf8.count
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT l.commit_position, l.change_index, c.hlc, c.origin, c.epoch, c.sequence, l.body
-                FROM change_log l JOIN commit_log c ON c.position = l.commit_position
-                WHERE l.body IS NOT NULL AND hex(substr(l.body, ?, 16)) IN (SELECT value FROM json_each(?))
-                """, arguments: [idOffset + 1, "[" + ids.joined(separator: ",") + "]"])
-            for row in rows {
-                let change = try Change(decoding: [UInt8](row["body"] as Data))
-                guard change.entity == entity, takenOver[change.recordID] == entity else { continue }
-                let stamp = try Stamp(commitRow: row)
-                changes[change.recordID, default: []].append((row["commit_position"], row["change_index"], stamp, row["sequence"], change))
-            }
-        }
-        for (recordID, entity) in takenOver {
-            guard let steward = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT steward FROM \(entity.table) WHERE id = ?"), arguments: [recordID.lowercasedString])
-            else { continue }
-            let merged = (changes[recordID] ?? []).sorted { ($0.stamp, $0.position, $0.index) < ($1.stamp, $1.position, $1.index) }
-            for logged in merged {
-                guard try !isRefused(position: logged.position, index: logged.index) else { continue }
-                if logged.stamp.origin.hex != steward {
-                    try recordRefusal(
-                        logged.change, position: logged.position, index: logged.index,
-                        reason: "node \(logged.stamp.origin.hex) is not the steward of this \(entity.rawValue) (\(steward) is)")
-                } else {
-                    let name = CommitHeader.label(origin: logged.stamp.origin, epoch: logged.stamp.epoch, sequence: UInt64(logged.sequence))
-                    if case .refused(let reason) = try apply(logged.change, stamp: logged.stamp, name: name, counted: false) {
-                        try recordRefusal(logged.change, position: logged.position, index: logged.index, reason: reason)
-                    }
-                }
-            }
-            try retryRefusals(of: recordID)
-        }
-    }
-
-    private func isRefused(position: Int64, index: Int) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE commit_position = ? AND change_index = ?)"),
-            arguments: [position, index]) == true
-    }
-
-    private func recordRefusal(_ change: Change, position: Int64, index: Int, reason: String) throws {
-        mayHaveRefusals = true
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO refusal (commit_position, change_index, entity, record_id, reason) VALUES (?, ?, ?, ?, ?)",
-            arguments: [position, index, change.entity.rawValue, change.recordID.lowercasedString, reason])
-    }
-
-    /// Tries again, in merge order, the refused changes of a record (nil: of every record), and
-    /// forgets those that apply now. A change refused because its record's creation had not
-    /// arrived applies once it has, so the record ends as if the changes had come in order.
-    private func retryRefusals(of recordID: UUID?) throws {
-        if mayHaveRefusals == nil { mayHaveRefusals = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM refusal)") ?? true }
-        guard mayHaveRefusals == true else { return }
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT r.commit_position, r.change_index, c.hlc, c.origin, c.epoch, c.sequence, l.body FROM refusal r
-            JOIN commit_log c ON c.position = r.commit_position
-            JOIN change_log l ON l.commit_position = r.commit_position AND l.change_index = r.change_index
-            WHERE l.body IS NOT NULL AND \(recordID == nil ? "1" : "r.record_id = ?")
-            ORDER BY c.hlc, c.origin, c.epoch, r.change_index
-            """, arguments: StatementArguments(recordID.map { [$0.lowercasedString] } ?? []))
-        for row in rows {
-            let position: Int64 = row["commit_position"], index: Int64 = row["change_index"]
-            // An earlier retry in this loop may already have applied it.
-            guard try isRefused(position: position, index: Int(index)) else { continue }
-            let change = try Change(decoding: [UInt8](row["body"] as Data))
-            let stamp = try Stamp(commitRow: row)
-            try db.execute(sql: "DELETE FROM refusal WHERE commit_position = ? AND change_index = ?", arguments: [position, index])
-            let name = CommitHeader.label(origin: stamp.origin, epoch: stamp.epoch, sequence: UInt64(row["sequence"] as Int64))
-            if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
-                try recordRefusal(change, position: position, index: Int(index), reason: reason)
-            }
-        }
-    }
-
     /// The agency or person a channel's or designation's change names.
-    private static func owners(in change: Change) -> [(id: UUID, isPerson: Bool)]? {
+    static func owners(in change: Change) -> [(id: UUID, isPerson: Bool)]? {
         guard case .upsert(let groups) = change.operation, let fields = groups[change.entity.rawValue] else { return nil }
         var owners: [(UUID, Bool)] = []
         if case .text(let text) = fields["agency_id"], let agency = UUID(uuidString: text) { owners.append((agency, false)) }
@@ -433,7 +297,7 @@ final class Receiver {
     }
 
     /// The agency or person that holds a channel or designation; nil if the record is not stored.
-    private func owners(of change: Change) throws -> [(id: UUID, isPerson: Bool)]? {
+    func owners(of change: Change) throws -> [(id: UUID, isPerson: Bool)]? {
         guard change.entity.hasOwner else { return [] }
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT agency_id, person_id FROM \(change.entity.table) WHERE id = ?"),
@@ -445,13 +309,13 @@ final class Receiver {
     }
 
     /// Refuses a commit: nothing of it is applied, and it no longer waits among the held ones.
-    private func refuse(_ commit: Commit, _ reason: String) throws {
+    func refuse(_ commit: Commit, _ reason: String) throws {
         report.refused.append(.init(commit: commit.header.label, reason: reason))
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(commit.header.hash)])
     }
 
     /// Keeps a verified commit aside; ``process(_:)`` has already met any other commit at its place.
-    private func hold(_ commit: Commit, reason: String) throws {
+    func hold(_ commit: Commit, reason: String) throws {
         let header = commit.header
         try db.execute(
             sql: "INSERT OR REPLACE INTO held_commit (header_hash, origin, epoch, sequence, frame, reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -461,17 +325,17 @@ final class Receiver {
     }
 
     /// Whether a commit is in the epoch this node signs in.
-    private func isInCurrentEpoch(_ header: CommitHeader) throws -> Bool {
+    func isInCurrentEpoch(_ header: CommitHeader) throws -> Bool {
         let current = try currentEpoch ?? UInt32.fetchOne(db, sql: "SELECT epoch FROM node") ?? 1
         currentEpoch = current
         return header.epoch == current
     }
 
-    private func recordFork(_ commit: Commit, held: Row) throws {
+    func recordFork(_ commit: Commit, held: Row) throws {
         try recordFork(commit, heldHeader: [UInt8](held["header"] as Data), heldSignature: [UInt8](held["signature"] as Data))
     }
 
-    private func recordFork(_ commit: Commit, heldHeader: [UInt8], heldSignature: [UInt8]) throws {
+    func recordFork(_ commit: Commit, heldHeader: [UInt8], heldSignature: [UInt8]) throws {
         let header = commit.header
         try db.execute(
             sql: """

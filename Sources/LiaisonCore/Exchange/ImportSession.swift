@@ -9,21 +9,21 @@ import GRDB
 /// else is read back from the database, which already holds what earlier batches of the same import
 /// saved.
 final class ImportSession {
-    private let tx: DirectoryTransaction
-    private let fileName: String
-    private var reference: ReferenceData { tx.validator.reference }
-    private(set) var summary: ImportSummary
-    private var errors: [RowError] = []
+    let tx: DirectoryTransaction
+    let fileName: String
+    var reference: ReferenceData { tx.validator.reference }
+    var summary: ImportSummary
+    var errors: [RowError] = []
     /// Live agencies by `CC|folded name` (top level) or `parent id|folded name` (units).
-    private var agencies: [String: Agency] = [:]
+    var agencies: [String: Agency] = [:]
     /// The kind each agency was given by an earlier row of this file, with that row.
-    private var kindsInFile: [String: (kind: AgencyKind, row: String)] = [:]
+    var kindsInFile: [String: (kind: AgencyKind, row: String)] = [:]
     /// Live contacts by agency and folded name, as hashes to their ids.
-    private var contactKeys: ContactKeys
+    var contactKeys: ContactKeys
     /// Owners created in the current batch: their channels and designations are all in memory.
-    private var newOwners: Set<UUID> = []
-    private var newOwnerChannels: [UUID: [Channel]] = [:]
-    private var newOwnerDesignations: [UUID: [Designation]] = [:]
+    var newOwners: Set<UUID> = []
+    var newOwnerChannels: [UUID: [Channel]] = [:]
+    var newOwnerDesignations: [UUID: [Designation]] = [:]
 
     /// `contacts` is how many contacts the file may bring at most.
     init(tx: DirectoryTransaction, fileName: String, contacts: Int) throws {
@@ -205,7 +205,7 @@ final class ImportSession {
 
     /// The agency or unit of a row, created if new. `kindIsOwn` says the row's kind describes this
     /// agency (not a unit of it), so it may update it.
-    private func resolveAgency(
+    func resolveAgency(
         country: String, parent: Agency?, name: String, kind: AgencyKind?, kindIsOwn: Bool, row: String, field: String
     ) throws -> Agency {
         let key = (parent?.id.lowercasedString ?? country) + "|" + cachedMatchKey(name)
@@ -243,7 +243,7 @@ final class ImportSession {
     /// in this batch keep theirs in memory, so repeated rows in one file add nothing twice without
     /// a query per row; other owners' are read from the database, which holds what earlier batches
     /// of this import saved.
-    private func attach(channels: [Channel], is24x7: Bool?, designations: [Role], agencyID: UUID?, personID: UUID?) throws {
+    func attach(channels: [Channel], is24x7: Bool?, designations: [Role], agencyID: UUID?, personID: UUID?) throws {
         guard let ownerID = personID ?? agencyID else { return }
         let column = personID == nil ? "agency_id" : "person_id"
         let isNew = newOwners.contains(ownerID)
@@ -273,213 +273,15 @@ final class ImportSession {
         }
     }
 
-    // MARK: JSON documents
-
-    func importDocument(_ document: DirectoryDocument, afterEach: (Int) throws -> Void) throws {
-        var done = 0
-        // An id names one record: a file that repeats one is ambiguous.
-        var seen: [UUID: String] = [:]
-        func checkUnique(_ id: UUID?, _ location: String) {
-            guard let id else { return }
-            if let first = seen[id] {
-                errors.append(RowError(file: fileName, row: location, field: "id", reason: "\(id.lowercasedString) is also used by \(first)"))
-            } else {
-                seen[id] = location
-            }
-        }
-        for (index, entry) in document.agencies.enumerated() {
-            checkUnique(entry.id, "agencies[\(index)]")
-            for (channelIndex, channel) in (entry.channels ?? []).enumerated() { checkUnique(channel.id, "agencies[\(index)].channels[\(channelIndex)]") }
-            for (roleIndex, role) in (entry.designations ?? []).enumerated() { checkUnique(role.id, "agencies[\(index)].designations[\(roleIndex)]") }
-        }
-        for (index, entry) in document.contacts.enumerated() {
-            checkUnique(entry.id, "contacts[\(index)]")
-            for (channelIndex, channel) in (entry.channels ?? []).enumerated() { checkUnique(channel.id, "contacts[\(index)].channels[\(channelIndex)]") }
-            for (roleIndex, role) in (entry.designations ?? []).enumerated() { checkUnique(role.id, "contacts[\(index)].designations[\(roleIndex)]") }
-        }
-        /// Agencies of the file that could not be imported, by id, with where they are in the file.
-        var failedAgencies: [UUID: String] = [:]
-        for (index, entry) in Self.parentsFirst(document.agencies) {
-            summary.rows += 1
-            let errorsBefore = errors.count
-            defer { if errors.count > errorsBefore, let id = entry.id { failedAgencies[id] = "agencies[\(index)]" } }
-            if let parentID = entry.parentID, let parent = failedAgencies[parentID] {
-                errors.append(RowError(file: fileName, row: "agencies[\(index)]", field: "parent_id", reason: "its parent, \(parent), is invalid"))
-                done += 1
-                continue
-            }
-            record("agencies[\(index)]") {
-                var agency = Agency(
-                    id: entry.id ?? .random(), name: entry.name, nativeName: entry.nativeName, acronym: entry.acronym,
-                    kind: try AgencyKind.parse(entry.kind), country: entry.country, parentID: entry.parentID,
-                    subdivision: entry.subdivision, address: entry.address, website: entry.website)
-                if entry.id == nil, let match = agencies[(entry.parentID?.lowercasedString ?? entry.country.trimmed.uppercased()) + "|" + Self.matchKey(entry.name)] {
-                    agency.id = match.id
-                }
-                let isNew = try tx.validator.fetch(Agency.self, agency.id) == nil
-                if isNew {
-                    agency = try tx.save(agency)
-                    summary.agenciesCreated += 1
-                    newOwners.insert(agency.id)
-                } else if try saveCounting(agency) {
-                    summary.agenciesUpdated += 1
-                }
-                agencies[agencyKey(agency)] = agency
-                try importAttachments(entry.channels, entry.designations, agencyID: agency.id, personID: nil)
-            }
-            done += 1
-            try afterEach(done)
-        }
-        for (index, entry) in document.contacts.enumerated() {
-            summary.rows += 1
-            if let agency = failedAgencies[entry.agencyID] {
-                // The contact cannot be saved, but its own values can still be checked.
-                let row = "contacts[\(index)]"
-                errors.append(RowError(file: fileName, row: row, field: "agency_id", reason: "its agency, \(agency), is invalid"))
-                errors += standaloneErrors(entry).map { RowError(file: fileName, row: row, field: $0.field ?? "record", reason: Self.reason($0)) }
-                done += 1
-                continue
-            }
-            record("contacts[\(index)]") {
-                var person = Person(
-                    id: entry.id ?? .random(), agencyID: entry.agencyID, givenName: entry.givenName, familyName: entry.familyName,
-                    nativeName: entry.nativeName, position: entry.position, rank: entry.rank, languages: entry.languages ?? [],
-                    timeZone: entry.timeZone, verifiedAt: entry.verifiedAt, verifiedBy: entry.verifiedBy)
-                if entry.id == nil, let match = try self.person(
-                    holder: person.agencyID, key: Self.personMatchKey(person.givenName, person.familyName, person.nativeName)) {
-                    person.id = match.id
-                }
-                if try tx.validator.fetch(Person.self, person.id) == nil {
-                    person = try tx.save(person)
-                    summary.contactsCreated += 1
-                    newOwners.insert(person.id)
-                } else if try saveCounting(person) {
-                    summary.contactsUpdated += 1
-                }
-                rememberKey(person)
-                try importAttachments(entry.channels, entry.designations, agencyID: nil, personID: person.id)
-            }
-            done += 1
-            try afterEach(done)
-        }
-    }
-
-    /// Errors in a contact's own values that need no database: languages, time zone, channels.
-    private func standaloneErrors(_ entry: DirectoryDocument.ContactEntry) -> [LiaisonError] {
-        var found: [LiaisonError] = []
-        func check(_ body: () throws(LiaisonError) -> Void) {
-            do { try body() } catch { found.append(error) }
-        }
-        for tag in entry.languages ?? [] { check { () throws(LiaisonError) in _ = try reference.languageTag(tag) } }
-        if let zone = entry.timeZone { check { () throws(LiaisonError) in _ = try reference.timeZone(zone) } }
-        for channel in entry.channels ?? [] {
-            check { () throws(LiaisonError) in
-                switch try ChannelKind.parse(channel.kind) {
-                case .phone, .mobile, .fax:
-                    _ = try PhoneNumber(parsing: channel.value, knownCallingCodes: reference.callingCodes, field: channel.kind)
-                case .email:
-                    _ = try EmailAddress.normalise(channel.value)
-                case .secureMailbox, .messaging, .post:
-                    break
-                }
-            }
-        }
-        return found
-    }
-
-    /// Saves a record's channels and roles. An entry without an id is matched as a CSV cell is: a
-    /// channel by kind and value, a role by crime area and function; what it leaves out keeps the
-    /// value stored.
-    private func importAttachments(
-        _ channels: [DirectoryDocument.ChannelEntry]?, _ designations: [DirectoryDocument.DesignationEntry]?, agencyID: UUID?, personID: UUID?
-    ) throws {
-        guard let ownerID = personID ?? agencyID else { return }
-        let column = personID == nil ? "agency_id" : "person_id"
-        for entry in channels ?? [] {
-            var channel = Channel(
-                id: entry.id ?? .random(), agencyID: agencyID, personID: personID, kind: try ChannelKind.parse(entry.kind), value: entry.value,
-                label: entry.label, preference: entry.preference ?? 1, is24x7: entry.is24x7 ?? false, hours: entry.hours,
-                marking: try entry.marking.map { text throws(LiaisonError) in try Marking.parse(text) })
-            if entry.id == nil {
-                let value = try tx.validator.channel(channel).value
-                if let match = try Directory.channels(owner: column, ownerID, tx.db).first(where: { $0.kind == channel.kind && $0.value == value }) {
-                    channel.id = match.id
-                    channel.label = entry.label ?? match.label
-                    channel.preference = entry.preference ?? match.preference
-                    channel.is24x7 = entry.is24x7 ?? match.is24x7
-                    channel.hours = entry.hours ?? match.hours
-                    if entry.marking == nil { channel.marking = match.marking }
-                }
-            }
-            if try tx.validator.fetch(Channel.self, channel.id) == nil {
-                try tx.save(channel)
-                summary.channelsCreated += 1
-            } else if try saveCounting(channel) {
-                summary.channelsUpdated += 1
-            }
-        }
-        for entry in designations ?? [] {
-            var designation = Designation(
-                id: entry.id ?? .random(), agencyID: agencyID, personID: personID,
-                crimeArea: try entry.crimeArea.map { text throws(LiaisonError) in try CrimeArea.parse(text) },
-                function: try FocalFunction.parse(entry.function), validFrom: entry.validFrom, validTo: entry.validTo,
-                legalBasis: entry.legalBasis)
-            if entry.id == nil, let match = try Directory.designations(owner: column, ownerID, tx.db).first(where: {
-                $0.crimeArea == designation.crimeArea && $0.function == designation.function
-            }) {
-                designation.id = match.id
-                designation.validFrom = entry.validFrom ?? match.validFrom
-                designation.validTo = entry.validTo ?? match.validTo
-                designation.legalBasis = entry.legalBasis ?? match.legalBasis
-            }
-            if try tx.validator.fetch(Designation.self, designation.id) == nil {
-                try tx.save(designation)
-                summary.designationsCreated += 1
-            } else {
-                _ = try saveCounting(designation)
-            }
-        }
-    }
-
-    private func record(_ location: String, _ body: () throws -> Void) {
-        do {
-            try body()
-        } catch let error as LiaisonError {
-            errors.append(RowError(file: fileName, row: location, field: error.field ?? "record", reason: Self.reason(error)))
-        } catch {
-            errors.append(RowError(file: fileName, row: location, field: "record", reason: "\(error)"))
-        }
-    }
-
-    /// Agencies ordered so that each parent comes before its units, with their indexes in the file.
-    private static func parentsFirst(_ entries: [DirectoryDocument.AgencyEntry]) -> [(Int, DirectoryDocument.AgencyEntry)] {
-        var placed: Set<UUID> = []
-        var remaining = Array(entries.enumerated())
-        var ordered: [(Int, DirectoryDocument.AgencyEntry)] = []
-        let inFile = Set(entries.compactMap(\.id))
-        while !remaining.isEmpty {
-            let ready = remaining.filter { _, entry in entry.parentID.map { !inFile.contains($0) || placed.contains($0) } ?? true }
-            guard !ready.isEmpty else {
-                ordered += remaining  // a cycle: validation reports it
-                break
-            }
-            ordered += ready
-            placed.formUnion(ready.compactMap { $0.1.id })
-            let readyIndexes = Set(ready.map(\.0))
-            remaining.removeAll { readyIndexes.contains($0.0) }
-        }
-        return ordered
-    }
-
     // MARK: Helpers
 
     /// Saves a record that exists; returns whether anything changed.
-    private func saveCounting(_ agency: Agency) throws -> Bool { try counting { try tx.save(agency) } }
-    private func saveCounting(_ person: Person) throws -> Bool { try counting { try tx.save(person) } }
-    private func saveCounting(_ channel: Channel) throws -> Bool { try counting { try tx.save(channel) } }
-    private func saveCounting(_ designation: Designation) throws -> Bool { try counting { try tx.save(designation) } }
+    func saveCounting(_ agency: Agency) throws -> Bool { try counting { try tx.save(agency) } }
+    func saveCounting(_ person: Person) throws -> Bool { try counting { try tx.save(person) } }
+    func saveCounting(_ channel: Channel) throws -> Bool { try counting { try tx.save(channel) } }
+    func saveCounting(_ designation: Designation) throws -> Bool { try counting { try tx.save(designation) } }
 
-    private func counting(_ save: () throws -> Void) throws -> Bool {
+    func counting(_ save: () throws -> Void) throws -> Bool {
         let before = tx.pendingChangeCount
         try save()
         return tx.pendingChangeCount > before
@@ -489,22 +291,22 @@ final class ImportSession {
     static func matchKey(_ name: String) -> String { SearchText.tokens(name).joined(separator: " ") }
 
     /// ``matchKey(_:)`` of names that repeat down a file, such as agency and unit names.
-    private var matchKeys: [String: String] = [:]
+    var matchKeys: [String: String] = [:]
 
-    private func cachedMatchKey(_ name: String) -> String {
+    func cachedMatchKey(_ name: String) -> String {
         if let key = matchKeys[name] { return key }
         let key = Self.matchKey(name)
         if matchKeys.count < 100_000 { matchKeys[name] = key }
         return key
     }
 
-    private func agencyKey(_ agency: Agency) -> String {
+    func agencyKey(_ agency: Agency) -> String {
         (agency.parentID?.lowercasedString ?? agency.country) + "|" + Self.matchKey(agency.name)
     }
 
     /// The live contact of this agency or unit that a row with this name key matches: the latest
     /// one saved, if several have the name.
-    private func person(holder: UUID, key: String) throws -> Person? {
+    func person(holder: UUID, key: String) throws -> Person? {
         guard let id = contactKeys.candidate(holder: holder, key: key) else { return nil }
         func matches(_ person: Person) -> Bool {
             person.isLive && person.agencyID == holder && Self.personMatchKey(person.givenName, person.familyName, person.nativeName) == key
@@ -519,7 +321,7 @@ final class ImportSession {
     }
 
     /// Makes a saved contact the one its agency and name match from now on.
-    private func rememberKey(_ person: Person) {
+    func rememberKey(_ person: Person) {
         contactKeys.insert(holder: person.agencyID, key: Self.personMatchKey(person.givenName, person.familyName, person.nativeName), id: person.id)
     }
 
@@ -529,7 +331,7 @@ final class ImportSession {
         return matchKey(latin.trimmed.isEmpty ? nativeName ?? "" : latin)
     }
 
-    private static func reason(_ error: LiaisonError) -> String {
+    static func reason(_ error: LiaisonError) -> String {
         var text = error.message
         if let value = error.value, !text.contains(value) { text += " (got \"\(value)\")" }
         return text

@@ -58,10 +58,10 @@ public enum LogStore {
     }
 
     /// The rows of a chain's commits after `sequence`, in order, for ``commit(_:in:)``.
-    package static func chainRows(origin: NodeID, epoch: UInt32, after sequence: UInt64, limit: Int = .max, in db: Database) throws -> RowCursor {
+    package static func chainRows(origin: NodeID, epoch: UInt32, after sequence: UInt64, in db: Database) throws -> RowCursor {
         try Row.fetchCursor(
-            db, sql: "SELECT position, header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence LIMIT ?",
-            arguments: [origin.hex, epoch, Int64(sequence), limit])
+            db, sql: "SELECT position, header, signature FROM commit_log WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence",
+            arguments: [origin.hex, epoch, Int64(sequence)])
     }
 
     /// A signing key of the roster (this node's own included).

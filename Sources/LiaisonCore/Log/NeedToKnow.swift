@@ -26,17 +26,7 @@ package enum NeedToKnow {
             _ = try reader.u8()
             _ = try reader.text()
             _ = try reader.take(16)
-            switch try reader.u8() {
-            case 0:
-                return mayReach(.federation, receiver: receiver)
-            case 2:
-                guard let receiver else { return false }
-                let count = try reader.u32()
-                for _ in 0..<count where Array(try reader.take(16)) == receiver.bytes { return true }
-                return false
-            default:
-                return false
-            }
+            return mayReach(try Distribution(reading: &reader), receiver: receiver)
         } catch {
             return false
         }

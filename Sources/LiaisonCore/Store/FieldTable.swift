@@ -93,10 +93,10 @@ package enum FieldTable {
         case (.agency, "name"):
             if fields["name"] == .text("") { return "the name of an agency is empty" }
         case (.agency, "placement"):
-            if case .text(let code) = fields["country"], try !reference(in: db).countries.contains(code) {
+            if case .text(let code) = fields["country"], try reference(in: db).countries[code] == nil {
                 return "unknown country \"\(code)\": not an ISO 3166-1 alpha-2 code of the reference data"
             }
-            if case .text(let code) = fields["subdivision"], try !reference(in: db).subdivisions.contains(code) {
+            if case .text(let code) = fields["subdivision"], try reference(in: db).subdivisions[code] == nil {
                 return "unknown subdivision \"\(code)\": not an ISO 3166-2 code of the reference data"
             }
         case (.person, "name"):
@@ -132,20 +132,13 @@ package enum FieldTable {
         }
     }
 
-    /// The country and subdivision codes of the schema's reference data, which no write changes.
-    private struct ReferenceCodes: Sendable {
-        var countries: Set<String>
-        var subdivisions: Set<String>
-    }
+    /// The schema's reference data, which no write changes: read once per process.
+    private static let referenceData = Mutex<ReferenceData?>(nil)
 
-    private static let referenceCodes = Mutex<ReferenceCodes?>(nil)
-
-    private static func reference(in db: Database) throws -> ReferenceCodes {
-        if let codes = referenceCodes.withLock({ $0 }) { return codes }
-        let codes = ReferenceCodes(
-            countries: Set(try String.fetchAll(db, sql: "SELECT code FROM country")),
-            subdivisions: Set(try String.fetchAll(db, sql: "SELECT code FROM subdivision")))
-        referenceCodes.withLock { $0 = codes }
-        return codes
+    private static func reference(in db: Database) throws -> ReferenceData {
+        if let data = referenceData.withLock({ $0 }) { return data }
+        let data = try ReferenceData(db)
+        referenceData.withLock { $0 = data }
+        return data
     }
 }

@@ -1,0 +1,39 @@
+import LiaisonCore
+
+/// A received commit checked against the roster before the write lock is taken: signature,
+/// hashes and change bytes, which are the costly part of receiving.
+struct CheckedCommit: Sendable {
+    /// The commit as it came.
+    var commit: Commit
+    /// The key it was checked with, as the roster held it then.
+    var signer: LogStore.KnownKey?
+    /// Why it must be refused, or nil.
+    var refusal: String?
+    /// Its changes as this node may hold them: bodies it is not entitled to are dropped.
+    var visible: Commit
+    var changes: [Change?]
+
+    /// Checks `commit`; `decoded` are its changes when its transport form already gave them
+    /// (nil where it did not), which need not be decoded again.
+    init(_ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil) {
+        self.commit = commit
+        signer = keys[commit.header.keyID]
+        refusal = CommitAdmission.refusal(commit, signer: signer) ?? commit.frameLimitRefusal
+        // Bodies this node is not entitled to are kept as their hash only, whoever sent them.
+        visible = commit.reaching(receiver)
+        changes = []
+        guard refusal == nil else { return }
+        var toDecode = visible
+        if let decoded, decoded.count == visible.changeBodies.count {
+            for (index, change) in decoded.enumerated() where change != nil { toDecode.changeBodies[index] = nil }
+        }
+        switch CommitAdmission.changes(of: toDecode) {
+        case .success(let decodedHere):
+            changes = decodedHere.enumerated().map { index, change in
+                visible.changeBodies[index] == nil ? nil : change ?? decoded?[index]
+            }
+        case .failure(let error):
+            refusal = error.message
+        }
+    }
+}
