@@ -446,6 +446,15 @@ import Testing
         try node.write { tx in try tx.save(Agency(name: name, kind: .police, country: "MD")) }.value
     }
 
+    /// An author's signing key, and a receiver that has the author on its roster.
+    private func authorKeyAndReceiver() throws -> (Curve25519.Signing.PrivateKey, Directory) {
+        let key = Curve25519.Signing.PrivateKey()
+        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
+        let receiver = try Directory.inMemory(name: "Receiver")
+        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        return (key, receiver)
+    }
+
     /// A commit of `key`'s node carrying `changes`, following `previous` (nil: the first commit).
     private func signed(_ changes: [Change], key: Curve25519.Signing.PrivateKey, sequence: UInt64, previous: CommitHeader?) throws -> Commit {
         let node = NodeID(publicKey: key.publicKey)
@@ -459,10 +468,7 @@ import Testing
     }
 
     @Test func anInvalidChangeIsRefusedWithoutBlockingWhatFollows() throws {
-        let key = Curve25519.Signing.PrivateKey()
-        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
-        let receiver = try Directory.inMemory(name: "Receiver")
-        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let (key, receiver) = try authorKeyAndReceiver()
         let bad = Agency(name: "Nowhere Police", kind: .police, country: "ZZ")
         // SQLite would store the whole text, and it would be read back cut at the NUL.
         let withNul = Agency(name: "Border\u{0}Police", kind: .police, country: "MD")
@@ -489,10 +495,7 @@ import Testing
         ("null where text is required", "channel", "kind", .null, "holds null, not text"),
     ])
     func aValueOfTheWrongTypeIsRefusedOnReceipt(_ rule: String, _ entity: String, _ field: String, _ value: FieldValue, _ reason: String) throws {
-        let key = Curve25519.Signing.PrivateKey()
-        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
-        let receiver = try Directory.inMemory(name: "Receiver")
-        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let (key, receiver) = try authorKeyAndReceiver()
         let agency = Agency(name: "Border Police", kind: .police, country: "MD")
         var groups = entity == "person"
             ? Person(agencyID: agency.id, givenName: "Ion").fieldGroups
@@ -511,10 +514,7 @@ import Testing
     }
 
     @Test func aChangeAboveTheSizeLimitIsRefusedAndBlocksNothing() throws {
-        let key = Curve25519.Signing.PrivateKey()
-        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
-        let receiver = try Directory.inMemory(name: "Receiver")
-        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let (key, receiver) = try authorKeyAndReceiver()
         let small = Agency(name: "Border Police", kind: .police, country: "MD")
         let huge = Agency(name: String(repeating: "A", count: Commit.maximumChangeSize + 1), kind: .police, country: "MD")
         let first = try signed([Change(entity: .agency, recordID: small.id, operation: .upsert(small.fieldGroups))], key: key, sequence: 1, previous: nil)
@@ -527,10 +527,7 @@ import Testing
     }
 
     @Test func anUpsertWithNoFieldGroupIsRefused() throws {
-        let key = Curve25519.Signing.PrivateKey()
-        let author = try Directory.create(database: try DatabaseQueue(), name: "Author", agency: "Police", signingKey: key)
-        let receiver = try Directory.inMemory(name: "Receiver")
-        _ = try receiver.addPeer(try author.card(tlsPin: Federation.testPin, url: nil))
+        let (key, receiver) = try authorKeyAndReceiver()
         let agency = try addAgency(receiver, "Held here")
         let empty = try signed([Change(entity: .agency, recordID: agency.id, operation: .upsert([:]))], key: key, sequence: 1, previous: nil)
         let report = try receiver.receive([empty])
