@@ -12,6 +12,8 @@ struct CheckedCommit: Sendable {
     /// Its changes as this node may hold them: bodies it is not entitled to are dropped.
     var visible: Commit
     var changes: [Change?]
+    /// The visible changes in the compact form the log stores, made before the write lock is taken.
+    var storedChanges: [UInt8] = []
 
     /// Checks `commit`; `decoded` are its changes when its transport form already gave them
     /// (nil where it did not), which need not be decoded again.
@@ -32,6 +34,7 @@ struct CheckedCommit: Sendable {
             changes = decodedHere.enumerated().map { index, change in
                 visible.changeBodies[index] == nil ? nil : change ?? decoded?[index]
             }
+            storedChanges = CompactCommitEncoder.encodeChanges(of: visible)
         case .failure(let error):
             refusal = error.message
         }

@@ -24,21 +24,16 @@ extension Receiver {
 
     func settle(_ takenOver: [UUID: Entity]) throws {
         var changes: [UUID: [(position: Int64, index: Int, stamp: Stamp, sequence: Int64, change: Change)]] = [:]
-        for entity in Set(takenOver.values) {
-            // SQLite's hex() writes upper-case digits.
-            let ids = takenOver.filter { $0.value == entity }.map { "\"" + $0.key.bytes.hexString.uppercased() + "\"" }
-            // A change's bytes are its format version, its kind as a length-prefixed text, then its record id.
-            let idOffset = 1 + 4 + entity.rawValue.utf8.count
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT l.commit_position, l.change_index, c.hlc, c.origin, c.epoch, c.sequence, l.body
-                FROM change_log l JOIN commit_log c ON c.position = l.commit_position
-                WHERE l.body IS NOT NULL AND hex(substr(l.body, ?, 16)) IN (SELECT value FROM json_each(?))
-                """, arguments: [idOffset + 1, "[" + ids.joined(separator: ",") + "]"])
-            for row in rows {
-                let change = try Change(decoding: [UInt8](row["body"] as Data))
-                guard change.entity == entity, takenOver[change.recordID] == entity else { continue }
-                let stamp = try Stamp(commitRow: row)
-                changes[change.recordID, default: []].append((row["commit_position"], row["change_index"], stamp, row["sequence"], change))
+        // A commit that carries a change of a record holds the record's 16-byte id at least once
+        // in its stored form: only those commits are decoded.
+        // Blob literals of hex digits only: nothing from outside reaches the SQL text.
+        let mentions = takenOver.keys.map { "instr(changes, X'\($0.bytes.hexString)') > 0" }.joined(separator: " OR ")
+        let rows = try Row.fetchAll(db, sql: "SELECT \(LogStore.commitColumns), hlc, origin, epoch, sequence FROM commit_log WHERE \(mentions)")
+        for row in rows {
+            let stamp = try Stamp(commitRow: row)
+            for (index, change) in try LogStore.decodedCommit(row).changes.enumerated() {
+                guard let change, takenOver[change.recordID] == change.entity else { continue }
+                changes[change.recordID, default: []].append((row["position"], index, stamp, row["sequence"], change))
             }
         }
         for (recordID, entity) in takenOver {
@@ -83,17 +78,21 @@ extension Receiver {
         if mayHaveRefusals == nil { mayHaveRefusals = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM refusal)") ?? true }
         guard mayHaveRefusals == true else { return }
         let rows = try Row.fetchAll(db, sql: """
-            SELECT r.commit_position, r.change_index, c.hlc, c.origin, c.epoch, c.sequence, l.body FROM refusal r
+            SELECT r.commit_position, r.change_index, c.hlc, c.origin, c.epoch, c.sequence FROM refusal r
             JOIN commit_log c ON c.position = r.commit_position
-            JOIN change_log l ON l.commit_position = r.commit_position AND l.change_index = r.change_index
-            WHERE l.body IS NOT NULL AND \(recordID == nil ? "1" : "r.record_id = ?")
+            WHERE \(recordID == nil ? "1" : "r.record_id = ?")
             ORDER BY c.hlc, c.origin, c.epoch, r.change_index
             """, arguments: StatementArguments(recordID.map { [$0.lowercasedString] } ?? []))
+        var commits: [Int64: [Change?]] = [:]
         for row in rows {
             let position: Int64 = row["commit_position"], index: Int64 = row["change_index"]
             // An earlier retry in this loop may already have applied it.
             guard try isRefused(position: position, index: Int(index)) else { continue }
-            let change = try Change(decoding: [UInt8](row["body"] as Data))
+            if commits[position] == nil, let stored = try Row.fetchOne(
+                db, sql: "SELECT \(LogStore.commitColumns) FROM commit_log WHERE position = ?", arguments: [position]) {
+                commits[position] = try LogStore.decodedCommit(stored).changes
+            }
+            guard let changes = commits[position], Int(index) < changes.count, let change = changes[Int(index)] else { continue }
             let stamp = try Stamp(commitRow: row)
             try db.execute(sql: "DELETE FROM refusal WHERE commit_position = ? AND change_index = ?", arguments: [position, index])
             let name = CommitHeader.label(origin: stamp.origin, epoch: stamp.epoch, sequence: UInt64(row["sequence"] as Int64))

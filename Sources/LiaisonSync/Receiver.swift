@@ -26,6 +26,13 @@ final class Receiver {
     var touchedAgencies: Set<UUID> = []
     var renamedAgencies: Set<UUID> = []
     var created: Set<UUID> = []
+    /// Contacts created in this transaction whose index entries are made from their changes: no
+    /// other change touched them, their channels or their roles, and nothing stored named them.
+    var createdPersons: [UUID: SearchIndex.CreatedPerson] = [:]
+    /// Contacts named by channels or roles created in this transaction before the contact was.
+    var namedBeforeCreation: Set<UUID> = []
+    /// The last channel and role rows stored before this transaction.
+    let lastStoredAttachments: (channel: Int64, designation: Int64)
     /// Records that an earlier creation took over in this batch.
     var takenOver: [UUID: Entity] = [:]
 
@@ -35,6 +42,9 @@ final class Receiver {
         self.random = random
         nowMilliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
         keys = try LogStore.knownKeys(in: db)
+        lastStoredAttachments = (
+            try Int64.fetchOne(db, sql: "SELECT max(local_id) FROM channel") ?? 0,
+            try Int64.fetchOne(db, sql: "SELECT max(local_id) FROM designation") ?? 0)
     }
 
     /// Reindexes what changed and, after meeting commits of its own origin, starts a new epoch.
@@ -47,7 +57,10 @@ final class Receiver {
         where try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM held_commit WHERE header_hash = ?)", arguments: [Data(hash)]) == true {
             report.held.append(notice)
         }
-        try SearchIndex.reindex(persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created, in: db)
+        try forgetCreatedPersonsNamedBefore()
+        try SearchIndex.reindex(
+            persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
+            created: createdPersons, in: db)
         if metOwnCommits { report.newEpoch = try Directory.startNewEpoch(node: node, in: db, random: random) }
     }
 
@@ -167,14 +180,14 @@ final class Receiver {
             try refuse(commit, reason)
             return false
         case .follows:
-            try apply(visible, changes: checked.changes, name: name)
+            try apply(visible, changes: checked.changes, storedChanges: checked.storedChanges, name: name)
             return true
         }
     }
 
-    func apply(_ commit: Commit, changes: [Change?], name: String) throws {
+    func apply(_ commit: Commit, changes: [Change?], storedChanges: [UInt8], name: String) throws {
         let header = commit.header
-        let position = try LogStore.append(commit, in: db)
+        let position = try LogStore.append(commit, compactChanges: storedChanges, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
         let stamp = Stamp(time: header.time, origin: header.origin, epoch: header.epoch)
         // Which of the commit's records are stored, in one read per kind instead of one a change.
@@ -223,6 +236,8 @@ final class Receiver {
         // like one that breaks stewardship, the same on every node, instead of stopping the batch.
         let outcome = try ChangeApplier.applyRefusingInvalid(
             change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), in: db)
+        // Before changes that waited for this record apply, which may edit it.
+        if outcome == .created, change.entity == .person { createdPersons[change.recordID] = createdPerson(change) }
         switch outcome {
         case .refused, .superseded:
             return outcome
@@ -242,7 +257,7 @@ final class Receiver {
         switch change.entity {
         case .person:
             touchedPersons.insert(id)
-            if outcome == .created { created.insert(id) }
+            if outcome == .created { created.insert(id) } else { createdPersons[id] = nil }
         case .agency:
             touchedAgencies.insert(id)
             if outcome == .created { created.insert(id) }
@@ -255,8 +270,54 @@ final class Receiver {
             for owner in (before ?? []) + (after ?? []) {
                 if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
             }
+            if outcome == .created, let owner = after?.first(where: \.isPerson) {
+                if createdPersons[owner.id] != nil { noteCreated(change, of: owner.id) } else { namedBeforeCreation.insert(owner.id) }
+            } else {
+                for owner in (before ?? []) + (after ?? []) where owner.isPerson { createdPersons[owner.id] = nil }
+            }
         }
         return outcome
+    }
+
+    /// The index source of a contact just created by `change`, unless channels or roles created
+    /// before it in this transaction name it: those arrived first, and the index reads them back.
+    func createdPerson(_ change: Change) -> SearchIndex.CreatedPerson? {
+        guard case .upsert(let groups) = change.operation, !namedBeforeCreation.contains(change.recordID) else { return nil }
+        let localID = db.lastInsertedRowID
+        var fields: [String: FieldValue] = [:]
+        for group in groups.values { fields.merge(group) { first, _ in first } }
+        return SearchIndex.CreatedPerson(localID: localID, fields: fields)
+    }
+
+    /// Leaves to the index's reading the contacts created here that channels or roles stored
+    /// before this transaction name: they arrived before the contact. One query a kind.
+    func forgetCreatedPersonsNamedBefore() throws {
+        guard !createdPersons.isEmpty else { return }
+        let ids = "[" + createdPersons.keys.map { "\"" + $0.lowercasedString + "\"" }.joined(separator: ",") + "]"
+        for (table, last) in [("channel", lastStoredAttachments.channel), ("designation", lastStoredAttachments.designation)] where last > 0 {
+            let named = try String.fetchAll(
+                db, sql: "SELECT person_id FROM \(table) WHERE person_id IN (SELECT value FROM json_each(?)) AND +local_id <= ?",
+                arguments: [ids, last])
+            for id in named { if let id = UUID(uuidString: id) { createdPersons[id] = nil } }
+        }
+    }
+
+    /// What a channel or role created with a contact adds to its index entry.
+    func noteCreated(_ change: Change, of person: UUID) {
+        guard case .upsert(let groups) = change.operation, let fields = groups[change.entity.rawValue] else { return }
+        switch change.entity {
+        case .channel:
+            if fields["is_24x7"] == .bool(true) { createdPersons[person]?.has24x7Channel = true }
+        case .designation:
+            guard case .text(let name) = fields["function"], let function = FocalFunction(rawValue: name) else {
+                createdPersons[person] = nil
+                return
+            }
+            let area: CrimeArea? = if case .text(let name) = fields["crime_area"] { CrimeArea(rawValue: name) } else { nil }
+            createdPersons[person]?.roles.append((area, function))
+        case .person, .agency:
+            break
+        }
     }
 
     /// Stores the bodies of a held commit's withheld changes that this copy of it carries, and
@@ -264,24 +325,28 @@ final class Receiver {
     /// one of them), so refused changes are tried again in merge order: the records end as if every
     /// change had arrived at once.
     func fillWithheldBodies(_ commit: Commit, position: Int64, name: String) throws {
-        let missing = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT change_index, hash FROM change_log WHERE commit_position = ? AND body IS NULL"), arguments: [position])
-        var filled = 0
-        let stamp = Stamp(time: commit.header.time, origin: commit.header.origin, epoch: commit.header.epoch)
-        for row in missing {
-            let index: Int = row["change_index"]
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT \(LogStore.commitColumns) FROM commit_log WHERE position = ?", arguments: [position])
+        else { return }
+        var stored = try LogStore.commit(row)
+        var filled: [(index: Int, change: Change)] = []
+        for index in stored.changeBodies.indices where stored.changeBodies[index] == nil {
             guard index < commit.changeBodies.count, let body = commit.changeBodies[index], NeedToKnow.mayReach(body, receiver: node.id),
-                Change.hash(of: body) == [UInt8](row["hash"] as Data), let change = try? Change(decoding: body)
+                Change.hash(of: body) == stored.changeHashes[index], let change = try? Change(decoding: body)
             else { continue }
-            try db.execute(
-                sql: "UPDATE change_log SET body = ? WHERE commit_position = ? AND change_index = ?", arguments: [Data(body), position, index])
+            stored.changeBodies[index] = body
+            filled.append((index, change))
+        }
+        guard !filled.isEmpty else { return }
+        try LogStore.replaceChanges(of: stored, at: position, in: db)
+        let stamp = Stamp(time: commit.header.time, origin: commit.header.origin, epoch: commit.header.epoch)
+        for (index, change) in filled {
             if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {
                 try recordRefusal(change, position: position, index: index, reason: reason)
             }
-            filled += 1
         }
-        guard filled > 0 else { return }
-        report.changesFilledIn += filled
+        let filledCount = filled.count
+        report.changesFilledIn += filledCount
         // A filled-in change may have made its node the steward of a record held before: its
         // refused changes to that record apply now.
         try retryRefusals(of: nil)

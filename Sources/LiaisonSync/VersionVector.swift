@@ -167,7 +167,7 @@ extension LogStore {
             guard chain.sequence > after else { continue }
             let rows = try chainRows(origin: chain.origin, epoch: chain.epoch, after: after, in: db)
             while let row = try rows.next() {
-                guard try body(try commit(row, in: db).reaching(receiver)) else { return }
+                guard try body(try commit(row).reaching(receiver)) else { return }
             }
         }
     }

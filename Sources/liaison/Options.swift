@@ -54,8 +54,8 @@ extension VocabularyTerm {
     init(validating text: String) throws { self = try Self.parse(text) }
 }
 
-/// A short form of an id for tables: its first 8 hex digits.
-func short(_ id: UUID) -> String { String(id.lowercasedString.prefix(8)) }
+/// A short form of an id for tables: its last 8 hex digits (``Foundation/UUID/shortID``).
+func short(_ id: UUID) -> String { id.shortID }
 
 /// "1 commit", "3 commits".
 func counted(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }

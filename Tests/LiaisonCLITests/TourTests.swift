@@ -18,7 +18,7 @@ import Testing
             "--phone", "+373 22 000 101", "--email", "ion.popescu@police.md.example", "--secure", "SIENA: md.tip@siena.example"
         ).printedID
         try node.run("contact", "add", "--agency", "Operational Section", "--native-name", "Иван Иванов", "--language", "ru")
-        try node.run("designation", "add", "--contact", String(ion.prefix(8)), "--crime-area", "trafficking-in-persons", "--function", "24x7-contact")
+        try node.run("designation", "add", "--contact", String(ion.suffix(8)), "--crime-area", "trafficking-in-persons", "--function", "24x7-contact")
         return (node, ion)
     }
 
@@ -64,7 +64,7 @@ import Testing
         #expect(try node.run("country", "show", "MD").stdout.contains("Moldova"))
 
         // The contact as stored: channels normalised, the secure mailbox split into system and address.
-        let card = try #require(try node.json("contact", "show", String(ion.prefix(8))) as? [String: Any])
+        let card = try #require(try node.json("contact", "show", String(ion.suffix(8))) as? [String: Any])
         let person = try #require(card["person"] as? [String: Any])
         #expect(person["languages"] as? [String] == ["ro", "en"])
         #expect(person["time_zone"] as? String == "Europe/Chisinau")
@@ -97,7 +97,7 @@ import Testing
         let namesake = try node.run("contact", "add", "--agency", "CCTP", "--given", "ion", "--family", "POPESCU", exit: 1)
         #expect(namesake.stderr == """
             error: \(ion): Ion Popescu is already a contact of this agency
-            hint: change it with `liaison contact edit \(ion.prefix(8))`, or add another person of the same name with --allow-same-name
+            hint: change it with `liaison contact edit \(ion.suffix(8))`, or add another person of the same name with --allow-same-name
 
             """)
         let role = try node.run(

@@ -385,8 +385,8 @@ import Glibc
                     }
                 }
                 let strayRefusals = try Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM refusal r LEFT JOIN change_log l ON l.commit_position = r.commit_position AND l.change_index = r.change_index
-                    WHERE l.hash IS NULL OR r.reason = ''
+                    SELECT count(*) FROM refusal r LEFT JOIN commit_log c ON c.position = r.commit_position
+                    WHERE c.position IS NULL OR r.change_index >= c.change_count OR r.reason = ''
                     """)
                 guard strayRefusals == 0 else { throw LiaisonError(.verification, "a refusal names no change of the log") }
                 return try Self.fingerprint(db, roster: true)
@@ -425,8 +425,7 @@ import Glibc
             var hasher = SHA256()
             let rosterQueries = roster ? ["SELECT key_id, node_id, public_key, revoked_at IS NULL FROM node_key ORDER BY key_id"] : []
             for sql in ["SELECT id, epoch FROM node"] + rosterQueries + [
-                "SELECT position, origin, epoch, sequence, hlc, header, header_hash, signature, change_count FROM commit_log ORDER BY position",
-                "SELECT * FROM change_log ORDER BY commit_position, change_index",
+                "SELECT position, origin, epoch, sequence, hlc, header, header_hash, signature, change_count, changes FROM commit_log ORDER BY position",
                 "SELECT * FROM agency ORDER BY local_id", "SELECT * FROM person ORDER BY local_id",
                 "SELECT * FROM channel ORDER BY local_id", "SELECT * FROM designation ORDER BY local_id",
                 "SELECT rowid, * FROM search_index ORDER BY rowid",

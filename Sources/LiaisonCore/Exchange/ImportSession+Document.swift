@@ -38,7 +38,7 @@ extension ImportSession {
             }
             record("agencies[\(index)]") {
                 var agency = Agency(
-                    id: entry.id ?? .random(), name: entry.name, nativeName: entry.nativeName, acronym: entry.acronym,
+                    id: entry.id ?? .timeOrdered(), name: entry.name, nativeName: entry.nativeName, acronym: entry.acronym,
                     kind: try AgencyKind.parse(entry.kind), country: entry.country, parentID: entry.parentID,
                     subdivision: entry.subdivision, address: entry.address, website: entry.website)
                 if entry.id == nil, let match = agencies[(entry.parentID?.lowercasedString ?? entry.country.trimmed.uppercased()) + "|" + Self.matchKey(entry.name)] {
@@ -70,7 +70,7 @@ extension ImportSession {
             }
             record("contacts[\(index)]") {
                 var person = Person(
-                    id: entry.id ?? .random(), agencyID: entry.agencyID, givenName: entry.givenName, familyName: entry.familyName,
+                    id: entry.id ?? .timeOrdered(), agencyID: entry.agencyID, givenName: entry.givenName, familyName: entry.familyName,
                     nativeName: entry.nativeName, position: entry.position, rank: entry.rank, languages: entry.languages ?? [],
                     timeZone: entry.timeZone, verifiedAt: entry.verifiedAt, verifiedBy: entry.verifiedBy)
                 if entry.id == nil, let match = try self.person(
@@ -125,7 +125,7 @@ extension ImportSession {
         let column = personID == nil ? "agency_id" : "person_id"
         for entry in channels ?? [] {
             var channel = Channel(
-                id: entry.id ?? .random(), agencyID: agencyID, personID: personID, kind: try ChannelKind.parse(entry.kind), value: entry.value,
+                id: entry.id ?? .timeOrdered(), agencyID: agencyID, personID: personID, kind: try ChannelKind.parse(entry.kind), value: entry.value,
                 label: entry.label, preference: entry.preference ?? 1, is24x7: entry.is24x7 ?? false, hours: entry.hours,
                 marking: try entry.marking.map { text throws(LiaisonError) in try Marking.parse(text) })
             if entry.id == nil {
@@ -148,7 +148,7 @@ extension ImportSession {
         }
         for entry in designations ?? [] {
             var designation = Designation(
-                id: entry.id ?? .random(), agencyID: agencyID, personID: personID,
+                id: entry.id ?? .timeOrdered(), agencyID: agencyID, personID: personID,
                 crimeArea: try entry.crimeArea.map { text throws(LiaisonError) in try CrimeArea.parse(text) },
                 function: try FocalFunction.parse(entry.function), validFrom: entry.validFrom, validTo: entry.validTo,
                 legalBasis: entry.legalBasis)

@@ -23,7 +23,7 @@ public struct Agency: ReplicatedRecord, Hashable, Codable {
     public var metadata: RecordMetadata?
 
     public init(
-        id: UUID = .random(), name: String, nativeName: String? = nil, acronym: String? = nil, kind: AgencyKind,
+        id: UUID = .timeOrdered(), name: String, nativeName: String? = nil, acronym: String? = nil, kind: AgencyKind,
         country: String, parentID: UUID? = nil, subdivision: String? = nil, address: String? = nil,
         website: String? = nil
     ) {

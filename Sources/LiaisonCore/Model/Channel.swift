@@ -29,7 +29,7 @@ public struct Channel: ReplicatedRecord, Hashable, Codable {
     }
 
     public init(
-        id: UUID = .random(), agencyID: UUID? = nil, personID: UUID? = nil, kind: ChannelKind, value: String,
+        id: UUID = .timeOrdered(), agencyID: UUID? = nil, personID: UUID? = nil, kind: ChannelKind, value: String,
         label: String? = nil, preference: Int = 1, is24x7: Bool = false, hours: String? = nil,
         marking: Marking? = nil
     ) {

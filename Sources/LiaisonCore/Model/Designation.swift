@@ -17,7 +17,7 @@ public struct Designation: ReplicatedRecord, Hashable, Codable {
     public var metadata: RecordMetadata?
 
     public init(
-        id: UUID = .random(), agencyID: UUID? = nil, personID: UUID? = nil, crimeArea: CrimeArea?,
+        id: UUID = .timeOrdered(), agencyID: UUID? = nil, personID: UUID? = nil, crimeArea: CrimeArea?,
         function: FocalFunction, validFrom: String? = nil, validTo: String? = nil, legalBasis: String? = nil
     ) {
         self.id = id

@@ -21,7 +21,7 @@ public struct Person: ReplicatedRecord, Hashable, Codable {
     public var metadata: RecordMetadata?
 
     public init(
-        id: UUID = .random(), agencyID: UUID, givenName: String? = nil, familyName: String? = nil,
+        id: UUID = .timeOrdered(), agencyID: UUID, givenName: String? = nil, familyName: String? = nil,
         nativeName: String? = nil, position: String? = nil, rank: String? = nil, languages: [String] = [],
         timeZone: String? = nil, verifiedAt: String? = nil, verifiedBy: String? = nil
     ) {

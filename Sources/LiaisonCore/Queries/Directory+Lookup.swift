@@ -2,14 +2,15 @@ import Foundation
 import GRDB
 
 extension Directory {
-    /// The live agency named by a full or short id (the first 8 or more hex digits), an acronym, or
-    /// a name (case-insensitive), optionally within a country.
+    /// The live agency named by a full or short id, an acronym, or a name (case-insensitive),
+    /// optionally within a country. An id is matched by its start or by its end: the short form
+    /// is its last 8 hex digits (``Foundation/UUID/shortID``).
     public func agency(matching reference: String, country: String? = nil) throws(LiaisonError) -> Agency {
         let key = reference.trimmed
         let matches: [Agency] = try read { db in
             var byID: [Agency] = []
             if key.count >= 4, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
-                byID = try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE deleted = 0 AND id LIKE ? || '%'", arguments: [key.lowercased()])
+                byID = try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE deleted = 0 AND \(Self.idMatch)", arguments: [key.lowercased()])
             }
             if !byID.isEmpty { return byID }
             return try Agency.fetchAll(db, sql: """
@@ -27,17 +28,17 @@ extension Directory {
                     hint: "a unit must be in the same country as its agency")
             }
         }
-        return try single(matches, kind: "agency", reference: reference) { "\($0.name) (\($0.country), \($0.id.lowercasedString.prefix(8)))" }
+        return try single(matches, kind: "agency", reference: reference) { "\($0.name) (\($0.country), \($0.id.shortID))" }
     }
 
     /// The live contact named by a full or short id.
     public func person(matching reference: String) throws(LiaisonError) -> Person {
-        try byID(Person.self, reference, kind: "contact") { "\($0.displayName) (\($0.id.lowercasedString.prefix(8)))" }
+        try byID(Person.self, reference, kind: "contact") { "\($0.displayName) (\($0.id.shortID))" }
     }
 
     /// The live designation named by a full or short id.
     public func designation(matching reference: String) throws(LiaisonError) -> Designation {
-        try byID(Designation.self, reference, kind: "designation") { "\($0.function.rawValue) (\($0.id.lowercasedString.prefix(8)))" }
+        try byID(Designation.self, reference, kind: "designation") { "\($0.function.rawValue) (\($0.id.shortID))" }
     }
 
     private func byID<Record: ReplicatedRecord & FetchableRecord & TableRecord>(
@@ -45,13 +46,16 @@ extension Directory {
     ) throws(LiaisonError) -> Record {
         let key = reference.trimmed.lowercased()
         guard key.count >= 4, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
-            throw LiaisonError.invalid("id", reference, "not a \(kind) id: give the id or its first 8 hex digits")
+            throw LiaisonError.invalid("id", reference, "not a \(kind) id: give the id or its short form, the 8 hex digits that lists show")
         }
         let matches = try read { db in
-            try Record.fetchAll(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE deleted = 0 AND id LIKE ? || '%' LIMIT 10", arguments: [key])
+            try Record.fetchAll(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE deleted = 0 AND \(Self.idMatch) LIMIT 10", arguments: [key])
         }
         return try single(matches, kind: kind, reference: reference, describe: describe)
     }
+
+    /// An id that starts or ends with the reference `?1`.
+    private static let idMatch = "(id LIKE ?1 || '%' OR id LIKE '%' || ?1)"
 
     private func single<Record>(_ matches: [Record], kind: String, reference: String, describe: (Record) -> String) throws(LiaisonError) -> Record {
         let listing = switch kind {

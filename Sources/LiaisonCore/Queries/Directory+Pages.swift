@@ -185,7 +185,7 @@ extension Directory {
                 channels: try count("SELECT count(*) FROM channel WHERE deleted = 0"),
                 designations: try count("SELECT count(*) FROM designation WHERE deleted = 0"),
                 commits: try count("SELECT count(*) FROM commit_log"),
-                changes: try count("SELECT count(*) FROM change_log"),
+                changes: try count("SELECT coalesce(sum(change_count), 0) FROM commit_log"),
                 databaseBytes: try count("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"))
         }
     }

@@ -29,7 +29,7 @@ package enum SearchIndex {
         try reindex(persons: persons, agencies: agencies, agenciesWithMembers: agenciesWithMembers, unindexed: unindexed, created: [:], in: db)
     }
 
-    static func reindex(
+    package static func reindex(
         persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, unindexed: Set<UUID>,
         created: [UUID: CreatedPerson], in db: Database
     ) throws {
@@ -49,7 +49,7 @@ package enum SearchIndex {
         var agencyRows = AgencyRows()
         var toRead: [UUID] = []
         for id in persons {
-            if let person = created[id], let agency = try agencyRows.row(person.person.agencyID.lowercasedString, in: db) {
+            if let person = created[id], let agency = try agencyRows.row(person.agencyID.lowercasedString, in: db) {
                 entries.append(Entry(PersonSource(person, agency: agency, parent: try agency.parentID.flatMap { try agencyRows.row($0, in: db) })))
             } else {
                 toRead.append(id)
@@ -140,16 +140,55 @@ package enum SearchIndex {
         }
     }
 
-    /// A contact created in the current transaction, with what its entry needs that its own
-    /// values do not say: its row's local id and what its channels and roles created with it add.
-    struct CreatedPerson {
-        var person: Person
+    /// A contact created in the current transaction, with what its entry needs: its values as
+    /// saved, its row's local id, and what its channels and roles created with it add. The caller
+    /// makes one only while no other change touched the contact, its channels or its roles.
+    package struct CreatedPerson {
         var localID: Int64
-        var has24x7Channel = false
-        var roles: [Role] = []
+        var agencyID: UUID
+        var givenName: String?
+        var familyName: String?
+        var nativeName: String?
+        var position: String?
+        var rank: String?
+        var languages: [String]
+        package var has24x7Channel = false
+        package var roles: [Role] = []
+
+        init(person: Person, localID: Int64) {
+            self.init(
+                localID: localID, agencyID: person.agencyID, givenName: person.givenName, familyName: person.familyName,
+                nativeName: person.nativeName, position: person.position, rank: person.rank, languages: person.languages)
+        }
+
+        /// A contact as a received creation carries it: its field values by name, across groups.
+        package init?(localID: Int64, fields: [String: FieldValue]) {
+            func text(_ name: String) -> String? {
+                if case .text(let value) = fields[name] { value } else { nil }
+            }
+            guard let agencyID = text("agency_id").flatMap(UUID.init(uuidString:)) else { return nil }
+            let languages: [String] = if case .list(let items) = fields["languages"] { items } else { [] }
+            self.init(
+                localID: localID, agencyID: agencyID, givenName: text("given_name"), familyName: text("family_name"),
+                nativeName: text("native_name"), position: text("position"), rank: text("rank"), languages: languages)
+        }
+
+        private init(
+            localID: Int64, agencyID: UUID, givenName: String?, familyName: String?, nativeName: String?, position: String?,
+            rank: String?, languages: [String]
+        ) {
+            self.localID = localID
+            self.agencyID = agencyID
+            self.givenName = givenName
+            self.familyName = familyName
+            self.nativeName = nativeName
+            self.position = position
+            self.rank = rank
+            self.languages = languages
+        }
     }
 
-    typealias Role = (area: CrimeArea?, function: FocalFunction)
+    package typealias Role = (area: CrimeArea?, function: FocalFunction)
 
     /// Records read per reindex query.
     private static let chunkSize = 500
@@ -257,10 +296,9 @@ package enum SearchIndex {
 // Outside the struct, so that its memberwise initialiser stays.
 extension SearchIndex.PersonSource {
     init(_ created: SearchIndex.CreatedPerson, agency: SearchIndex.AgencyRow, parent: SearchIndex.AgencyRow?) {
-        let person = created.person
         self.init(
-            localID: created.localID, givenName: person.givenName, familyName: person.familyName, nativeName: person.nativeName,
-            position: person.position, rank: person.rank, languages: person.languages, agency: agency, parent: parent,
+            localID: created.localID, givenName: created.givenName, familyName: created.familyName, nativeName: created.nativeName,
+            position: created.position, rank: created.rank, languages: created.languages, agency: agency, parent: parent,
             has24x7Channel: created.has24x7Channel, roles: created.roles)
     }
 }

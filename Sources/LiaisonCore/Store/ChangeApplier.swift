@@ -89,8 +89,8 @@ package enum ChangeApplier {
     }
 
     /// Fills in the claims of records stored before claims were kept: the stamp of the first
-    /// change that created each record, read from the log in order. Runs once, after the migration
-    /// that added claims asks for it.
+    /// change that created each record, read from the log in order. Runs once, when migration 0004
+    /// finds that migration 0003 asked for it.
     static func runPendingTasks(in db: Database) throws {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pending_task WHERE name = 'claims')") == true else { return }
         let changes = try Row.fetchCursor(db, sql: """

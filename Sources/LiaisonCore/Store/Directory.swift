@@ -43,9 +43,6 @@ public final class Directory: Sendable {
         self.random = random
         let node: NodeIdentity = try Self.storage {
             try Migrations.migrator.migrate(database)
-            if try database.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pending_task)") }) == true {
-                try database.write { db in try ChangeApplier.runPendingTasks(in: db) }
-            }
             return try database.read { db in
                 guard let row = try Row.fetchOne(db, sql: "SELECT id, name, agency, epoch FROM node") else {
                     throw LiaisonError(.nodeFolder, "this database has no node identity", hint: "run `liaison init`")

@@ -9,10 +9,20 @@ public enum Migrations {
         var migrator = DatabaseMigrator()
         for migration in EmbeddedResources.migrations {
             let sql = migration.text
-            migrator.registerMigration(identifier(for: migration.name)) { db in try db.execute(sql: sql) }
+            let identifier = identifier(for: migration.name)
+            let swiftStep = swiftSteps[identifier]
+            migrator.registerMigration(identifier) { db in
+                try db.execute(sql: sql)
+                try swiftStep?(db)
+            }
         }
         return migrator
     }
+
+    /// What a migration does after its SQL, where SQL cannot: re-encoding stored bytes.
+    private static let swiftSteps: [String: @Sendable (Database) throws -> Void] = [
+        "0004-commit-changes": LogStore.moveChangesIntoCommits(in:)
+    ]
 
     /// Migrations whose ids are applied in `db`.
     public static func appliedIdentifiers(_ db: Database) throws -> [String] {

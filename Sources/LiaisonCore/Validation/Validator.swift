@@ -82,7 +82,7 @@ final class Validator {
         if let namesake = others.first(where: { ImportSession.personMatchKey($0.givenName, $0.familyName, $0.nativeName) == wanted }) {
             throw LiaisonError(
                 .conflict, "\(namesake.displayName) is already a contact of this agency", record: namesake.id.lowercasedString,
-                hint: "change it with `liaison contact edit \(namesake.id.lowercasedString.prefix(8))`, or add another person of the same name with --allow-same-name")
+                hint: "change it with `liaison contact edit \(namesake.id.shortID)`, or add another person of the same name with --allow-same-name")
         }
     }
 

@@ -18,7 +18,7 @@ import Testing
         #expect(error?.code == .conflict)
         #expect(error?.message == "Ion Popescu is already a contact of this agency")
         #expect(error?.record == ion.id.lowercasedString)
-        #expect(error?.hint == "change it with `liaison contact edit \(ion.id.lowercasedString.prefix(8))`, or add another person of the same name with --allow-same-name")
+        #expect(error?.hint == "change it with `liaison contact edit \(ion.id.shortID)`, or add another person of the same name with --allow-same-name")
 
         // The contact itself is no namesake of its own, and another agency may have an Ion Popescu.
         var edited = ion

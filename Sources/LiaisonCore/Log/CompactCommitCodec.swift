@@ -1,5 +1,4 @@
 import Foundation
-import LiaisonCore
 
 /// The compact transport encoding of commits (docs/PROTOCOL.md, "Compact commits").
 ///
@@ -9,7 +8,7 @@ import LiaisonCore
 /// (the field tables give them), and record ids met earlier in the same commit, which become
 /// back-references. Ids and random bytes are what a compressor cannot shrink. Each commit is
 /// encoded on its own: a lost or damaged one spoils no other.
-enum CompactCommit {
+package enum CompactCommit {
     /// How a change travels.
     enum Form: UInt8 {
         /// Withheld or purged: its 32-byte hash only.
@@ -61,11 +60,11 @@ struct CompactCommitIDs {
 }
 
 /// Writes a commit in the compact form.
-struct CompactCommitEncoder {
+package struct CompactCommitEncoder {
     private var seen = CompactCommitIDs()
 
     /// The commit's changes in the compact form; its header and signature travel as they are.
-    static func encodeChanges(of commit: Commit) -> [UInt8] {
+    package static func encodeChanges(of commit: Commit) -> [UInt8] {
         var encoder = CompactCommitEncoder()
         return encoder.encodeChanges(of: commit)
     }
@@ -173,12 +172,12 @@ struct CompactCommitEncoder {
 }
 
 /// Reads a commit in the compact form, rebuilding each change's canonical bytes and hash.
-struct CompactCommitDecoder {
+package struct CompactCommitDecoder {
     private var seen = CompactCommitIDs()
 
     /// The commit of this header and signature whose changes are `changes` in the compact form,
     /// and the changes it decoded (nil where a change came as its hash or its canonical bytes).
-    static func decode(header: CommitHeader, signature: [UInt8], changes: [UInt8]) throws(LiaisonError) -> (commit: Commit, changes: [Change?]) {
+    package static func decode(header: CommitHeader, signature: [UInt8], changes: [UInt8]) throws(LiaisonError) -> (commit: Commit, changes: [Change?]) {
         var decoder = CompactCommitDecoder()
         return try decoder.decode(header: header, signature: signature, changes: changes)
     }
