@@ -14,10 +14,14 @@ struct CheckedCommit: Sendable {
     var changes: [Change?]
     /// The visible changes in the compact form the log stores, made before the write lock is taken.
     var storedChanges: [UInt8] = []
+    /// Each change checked against the field tables, when reference data was given; else empty.
+    var fieldChecks: [FieldTable.Check] = []
 
     /// Checks `commit`; `decoded` are its changes when its transport form already gave them
     /// (nil where it did not), which need not be decoded again.
-    init(_ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil) {
+    init(
+        _ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil, reference: ReferenceData? = nil
+    ) {
         self.commit = commit
         signer = keys[commit.header.keyID]
         refusal = CommitAdmission.refusal(commit, signer: signer) ?? commit.frameLimitRefusal
@@ -34,7 +38,8 @@ struct CheckedCommit: Sendable {
             changes = decodedHere.enumerated().map { index, change in
                 visible.changeBodies[index] == nil ? nil : change ?? decoded?[index]
             }
-            storedChanges = CompactCommitEncoder.encodeChanges(of: visible)
+            storedChanges = CompactCommitEncoder.encodeChanges(of: visible, decoded: changes)
+            if let reference { fieldChecks = changes.map { $0.map { FieldTable.checked($0, reference: reference) } ?? .unchecked } }
         case .failure(let error):
             refusal = error.message
         }

@@ -24,7 +24,7 @@ extension Directory {
         var reader = try BundleReader(url: url)
         let header = try reader.readHeader()
         let exporter = header.0.exporter
-        let keys = try read { db in try LogStore.knownKeys(in: db) }
+        let (keys, reference) = try read { db in (try LogStore.knownKeys(in: db), try FieldTable.reference(in: db)) }
         // One key per node: the exporter's key id is its node id.
         let exporterKey = keys[exporter]
         var exporterVerified = false
@@ -47,11 +47,11 @@ extension Directory {
         defer { try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
         var summary = BundleImportSummary(header: header.0, exporterVerified: exporterVerified)
         // The next batch is read, inflated and checked on another thread while this one is written.
-        let batches = BundleBatches(reader: reader, keys: keys, receiver: node.id)
+        let batches = BundleBatches(reader: reader, keys: keys, reference: reference, receiver: node.id)
         var upcoming = Background { batches.next() }
         var receivedAny = false
         while true {
-            let batch = upcoming.value
+            var batch = upcoming.value
             if batch.ending == nil { upcoming = Background { batches.next() } }
             summary.commitsRead += batch.commitsRead
             summary.report.refused += batch.damaged
@@ -59,6 +59,9 @@ extension Directory {
             if !batch.commits.isEmpty || !receivedAny {
                 receivedAny = true
                 summary.report.add(try receive(checked: batch.commits, now: now))
+                let applied = batch.commits
+                batch.commits = []
+                freeInBackground(applied)
             }
             progress(summary.commitsRead, batch.offset)
             switch batch.ending {
@@ -126,11 +129,13 @@ final class BundleBatches: @unchecked Sendable {
     private var reader: BundleReader
     private var waiting: (commit: Commit, changes: [Change?]?)?
     private let keys: [NodeID: LogStore.KnownKey]
+    private let reference: ReferenceData
     private let receiver: NodeID
 
-    init(reader: BundleReader, keys: [NodeID: LogStore.KnownKey], receiver: NodeID) {
+    init(reader: BundleReader, keys: [NodeID: LogStore.KnownKey], reference: ReferenceData, receiver: NodeID) {
         self.reader = reader
         self.keys = keys
+        self.reference = reference
         self.receiver = receiver
     }
 
@@ -175,8 +180,10 @@ final class BundleBatches: @unchecked Sendable {
                 break reading
             }
         }
-        let keys = keys, receiver = receiver
-        batch.commits = read.concurrentMap(minimumChunk: 2) { CheckedCommit($0.commit, keys: keys, receiver: receiver, decoded: $0.changes) }
+        let keys = keys, reference = reference, receiver = receiver
+        batch.commits = read.concurrentMap(minimumChunk: 2) {
+            CheckedCommit($0.commit, keys: keys, receiver: receiver, decoded: $0.changes, reference: reference)
+        }
         batch.offset = reader.offset
         return batch
     }

@@ -23,8 +23,8 @@ extension Directory {
     public func receive(_ commits: [Commit], now: Date? = nil) throws(LiaisonError) -> ReceiveReport {
         let node = self.node
         let now = now ?? clock()
-        let keys = try read { db in try LogStore.knownKeys(in: db) }
-        let checked = commits.concurrentMap(minimumChunk: 8) { CheckedCommit($0, keys: keys, receiver: node.id) }
+        let (keys, reference) = try read { db in (try LogStore.knownKeys(in: db), try FieldTable.reference(in: db)) }
+        let checked = commits.concurrentMap(minimumChunk: 8) { CheckedCommit($0, keys: keys, receiver: node.id, reference: reference) }
         return try receive(checked: checked, now: now)
     }
 

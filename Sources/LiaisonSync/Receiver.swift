@@ -180,12 +180,12 @@ final class Receiver {
             try refuse(commit, reason)
             return false
         case .follows:
-            try apply(visible, changes: checked.changes, storedChanges: checked.storedChanges, name: name)
+            try apply(visible, changes: checked.changes, storedChanges: checked.storedChanges, fieldChecks: checked.fieldChecks, name: name)
             return true
         }
     }
 
-    func apply(_ commit: Commit, changes: [Change?], storedChanges: [UInt8], name: String) throws {
+    func apply(_ commit: Commit, changes: [Change?], storedChanges: [UInt8], fieldChecks: [FieldTable.Check], name: String) throws {
         let header = commit.header
         let position = try LogStore.append(commit, compactChanges: storedChanges, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
@@ -197,7 +197,9 @@ final class Receiver {
                 report.changesWithheld += 1
                 continue
             }
-            let outcome = try apply(change, stamp: stamp, name: name, isNew: !stored.contains(change.recordID))
+            let outcome = try apply(
+                change, stamp: stamp, name: name, isNew: !stored.contains(change.recordID),
+                fieldCheck: index < fieldChecks.count ? fieldChecks[index] : .unchecked)
             if outcome == .created { stored.insert(change.recordID) }
             if case .refused(let reason) = outcome {
                 try recordRefusal(change, position: position, index: index, reason: reason)
@@ -229,13 +231,15 @@ final class Receiver {
     /// Applies one change and notes what the search index must redo. `isNew` says the record is
     /// known not to be stored; nil looks it up. `counted` is false for a logged change applied
     /// again, which the report counted when it came.
-    func apply(_ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, counted: Bool = true) throws -> ChangeApplier.Outcome {
+    func apply(
+        _ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, fieldCheck: FieldTable.Check = .unchecked, counted: Bool = true
+    ) throws -> ChangeApplier.Outcome {
         // For channels and designations this read also tells whether the record is new.
         let before = isNew == true ? nil : try owners(of: change)
         // A change that breaks the tables' rules (a missing name, an unknown country) is refused
         // like one that breaks stewardship, the same on every node, instead of stopping the batch.
         let outcome = try ChangeApplier.applyRefusingInvalid(
-            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), in: db)
+            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), fieldCheck: fieldCheck, in: db)
         // Before changes that waited for this record apply, which may edit it.
         if outcome == .created, change.entity == .person { createdPersons[change.recordID] = createdPerson(change) }
         switch outcome {

@@ -39,6 +39,19 @@ import Testing
         ]]))
     }
 
+    @Test func onlyTheCanonicalTextOfAnIDTravelsAsItsBytes() {
+        var random = SeededGenerator(name: "canonical id text")
+        for _ in 0..<200 {
+            let id = random.uuid()
+            #expect(UUID(canonicalText: id.lowercasedString) == id)
+            #expect(UUID(canonicalText: id.uuidString) == nil || id.uuidString == id.lowercasedString, "upper case stays text")
+        }
+        for text in ["", "not an id", "01a22c40-8e81-7000-a0e0-7015b6e2606", "01a22c40-8e81-7000-a0e0-7015b6e260611",
+                     "01a22c40x8e81-7000-a0e0-7015b6e26061", "01a22c40-8e81-7000-a0e0-7015b6e2606g", "01a22c40-8e81-7000-a0e0-7015b6e2606é"] {
+            #expect(UUID(canonicalText: text) == nil, "\(text)")
+        }
+    }
+
     @Test func everySpellingOfAnIdRebuildsTheSameChange() throws {
         let expected = channelChange(agencyID: agency.lowercasedString).encoded
         let raw = [0] + channel.bytes

@@ -64,21 +64,22 @@ package struct CompactCommitEncoder {
     private var seen = CompactCommitIDs()
 
     /// The commit's changes in the compact form; its header and signature travel as they are.
-    package static func encodeChanges(of commit: Commit) -> [UInt8] {
+    /// `decoded` are its changes already decoded from their bodies, where the caller has them.
+    package static func encodeChanges(of commit: Commit, decoded: [Change?] = []) -> [UInt8] {
         var encoder = CompactCommitEncoder()
-        return encoder.encodeChanges(of: commit)
+        return encoder.encodeChanges(of: commit, decoded: decoded)
     }
 
-    private mutating func encodeChanges(of commit: Commit) -> [UInt8] {
+    private mutating func encodeChanges(of commit: Commit, decoded: [Change?]) -> [UInt8] {
         var writer = ByteWriter(capacity: 64 + commit.changeBodies.reduce(0) { $0 + ($1?.count ?? 33) / 2 })
         writer.varint(UInt64(commit.changeHashes.count))
-        for (hash, body) in zip(commit.changeHashes, commit.changeBodies) {
+        for (index, (hash, body)) in zip(commit.changeHashes, commit.changeBodies).enumerated() {
             guard let body else {
                 writer.u8(CompactCommit.Form.hashOnly.rawValue)
                 writer.raw(hash)
                 continue
             }
-            let change = try? Change(decoding: body)
+            let change = index < decoded.count ? decoded[index] ?? (try? Change(decoding: body)) : try? Change(decoding: body)
             // Both ends note the id of every change whose bytes decode, in either form.
             defer { if let change { seen.note(change.recordID) } }
             guard let change, let compact = compactFields(change) else {
@@ -139,7 +140,7 @@ package struct CompactCommitEncoder {
         case .null:
             writer.u8(CompactCommit.Tag.null.rawValue)
         case .text(let text):
-            if let id = UUID(uuidString: text), id.lowercasedString == text {
+            if let id = UUID(canonicalText: text) {
                 if let distance = seen.distance(to: id) {
                     writer.u8(CompactCommit.Tag.uuidBack.rawValue)
                     writer.varint(UInt64(distance))

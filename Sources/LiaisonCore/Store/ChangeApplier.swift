@@ -36,7 +36,10 @@ package enum ChangeApplier {
         let id = change.recordID.lowercasedString
         let row = isNew ? nil : try Row.fetchOne(
             db.cachedStatement(sql: "SELECT stamps, steward, claim FROM \(table) WHERE id = ?"), arguments: [id])
-        let record = try row.map { row in Merge.Record(steward: row["steward"], claim: row["claim"], stamps: try decodeStamps(row["stamps"])) }
+        let record = try row.map { row in
+            let claim: String = row["claim"]
+            return Merge.Record(steward: row["steward"], claim: claim, stamps: try decodeStamps(row["stamps"], claim: claim, entity: change.entity))
+        }
         let stampText = stamp.text
         let known = fieldGroups[change.entity] ?? [:]
         var groupNames: [String]?
@@ -62,7 +65,7 @@ package enum ChangeApplier {
             let assignments = ["steward = ?", "claim = ?", "created_at = ?", "modified_at = ?", "deleted = 0", "stamps = ?"]
                 + values.flatMap(\.columns).map { "\($0) = ?" }
             let arguments: [DatabaseValue] =
-                [stamp.origin.hex, stampText, stamp.databaseTime, stamp.databaseTime, encodeStamps(stamps)].map(\.databaseValue)
+                [stamp.origin.hex, stampText, stamp.databaseTime, stamp.databaseTime, encodeStamps(stamps, claim: stampText)].map(\.databaseValue)
                 + values.flatMap(\.values) + [id.databaseValue]
             try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?").run(arguments)
             return .replacedSteward(previous: previous)
@@ -70,7 +73,7 @@ package enum ChangeApplier {
             var stamps = record?.stamps ?? [:]
             stamps[Merge.deletionGroup] = stampText
             try db.cachedStatement(sql: "UPDATE \(table) SET stamps = ?, deleted = ?, modified_at = max(modified_at, ?) WHERE id = ?")
-                .run([encodeStamps(stamps).databaseValue, Merge.isDeleted(stamps).databaseValue, stamp.databaseTime.databaseValue, id.databaseValue])
+                .run([encodeStamps(stamps, claim: record?.claim ?? "").databaseValue, Merge.isDeleted(stamps).databaseValue, stamp.databaseTime.databaseValue, id.databaseValue])
             return .applied
         case .write(let written, let earlierClaim):
             var stamps = record?.stamps ?? [:]
@@ -82,8 +85,9 @@ package enum ChangeApplier {
                 arguments += value.values
             }
             let assignments = columns.map { "\($0) = ?" } + ["stamps = ?", "deleted = ?", "modified_at = max(modified_at, ?)"]
+            let claim = earlierClaim ? stampText : record?.claim ?? ""
             try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = ?")
-                .run(arguments + [encodeStamps(stamps).databaseValue, Merge.isDeleted(stamps).databaseValue, stamp.databaseTime.databaseValue, id.databaseValue])
+                .run(arguments + [encodeStamps(stamps, claim: claim).databaseValue, Merge.isDeleted(stamps).databaseValue, stamp.databaseTime.databaseValue, id.databaseValue])
             return .applied
         }
     }
@@ -117,10 +121,18 @@ package enum ChangeApplier {
     ///
     /// Each outcome writes with one statement, which SQLite undoes alone when it breaks a rule, so
     /// no savepoint is needed.
-    package static func applyRefusingInvalid(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
+    ///
+    /// `fieldCheck` is what checking the change's fields before the transaction found, if done.
+    package static func applyRefusingInvalid(
+        _ change: Change, stamp: Stamp, isNew: Bool = false, fieldCheck: FieldTable.Check = .unchecked, in db: Database
+    ) throws -> Outcome {
         var outcome = Outcome.superseded
         do {
-            try FieldTable.check(change, in: db)
+            switch fieldCheck {
+            case .unchecked: try FieldTable.check(change, in: db)
+            case .passed: break
+            case .failed(let reason): return .refused("invalid change: \(reason)")
+            }
             outcome = try apply(change, stamp: stamp, isNew: isNew, in: db)
         } catch let error as LiaisonError where error.code == .verification {
             outcome = .refused("invalid change: \(error.message)")
@@ -149,23 +161,15 @@ package enum ChangeApplier {
         }
     }
 
-    /// Inserts a record created by `stamp`'s node with every field group of `values`.
+    /// Inserts a record created by `stamp`'s node with every field group of `values`: each group's
+    /// stamp is the claim, which the stamps column leaves out.
     private static func insert(
         _ entity: Entity, id: String, values: [(group: String, columns: [String], values: [DatabaseValue])], stamp: Stamp,
         in db: Database
     ) throws {
-        let stampText = stamp.text
         let hasAllGroups = values.count == (fieldGroups[entity]?.count ?? 0)
-        let stampsText: String
-        if hasAllGroups, let pieces = allGroupsStampsPieces[entity] {
-            stampsText = pieces.joined(separator: stampText)
-        } else {
-            var stamps: [String: String] = [:]
-            for value in values { stamps[value.group] = stampText }
-            stampsText = encodeStamps(stamps)
-        }
         let time = stamp.databaseTime.databaseValue
-        var allValues: [DatabaseValue] = [id.databaseValue, stamp.origin.hex.databaseValue, stampText.databaseValue, time, time, false.databaseValue, stampsText.databaseValue]
+        var allValues: [DatabaseValue] = [id.databaseValue, stamp.origin.hex.databaseValue, stamp.text.databaseValue, time, time, false.databaseValue, "{}".databaseValue]
         for value in values { allValues += value.values }
         let sql = (hasAllGroups ? insertWithAllGroups[entity] : nil) ?? insertSQL(entity.table, values.flatMap(\.columns))
         try db.cachedStatement(sql: sql).run(allValues)
@@ -181,13 +185,6 @@ package enum ChangeApplier {
         (entity, insertSQL(entity.table, groups.keys.sorted().flatMap { groups[$0] ?? [] }))
     })
 
-    /// The stamps column of a record whose groups all have one stamp, split where the stamp goes:
-    /// joined with the stamp, they give what ``encodeStamps(_:)`` writes.
-    private static let allGroupsStampsPieces: [Entity: [String]] = fieldGroups.mapValues { groups in
-        let names = groups.keys.sorted()
-        return ["{\"" + (names.first ?? "") + "\":\""] + names.dropFirst().map { "\",\"" + $0 + "\":\"" } + ["\"}"]
-    }
-
     private static func databaseValue(_ value: FieldValue) -> DatabaseValue {
         switch value {
         case .null: .null
@@ -198,9 +195,29 @@ package enum ChangeApplier {
         }
     }
 
-    /// Reads the stamps column: a JSON object of strings. Group names and stamps never need escapes,
-    /// which ``encodeStamps(_:)`` relies on; anything else is refused.
-    static func decodeStamps(_ text: String?) throws -> [String: String] {
+    /// A record's stamps from its stamps column, which lists the field groups whose stamp is not
+    /// the claim's, and the tombstone. A record is created with every field group, so a group the
+    /// column leaves out was last written by the creation.
+    static func decodeStamps(_ text: String?, claim: String, entity: Entity) throws -> [String: String] {
+        var stamps = try decodeStamps(text)
+        for group in fieldGroups[entity]?.keys ?? [:].keys where stamps[group] == nil { stamps[group] = claim }
+        return stamps
+    }
+
+    /// The stamps column of a record with these stamps and claim.
+    static func encodeStamps(_ stamps: [String: String], claim: String) -> String {
+        encodeStamps(stamps.filter { $0.key == Merge.deletionGroup || $0.value != claim })
+    }
+
+    /// The stamps of a record as the digest spells them (docs/PROTOCOL.md, "Digest"): every field
+    /// group's, the claim's included.
+    package static func digestStamps(_ text: String?, claim: String, entity: Entity) throws -> String {
+        encodeStamps(try decodeStamps(text, claim: claim, entity: entity))
+    }
+
+    /// Reads a JSON object of strings. Group names and stamps never need escapes, which
+    /// ``encodeStamps(_:)`` relies on; anything else is refused.
+    private static func decodeStamps(_ text: String?) throws -> [String: String] {
         guard let text, text != "{}" else { return [:] }
         let parts = text.split(separator: "\"", omittingEmptySubsequences: false)
         guard text.hasPrefix("{\""), text.hasSuffix("\"}"), parts.count % 4 == 1, !text.contains("\\") else {
@@ -216,7 +233,7 @@ package enum ChangeApplier {
     }
 
     /// Writes the stamps as a JSON object with sorted keys.
-    static func encodeStamps(_ stamps: [String: String]) -> String {
+    private static func encodeStamps(_ stamps: [String: String]) -> String {
         "{" + stamps.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",") + "}"
     }
 }

@@ -17,8 +17,17 @@ extension Directory {
                 let columns = try db.columns(in: entity.table).map(\.name).filter { $0 != "local_id" }.sorted()
                 hasher.update(data: Self.digestBytes(entity.rawValue))
                 let rows = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM \(entity.table) ORDER BY id")
+                // The store leaves out stamps equal to the claim; the digest spells them all.
+                let stamps = columns.firstIndex(of: "stamps")
                 while let row = try rows.next() {
-                    for value in row.databaseValues { hasher.update(data: Self.digestBytes(value)) }
+                    for (index, value) in row.databaseValues.enumerated() {
+                        if index == stamps {
+                            let full = try ChangeApplier.digestStamps(row["stamps"], claim: row["claim"], entity: entity)
+                            hasher.update(data: Self.digestBytes(full.databaseValue))
+                        } else {
+                            hasher.update(data: Self.digestBytes(value))
+                        }
+                    }
                 }
             }
             return hasher.finalize().hexString

@@ -267,13 +267,13 @@ public final class DirectoryTransaction {
         let commit = try Commit.sign(
             changes: pending, origin: node.id, epoch: epoch, sequence: sequence,
             previousHash: previousHash, time: stamp.time, key: key)
-        try LogStore.append(commit, in: db)
+        try LogStore.append(commit, decoded: pending, in: db)
         commits.append(CommitSummary(sequence: sequence, epoch: epoch, changeCount: pending.count, time: stamp.time))
         // A large batch's changes and commit are many small allocations: they are freed on another
         // thread, so that the next batch need not wait.
         let finished = (pending, commit)
-        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(finished) {} }
         pending = []
+        freeInBackground(finished)
         stamp = Stamp(time: HybridLogicalTime.next(after: stamp.time, now: clock()), origin: node.id, epoch: epoch)
     }
 

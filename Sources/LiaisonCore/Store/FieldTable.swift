@@ -48,9 +48,31 @@ package enum FieldTable {
         ],
     ]
 
+    /// What checking a change against the tables found, when it was checked before its writing.
+    package enum Check: Sendable {
+        case unchecked
+        case passed
+        /// The reason, as a ``LiaisonError/Code/verification`` error of ``check(_:reference:)`` says it.
+        case failed(String)
+    }
+
     /// Throws a ``LiaisonError/Code/verification`` error naming the first rule the change breaks.
     /// A delete carries no fields and passes.
     package static func check(_ change: Change, in db: Database) throws {
+        try check(change, reference: reference(in: db))
+    }
+
+    /// Checks a change with no database, before a write transaction.
+    package static func checked(_ change: Change, reference: ReferenceData) -> Check {
+        do {
+            try check(change, reference: reference)
+            return .passed
+        } catch {
+            return .failed(error.message)
+        }
+    }
+
+    private static func check(_ change: Change, reference: ReferenceData) throws(LiaisonError) {
         guard case .upsert(let carried) = change.operation else { return }
         guard !carried.isEmpty else { throw invalid(change, "an upsert of \(change.entity.table) carries no field group") }
         let known = groups[change.entity] ?? [:]
@@ -64,7 +86,7 @@ package enum FieldTable {
             if fields.count < expected.count, let missing = expected.keys.sorted().first(where: { fields[$0] == nil }) {
                 throw invalid(change, "field group \"\(group)\" of \(change.entity.table) lacks \(missing)")
             }
-            if let reason = try groupRule(change.entity, group, fields, in: db) { throw invalid(change, reason) }
+            if let reason = groupRule(change.entity, group, fields, reference: reference) { throw invalid(change, reason) }
         }
     }
 
@@ -88,15 +110,15 @@ package enum FieldTable {
     }
 
     /// The rules that join fields of one group, and the reference data: what is broken, or nil.
-    private static func groupRule(_ entity: Entity, _ group: String, _ fields: [String: FieldValue], in db: Database) throws -> String? {
+    private static func groupRule(_ entity: Entity, _ group: String, _ fields: [String: FieldValue], reference: ReferenceData) -> String? {
         switch (entity, group) {
         case (.agency, "name"):
             if fields["name"] == .text("") { return "the name of an agency is empty" }
         case (.agency, "placement"):
-            if case .text(let code) = fields["country"], try reference(in: db).countries[code] == nil {
+            if case .text(let code) = fields["country"], reference.countries[code] == nil {
                 return "unknown country \"\(code)\": not an ISO 3166-1 alpha-2 code of the reference data"
             }
-            if case .text(let code) = fields["subdivision"], try reference(in: db).subdivisions[code] == nil {
+            if case .text(let code) = fields["subdivision"], reference.subdivisions[code] == nil {
                 return "unknown subdivision \"\(code)\": not an ISO 3166-2 code of the reference data"
             }
         case (.person, "name"):
@@ -135,7 +157,7 @@ package enum FieldTable {
     /// The schema's reference data, which no write changes: read once per process.
     private static let referenceData = Mutex<ReferenceData?>(nil)
 
-    private static func reference(in db: Database) throws -> ReferenceData {
+    package static func reference(in db: Database) throws -> ReferenceData {
         if let data = referenceData.withLock({ $0 }) { return data }
         let data = try ReferenceData(db)
         referenceData.withLock { $0 = data }

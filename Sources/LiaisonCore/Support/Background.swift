@@ -22,3 +22,10 @@ package final class Background<Value: Sendable>: Sendable {
         return result.withLock { $0! }
     }
 }
+
+/// Frees `value` on another thread. A large batch of changes is many small allocations, and the
+/// thread that wrote it need not wait for them to be freed.
+package func freeInBackground<Value: Sendable>(_ value: consuming Value) {
+    let owned = value
+    DispatchQueue.global(qos: .utility).async { withExtendedLifetime(owned) {} }
+}

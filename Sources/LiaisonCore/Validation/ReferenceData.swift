@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The seeded ISO tables, held in memory for validation.
-struct ReferenceData: Sendable {
+package struct ReferenceData: Sendable {
     var countries: [String: Country]
     var subdivisions: [String: String]  // code -> country
     var languages: Set<String>

@@ -21,6 +21,10 @@ import Testing
         #expect(try directory.read { db in try Migrations.appliedIdentifiers(db) } == Migrations.identifiers)
         // Each commit holds its changes; the table of one row a change is gone.
         #expect(try directory.read { db in try db.tableExists("change_log") } == false)
+        // Stamps equal to the claim are left out of the store, and the digest still spells them.
+        let stamps = try directory.read { db in try String.fetchAll(db, sql: "SELECT stamps FROM agency ORDER BY local_id") }
+        #expect(stamps.count == 2 && stamps[0].hasPrefix("{\"name\":") && stamps[1] == "{}", "one agency was renamed, one never edited")
+        #expect(try directory.digest() == "1700f91c9fe10d797613f9c76dbfac72a17b9b450921cacc02ed9b4a3c6d7fa3", "as every release computed it")
         let report = try directory.read { db in try LogStore.verify(in: db) }
         #expect(report.commits == 9)
         // Claims come from each record's creation, stamps carry the epoch: as a replay makes them.
