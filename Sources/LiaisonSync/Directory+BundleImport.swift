@@ -7,8 +7,8 @@ extension Directory {
     /// Changes and bytes per transaction when importing a bundle: they bound memory whatever the
     /// bundle's size (two batches are in memory: one written, the next read); a single larger
     /// commit is applied on its own.
-    static let bundleBatchChanges = 8_000
-    static let bundleBatchBytes = 8 << 20
+    static let bundleBatchChanges = 6_000
+    static let bundleBatchBytes = 6 << 20
 
     /// Reads a bundle file and applies its commits in batches, each in one transaction, in bounded
     /// memory. Every commit is verified against its author's key as if it came from the author.
