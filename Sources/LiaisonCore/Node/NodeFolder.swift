@@ -166,7 +166,7 @@ enum KeyEncoding {
 }
 
 /// The node's self-signed TLS certificate.
-enum TLSCertificate {
+package enum TLSCertificate {
     static func selfSigned(key: P256.Signing.PrivateKey, nodeID: NodeID, name: String, agency: String) throws -> String {
         let subject = try DistinguishedName {
             CommonName("liaison-\(nodeID.hex)")
@@ -189,7 +189,15 @@ enum TLSCertificate {
     }
 
     static func pin(certificatePEM: String) throws -> String {
-        let certificate = try Certificate(pemEncoded: certificatePEM)
+        try pin(of: Certificate(pemEncoded: certificatePEM))
+    }
+
+    /// The pin of a certificate as it came in a TLS handshake.
+    package static func pin(certificateDER: [UInt8]) throws -> String {
+        try pin(of: Certificate(derEncoded: certificateDER))
+    }
+
+    private static func pin(of certificate: Certificate) throws -> String {
         guard let key = P256.Signing.PublicKey(certificate.publicKey) else {
             throw LiaisonError(.nodeFolder, "the TLS certificate does not hold a P-256 key")
         }

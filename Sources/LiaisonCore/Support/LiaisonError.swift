@@ -24,6 +24,10 @@ public struct LiaisonError: Error, Sendable, Equatable {
         case verification
         /// The database reported an error.
         case storage
+        /// Another node could not be reached, or did not answer as a Liaison node does.
+        case network
+        /// The other end is not who the roster says, or may not ask for this.
+        case unauthorized
     }
 
     public var code: Code

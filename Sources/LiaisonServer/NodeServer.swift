@@ -1,0 +1,128 @@
+public import Hummingbird
+import HummingbirdTLS
+public import LiaisonCore
+public import LiaisonSync
+public import Logging
+public import NIOCore
+import NIOSSL
+
+/// The request context of a node's server: keeps the connection, whose client certificate names
+/// the peer that asks.
+public struct NodeRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any NIOCore.Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The peer whose certificate the client presented, unless it presented none. The handshake
+    /// already refused a certificate that is not a roster pin.
+    func peer(in directory: Directory) async throws -> Peer? {
+        guard let certificate = try await channel.nioSSL_peerCertificate().get(),
+            let pin = NodeTLS.pin(of: [certificate])
+        else { return nil }
+        return try directory.peer(pinned: pin)
+    }
+}
+
+/// Where and how a node serves.
+public struct NodeServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "0.0.0.0", port: Int = 8443) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Reads `HOST:PORT`, `:PORT` or `HOST`.
+    public init(listen: String) throws(LiaisonError) {
+        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let port = parts.count == 2 ? Int(parts[1]) : 8443, (0...65535).contains(port) else {
+            throw LiaisonError.invalid("listen", listen, "expected HOST:PORT, such as 0.0.0.0:8443")
+        }
+        self.init(host: parts[0].isEmpty ? "0.0.0.0" : String(parts[0]), port: port)
+    }
+}
+
+public enum NodeServer {
+    /// The node's HTTPS server: TLS 1.3 with the node's certificate from `init`. A client that
+    /// presents a certificate must present a roster pin that is not revoked, or the handshake
+    /// fails; sync routes serve only such a peer.
+    public static func buildApplication(
+        directory: Directory, tls: NodeTLS, configuration: NodeServerConfiguration, logger: Logger = Logger(label: "liaison.server"),
+        onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let router = Router(context: NodeRequestContext.self)
+        router.add(middleware: LiaisonErrorMiddleware())
+        addSyncRoutes(to: router, directory: directory)
+        let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
+            // Read the roster at each handshake, so that a revocation takes effect at once.
+            guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
+            return .certificateVerified
+        }
+        return Application(
+            router: router,
+            server: try .tls(.http1(), configuration: channelConfiguration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "liaison"),
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets the requests in flight finish and returns.
+    /// `onListening` gets the port, which the system chose if the configuration asked for 0.
+    public static func run(
+        directory: Directory, tls: NodeTLS, configuration: NodeServerConfiguration, logger: Logger = Logger(label: "liaison.server"),
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws {
+        let app = try buildApplication(directory: directory, tls: tls, configuration: configuration, logger: logger) { channel in
+            onListening(channel.localAddress?.port ?? configuration.port)
+        }
+        try await app.runService()
+    }
+
+    /// `/v1/...`: what peers ask of each other (docs/SYNC.md).
+    static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory) {
+        let sync = router.group("v1")
+        sync.get("vector") { _, context -> Response in
+            _ = try await requirePeer(context, directory)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try directory.vector().json())))
+        }
+    }
+
+    /// The peer that asks; a client without a roster certificate is turned away before any data.
+    static func requirePeer(_ context: NodeRequestContext, _ directory: Directory) async throws -> Peer {
+        guard let peer = try await context.peer(in: directory) else {
+            throw LiaisonError(.unauthorized, "sync routes serve only peers: present this node's roster certificate")
+        }
+        return peer
+    }
+}
+
+/// Turns a ``LiaisonError`` into an HTTP status and a JSON body with its message, never with data
+/// of a record.
+struct LiaisonErrorMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as LiaisonError {
+            let status: HTTPResponse.Status = switch error.code {
+            case .unauthorized: .unauthorized
+            case .notFound: .notFound
+            case .invalidValue, .invalidFile, .invalidRows, .ambiguous: .badRequest
+            case .conflict: .conflict
+            case .verification: .unprocessableContent
+            case .nodeFolder, .storage, .network: .internalServerError
+            }
+            context.logger.info("refused a request", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
+            let body = try JSONOutput.encode(["error": error.message, "code": error.code.rawValue])
+            return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+public import LiaisonCore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// How this node reaches one peer to sync: the seam between the sync rules and the wire.
+///
+/// The sync client asks the same questions of any transport; ``HTTPSSyncTransport`` answers them
+/// over mutual-TLS HTTPS (docs/SYNC.md).
+public protocol SyncTransport: Sendable {
+    /// The peer this transport reaches.
+    var peer: Peer { get }
+
+    /// The version vector the peer holds now.
+    func vector() async throws(LiaisonError) -> VersionVector
+}
+
+/// Mutual-TLS HTTPS to a peer's address from its card: TLS 1.3, this node's certificate as the
+/// client's, and the server's certificate checked against the peer's pin in the handshake.
+public struct HTTPSSyncTransport: SyncTransport {
+    public let peer: Peer
+    let host: String
+    let port: Int
+    let tls: NodeTLS
+    /// How long a connection and an answer may take.
+    let timeout: TimeAmount
+
+    public init(peer: Peer, tls: NodeTLS, timeout: Duration = .seconds(30)) throws(LiaisonError) {
+        guard let address = peer.url, let url = URL(string: address), url.scheme == "https", let host = url.host(), !host.isEmpty else {
+            throw LiaisonError(
+                .invalidValue, "peer \(peer.name) (\(peer.nodeID.prefix(8))) has no https:// address",
+                hint: "add its card again after its node wrote it with `liaison node card --url https://HOST:PORT`")
+        }
+        self.peer = peer
+        self.host = host
+        port = url.port ?? 443
+        self.tls = tls
+        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+    }
+
+    public func vector() async throws(LiaisonError) -> VersionVector {
+        let body = try await get("/v1/vector")
+        return try VersionVector(json: body, fileName: "the vector of \(peer.name)")
+    }
+
+    /// The body of a successful GET; any other answer is an error that says what the peer said.
+    func get(_ path: String) async throws(LiaisonError) -> Data {
+        let response: (status: HTTPResponseStatus, body: Data)
+        do {
+            response = try await exchange(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["host": host, "connection": "close"]))
+        } catch let error as LiaisonError {
+            throw error
+        } catch {
+            throw LiaisonError(
+                .network, "cannot reach \(peer.name) at \(host):\(port): \(error)",
+                hint: "check the address in its card, that its node runs `liaison serve`, and the link")
+        }
+        guard response.status == .ok else {
+            let said = String(decoding: response.body.prefix(300), as: UTF8.self)
+            let code: LiaisonError.Code = [.unauthorized, .forbidden].contains(response.status) ? .unauthorized : .network
+            throw LiaisonError(code, "\(peer.name) answered \(path) with \(response.status.code) \(response.status.reasonPhrase): \(said)")
+        }
+        return response.body
+    }
+
+    /// Sends one request on a new connection and reads the whole answer.
+    private func exchange(_ head: HTTPRequestHead) async throws -> (status: HTTPResponseStatus, body: Data) {
+        let context = try NIOSSLContext(configuration: tls.clientConfiguration())
+        let expectedPin = peer.tlsPin
+        let peerName = peer.name
+        let presented = NIOLockedValueBox<String?>(nil)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(timeout)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, promise in
+                        let pin = NodeTLS.pin(of: certificates)
+                        presented.withLockedValue { $0 = pin }
+                        promise.succeed(pin == expectedPin ? .certificateVerified : .failed)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        do {
+            return try await withThrowingTaskGroup(of: (status: HTTPResponseStatus, body: Data)?.self) { group in
+                group.addTask {
+                    try await channel.executeThenClose { inbound, outbound in
+                        try await outbound.write(.head(head))
+                        try await outbound.write(.end(nil))
+                        var status: HTTPResponseStatus?
+                        var body = Data()
+                        for try await part in inbound {
+                            switch part {
+                            case .head(let response): status = response.status
+                            case .body(let buffer): body.append(contentsOf: buffer.readableBytesView)
+                            case .end: return status.map { ($0, body) }
+                            }
+                        }
+                        return nil
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .nanoseconds(timeout.nanoseconds))
+                    throw LiaisonError(.network, "\(peerName) did not answer within \(timeout.nanoseconds / 1_000_000_000) s")
+                }
+                defer { group.cancelAll() }
+                guard let answer = try await group.next() ?? nil else {
+                    throw LiaisonError(.network, "\(peerName) closed the connection before it answered")
+                }
+                return answer
+            }
+        } catch let error as NIOSSLError {
+            throw refusedHandshake(error, presentedPin: presented.withLockedValue { $0 })
+        } catch let error as BoringSSLError {
+            throw refusedHandshake(error, presentedPin: presented.withLockedValue { $0 })
+        }
+    }
+
+    /// The error of a handshake that failed: a certificate other than the roster's says so plainly.
+    private func refusedHandshake(_ error: any Error, presentedPin: String?) -> LiaisonError {
+        if let presentedPin, presentedPin != peer.tlsPin {
+            return LiaisonError(
+                .unauthorized,
+                "the server at \(host):\(port) is not \(peer.name): its certificate's pin is \(presentedPin.prefix(16))…, the roster's is \(peer.tlsPin.prefix(16))…",
+                hint: "if \(peer.name) made a new TLS key, add its new card; otherwise someone else answers at that address")
+        }
+        return LiaisonError(
+            .unauthorized, "\(peer.name) at \(host):\(port) refused the TLS handshake: \(error)",
+            hint: "it accepts only nodes on its roster: it must add this node's card with `liaison peer add`")
+    }
+}

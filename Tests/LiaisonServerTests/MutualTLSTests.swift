@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+import LiaisonCore
+import LiaisonServer
+import LiaisonSync
+import LiaisonTestSupport
+import Logging
+import NIOCore
+import Testing
+
+/// A node's server on loopback, reached by other nodes over mutual TLS: only roster certificates
+/// get through the handshake, and each end checks the other's pin.
+@Suite struct MutualTLSTests {
+    /// A node in a folder of its own, with its TLS identity.
+    struct Node {
+        let folder: NodeFolder
+        let directory: Directory
+        let tls: NodeTLS
+
+        init(_ name: String) throws {
+            folder = NodeFolder(url: Fixtures.temporaryFolder())
+            directory = try folder.initialize(name: name, agency: "Agency of \(name)")
+            tls = try NodeTLS(folder: folder)
+        }
+
+        func card() throws -> NodeCard { try directory.card(tlsPin: try folder.tlsPin(), url: nil) }
+
+        /// `other` as this node's roster holds it, at `port` on loopback.
+        func peer(_ other: Node, port: Int) throws -> Peer {
+            var peer = try #require(try directory.peers().first { $0.nodeID == other.directory.node.id.hex })
+            peer.url = "https://127.0.0.1:\(port)"
+            return peer
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: folder.url) }
+    }
+
+    /// Runs `node`'s server on a free loopback port while `body` runs.
+    func withServer<T: Sendable>(_ node: Node, _ body: @Sendable (Int) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try NodeServer.buildApplication(
+            directory: node.directory, tls: node.tls, configuration: .init(host: "127.0.0.1", port: 0),
+            logger: Logger(label: "test.server")
+        ) { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+        }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await app.runService(gracefulShutdownSignals: [])
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            defer { group.cancelAll() }
+            return try await body(port)
+        }
+    }
+
+    @Test func aPeerReadsTheVectorAndOthersAreTurnedAway() async throws {
+        let server = try Node("Chisinau"), client = try Node("Bucharest"), stranger = try Node("Elsewhere")
+        defer { [server, client, stranger].forEach { $0.remove() } }
+        _ = try server.directory.addPeer(try client.card())
+        _ = try client.directory.addPeer(try server.card())
+        _ = try stranger.directory.addPeer(try server.card())
+        _ = try server.directory.write { tx in try tx.save(Agency(name: "Poliția", kind: .police, country: "MD")) }
+
+        try await withServer(server) { port in
+            // The peer gets the server's vector: what it needs to know what to pull.
+            let transport = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls)
+            #expect(try await transport.vector() == (try server.directory.vector()))
+
+            // A node that the server's roster does not hold fails in the handshake.
+            let refused = try HTTPSSyncTransport(peer: try stranger.peer(server, port: port), tls: stranger.tls)
+            let handshake = await #expect(throws: LiaisonError.self) { try await refused.vector() }
+            #expect(handshake?.code == .unauthorized)
+            #expect(handshake?.hint?.contains("liaison peer add") == true, "\(String(describing: handshake))")
+
+            // A client that expects another node at that address does not send it anything.
+            var impostor = try client.peer(server, port: port)
+            impostor.tlsPin = try stranger.folder.tlsPin()
+            let wrongServer = await #expect(throws: LiaisonError.self) {
+                try await HTTPSSyncTransport(peer: impostor, tls: client.tls).vector()
+            }
+            #expect(wrongServer?.code == .unauthorized)
+            #expect(wrongServer?.message.contains("is not \(impostor.name)") == true, "\(String(describing: wrongServer))")
+
+            // A client with no certificate gets 401 on sync routes, and no data.
+            let anonymous = try curl(["-sk", "-o", "-", "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/v1/vector"])
+            #expect(anonymous.hasSuffix("\n401"), "\(anonymous)")
+            #expect(!anonymous.contains("entries"))
+
+            // Revoking the peer closes the door at once.
+            try server.directory.revokePeer(client.directory.node.id.hex)
+            let revoked = await #expect(throws: LiaisonError.self) { try await transport.vector() }
+            #expect(revoked?.code == .unauthorized)
+        }
+    }
+
+    @Test func aPeerWithoutAnAddressOrAnUnreachableOneSaysSo() async throws {
+        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        defer { [server, client].forEach { $0.remove() } }
+        _ = try client.directory.addPeer(try server.card())
+        var peer = try client.peer(server, port: 1)
+        peer.url = nil
+        let missing = #expect(throws: LiaisonError.self) { try HTTPSSyncTransport(peer: peer, tls: client.tls) }
+        #expect(missing?.message.contains("has no https:// address") == true)
+
+        // Nothing listens on port 1 of loopback.
+        let unreachable = await #expect(throws: LiaisonError.self) {
+            try await HTTPSSyncTransport(peer: try client.peer(server, port: 1), tls: client.tls).vector()
+        }
+        #expect(unreachable?.code == .network)
+        #expect(unreachable?.message.hasPrefix("cannot reach Chisinau") == true, "\(String(describing: unreachable))")
+    }
+
+    private func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
