@@ -72,6 +72,7 @@ public struct HTTPSSyncTransport: SyncTransport {
         let expectedPin = peer.tlsPin
         let peerName = peer.name
         let presented = NIOLockedValueBox<String?>(nil)
+        let answered = NIOLockedValueBox(false)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(timeout)
             .connect(host: host, port: port) { channel in
@@ -96,7 +97,9 @@ public struct HTTPSSyncTransport: SyncTransport {
                         var body = Data()
                         for try await part in inbound {
                             switch part {
-                            case .head(let response): status = response.status
+                            case .head(let response):
+                                answered.withLockedValue { $0 = true }
+                                status = response.status
                             case .body(let buffer): body.append(contentsOf: buffer.readableBytesView)
                             case .end: return status.map { ($0, body) }
                             }
@@ -114,23 +117,26 @@ public struct HTTPSSyncTransport: SyncTransport {
                 }
                 return answer
             }
-        } catch let error as NIOSSLError {
-            throw refusedHandshake(error, presentedPin: presented.withLockedValue { $0 })
-        } catch let error as BoringSSLError {
-            throw refusedHandshake(error, presentedPin: presented.withLockedValue { $0 })
+        } catch {
+            // In TLS 1.3 the server checks the client's certificate after the client has finished its
+            // side of the handshake: a refusal shows as an alert or a closed connection, whichever
+            // the client meets first, and before any answer.
+            guard let pin = presented.withLockedValue({ $0 }), !answered.withLockedValue({ $0 }) else { throw error }
+            throw refusedHandshake(error, presentedPin: pin)
         }
     }
 
-    /// The error of a handshake that failed: a certificate other than the roster's says so plainly.
-    private func refusedHandshake(_ error: any Error, presentedPin: String?) -> LiaisonError {
-        if let presentedPin, presentedPin != peer.tlsPin {
+    /// The error of a connection that the handshake ended: a server certificate other than the
+    /// roster's says so plainly; else the server refused this node.
+    private func refusedHandshake(_ error: any Error, presentedPin: String) -> LiaisonError {
+        if presentedPin != peer.tlsPin {
             return LiaisonError(
                 .unauthorized,
                 "the server at \(host):\(port) is not \(peer.name): its certificate's pin is \(presentedPin.prefix(16))…, the roster's is \(peer.tlsPin.prefix(16))…",
                 hint: "if \(peer.name) made a new TLS key, add its new card; otherwise someone else answers at that address")
         }
         return LiaisonError(
-            .unauthorized, "\(peer.name) at \(host):\(port) refused the TLS handshake: \(error)",
+            .unauthorized, "\(peer.name) at \(host):\(port) ended the connection in the TLS handshake, before any answer (\(error))",
             hint: "it accepts only nodes on its roster: it must add this node's card with `liaison peer add`")
     }
 }

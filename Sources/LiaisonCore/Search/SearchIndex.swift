@@ -83,29 +83,35 @@ package enum SearchIndex {
         /// A contact's entry: its names; its position, rank and agency's names as other text; its
         /// agency's country and kind, its languages, roles and 24/7 reach as facets.
         init(_ person: PersonSource) {
-            let names: [String?] = [person.givenName, person.familyName, person.nativeName]
+            let own = person.text
+            let names: [String?] = [own.givenName, own.familyName, own.nativeName]
             let otherText: [String?] = [
-                person.position, person.rank, person.agency.name, person.agency.acronym, person.agency.nativeName,
+                own.position, own.rank, person.agency.name, person.agency.acronym, person.agency.nativeName,
                 person.parent?.name, person.parent?.acronym,
             ]
             var other = otherText.compactMap { $0 }
             var facets = [facet("cc", person.agency.country), facet("kind", person.agency.kind)]
-            facets += person.languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
+            facets += own.languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
             addRoles(person.roles, other: &other, facets: &facets)
             if person.has24x7Channel || person.roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
             self.init(rowID: SearchIndex.rowID(person: person.localID), name: names.compactMap { $0 }.map(SearchText.fold).joined(separator: " "), other: other, facets: facets)
         }
     }
 
-    /// What a contact's entry is made of.
-    fileprivate struct PersonSource {
-        var localID: Int64
+    /// A contact's own values that its entry indexes.
+    package struct PersonText {
         var givenName: String?
         var familyName: String?
         var nativeName: String?
         var position: String?
         var rank: String?
         var languages: [String]
+    }
+
+    /// What a contact's entry is made of.
+    fileprivate struct PersonSource {
+        var localID: Int64
+        var text: PersonText
         var agency: AgencyRow
         var parent: AgencyRow?
         var has24x7Channel: Bool
@@ -146,45 +152,30 @@ package enum SearchIndex {
     package struct CreatedPerson {
         var localID: Int64
         var agencyID: UUID
-        var givenName: String?
-        var familyName: String?
-        var nativeName: String?
-        var position: String?
-        var rank: String?
-        var languages: [String]
+        var text: PersonText
         package var has24x7Channel = false
         package var roles: [Role] = []
 
         init(person: Person, localID: Int64) {
-            self.init(
-                localID: localID, agencyID: person.agencyID, givenName: person.givenName, familyName: person.familyName,
-                nativeName: person.nativeName, position: person.position, rank: person.rank, languages: person.languages)
+            self.localID = localID
+            agencyID = person.agencyID
+            text = PersonText(
+                givenName: person.givenName, familyName: person.familyName, nativeName: person.nativeName, position: person.position,
+                rank: person.rank, languages: person.languages)
         }
 
         /// A contact as a received creation carries it: its field values by name, across groups.
         package init?(localID: Int64, fields: [String: FieldValue]) {
-            func text(_ name: String) -> String? {
+            func value(_ name: String) -> String? {
                 if case .text(let value) = fields[name] { value } else { nil }
             }
-            guard let agencyID = text("agency_id").flatMap(UUID.init(uuidString:)) else { return nil }
-            let languages: [String] = if case .list(let items) = fields["languages"] { items } else { [] }
-            self.init(
-                localID: localID, agencyID: agencyID, givenName: text("given_name"), familyName: text("family_name"),
-                nativeName: text("native_name"), position: text("position"), rank: text("rank"), languages: languages)
-        }
-
-        private init(
-            localID: Int64, agencyID: UUID, givenName: String?, familyName: String?, nativeName: String?, position: String?,
-            rank: String?, languages: [String]
-        ) {
+            guard let agencyID = value("agency_id").flatMap(UUID.init(uuidString:)) else { return nil }
             self.localID = localID
             self.agencyID = agencyID
-            self.givenName = givenName
-            self.familyName = familyName
-            self.nativeName = nativeName
-            self.position = position
-            self.rank = rank
-            self.languages = languages
+            let languages: [String] = if case .list(let items) = fields["languages"] { items } else { [] }
+            text = PersonText(
+                givenName: value("given_name"), familyName: value("family_name"), nativeName: value("native_name"),
+                position: value("position"), rank: value("rank"), languages: languages)
         }
     }
 
@@ -238,10 +229,11 @@ package enum SearchIndex {
             let agency = AgencyRow(name: row[9], acronym: row[10], nativeName: row[11], kind: row[12], country: row[13])
             // Only the parent's names are indexed.
             let parent = AgencyRow(name: row[14], acronym: row[15], kind: "", country: "")
+            let text = PersonText(
+                givenName: row[3], familyName: row[4], nativeName: row[5], position: row[6], rank: row[7],
+                languages: JSONStringArray.decode(row[8] ?? "[]"))
             entries.append(Entry(PersonSource(
-                localID: rowID / 2, givenName: row[3], familyName: row[4], nativeName: row[5], position: row[6], rank: row[7],
-                languages: JSONStringArray.decode(row[8] ?? "[]"), agency: agency, parent: parent, has24x7Channel: row[16],
-                roles: Self.roles(row[17]))))
+                localID: rowID / 2, text: text, agency: agency, parent: parent, has24x7Channel: row[16], roles: Self.roles(row[17]))))
         }
     }
 
@@ -297,8 +289,7 @@ package enum SearchIndex {
 extension SearchIndex.PersonSource {
     init(_ created: SearchIndex.CreatedPerson, agency: SearchIndex.AgencyRow, parent: SearchIndex.AgencyRow?) {
         self.init(
-            localID: created.localID, givenName: created.givenName, familyName: created.familyName, nativeName: created.nativeName,
-            position: created.position, rank: created.rank, languages: created.languages, agency: agency, parent: parent,
-            has24x7Channel: created.has24x7Channel, roles: created.roles)
+            localID: created.localID, text: created.text, agency: agency, parent: parent, has24x7Channel: created.has24x7Channel,
+            roles: created.roles)
     }
 }
