@@ -16,6 +16,8 @@ struct CheckedCommit: Sendable {
     var storedChanges: [UInt8] = []
     /// Each change checked against the field tables, when reference data was given; else empty.
     var fieldChecks: [FieldTable.Check] = []
+    /// Each upsert's column values, when reference data was given; else empty.
+    var prepared: [ChangeApplier.Prepared?] = []
 
     /// Checks `commit`; `decoded` are its changes when its transport form already gave them
     /// (nil where it did not), which need not be decoded again.
@@ -39,7 +41,10 @@ struct CheckedCommit: Sendable {
                 visible.changeBodies[index] == nil ? nil : change ?? decoded?[index]
             }
             storedChanges = CompactCommitEncoder.encodeChanges(of: visible, decoded: changes)
-            if let reference { fieldChecks = changes.map { $0.map { FieldTable.checked($0, reference: reference) } ?? .unchecked } }
+            if let reference {
+                fieldChecks = changes.map { $0.map { FieldTable.checked($0, reference: reference) } ?? .unchecked }
+                prepared = changes.map { $0.flatMap(ChangeApplier.prepare) }
+            }
         case .failure(let error):
             refusal = error.message
         }

@@ -180,14 +180,16 @@ final class Receiver {
             try refuse(commit, reason)
             return false
         case .follows:
-            try apply(visible, changes: checked.changes, storedChanges: checked.storedChanges, fieldChecks: checked.fieldChecks, name: name)
+            try apply(visible, checked: checked, name: name)
             return true
         }
     }
 
-    func apply(_ commit: Commit, changes: [Change?], storedChanges: [UInt8], fieldChecks: [FieldTable.Check], name: String) throws {
+    /// Applies a commit that follows its chain: `commit` is the checked commit's visible part.
+    func apply(_ commit: Commit, checked: CheckedCommit, name: String) throws {
+        let changes = checked.changes
         let header = commit.header
-        let position = try LogStore.append(commit, compactChanges: storedChanges, in: db)
+        let position = try LogStore.append(commit, compactChanges: checked.storedChanges, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
         let stamp = Stamp(time: header.time, origin: header.origin, epoch: header.epoch)
         // Which of the commit's records are stored, in one read per kind instead of one a change.
@@ -199,7 +201,8 @@ final class Receiver {
             }
             let outcome = try apply(
                 change, stamp: stamp, name: name, isNew: !stored.contains(change.recordID),
-                fieldCheck: index < fieldChecks.count ? fieldChecks[index] : .unchecked)
+                fieldCheck: index < checked.fieldChecks.count ? checked.fieldChecks[index] : .unchecked,
+                prepared: index < checked.prepared.count ? checked.prepared[index] : nil)
             if outcome == .created { stored.insert(change.recordID) }
             if case .refused(let reason) = outcome {
                 try recordRefusal(change, position: position, index: index, reason: reason)
@@ -232,14 +235,15 @@ final class Receiver {
     /// known not to be stored; nil looks it up. `counted` is false for a logged change applied
     /// again, which the report counted when it came.
     func apply(
-        _ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, fieldCheck: FieldTable.Check = .unchecked, counted: Bool = true
+        _ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, fieldCheck: FieldTable.Check = .unchecked,
+        prepared: ChangeApplier.Prepared? = nil, counted: Bool = true
     ) throws -> ChangeApplier.Outcome {
         // For channels and designations this read also tells whether the record is new.
         let before = isNew == true ? nil : try owners(of: change)
         // A change that breaks the tables' rules (a missing name, an unknown country) is refused
         // like one that breaks stewardship, the same on every node, instead of stopping the batch.
         let outcome = try ChangeApplier.applyRefusingInvalid(
-            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), fieldCheck: fieldCheck, in: db)
+            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), fieldCheck: fieldCheck, prepared: prepared, in: db)
         // Before changes that waited for this record apply, which may edit it.
         if outcome == .created, change.entity == .person { createdPersons[change.recordID] = createdPerson(change) }
         switch outcome {

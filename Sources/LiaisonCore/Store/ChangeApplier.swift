@@ -31,7 +31,10 @@ package enum ChangeApplier {
     /// the steward's changes apply; a creation with an earlier stamp than the record's claim makes
     /// its node the steward and the record starts again from that creation.
     @discardableResult
-    package static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, in db: Database) throws -> Outcome {
+    ///
+    /// `prepared` are the change's column values as ``prepare(_:)`` made them, before the write
+    /// transaction began.
+    package static func apply(_ change: Change, stamp: Stamp, isNew: Bool = false, prepared: Prepared? = nil, in db: Database) throws -> Outcome {
         let table = change.entity.table
         let id = change.recordID.lowercasedString
         let row = isNew ? nil : try Row.fetchOne(
@@ -45,7 +48,7 @@ package enum ChangeApplier {
         var groupNames: [String]?
         var values: [(group: String, columns: [String], values: [DatabaseValue])] = []
         if case .upsert(let groups) = change.operation {
-            values = try columnValues(groups, known: known, table: table, id: id)
+            values = try prepared?.values ?? columnValues(groups, known: known, table: table, id: id)
             groupNames = values.map(\.group)
         }
 
@@ -124,7 +127,8 @@ package enum ChangeApplier {
     ///
     /// `fieldCheck` is what checking the change's fields before the transaction found, if done.
     package static func applyRefusingInvalid(
-        _ change: Change, stamp: Stamp, isNew: Bool = false, fieldCheck: FieldTable.Check = .unchecked, in db: Database
+        _ change: Change, stamp: Stamp, isNew: Bool = false, fieldCheck: FieldTable.Check = .unchecked, prepared: Prepared? = nil,
+        in db: Database
     ) throws -> Outcome {
         var outcome = Outcome.superseded
         do {
@@ -133,7 +137,7 @@ package enum ChangeApplier {
             case .passed: break
             case .failed(let reason): return .refused("invalid change: \(reason)")
             }
-            outcome = try apply(change, stamp: stamp, isNew: isNew, in: db)
+            outcome = try apply(change, stamp: stamp, isNew: isNew, prepared: prepared, in: db)
         } catch let error as LiaisonError where error.code == .verification {
             outcome = .refused("invalid change: \(error.message)")
         } catch let error as DatabaseError where [.SQLITE_CONSTRAINT, .SQLITE_MISMATCH].contains(error.resultCode) {
@@ -144,6 +148,20 @@ package enum ChangeApplier {
 
     /// The change's field groups in name order, each with its columns and their database values;
     /// a group or field the record kind does not have is refused.
+    /// A change's field groups in name order, each with its columns and their database values.
+    package struct Prepared: Sendable {
+        var values: [(group: String, columns: [String], values: [DatabaseValue])]
+    }
+
+    /// The column values of an upsert, made where no transaction waits; nil for a delete or for
+    /// a change that names a group or field its kind does not have, which ``apply`` refuses.
+    package static func prepare(_ change: Change) -> Prepared? {
+        guard case .upsert(let groups) = change.operation else { return nil }
+        let values = try? columnValues(
+            groups, known: fieldGroups[change.entity] ?? [:], table: change.entity.table, id: change.recordID.lowercasedString)
+        return values.map(Prepared.init)
+    }
+
     private static func columnValues(
         _ groups: [String: [String: FieldValue]], known: [String: [String]], table: String, id: String
     ) throws -> [(group: String, columns: [String], values: [DatabaseValue])] {
