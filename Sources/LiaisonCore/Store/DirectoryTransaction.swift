@@ -252,9 +252,6 @@ public final class DirectoryTransaction {
         // matches every row of a large file changes nothing, batch after batch.
         defer { endBatch() }
         guard !pending.isEmpty else { return }
-        try SearchIndex.reindex(
-            persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
-            created: createdPersons, in: db)
         let last = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT sequence, header_hash FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),
             arguments: [node.id.hex, epoch])
@@ -267,7 +264,13 @@ public final class DirectoryTransaction {
         let commit = try Commit.sign(
             changes: pending, origin: node.id, epoch: epoch, sequence: sequence,
             previousHash: previousHash, time: stamp.time, key: key)
-        try LogStore.append(commit, decoded: pending, in: db)
+        // The log's compact form of the commit is made on another thread while the index is redone.
+        let changes = pending
+        let compact = Background { CompactCommitEncoder.encodeChanges(of: commit, decoded: changes) }
+        try SearchIndex.reindex(
+            persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
+            created: createdPersons, in: db)
+        try LogStore.append(commit, compactChanges: compact.value, in: db)
         commits.append(CommitSummary(sequence: sequence, epoch: epoch, changeCount: pending.count, time: stamp.time))
         // A large batch's changes and commit are many small allocations: they are freed on another
         // thread, so that the next batch need not wait.
