@@ -50,6 +50,7 @@ extension Directory {
         let batches = BundleBatches(reader: reader, keys: keys, reference: reference, receiver: node.id)
         var upcoming = Background { batches.next() }
         var receivedAny = false
+        let agencyRows = SearchIndex.AgencyRowCache()
         while true {
             var batch = upcoming.value
             if batch.ending == nil { upcoming = Background { batches.next() } }
@@ -58,7 +59,7 @@ extension Directory {
             // Even a bundle with nothing new lets commits held for their clock time apply.
             if !batch.commits.isEmpty || !receivedAny {
                 receivedAny = true
-                summary.report.add(try receive(checked: batch.commits, now: now))
+                summary.report.add(try receive(checked: batch.commits, now: now, agencyRows: agencyRows))
                 let applied = batch.commits
                 batch.commits = []
                 freeInBackground(applied)

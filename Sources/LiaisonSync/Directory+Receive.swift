@@ -28,12 +28,15 @@ extension Directory {
         return try receive(checked: checked, now: now)
     }
 
-    /// Applies commits checked before, in one transaction.
-    func receive(checked: [CheckedCommit], now: Date) throws(LiaisonError) -> ReceiveReport {
+    /// Applies commits checked before, in one transaction. `agencyRows` may be kept across the
+    /// transactions of one bundle import: a transaction that fails drops the rows it read.
+    func receive(
+        checked: [CheckedCommit], now: Date, agencyRows: SearchIndex.AgencyRowCache = .init()
+    ) throws(LiaisonError) -> ReceiveReport {
         let node = self.node
         return try Self.storage {
             try database.write { db in
-                let receiver = try Receiver(db: db, node: node, now: now, random: random)
+                let receiver = try Receiver(db: db, node: node, now: now, random: random, agencyRows: agencyRows)
                 try receiver.offerDueCommits()
                 for commit in checked { try receiver.offer(commit) }
                 try receiver.finish()

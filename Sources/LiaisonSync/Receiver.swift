@@ -36,8 +36,15 @@ final class Receiver {
     /// Records that an earlier creation took over in this batch.
     var takenOver: [UUID: Entity] = [:]
 
-    init(db: Database, node: NodeIdentity, now: Date, random: @escaping () -> UInt64 = { .random(in: .min ... .max) }) throws {
+    /// Agency rows that the search index reads, kept across the batches of one receive.
+    let agencyRows: SearchIndex.AgencyRowCache
+
+    init(
+        db: Database, node: NodeIdentity, now: Date, random: @escaping () -> UInt64 = { .random(in: .min ... .max) },
+        agencyRows: SearchIndex.AgencyRowCache = .init()
+    ) throws {
         self.db = db
+        self.agencyRows = agencyRows
         self.node = node
         self.random = random
         nowMilliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
@@ -60,7 +67,7 @@ final class Receiver {
         try forgetCreatedPersonsNamedBefore()
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
-            created: createdPersons, in: db)
+            created: createdPersons, agencyRows: agencyRows, in: db)
         if metOwnCommits { report.newEpoch = try Directory.startNewEpoch(node: node, in: db, random: random) }
     }
 
@@ -278,10 +285,15 @@ final class Receiver {
             for owner in (before ?? []) + (after ?? []) {
                 if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
             }
-            if outcome == .created, let owner = after?.first(where: \.isPerson) {
-                if createdPersons[owner.id] != nil { noteCreated(change, of: owner.id) } else { namedBeforeCreation.insert(owner.id) }
+            // A contact created later in this transaction whose channels or roles arrived first,
+            // or were moved to it first, has its entry read back from the tables.
+            if outcome == .created, let owner = after?.first(where: \.isPerson), createdPersons[owner.id] != nil {
+                noteCreated(change, of: owner.id)
             } else {
-                for owner in (before ?? []) + (after ?? []) where owner.isPerson { createdPersons[owner.id] = nil }
+                for owner in (before ?? []) + (after ?? []) where owner.isPerson {
+                    createdPersons[owner.id] = nil
+                    namedBeforeCreation.insert(owner.id)
+                }
             }
         }
         return outcome
@@ -317,11 +329,16 @@ final class Receiver {
         case .channel:
             if fields["is_24x7"] == .bool(true) { createdPersons[person]?.has24x7Channel = true }
         case .designation:
-            guard case .text(let name) = fields["function"], let function = FocalFunction(rawValue: name) else {
+            // The index reads roles back as "area function" pairs separated by commas: a value
+            // that would not read back the same is left to that reading.
+            let areaText: String? = if case .text(let name) = fields["crime_area"] { name } else { nil }
+            guard case .text(let name) = fields["function"], let function = FocalFunction(rawValue: name),
+                !(areaText ?? "").contains(where: { $0 == " " || $0 == "," })
+            else {
                 createdPersons[person] = nil
                 return
             }
-            let area: CrimeArea? = if case .text(let name) = fields["crime_area"] { CrimeArea(rawValue: name) } else { nil }
+            let area = areaText.flatMap(CrimeArea.init(rawValue:))
             createdPersons[person]?.roles.append((area, function))
         case .person, .agency:
             break
@@ -364,8 +381,9 @@ final class Receiver {
     static func owners(in change: Change) -> [(id: UUID, isPerson: Bool)]? {
         guard case .upsert(let groups) = change.operation, let fields = groups[change.entity.rawValue] else { return nil }
         var owners: [(UUID, Bool)] = []
-        if case .text(let text) = fields["agency_id"], let agency = UUID(uuidString: text) { owners.append((agency, false)) }
-        if case .text(let text) = fields["person_id"], let person = UUID(uuidString: text) { owners.append((person, true)) }
+        // Only the canonical text joins the tables: an id in upper case names no stored record.
+        if case .text(let text) = fields["agency_id"], let agency = UUID(canonicalText: text) { owners.append((agency, false)) }
+        if case .text(let text) = fields["person_id"], let person = UUID(canonicalText: text) { owners.append((person, true)) }
         return owners
     }
 

@@ -91,8 +91,15 @@ public struct HTTPSSyncTransport: SyncTransport {
             return try await withThrowingTaskGroup(of: (status: HTTPResponseStatus, body: Data)?.self) { group in
                 group.addTask {
                     try await channel.executeThenClose { inbound, outbound in
-                        try await outbound.write(.head(head))
-                        try await outbound.write(.end(nil))
+                        // A server that refuses this node's certificate may close the connection
+                        // while the request is written: its alert is read from the inbound side.
+                        var writeError: (any Error)?
+                        do {
+                            try await outbound.write(.head(head))
+                            try await outbound.write(.end(nil))
+                        } catch {
+                            writeError = error
+                        }
                         var status: HTTPResponseStatus?
                         var body = Data()
                         for try await part in inbound {
@@ -104,6 +111,7 @@ public struct HTTPSSyncTransport: SyncTransport {
                             case .end: return status.map { ($0, body) }
                             }
                         }
+                        if let writeError { throw writeError }
                         return nil
                     }
                 }
@@ -117,10 +125,11 @@ public struct HTTPSSyncTransport: SyncTransport {
                 }
                 return answer
             }
-        } catch {
-            // In TLS 1.3 the server checks the client's certificate after the client has finished its
-            // side of the handshake: a refusal shows as an alert or a closed connection, whichever
-            // the client meets first, and before any answer.
+        } catch let error as LiaisonError {
+            throw error
+        } catch let error where error is NIOSSLError || error is BoringSSLError {
+            // In TLS 1.3 the server checks the client's certificate after the client has finished
+            // its side of the handshake: a refusal comes as an alert, before any answer.
             guard let pin = presented.withLockedValue({ $0 }), !answered.withLockedValue({ $0 }) else { throw error }
             throw refusedHandshake(error, presentedPin: pin)
         }

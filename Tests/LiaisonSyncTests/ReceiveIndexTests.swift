@@ -64,6 +64,33 @@ import Testing
         #expect(found.map(\.id) == [person.id])
     }
 
+    @Test func aChannelMovedToAContactBeforeItsCreationArrivedCountsInItsEntry() throws {
+        let nodes = try Federation.nodes(3)
+        let police = Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "MD")
+        let first = Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu")
+        let second = Person(agencyID: police.id, givenName: "Ana", familyName: "Rusu")
+        _ = try nodes[0].write { tx in
+            try tx.save(police)
+            try tx.save(first)
+            try tx.save(second)
+        }
+        try Federation.sync(nodes[0], to: nodes[1])
+        var phone = Channel(personID: first.id, kind: .phone, value: "+37322000101", is24x7: true)
+        _ = try nodes[1].write { [phone] tx in try tx.save(phone) }
+        phone.personID = second.id
+        _ = try nodes[1].write { [phone] tx in try tx.save(phone) }
+
+        // The channel's creation and its move come before both contacts, in one transaction.
+        let receiver = nodes[2]
+        let fromOther = try nodes[1].commits(beyond: try receiver.vector(), for: receiver.node.id).filter { $0.header.origin == nodes[1].node.id }
+        let fromCreator = try nodes[0].commits(beyond: try receiver.vector(), for: receiver.node.id)
+        _ = try receiver.receive(fromOther + fromCreator)
+        #expect(try receiver.digest() == nodes[1].digest())
+        let index = try indexAndRebuilt(receiver)
+        #expect(index.stored == index.rebuilt)
+        #expect(try receiver.search(SearchQuery("rusu", only24x7: true)).map(\.id) == [second.id])
+    }
+
     @Test func aContactCreatedWithItsChannelsAndRolesInOneCommitIsIndexedFromThem() throws {
         let nodes = try Federation.nodes(2)
         let police = Agency(name: "Poliția de Frontieră", kind: .border, country: "RO")
@@ -80,6 +107,29 @@ import Testing
         let index = try indexAndRebuilt(nodes[1])
         #expect(index.stored.count == 51)
         #expect(index.stored == index.rebuilt)
+    }
+
+    @Test func anAgencyChangedInALaterBatchIsReadAgainForItsContactsEntries() throws {
+        let nodes = try Federation.nodes(2)
+        let police = Agency(name: "Poliția de Frontieră", kind: .border, country: "RO")
+        var renamed = police
+        renamed.name = "Inspectoratul General al Poliției de Frontieră"
+        renamed.acronym = "IGPF"
+        _ = try nodes[0].write { [renamed] tx in
+            try tx.save(police)
+            try tx.save(Person(agencyID: police.id, givenName: "Ana", familyName: "Ionescu"))
+            // The agency's row is now read and kept for the batches that follow.
+            try tx.commitBatch()
+            try tx.save(renamed)
+            try tx.commitBatch()
+            try tx.save(Person(agencyID: police.id, givenName: "Mihai", familyName: "Stan"))
+        }
+        for node in nodes {
+            if node !== nodes[0] { try Federation.sync(nodes[0], to: node) }
+            let index = try indexAndRebuilt(node)
+            #expect(index.stored == index.rebuilt)
+            #expect(try node.search(SearchQuery("igpf")).count == 3, "the agency and both contacts name it")
+        }
     }
 
     @Test func newRecordIDsAreTimeOrderedAndShortIDsComeFromTheirRandomPart() throws {

@@ -29,10 +29,14 @@ package enum SearchIndex {
         try reindex(persons: persons, agencies: agencies, agenciesWithMembers: agenciesWithMembers, unindexed: unindexed, created: [:], in: db)
     }
 
+    ///
+    /// `agencyRows` may be kept across a transaction's batches; the agencies given here are read
+    /// again.
     package static func reindex(
         persons: Set<UUID>, agencies: Set<UUID>, agenciesWithMembers: Set<UUID>, unindexed: Set<UUID>,
-        created: [UUID: CreatedPerson], in db: Database
+        created: [UUID: CreatedPerson], agencyRows: AgencyRowCache = AgencyRowCache(), in db: Database
     ) throws {
+        agencyRows.forget(agencies.union(agenciesWithMembers))
         var persons = persons
         var agencies = agencies
         for agencyID in agenciesWithMembers {
@@ -46,7 +50,6 @@ package enum SearchIndex {
         var entries: [Entry] = []
         var stale: [Int64] = []
         try readAgencies(Array(agencies), unindexed: unindexed, entries: &entries, stale: &stale, in: db)
-        var agencyRows = AgencyRows()
         var toRead: [UUID] = []
         for id in persons {
             if let person = created[id], let agency = try agencyRows.row(person.agencyID.lowercasedString, in: db) {
@@ -129,11 +132,19 @@ package enum SearchIndex {
         var parentID: String?
     }
 
-    /// Agency rows read once per reindex: a batch's contacts share a few agencies.
-    private struct AgencyRows {
+    /// The agency rows that contacts' entries name, read once: a batch's contacts share a few
+    /// agencies, and the batches of an import or a receive share most of them. Whoever keeps one
+    /// across batches lets ``reindex`` forget the agencies each batch changed.
+    package final class AgencyRowCache {
         private var rows: [String: AgencyRow?] = [:]
 
-        mutating func row(_ id: String, in db: Database) throws -> AgencyRow? {
+        package init() {}
+
+        func forget(_ ids: Set<UUID>) {
+            for id in ids { rows[id.lowercasedString] = nil }
+        }
+
+        fileprivate func row(_ id: String, in db: Database) throws -> AgencyRow? {
             if let known = rows[id] { return known }
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT name, acronym, native_name, kind, country, parent_id FROM agency WHERE id = ?"),
@@ -169,7 +180,8 @@ package enum SearchIndex {
             func value(_ name: String) -> String? {
                 if case .text(let value) = fields[name] { value } else { nil }
             }
-            guard let agencyID = value("agency_id").flatMap(UUID.init(uuidString:)) else { return nil }
+            // Only the canonical text joins the agency: anything else is left to reading back.
+            guard let agencyID = value("agency_id").flatMap(UUID.init(canonicalText:)) else { return nil }
             self.localID = localID
             self.agencyID = agencyID
             let languages: [String] = if case .list(let items) = fields["languages"] { items } else { [] }

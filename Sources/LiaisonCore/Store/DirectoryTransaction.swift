@@ -25,6 +25,8 @@ public final class DirectoryTransaction {
     /// Contacts created in this batch whose index entries can be made from what was saved: none
     /// of them, their channels or roles was edited or removed in the batch.
     private var createdPersons: [UUID: SearchIndex.CreatedPerson] = [:]
+    /// Agency rows the search index read, kept across the batches of this transaction.
+    private let agencyRows = SearchIndex.AgencyRowCache()
 
     init(db: Database, node: NodeIdentity, key: Curve25519.Signing.PrivateKey, reference: ReferenceData, clock: @escaping @Sendable () -> Date) throws {
         self.db = db
@@ -269,7 +271,7 @@ public final class DirectoryTransaction {
         let compact = Background { CompactCommitEncoder.encodeChanges(of: commit, decoded: changes) }
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
-            created: createdPersons, in: db)
+            created: createdPersons, agencyRows: agencyRows, in: db)
         try LogStore.append(commit, compactChanges: compact.value, in: db)
         commits.append(CommitSummary(sequence: sequence, epoch: epoch, changeCount: pending.count, time: stamp.time))
         // A large batch's changes and commit are many small allocations: they are freed on another
