@@ -1,4 +1,5 @@
 public import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 public import LiaisonCore
 public import LiaisonSync
@@ -31,10 +32,17 @@ public struct NodeRequestContext: RequestContext {
 public struct NodeServerConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// A connection that sends nothing for this long is closed, a TLS handshake included: a client
+    /// that holds connections open cannot keep the node's peers out for longer.
+    public var idleTimeout: Duration
+    /// Connections open at once; the next waits until one closes.
+    public var maximumConnections: Int
 
-    public init(host: String = "0.0.0.0", port: Int = 8443) {
+    public init(host: String = "0.0.0.0", port: Int = 8443, idleTimeout: Duration = .seconds(30), maximumConnections: Int = 1_000) {
         self.host = host
         self.port = port
+        self.idleTimeout = idleTimeout
+        self.maximumConnections = maximumConnections
     }
 
     /// Reads `HOST:PORT`, `:PORT` or `HOST`.
@@ -57,16 +65,21 @@ public enum NodeServer {
     ) throws -> some ApplicationProtocol {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: LiaisonErrorMiddleware())
+        router.add(middleware: PeersOnlyMiddleware(directory: directory))
         addSyncRoutes(to: router, directory: directory)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
             // Read the roster at each handshake, so that a revocation takes effect at once.
             guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
             return .certificateVerified
         }
+        let idle = configuration.idleTimeout.components
+        let http = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))
         return Application(
             router: router,
-            server: try .tls(.http1(), configuration: channelConfiguration),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "liaison"),
+            server: try .tls(.http1(configuration: http), configuration: channelConfiguration),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "liaison",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections)),
             onServerRunning: onServerRunning,
             logger: logger)
     }
@@ -100,6 +113,18 @@ public enum NodeServer {
             throw LiaisonError(.unauthorized, "sync routes serve only peers: present this node's roster certificate")
         }
         return peer
+    }
+}
+
+/// Sync routes serve only peers, whatever the path and method: a client without a roster
+/// certificate learns nothing of which routes exist.
+struct PeersOnlyMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
+    let directory: Directory
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" { _ = try await NodeServer.requirePeer(context, directory) }
+        return try await next(request, context)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Hummingbird
 import LiaisonCore
 import LiaisonServer
@@ -36,10 +37,12 @@ import Testing
     }
 
     /// Runs `node`'s server on a free loopback port while `body` runs.
-    func withServer<T: Sendable>(_ node: Node, _ body: @Sendable (Int) async throws -> T) async throws -> T {
+    func withServer<T: Sendable>(
+        _ node: Node, idleTimeout: Duration = .seconds(30), _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try NodeServer.buildApplication(
-            directory: node.directory, tls: node.tls, configuration: .init(host: "127.0.0.1", port: 0),
+            directory: node.directory, tls: node.tls, configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout),
             logger: Logger(label: "test.server")
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
@@ -84,15 +87,33 @@ import Testing
             #expect(wrongServer?.code == .unauthorized)
             #expect(wrongServer?.message.contains("is not \(impostor.name)") == true, "\(String(describing: wrongServer))")
 
-            // A client with no certificate gets 401 on sync routes, and no data.
+            // A client with no certificate gets 401 on sync routes, and no data; it cannot tell
+            // which routes exist.
             let anonymous = try curl(["-sk", "-o", "-", "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/v1/vector"])
             #expect(anonymous.hasSuffix("\n401"), "\(anonymous)")
             #expect(!anonymous.contains("entries"))
+            for (method, path) in [("GET", "/v1/nothing"), ("POST", "/v1/vector"), ("DELETE", "/v1/vector")] {
+                let answer = try curl(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "https://127.0.0.1:\(port)\(path)"])
+                #expect(answer == "401", "\(method) \(path): \(answer)")
+            }
 
             // Revoking the peer closes the door at once.
             try server.directory.revokePeer(client.directory.node.id.hex)
             let revoked = await #expect(throws: LiaisonError.self) { try await transport.vector() }
             #expect(revoked?.code == .unauthorized)
+        }
+    }
+
+    @Test func aConnectionThatSendsNothingIsClosed() async throws {
+        let server = try Node("Chisinau")
+        defer { server.remove() }
+        try await withServer(server, idleTimeout: .seconds(1)) { port in
+            // A client that connects and never finishes its handshake holds no connection for long.
+            let socket = try #require(RawConnection(port: port))
+            defer { socket.close() }
+            let start = ContinuousClock.now
+            #expect(socket.waitForClose(within: .seconds(10)), "the server closes an idle connection")
+            #expect(ContinuousClock.now - start < .seconds(5))
         }
     }
 
@@ -124,4 +145,32 @@ import Testing
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+/// A plain TCP connection to loopback that sends nothing.
+struct RawConnection {
+    let descriptor: Int32
+
+    init?(port: Int) {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard descriptor >= 0, connected == 0 else { return nil }
+    }
+
+    /// Whether the other end closes the connection within `limit`.
+    func waitForClose(within limit: Duration) -> Bool {
+        var timeout = timeval(tv_sec: Int(limit.components.seconds), tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        let received = recv(descriptor, &byte, 1, 0)
+        return received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }
