@@ -121,22 +121,25 @@ def encode_value(value) -> bytes:
 # --- Change ---------------------------------------------------------------------------------------
 
 
+def encode_distribution(distribution) -> bytes:
+    """The scope byte and its payload, as in a change and in its compact form."""
+    scope = distribution[0]
+    if scope == "federation":
+        return u8(0)
+    if scope == "node_only":
+        return u8(1)
+    if scope == "nodes":
+        nodes = sorted(set(distribution[1]))
+        return u8(2) + u32(len(nodes)) + b"".join(nodes)
+    if scope == "group":
+        return u8(3) + text(distribution[1])
+    raise ValueError(scope)
+
+
 def encode_change(entity, record_id, distribution, operation) -> bytes:
     """distribution: ("federation",) | ("node_only",) | ("nodes", [16-byte ids]) | ("group", name)
     operation: ("upsert", {group: {field: value}}) | ("delete",)"""
-    out = u8(CHANGE_FORMAT_VERSION) + text(entity) + uuid_bytes(record_id)
-    scope = distribution[0]
-    if scope == "federation":
-        out += u8(0)
-    elif scope == "node_only":
-        out += u8(1)
-    elif scope == "nodes":
-        nodes = sorted(set(distribution[1]))
-        out += u8(2) + u32(len(nodes)) + b"".join(nodes)
-    elif scope == "group":
-        out += u8(3) + text(distribution[1])
-    else:
-        raise ValueError(scope)
+    out = u8(CHANGE_FORMAT_VERSION) + text(entity) + uuid_bytes(record_id) + encode_distribution(distribution)
     if operation[0] == "delete":
         out += u8(2)
     else:
@@ -214,6 +217,28 @@ class Reader:
 ENTITIES = ("agency", "person", "channel", "designation")
 
 
+def decode_distribution(r: Reader):
+    """The scope byte and its payload, as in a change and in its compact form: u32 count and node
+    ids strictly ascending, or a u32-length text."""
+    scope = r.u8()
+    if scope == 0:
+        return ("federation",)
+    if scope == 1:
+        return ("node_only",)
+    if scope == 2:
+        count = int.from_bytes(r.take(4), "big")
+        if count > (len(r.data) - r.offset) // 16:
+            raise ValueError("node count")
+        nodes = [r.take(16) for _ in range(count)]
+        if any(a >= b for a, b in zip(nodes, nodes[1:])):
+            raise ValueError("node ids not strictly ascending")
+        return ("nodes", nodes)
+    if scope == 3:
+        length = int.from_bytes(r.take(4), "big")
+        return ("group", r.take(length).decode("utf-8"))
+    raise ValueError("scope")
+
+
 def decode_change(data: bytes):
     r = Reader(data)
     if r.u8() != CHANGE_FORMAT_VERSION:
@@ -222,17 +247,7 @@ def decode_change(data: bytes):
     if entity not in ENTITIES:
         raise ValueError("entity")
     record_id = str(uuid.UUID(bytes=r.take(16)))
-    scope = r.u8()
-    if scope == 0:
-        distribution = ("federation",)
-    elif scope == 1:
-        distribution = ("node_only",)
-    elif scope == 2:
-        distribution = ("nodes", [r.take(16) for _ in range(r.u32())])
-    elif scope == 3:
-        distribution = ("group", r.text())
-    else:
-        raise ValueError("scope")
+    distribution = decode_distribution(r)
     op = r.u8()
     if op == 2:
         operation = ("delete",)
@@ -564,25 +579,7 @@ def decode_compact_change(r: CompactReader, ids: IdList):
         raise ValueError("entity code")
     entity = ENTITIES[code]
     record_id = ids.read(r)
-    # The distribution as in the canonical change: u32 count, ids strictly ascending; u32 text.
-    scope = r.u8()
-    if scope == 0:
-        distribution = ("federation",)
-    elif scope == 1:
-        distribution = ("node_only",)
-    elif scope == 2:
-        count = int.from_bytes(r.take(4), "big")
-        if count > (len(r.data) - r.offset) // 16:
-            raise ValueError("node count")
-        nodes = [r.take(16) for _ in range(count)]
-        if any(a >= b for a, b in zip(nodes, nodes[1:])):
-            raise ValueError("node ids not strictly ascending")
-        distribution = ("nodes", nodes)
-    elif scope == 3:
-        length = int.from_bytes(r.take(4), "big")
-        distribution = ("group", r.take(length).decode("utf-8"))
-    else:
-        raise ValueError("scope")
+    distribution = decode_distribution(r)
     op = r.u8()
     if op == 2:
         operation = ("delete",)
@@ -682,17 +679,7 @@ def encode_compact(hashes, bodies) -> bytes:
         else:
             entity, record_id, distribution, operation = change
             out += u8(2) + u8(ENTITY_CODES[entity]) + id_reference(record_id)
-            scope = distribution[0]
-            if scope == "federation":
-                out += u8(0)
-            elif scope == "node_only":
-                out += u8(1)
-            elif scope == "nodes":
-                nodes = sorted(set(distribution[1]))
-                out += u8(2) + len(nodes).to_bytes(4, "big") + b"".join(nodes)
-            else:
-                name = distribution[1].encode("utf-8")
-                out += u8(3) + len(name).to_bytes(4, "big") + name
+            out += encode_distribution(distribution)
             if operation[0] == "delete":
                 out += u8(2)
             else:
