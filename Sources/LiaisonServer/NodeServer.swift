@@ -20,7 +20,7 @@ public struct NodeRequestContext: RequestContext {
 
     /// The peer whose certificate the client presented, unless it presented none. The handshake
     /// already refused a certificate that is not a roster pin.
-    func peer(in directory: Directory) async throws -> Peer? {
+    func presentedPeer(in directory: Directory) async throws -> Peer? {
         guard let certificate = try await channel.nioSSL_peerCertificate().get(),
             let pin = NodeTLS.pin(of: [certificate])
         else { return nil }
@@ -72,8 +72,7 @@ public enum NodeServer {
             guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
             return .certificateVerified
         }
-        let idle = configuration.idleTimeout.components
-        let http = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))
+        let http = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
         return Application(
             router: router,
             server: try .tls(.http1(configuration: http), configuration: channelConfiguration),
@@ -99,31 +98,26 @@ public enum NodeServer {
     /// `/v1/...`: what peers ask of each other (docs/SYNC.md).
     static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory) {
         let sync = router.group("v1")
-        sync.get("vector") { _, context -> Response in
-            _ = try await requirePeer(context, directory)
-            return Response(
+        sync.get("vector") { _, _ -> Response in
+            Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try directory.vector().json())))
         }
     }
 
-    /// The peer that asks; a client without a roster certificate is turned away before any data.
-    static func requirePeer(_ context: NodeRequestContext, _ directory: Directory) async throws -> Peer {
-        guard let peer = try await context.peer(in: directory) else {
-            throw LiaisonError(.unauthorized, "sync routes serve only peers: present this node's roster certificate")
-        }
-        return peer
-    }
 }
 
 /// Sync routes serve only peers, whatever the path and method: a client without a roster
-/// certificate learns nothing of which routes exist.
+/// certificate is turned away before any data, and learns nothing of which routes exist.
 struct PeersOnlyMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
     let directory: Directory
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" { _ = try await NodeServer.requirePeer(context, directory) }
+        guard request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" else { return try await next(request, context) }
+        guard try await context.presentedPeer(in: directory) != nil else {
+            throw LiaisonError(.unauthorized, "sync routes serve only peers: present this node's roster certificate")
+        }
         return try await next(request, context)
     }
 }

@@ -118,6 +118,7 @@ public struct NodeCard: Sendable, Hashable, Codable {
 
 /// A node in this node's roster.
 public struct Peer: Sendable, Hashable, Codable {
+
     public var nodeID: String
     public var name: String
     public var agency: String
@@ -177,12 +178,15 @@ extension Directory {
     /// The roster, by name.
     public func peers() throws(LiaisonError) -> [Peer] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM peer ORDER BY name, node_id").map { row in
-                Peer(
-                    nodeID: row["node_id"], name: row["name"], agency: row["agency"], tlsPin: row["tls_pin"], url: row["url"],
-                    addedAt: Timestamp.iso8601(database: row["added_at"]), revokedAt: (row["revoked_at"] as String?).map(Timestamp.iso8601(database:)),
-                    knownVector: (row["known_vector"] as String?).flatMap { try? VersionVector(json: Data($0.utf8), fileName: "peer") })
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM peer ORDER BY name, node_id").map(Peer.init(row:))
+        }
+    }
+
+    /// The peer whose certificate has this pin, unless it is revoked: who a TLS client is. Asked at
+    /// every handshake and request, so it reads one row.
+    public func peer(pinned pin: String) throws(LiaisonError) -> Peer? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM peer WHERE tls_pin = ? AND revoked_at IS NULL LIMIT 1", arguments: [pin]).map(Peer.init(row:))
         }
     }
 
@@ -229,5 +233,16 @@ extension Directory {
                 try db.execute(sql: "UPDATE node_key SET revoked_at = coalesce(revoked_at, ?) WHERE node_id = ?", arguments: [now, nodeID])
             }
         }
+    }
+}
+
+// Outside the struct, so that its memberwise initialiser stays.
+extension Peer {
+    /// A row of the `peer` table.
+    init(row: Row) {
+        self.init(
+            nodeID: row["node_id"], name: row["name"], agency: row["agency"], tlsPin: row["tls_pin"], url: row["url"],
+            addedAt: Timestamp.iso8601(database: row["added_at"]), revokedAt: (row["revoked_at"] as String?).map(Timestamp.iso8601(database:)),
+            knownVector: (row["known_vector"] as String?).flatMap { try? VersionVector(json: Data($0.utf8), fileName: "peer") })
     }
 }

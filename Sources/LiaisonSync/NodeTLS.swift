@@ -51,10 +51,3 @@ public struct NodeTLS: Sendable {
         return try? TLSCertificate.pin(certificateDER: der)
     }
 }
-
-extension Directory {
-    /// The peer whose certificate has this pin, unless it is revoked: who a TLS client is.
-    public func peer(pinned pin: String) throws(LiaisonError) -> Peer? {
-        try peers().first { $0.tlsPin == pin && $0.revokedAt == nil }
-    }
-}

@@ -24,9 +24,10 @@ public struct HTTPSSyncTransport: SyncTransport {
     public let peer: Peer
     let host: String
     let port: Int
-    let tls: NodeTLS
+    /// The TLS context of this node's certificate, made once for every request to the peer.
+    let context: NIOSSLContext
     /// How long a connection and an answer may take.
-    let timeout: TimeAmount
+    let timeout: Duration
 
     public init(peer: Peer, tls: NodeTLS, timeout: Duration = .seconds(30)) throws(LiaisonError) {
         guard let address = peer.url, let url = URL(string: address), url.scheme == "https", let host = url.host(), !host.isEmpty else {
@@ -37,8 +38,12 @@ public struct HTTPSSyncTransport: SyncTransport {
         self.peer = peer
         self.host = host
         port = url.port ?? 443
-        self.tls = tls
-        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        do {
+            context = try NIOSSLContext(configuration: tls.clientConfiguration())
+        } catch {
+            throw LiaisonError(.nodeFolder, "cannot use the node's TLS certificate and key: \(error)")
+        }
+        self.timeout = timeout
     }
 
     public func vector() async throws(LiaisonError) -> VersionVector {
@@ -68,13 +73,13 @@ public struct HTTPSSyncTransport: SyncTransport {
 
     /// Sends one request on a new connection and reads the whole answer.
     private func exchange(_ head: HTTPRequestHead) async throws -> (status: HTTPResponseStatus, body: Data) {
-        let context = try NIOSSLContext(configuration: tls.clientConfiguration())
+        let context = context
         let expectedPin = peer.tlsPin
         let peerName = peer.name
         let presented = NIOLockedValueBox<String?>(nil)
         let answered = NIOLockedValueBox(false)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(timeout)
+            .connectTimeout(TimeAmount(timeout))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, promise in
@@ -116,8 +121,8 @@ public struct HTTPSSyncTransport: SyncTransport {
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: .nanoseconds(timeout.nanoseconds))
-                    throw LiaisonError(.network, "\(peerName) did not answer within \(timeout.nanoseconds / 1_000_000_000) s")
+                    try await Task.sleep(for: timeout)
+                    throw LiaisonError(.network, "\(peerName) did not answer within \(timeout.components.seconds) s")
                 }
                 defer { group.cancelAll() }
                 guard let answer = try await group.next() ?? nil else {

@@ -5,15 +5,15 @@ public import GRDB
 /// Reads and writes the commit log tables.
 public enum LogStore {
     /// Appends a commit; `compactChanges` are its changes in the compact form when the caller has
-    /// made them already, on another thread, and `decoded` its changes when the caller holds them.
+    /// made them already, on another thread.
     @discardableResult
-    package static func append(_ commit: Commit, compactChanges: [UInt8]? = nil, decoded: [Change?] = [], in db: Database) throws -> Int64 {
+    package static func append(_ commit: Commit, compactChanges: [UInt8]? = nil, in db: Database) throws -> Int64 {
         let header = commit.header
         // SQLite integers are signed: a sequence or time beyond Int64 cannot be stored or ordered.
         guard header.sequence <= UInt64(Int64.max), header.time.rawValue <= UInt64(Int64.max) else {
             throw LiaisonError(.verification, "sequence or clock time out of range", record: "commit \(header.label)")
         }
-        let changes = compactChanges ?? CompactCommitEncoder.encodeChanges(of: commit, decoded: decoded)
+        let changes = compactChanges ?? CompactCommitEncoder.encodeChanges(of: commit)
         try db.cachedStatement(sql: """
             INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at, changes)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
