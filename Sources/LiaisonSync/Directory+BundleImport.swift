@@ -45,6 +45,7 @@ extension Directory {
         // database file. The write-ahead log grows to about 32 MiB at most.
         try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
         defer { try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
+        let duplicatesBefore = try likelyDuplicateKeys()
         var summary = BundleImportSummary(header: header.0, exporterVerified: exporterVerified)
         // The next batch is read, inflated and checked on another thread while this one is written.
         let batches = BundleBatches(reader: reader, keys: keys, reference: reference, receiver: node.id)
@@ -82,8 +83,15 @@ extension Directory {
                 }
             }
             summary.report.held = try stillHeld(summary.report.held)
+            if summary.report.changesApplied > 0 { summary.report.newLikelyDuplicates = try likelyDuplicateKeys().subtracting(duplicatesBefore).count }
             return summary
         }
+    }
+
+    /// The likely duplicate pairs, to count those a receive adds.
+    func likelyDuplicateKeys() throws(LiaisonError) -> Set<String> {
+        let node = node.id.hex
+        return try read { db in try DuplicateFinder(db: db, node: node).pairKeys() }
     }
 
     /// The commits of `notices` that still wait, once for each, with what they wait for now: a

@@ -28,6 +28,9 @@ public struct ReceiveReport: Sendable, Hashable, Codable {
     public var changesFilledIn = 0
     /// Changes of the applied commits that came as their hash only.
     public var changesWithheld = 0
+    /// Pairs of contacts or agencies that look like one record, which this receive added
+    /// (`liaison duplicates` lists them).
+    public var newLikelyDuplicates = 0
     /// Set when this node met commits of its own origin that it did not sign here (a copy or a
     /// restore) and started this new epoch.
     public var newEpoch: UInt32?

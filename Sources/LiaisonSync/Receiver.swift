@@ -68,6 +68,7 @@ final class Receiver {
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
             created: createdPersons, agencyRows: agencyRows, in: db)
+        try RetiredRecords.refresh(in: db)
         if metOwnCommits { report.newEpoch = try Directory.startNewEpoch(node: node, in: db, random: random) }
     }
 
@@ -270,6 +271,9 @@ final class Receiver {
         if counted { report.changesApplied += 1 }
         let id = change.recordID
         switch change.entity {
+        case .duplicateDecision:
+            // Retirements are derived anew when the batch ends.
+            break
         case .person:
             touchedPersons.insert(id)
             if outcome == .created { created.insert(id) } else { createdPersons[id] = nil }
@@ -340,7 +344,7 @@ final class Receiver {
             }
             let area = areaText.flatMap(CrimeArea.init(rawValue:))
             createdPersons[person]?.roles.append((area, function))
-        case .person, .agency:
+        case .person, .agency, .duplicateDecision:
             break
         }
     }

@@ -99,6 +99,7 @@ extension Liaison {
                     say("\(a.name)\(a.acronym.map { " (\($0))" } ?? "")")
                     if let native = a.nativeName { say(native) }
                     say("Kind: \(a.kind.rawValue)    Country: \(a.country)\(a.subdivision.map { " / \($0)" } ?? "")    Id: \(a.id.lowercasedString)")
+                    if !card.sameAs.isEmpty { say("Same as: \(card.sameAs.map(\.shortID).joined(separator: ", ")) (decided duplicates, shown here)") }
                     if let parent = card.parent { say("Unit of: \(parent.name)") }
                     if let address = a.address { say("Address: \(address)") }
                     if let website = a.website { say("Web: \(website)") }

@@ -146,6 +146,9 @@ func printReceiveReport(_ report: ReceiveReport, source: String, read: Int) {
     if report.changesWithheld > 0 {
         say("  as hash only:     \(counted(report.changesWithheld, "change")) (withheld from this node, or by a relay)")
     }
+    if report.newLikelyDuplicates > 0 {
+        say("  likely duplicates: \(counted(report.newLikelyDuplicates, "new pair")) of contacts or agencies; see `liaison duplicates`")
+    }
     if report.changesFilledIn > 0 { say("  filled in:        \(counted(report.changesFilledIn, "change")) held before as hash only") }
     for fork in report.forks { say("FORK at \(fork.commit): \(fork.reason)") }
     for notice in report.refused { say("refused \(notice.commit): \(notice.reason)") }

@@ -112,6 +112,7 @@ extension Liaison {
                     if let zone = p.timeZone { say("Time zone: \(zone)") }
                     if let at = p.verifiedAt { say("Verified: \(at)\(p.verifiedBy.map { " by \($0)" } ?? "")") }
                     say("Id: \(p.id.lowercasedString)")
+                    if !card.sameAs.isEmpty { say("Same as: \(card.sameAs.map(\.shortID).joined(separator: ", ")) (decided duplicates, shown here)") }
                     printChannels(card.channels)
                     printDesignations(card.designations)
                 }

@@ -214,7 +214,7 @@ class Reader:
         return self.take(self.u32()).decode("utf-8")
 
 
-ENTITIES = ("agency", "person", "channel", "designation")
+ENTITIES = ("agency", "person", "channel", "designation", "duplicate_decision")
 
 
 def decode_distribution(r: Reader):
@@ -443,7 +443,7 @@ def build_bundle(vector: dict) -> dict:
 BUNDLE_V2_FIXTURE = ROOT / "Tests" / "LiaisonSyncTests" / "Fixtures" / "bundle-v2-vector.json"
 MAXIMUM_FRAME = 64 << 20    # 67 108 864: deflated and inflated length of one item
 MAXIMUM_CHANGE = 1 << 20    # 1 048 576: one change's canonical bytes
-ENTITY_CODES = {"agency": 0, "person": 1, "channel": 2, "designation": 3}
+ENTITY_CODES = {"agency": 0, "person": 1, "channel": 2, "designation": 3, "duplicate_decision": 4}
 
 # The field tables of "Field groups of each record kind": group -> fields.
 FIELD_TABLES = {
@@ -463,6 +463,9 @@ FIELD_TABLES = {
     },
     "designation": {
         "designation": ["agency_id", "person_id", "crime_area", "function", "valid_from", "valid_to", "legal_basis"],
+    },
+    "duplicate_decision": {
+        "decision": ["kind", "record_id", "other_id", "verdict", "note"],
     },
 }
 

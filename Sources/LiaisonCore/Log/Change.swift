@@ -4,6 +4,8 @@ public import Foundation
 /// The kinds of replicated records, each kept in its own table.
 public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
     case agency, person, channel, designation
+    /// A decision that two contacts or two agencies are the same, or are not.
+    case duplicateDecision = "duplicate_decision"
 
     /// The table that holds the records.
     package var table: String { rawValue }

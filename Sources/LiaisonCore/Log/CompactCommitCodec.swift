@@ -28,7 +28,7 @@ package enum CompactCommit {
         case uuidBack = 7
     }
 
-    static let entities: [Entity] = [.agency, .person, .channel, .designation]
+    static let entities: [Entity] = [.agency, .person, .channel, .designation, .duplicateDecision]
 
     /// Each kind's groups in canonical order, each with its fields in canonical order.
     static let layout: [Entity: [(group: String, fields: [String])]] = FieldTable.groups.mapValues { groups in

@@ -15,7 +15,7 @@ extension Directory {
             if !byID.isEmpty { return byID }
             return try Agency.fetchAll(db, sql: """
                 SELECT * FROM agency WHERE deleted = 0 AND (lower(acronym) = lower(?1) OR lower(name) = lower(?1))
-                AND (?2 IS NULL OR country = ?2)
+                AND (?2 IS NULL OR country = ?2) AND id NOT IN (SELECT id FROM retired_record)
                 """, arguments: [key, country?.uppercased()])
         }
         if matches.isEmpty, let country {
@@ -84,8 +84,8 @@ extension Directory {
     public func countries() throws(LiaisonError) -> [CountrySummary] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT c.*, (SELECT count(*) FROM agency a WHERE a.country = c.code AND a.deleted = 0) AS agency_count,
-                  (SELECT count(*) FROM person p JOIN agency a ON a.id = p.agency_id WHERE a.country = c.code AND p.deleted = 0) AS person_count
+                SELECT c.*, (SELECT count(*) FROM agency a WHERE a.country = c.code AND a.deleted = 0 AND a.id NOT IN (SELECT id FROM retired_record)) AS agency_count,
+                  (SELECT count(*) FROM person p JOIN agency a ON a.id = p.agency_id WHERE a.country = c.code AND p.deleted = 0 AND p.id NOT IN (SELECT id FROM retired_record)) AS person_count
                 FROM country c ORDER BY c.name
                 """).map { row in
                 CountrySummary(country: Country(row: row), agencyCount: row["agency_count"], contactCount: row["person_count"])

@@ -9,6 +9,8 @@ public struct ContactCard: Sendable, Hashable, Codable {
     public var parentAgency: Agency?
     public var channels: [Channel]
     public var designations: [Designation]
+    /// Records decided to be this same person, whose channels and roles are shown here.
+    public var sameAs: [UUID] = []
 }
 
 /// Everything about one agency or unit.
@@ -19,6 +21,8 @@ public struct AgencyCard: Sendable, Hashable, Codable {
     public var channels: [Channel]
     public var designations: [Designation]
     public var contacts: [Person]
+    /// Records decided to be this same agency, whose units, channels, roles and contacts are shown here.
+    public var sameAs: [UUID] = []
 }
 
 /// The country page: who to call in a country, and for what.
@@ -68,29 +72,43 @@ public struct DirectoryStats: Sendable, Hashable, Codable {
 }
 
 extension Directory {
+    /// The contact's card; for a contact retired as a duplicate, the card of the one it is the same as.
     public func contactCard(_ id: UUID) throws(LiaisonError) -> ContactCard {
         try read { db in
-            let person = try Person.fetchOne(db.cachedStatement(sql: "SELECT * FROM person WHERE id = ?"), arguments: [id.lowercasedString])
+            let shown = try RetiredRecords.survivor(of: id.lowercasedString, in: db)
+            let person = try Person.fetchOne(db.cachedStatement(sql: "SELECT * FROM person WHERE id = ?"), arguments: [shown])
             guard let person, let agency = try Self.agency(person.agencyID, db) else {
                 throw LiaisonError(.notFound, "no contact with this id", record: id.lowercasedString)
             }
+            let aliases = try RetiredRecords.aliases(of: shown, in: db)
             return ContactCard(
                 person: person, agency: agency, parentAgency: try agency.parentID.flatMap { try Self.agency($0, db) },
-                channels: try Self.channels(owner: "person_id", id, db), designations: try Self.designations(owner: "person_id", id, db))
+                channels: try Self.channels(owner: "person_id", aliases, db), designations: try Self.designations(owner: "person_id", aliases, db),
+                sameAs: aliases.dropFirst().compactMap(UUID.init(uuidString:)))
         }
     }
 
+    /// The agency's card; for an agency retired as a duplicate, the card of the one it is the same as.
     public func agencyCard(_ id: UUID) throws(LiaisonError) -> AgencyCard {
         try read { db in
-            guard let agency = try Self.agency(id, db) else {
+            let shown = try RetiredRecords.survivor(of: id.lowercasedString, in: db)
+            guard let agency = try Self.agency(shown, db) else {
                 throw LiaisonError(.notFound, "no agency with this id", record: id.lowercasedString)
             }
+            let aliases = try RetiredRecords.aliases(of: shown, in: db)
+            let owners = "[" + aliases.map { "\"\($0)\"" }.joined(separator: ",") + "]"
             return AgencyCard(
                 agency: agency, parent: try agency.parentID.flatMap { try Self.agency($0, db) },
-                units: try Agency.fetchAll(db.cachedStatement(sql: "SELECT * FROM agency WHERE parent_id = ? AND deleted = 0 ORDER BY name"), arguments: [id.lowercasedString]),
-                channels: try Self.channels(owner: "agency_id", id, db),
-                designations: try Self.designations(owner: "agency_id", id, db),
-                contacts: try Person.fetchAll(db.cachedStatement(sql: "SELECT * FROM person WHERE agency_id = ? AND deleted = 0 ORDER BY family_name, given_name"), arguments: [id.lowercasedString]))
+                units: try Agency.fetchAll(db.cachedStatement(sql: """
+                    SELECT * FROM agency WHERE parent_id IN (SELECT value FROM json_each(?)) AND deleted = 0 AND id \(Self.notRetired) ORDER BY name
+                    """), arguments: [owners]),
+                channels: try Self.channels(owner: "agency_id", aliases, db),
+                designations: try Self.designations(owner: "agency_id", aliases, db),
+                contacts: try Person.fetchAll(db.cachedStatement(sql: """
+                    SELECT * FROM person WHERE agency_id IN (SELECT value FROM json_each(?)) AND deleted = 0 AND id \(Self.notRetired)
+                    ORDER BY family_name, given_name
+                    """), arguments: [owners]),
+                sameAs: aliases.dropFirst().compactMap(UUID.init(uuidString:)))
         }
     }
 
@@ -98,7 +116,8 @@ extension Directory {
     public func agencies(country: String? = nil) throws(LiaisonError) -> [Agency] {
         try read { db in
             try Agency.fetchAll(db, sql: """
-                SELECT * FROM agency WHERE deleted = 0 AND (?1 IS NULL OR country = ?1) ORDER BY country, parent_id IS NOT NULL, name
+                SELECT * FROM agency WHERE deleted = 0 AND (?1 IS NULL OR country = ?1) AND id \(Self.notRetired)
+                ORDER BY country, parent_id IS NOT NULL, name
                 """, arguments: [country?.uppercased()])
         }
     }
@@ -110,8 +129,8 @@ extension Directory {
                 SELECT p.*, a.id AS a_id, a.name AS a_name, a.native_name AS a_native_name, a.acronym AS a_acronym, a.kind AS a_kind,
                   a.country AS a_country, a.parent_id AS a_parent_id, a.subdivision AS a_subdivision, a.address AS a_address,
                   a.website AS a_website
-                FROM person p JOIN agency a ON a.id = p.agency_id
-                WHERE p.deleted = 0 AND (?1 IS NULL OR a.country = ?1) AND (?2 IS NULL OR a.id = ?2)
+                FROM person p JOIN agency a ON a.id = coalesce((SELECT survivor FROM retired_record WHERE id = p.agency_id), p.agency_id)
+                WHERE p.deleted = 0 AND p.id \(Self.notRetired) AND (?1 IS NULL OR a.country = ?1) AND (?2 IS NULL OR a.id = ?2)
                 ORDER BY a.country, a.name, p.family_name, p.given_name LIMIT ?3
                 """, arguments: [country?.uppercased(), agency?.lowercasedString, Int64(clamping: limit)]).map { row in
                 let agency = Agency(
@@ -126,10 +145,13 @@ extension Directory {
     public func countryPage(_ code: String) throws(LiaisonError) -> CountryPage {
         let country = try self.country(code)
         return try read { db in
-            let agencies = try Agency.fetchAll(db.cachedStatement(sql: "SELECT * FROM agency WHERE country = ? AND deleted = 0 ORDER BY name"), arguments: [country.code])
+            let agencies = try Agency.fetchAll(db.cachedStatement(sql: """
+                SELECT * FROM agency WHERE country = ? AND deleted = 0 AND id \(Self.notRetired) ORDER BY name
+                """), arguments: [country.code])
             let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
-                SELECT p.agency_id, count(*) AS n FROM person p JOIN agency a ON a.id = p.agency_id
-                WHERE a.country = ? AND p.deleted = 0 GROUP BY p.agency_id
+                SELECT a.id AS agency_id, count(*) AS n FROM person p
+                JOIN agency a ON a.id = coalesce((SELECT survivor FROM retired_record WHERE id = p.agency_id), p.agency_id)
+                WHERE a.country = ? AND p.deleted = 0 AND p.id \(Self.notRetired) GROUP BY a.id
                 """, arguments: [country.code]).map { ($0["agency_id"] as String, $0["n"] as Int) })
             let byID = Dictionary(uniqueKeysWithValues: agencies.map { ($0.id, $0) })
             let entries = agencies.filter { $0.parentID.flatMap { byID[$0] } == nil }.map { agency in
@@ -144,8 +166,12 @@ extension Directory {
                 JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
                 WHERE c.deleted = 0 AND a.country = ? ORDER BY c.person_id IS NOT NULL, c.preference
                 """, arguments: [country.code])
+            // A duplicate's channels and roles are shown as its survivor's, once.
+            var shown24x7: Set<String> = []
             let contacts24x7 = channels.filter(\.is24x7).compactMap { channel -> CountryPage.Contact24x7? in
-                guard let holder = holders[(channel.personID ?? channel.agencyID)?.lowercasedString ?? ""] else { return nil }
+                guard let holder = holders[(channel.personID ?? channel.agencyID)?.lowercasedString ?? ""],
+                    shown24x7.insert("\(holder.id) \(channel.kind.rawValue) \(channel.value)").inserted
+                else { return nil }
                 return CountryPage.Contact24x7(holder: holder.name, agency: holder.agency, channel: channel)
             }
             let designations = try Designation.fetchAll(db, sql: """
@@ -160,12 +186,15 @@ extension Directory {
                     channels.min { ($0.preference, kindOrder.firstIndex(of: $0.kind) ?? 9) < ($1.preference, kindOrder.firstIndex(of: $1.kind) ?? 9) }
                 }
             let today = String(Timestamp.iso8601(Date()).prefix(10))
+            var shownRoles: Set<String> = []
             let focalPoints = designations.filter { $0.isCurrent(on: today) }.compactMap { designation -> CountryPage.FocalPoint? in
                 let holderID = (designation.personID ?? designation.agencyID)?.lowercasedString ?? ""
-                guard let holder = holders[holderID] else { return nil }
+                guard let holder = holders[holderID],
+                    shownRoles.insert("\(holder.id) \(designation.crimeArea?.rawValue ?? "") \(designation.function.rawValue)").inserted
+                else { return nil }
                 return CountryPage.FocalPoint(
                     crimeArea: designation.crimeArea, function: designation.function, holder: holder.name, agency: holder.agency,
-                    channel: firstChannels[holderID], designationID: designation.id)
+                    channel: firstChannels[holderID] ?? firstChannels[holder.id], designationID: designation.id)
             }.sorted {
                 ($0.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $0.function) ?? 0, $0.holder)
                     < ($1.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $1.function) ?? 0, $1.holder)
@@ -179,9 +208,9 @@ extension Directory {
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             return DirectoryStats(
                 countries: try count("SELECT count(DISTINCT country) FROM agency WHERE deleted = 0"),
-                agencies: try count("SELECT count(*) FROM agency WHERE deleted = 0 AND parent_id IS NULL"),
-                units: try count("SELECT count(*) FROM agency WHERE deleted = 0 AND parent_id IS NOT NULL"),
-                contacts: try count("SELECT count(*) FROM person WHERE deleted = 0"),
+                agencies: try count("SELECT count(*) FROM agency WHERE deleted = 0 AND parent_id IS NULL AND id \(Self.notRetired)"),
+                units: try count("SELECT count(*) FROM agency WHERE deleted = 0 AND parent_id IS NOT NULL AND id \(Self.notRetired)"),
+                contacts: try count("SELECT count(*) FROM person WHERE deleted = 0 AND id \(Self.notRetired)"),
                 channels: try count("SELECT count(*) FROM channel WHERE deleted = 0"),
                 designations: try count("SELECT count(*) FROM designation WHERE deleted = 0"),
                 commits: try count("SELECT count(*) FROM commit_log"),
@@ -192,8 +221,15 @@ extension Directory {
 
     // MARK: Helpers
 
+    /// Leaves out contacts and agencies retired as duplicates of another.
+    static let notRetired = "NOT IN (SELECT id FROM retired_record)"
+
     static func agency(_ id: UUID, _ db: Database) throws -> Agency? {
-        try Agency.fetchOne(db.cachedStatement(sql: "SELECT * FROM agency WHERE id = ?"), arguments: [id.lowercasedString])
+        try agency(id.lowercasedString, db)
+    }
+
+    static func agency(_ id: String, _ db: Database) throws -> Agency? {
+        try Agency.fetchOne(db.cachedStatement(sql: "SELECT * FROM agency WHERE id = ?"), arguments: [id])
     }
 
     static func channels(owner column: String, _ id: UUID, _ db: Database) throws -> [Channel] {
@@ -204,22 +240,49 @@ extension Directory {
         try Designation.fetchAll(db.cachedStatement(sql: "SELECT * FROM designation WHERE \(column) = ? AND deleted = 0 ORDER BY crime_area, function"), arguments: [id.lowercasedString])
     }
 
+    /// The channels of any of these owners, the same channel once.
+    static func channels(owner column: String, _ ids: [String], _ db: Database) throws -> [Channel] {
+        var seen: Set<String> = []
+        return try Channel.fetchAll(db.cachedStatement(sql: """
+            SELECT * FROM channel WHERE \(column) IN (SELECT value FROM json_each(?)) AND deleted = 0 ORDER BY preference, kind, local_id
+            """), arguments: [jsonList(ids)]).filter { seen.insert("\($0.kind.rawValue) \($0.value)").inserted }
+    }
+
+    /// The roles of any of these owners, the same role once.
+    static func designations(owner column: String, _ ids: [String], _ db: Database) throws -> [Designation] {
+        var seen: Set<String> = []
+        return try Designation.fetchAll(db.cachedStatement(sql: """
+            SELECT * FROM designation WHERE \(column) IN (SELECT value FROM json_each(?)) AND deleted = 0 ORDER BY crime_area, function, local_id
+            """), arguments: [jsonList(ids)]).filter { seen.insert("\($0.crimeArea?.rawValue ?? "") \($0.function.rawValue)").inserted }
+    }
+
+    private static func jsonList(_ ids: [String]) -> String {
+        "[" + ids.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+    }
+
     /// Display names of the agencies and persons of a country, by id: the name, and the agency it
     /// belongs to (a person's agency, a unit's parent, empty for an agency).
-    private static func holderNames(country: String, _ db: Database) throws -> [String: (name: String, agency: String)] {
-        var names: [String: (String, String)] = [:]
+    ///
+    /// A record retired as a duplicate has its survivor's name, and `id` is the survivor's.
+    private static func holderNames(country: String, _ db: Database) throws -> [String: (id: String, name: String, agency: String)] {
+        var names: [String: (String, String, String)] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT a.id, a.name, coalesce(p.acronym, p.name, '') AS parent FROM agency a LEFT JOIN agency p ON p.id = a.parent_id
             WHERE a.country = ? AND a.deleted = 0
             """), arguments: [country]) {
-            names[row["id"]] = (row["name"], row["parent"])
+            names[row["id"]] = (row["id"], row["name"], row["parent"])
         }
         for row in try Row.fetchAll(db, sql: """
             SELECT p.*, a.name AS agency_name, a.acronym AS agency_acronym FROM person p JOIN agency a ON a.id = p.agency_id
             WHERE a.country = ? AND p.deleted = 0
             """, arguments: [country]) {
             let person = Person(row: row)
-            names[person.id.lowercasedString] = (person.displayName, (row["agency_acronym"] as String?) ?? row["agency_name"])
+            names[person.id.lowercasedString] = (person.id.lowercasedString, person.displayName, (row["agency_acronym"] as String?) ?? row["agency_name"])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, survivor FROM retired_record") {
+            let retired: String = row["id"]
+            guard names[retired] != nil else { continue }
+            names[retired] = names[try RetiredRecords.survivor(of: retired, in: db)]
         }
         return names
     }

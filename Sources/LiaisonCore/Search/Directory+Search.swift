@@ -187,7 +187,7 @@ extension Directory {
             // costs as much as the search.
             for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT p.local_id, p.id, p.given_name, p.family_name, p.native_name, p.position, a.name AS agency_name, a.country
-                FROM person p JOIN agency a ON a.id = p.agency_id WHERE p.local_id IN (SELECT value FROM json_each(?))
+                FROM person p JOIN agency a ON a.id = p.agency_id WHERE p.local_id IN (SELECT value FROM json_each(?)) AND p.id NOT IN (SELECT id FROM retired_record)
                 """), arguments: ["[" + personIDs.map(String.init).joined(separator: ",") + "]"]) {
                 byRowID[SearchIndex.rowID(person: row["local_id"])] = (row, .person)
             }
@@ -195,7 +195,7 @@ extension Directory {
         if !agencyIDs.isEmpty {
             for row in try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT a.local_id, a.id, a.name, a.native_name, a.country, parent.name AS agency_name
-                FROM agency a LEFT JOIN agency parent ON parent.id = a.parent_id WHERE a.local_id IN (SELECT value FROM json_each(?))
+                FROM agency a LEFT JOIN agency parent ON parent.id = a.parent_id WHERE a.local_id IN (SELECT value FROM json_each(?)) AND a.id NOT IN (SELECT id FROM retired_record)
                 """), arguments: ["[" + agencyIDs.map(String.init).joined(separator: ",") + "]"]) {
                 byRowID[SearchIndex.rowID(agency: row["local_id"])] = (row, .agency)
             }

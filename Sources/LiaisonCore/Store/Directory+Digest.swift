@@ -6,7 +6,7 @@ extension Directory {
     /// A SHA-256 over the replicated records in a canonical order: equal on nodes that hold the same
     /// commits, different as soon as one field differs (docs/PROTOCOL.md, "Digest").
     ///
-    /// Per kind (agency, person, channel, designation) and per record by id, every column except the
+    /// Per kind (agency, person, channel, designation, then duplicate decisions if there are any) and per record by id, every column except the
     /// local row id, each as a type byte and its value. The search index and the log are left out:
     /// they are derived or local.
     public func digest() throws(LiaisonError) -> String {
@@ -14,6 +14,9 @@ extension Directory {
             var hasher = SHA256()
             hasher.update(data: Array("liaison/digest/v1".utf8) + [0])
             for entity in Entity.allCases {
+                // Decisions came with a later version of the protocol: a directory without any keeps
+                // the digest it had.
+                if entity == .duplicateDecision, try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM duplicate_decision)")! { continue }
                 let columns = try db.columns(in: entity.table).map(\.name).filter { $0 != "local_id" }.sorted()
                 hasher.update(data: Self.digestBytes(entity.rawValue))
                 let rows = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM \(entity.table) ORDER BY id")

@@ -132,6 +132,7 @@ public final class Directory: Sendable {
                     let transaction = try DirectoryTransaction(db: db, node: node, key: key, reference: reference, clock: clock)
                     let value = try body(transaction)
                     try transaction.commitBatch()
+                    try RetiredRecords.refresh(in: db)
                     result = (value, transaction.commits)
                     return commit ? .commit : .rollback
                 }

@@ -90,6 +90,11 @@ public final class DirectoryTransaction {
         return try store(designation, existing: existing)
     }
 
+    /// Saves a duplicate decision; ``decideDuplicate(_:record:other:verdict:note:)`` says what it does.
+    func save(_ decision: DuplicateDecision) throws {
+        _ = try record(decision, existing: try existingForEdit(DuplicateDecision.self, decision.id))
+    }
+
     // Creating records with new random ids, as imports do, without looking them up first: an id that
     // is already stored fails the table's uniqueness constraint.
 

@@ -46,6 +46,9 @@ package enum FieldTable {
                 "valid_from": .optionalText, "valid_to": .optionalText, "legal_basis": .optionalText,
             ]
         ],
+        .duplicateDecision: [
+            "decision": ["kind": .text, "record_id": .text, "other_id": .text, "verdict": .text, "note": .optionalText]
+        ],
     ]
 
     /// What checking a change against the tables found, when it was checked before its writing.

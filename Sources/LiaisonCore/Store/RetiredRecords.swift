@@ -1,0 +1,75 @@
+import Foundation
+package import GRDB
+
+/// Which contacts and agencies are retired into another by a "same" duplicate decision
+/// (docs/PROTOCOL.md, "Duplicate decisions"): the `retired_record` table, derived from the replicated
+/// decisions and the records' stewards alone, so that nodes holding the same records agree.
+package enum RetiredRecords {
+    /// Derives the table anew. Decisions are few, so this runs after every write and receive that
+    /// could change it, and costs one query when there are none.
+    package static func refresh(in db: Database) throws {
+        let hadAny = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM retired_record)")) ?? false
+        let decided = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM duplicate_decision WHERE verdict = 'same')")) ?? false
+        guard hadAny || decided else { return }
+        var survivors: [String: String] = [:]
+        for kind in [Entity.person, .agency] {
+            // A decision in force: live, by the steward of the record it retires, into a live
+            // record of the same kind. Of several, the latest decision counts.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.record_id, d.other_id FROM duplicate_decision d
+                JOIN \(kind.table) r ON r.id = d.record_id AND r.deleted = 0 AND r.steward = d.steward
+                JOIN \(kind.table) s ON s.id = d.other_id AND s.deleted = 0
+                WHERE d.deleted = 0 AND d.verdict = 'same' AND d.kind = ? AND d.record_id <> d.other_id
+                ORDER BY d.claim DESC, d.id DESC
+                """, arguments: [kind.rawValue])
+            for row in rows {
+                let record: String = row["record_id"]
+                if survivors[record] == nil { survivors[record] = row["other_id"] }
+            }
+        }
+        breakCycles(&survivors)
+        try db.execute(sql: "DELETE FROM retired_record")
+        let insert = try db.cachedStatement(sql: "INSERT INTO retired_record (id, survivor) VALUES (?, ?)")
+        for (record, survivor) in survivors { try insert.execute(arguments: [record, survivor]) }
+    }
+
+    /// Records retired into one another in a cycle (each steward retired its own into the other's):
+    /// the one with the smallest id survives.
+    static func breakCycles(_ survivors: inout [String: String]) {
+        for start in survivors.keys.sorted() {
+            var path: [String] = []
+            var current = start
+            while let next = survivors[current], !path.contains(current) {
+                path.append(current)
+                current = next
+            }
+            if let loopStart = path.firstIndex(of: current), let smallest = path[loopStart...].min() {
+                survivors[smallest] = nil
+            }
+        }
+    }
+
+    /// The record that stands for `id`: its survivor, following retirements, or `id` itself.
+    package static func survivor(of id: String, in db: Database) throws -> String {
+        var current = id
+        for _ in 0..<16 {
+            guard let next = try String.fetchOne(db.cachedStatement(sql: "SELECT survivor FROM retired_record WHERE id = ?"), arguments: [current]) else {
+                break
+            }
+            current = next
+        }
+        return current
+    }
+
+    /// The records retired into `id`, directly or through others, and `id` itself.
+    package static func aliases(of id: String, in db: Database) throws -> [String] {
+        var found = [id]
+        var index = 0
+        while index < found.count, found.count < 64 {
+            let retired = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM retired_record WHERE survivor = ? ORDER BY id"), arguments: [found[index]])
+            found += retired.filter { !found.contains($0) }
+            index += 1
+        }
+        return found
+    }
+}
