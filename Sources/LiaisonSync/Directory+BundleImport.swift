@@ -45,7 +45,8 @@ extension Directory {
         // database file. The write-ahead log grows to about 32 MiB at most.
         try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
         defer { try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
-        let duplicatesBefore = try likelyDuplicateKeys()
+        // Where this node's records end: those created by this import come after.
+        let recordsBefore = try read { db in try DuplicateFinder.NewRecords(in: db) }
         var summary = BundleImportSummary(header: header.0, exporterVerified: exporterVerified)
         // The next batch is read, inflated and checked on another thread while this one is written.
         let batches = BundleBatches(reader: reader, keys: keys, reference: reference, receiver: node.id)
@@ -83,15 +84,22 @@ extension Directory {
                 }
             }
             summary.report.held = try stillHeld(summary.report.held)
-            if summary.report.changesApplied > 0 { summary.report.newLikelyDuplicates = try likelyDuplicateKeys().subtracting(duplicatesBefore).count }
+            summary.report.newLikelyDuplicates = try newLikelyDuplicates(after: recordsBefore)
             return summary
         }
     }
 
-    /// The likely duplicate pairs, to count those a receive adds.
-    func likelyDuplicateKeys() throws(LiaisonError) -> Set<String> {
+    /// How many likely duplicate pairs involve a record created after `before`. A first receive
+    /// into a node that held no contacts or agencies copies a directory whose pairs, if any, are
+    /// not new: `liaison duplicates` lists them, and this counts none.
+    func newLikelyDuplicates(after before: DuplicateFinder.NewRecords) throws(LiaisonError) -> Int {
+        guard before.person > 0 || before.agency > 0 else { return 0 }
         let node = node.id.hex
-        return try read { db in try DuplicateFinder(db: db, node: node).pairKeys() }
+        return try read { db in
+            let now = try DuplicateFinder.NewRecords(in: db)
+            guard now.person > before.person || now.agency > before.agency else { return 0 }
+            return try DuplicateFinder(db: db, node: node).pairs(involving: before).count
+        }
     }
 
     /// The commits of `notices` that still wait, once for each, with what they wait for now: a

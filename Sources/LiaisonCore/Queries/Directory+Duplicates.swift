@@ -61,80 +61,70 @@ package struct DuplicateFinder {
     /// that they are one.
     static let sharedValueLimit = 3
 
-    package func pairs() throws -> [DuplicatePair] {
-        var found: [PairKey: Set<DuplicatePair.Reason>] = [:]
-        var sides: [String: DuplicatePair.Side] = [:]
-        let stewards = try stewardNames()
-        func side(_ row: Row, name: String, context: String) -> DuplicatePair.Side {
-            let steward: String = row["steward"]
-            return DuplicatePair.Side(
-                id: row.uuid("id") ?? UUID(), name: name, context: context, steward: steward,
-                stewardName: stewards[steward] ?? "node \(steward.prefix(8))")
+    /// A name held by more records than this in one place ("Duty Officer", "Unit 1") is a
+    /// placeholder or a common name, not a sign that they are one.
+    static let crowdedNameLimit = 8
+
+    /// Records created after these local row ids: the pairs that involve one are new.
+    package struct NewRecords {
+        package var person: Int64
+        package var agency: Int64
+
+        /// The last row ids of the tables now.
+        package init(in db: Database) throws {
+            person = try Int64.fetchOne(db, sql: "SELECT coalesce(max(local_id), 0) FROM person") ?? 0
+            agency = try Int64.fetchOne(db, sql: "SELECT coalesce(max(local_id), 0) FROM agency") ?? 0
         }
-        func add(_ groups: [String: [String]], kind: Entity, reason: DuplicatePair.Reason, limit: Int = .max) {
-            for ids in groups.values where ids.count > 1 && ids.count <= limit {
-                let unique = Array(Set(ids)).sorted()
-                for (index, first) in unique.enumerated() {
-                    for second in unique[(index + 1)...] { found[PairKey(kind: kind, first: first, second: second), default: []].insert(reason) }
+    }
+
+    /// Every likely pair, or with `involving` only those that involve a record created since: then
+    /// only the agencies, countries and contact values of the new records are read.
+    package func pairs(involving new: NewRecords? = nil) throws -> [DuplicatePair] {
+        var found: [PairKey: Set<DuplicatePair.Reason>] = [:]
+        // SQLite groups the records by key, in bounded memory; only groups of two or more come back.
+        db.add(function: Self.nameKeyFunction)
+        db.add(function: Self.soundKeyFunction)
+        defer {
+            db.remove(function: Self.nameKeyFunction)
+            db.remove(function: Self.soundKeyFunction)
+        }
+        func add(_ kind: Entity, _ reason: DuplicatePair.Reason, limit: Int, _ sql: String) throws {
+            let groups = try String.fetchCursor(db, sql: sql + " HAVING count(DISTINCT id) BETWEEN 2 AND \(limit)")
+            while let group = try groups.next() {
+                let ids = Array(Set(group.split(separator: ",").map(String.init))).sorted()
+                for (index, first) in ids.enumerated() {
+                    for second in ids[(index + 1)...] { found[PairKey(kind: kind, first: first, second: second), default: []].insert(reason) }
                 }
             }
         }
-
-        var sameName: [String: [String]] = [:]
-        var similarName: [String: [String]] = [:]
-        let persons = try Row.fetchCursor(db, sql: """
-            SELECT p.id, p.steward, p.agency_id, p.given_name, p.family_name, p.native_name, a.name AS agency_name
-            FROM person p LEFT JOIN agency a ON a.id = p.agency_id
-            WHERE p.deleted = 0 AND p.id NOT IN (SELECT id FROM retired_record)
-            """)
-        while let row = try persons.next() {
-            let id: String = row["id"]
-            let agency: String = row["agency_id"]
-            let latin = [row["given_name"] as String?, row["family_name"]].compactMap { $0 }.joined(separator: " ")
-            let names = [latin, row["native_name"] as String? ?? ""].filter { !$0.isEmpty }
-            for name in names {
-                sameName[agency + "|" + Self.nameKey(name), default: []].append(id)
-                similarName[agency + "|" + Self.soundKey(name), default: []].append(id)
-            }
-            sides[id] = side(row, name: names.first ?? "", context: row["agency_name"] ?? "")
-        }
-        add(sameName, kind: .person, reason: .sameName)
-        add(similarName, kind: .person, reason: .similarName)
-
-        var agencyNames: [String: [String]] = [:]
-        let agencies = try Row.fetchCursor(db, sql: """
-            SELECT id, steward, name, native_name, country FROM agency
-            WHERE deleted = 0 AND id NOT IN (SELECT id FROM retired_record)
-            """)
-        while let row = try agencies.next() {
-            let id: String = row["id"]
-            let country: String = row["country"]
-            for name in [row["name"] as String?, row["native_name"]].compactMap({ $0 }) where !name.isEmpty {
-                agencyNames[country + "|" + Self.nameKey(name), default: []].append(id)
-            }
-            sides[id] = side(row, name: row["name"], context: country)
-        }
-        add(agencyNames, kind: .agency, reason: .sameName)
-
-        var values: [String: [String]] = [:]
-        let channels = try Row.fetchCursor(db, sql: """
-            SELECT kind, value, agency_id, person_id FROM channel
-            WHERE deleted = 0 AND kind IN ('phone', 'mobile', 'fax', 'email', 'secure-mailbox')
-            """)
-        while let row = try channels.next() {
-            let kind: String = row["kind"]
-            let value: String = row["value"]
-            let owner: String? = row["person_id"] ?? row["agency_id"]
-            guard let owner, sides[owner] != nil else { continue }
-            let ownerKind = (row["person_id"] as String?) == nil ? "agency" : "person"
-            let family = kind == "email" ? "email" : kind == "secure-mailbox" ? "secure" : "phone"
-            values[ownerKind + "|" + family + "|" + value.lowercased(), default: []].append(owner)
-        }
-        for family in ["phone", "email", "secure"] {
-            let reason: DuplicatePair.Reason = family == "phone" ? .sharedPhone : family == "email" ? .sharedEmail : .sharedSecureMailbox
-            for kind in [Entity.person, .agency] {
-                let prefix = kind.rawValue + "|" + family + "|"
-                add(values.filter { $0.key.hasPrefix(prefix) }, kind: kind, reason: reason, limit: Self.sharedValueLimit)
+        let personScope = new.map { " AND agency_id IN (SELECT agency_id FROM person WHERE local_id > \($0.person))" } ?? ""
+        let agencyScope = new.map { " AND country IN (SELECT country FROM agency WHERE local_id > \($0.agency))" } ?? ""
+        let valueScope = new.map {
+            " AND lower(c.value) IN (SELECT lower(value) FROM channel WHERE person_id IN (SELECT id FROM person WHERE local_id > \($0.person)) OR agency_id IN (SELECT id FROM agency WHERE local_id > \($0.agency)))"
+        } ?? ""
+        let livePersons = "SELECT id, agency_id, trim(coalesce(given_name, '') || ' ' || coalesce(family_name, '')) AS latin, native_name FROM person WHERE deleted = 0 AND id NOT IN (SELECT id FROM retired_record)\(personScope)"
+        let personNames = "SELECT id, agency_id, latin AS name FROM (\(livePersons)) WHERE latin <> '' UNION ALL SELECT id, agency_id, native_name FROM (\(livePersons)) WHERE native_name <> ''"
+        try add(.person, .sameName, limit: Self.crowdedNameLimit, "SELECT group_concat(id) FROM (\(personNames)) GROUP BY agency_id, liaison_name_key(name)")
+        try add(.person, .similarName, limit: Self.crowdedNameLimit, "SELECT group_concat(id) FROM (\(personNames)) GROUP BY agency_id, liaison_sound_key(name)")
+        // Units of different agencies may share a name ("Trafficking Unit"): only those of one
+        // parent, or agencies of one country, are compared.
+        let agencyNames = """
+            SELECT id, country, parent_id, name FROM agency WHERE deleted = 0 AND id NOT IN (SELECT id FROM retired_record)\(agencyScope)
+            UNION ALL SELECT id, country, parent_id, native_name FROM agency WHERE deleted = 0 AND native_name <> '' AND id NOT IN (SELECT id FROM retired_record)\(agencyScope)
+            """
+        try add(.agency, .sameName, limit: Self.crowdedNameLimit, "SELECT group_concat(id) FROM (\(agencyNames)) GROUP BY country, parent_id, liaison_name_key(name)")
+        for (family, kinds, reason) in [
+            ("phone", "'phone', 'mobile', 'fax'", DuplicatePair.Reason.sharedPhone), ("email", "'email'", .sharedEmail),
+            ("secure", "'secure-mailbox'", .sharedSecureMailbox),
+        ] {
+            _ = family
+            for (kind, column) in [(Entity.person, "person_id"), (.agency, "agency_id")] {
+                try add(kind, reason, limit: Self.sharedValueLimit, """
+                    SELECT group_concat(id) FROM (
+                      SELECT c.\(column) AS id, lower(c.value) AS value FROM channel c JOIN \(kind.table) r ON r.id = c.\(column)
+                      WHERE c.deleted = 0 AND c.kind IN (\(kinds)) AND r.deleted = 0 AND r.id NOT IN (SELECT id FROM retired_record)\(valueScope))
+                    GROUP BY value
+                    """)
             }
         }
 
@@ -147,9 +137,29 @@ package struct DuplicateFinder {
             let key = PairKey(kind: decision.kind, decision.recordID.lowercasedString, decision.otherID.lowercasedString)
             if decision.verdict == .distinct { settled.insert(key) } else { proposals[key, default: []].append(decision) }
         }
+        let stewards = try stewardNames()
+        func side(_ id: String, kind: Entity) throws -> DuplicatePair.Side? {
+            let sql = kind == .person
+                ? "SELECT p.given_name, p.family_name, p.native_name, p.steward, a.name AS context FROM person p LEFT JOIN agency a ON a.id = p.agency_id WHERE p.id = ?"
+                : "SELECT name, steward, country AS context FROM agency WHERE id = ?"
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]) else { return nil }
+            let name: String = kind == .person
+                ? [row["given_name"] as String?, row["family_name"]].compactMap { $0 }.joined(separator: " ").nonEmpty ?? row["native_name"] ?? ""
+                : row["name"]
+            let steward: String = row["steward"]
+            return DuplicatePair.Side(
+                id: UUID(uuidString: id) ?? UUID(), name: name, context: row["context"] ?? "", steward: steward,
+                stewardName: stewards[steward] ?? "node \(steward.prefix(8))")
+        }
+        if let new {
+            let created = Set(try String.fetchAll(db, sql: """
+                SELECT id FROM person WHERE local_id > ? UNION ALL SELECT id FROM agency WHERE local_id > ?
+                """, arguments: [new.person, new.agency]))
+            found = found.filter { created.contains($0.key.first) || created.contains($0.key.second) }
+        }
         var pairs: [DuplicatePair] = []
         for (key, reasons) in found where !settled.contains(key) {
-            guard let first = sides[key.first], let second = sides[key.second] else { continue }
+            guard let first = try side(key.first, kind: key.kind), let second = try side(key.second, kind: key.kind) else { continue }
             pairs.append(DuplicatePair(kind: key.kind, first: first, second: second, reasons: reasons.sorted(), proposals: proposals[key] ?? []))
         }
         // Sure signs first, then by kind and name.
@@ -159,10 +169,6 @@ package struct DuplicateFinder {
         }
     }
 
-    /// The pairs as keys, to count those an import added.
-    package func pairKeys() throws -> Set<String> {
-        Set(try pairs().map { "\($0.first.id.lowercasedString) \($0.second.id.lowercasedString)" })
-    }
 
     /// Node ids to the names an officer knows them by.
     private func stewardNames() throws -> [String: String] {
@@ -173,10 +179,27 @@ package struct DuplicateFinder {
         return names
     }
 
+    private static let nameKeyFunction = DatabaseFunction("liaison_name_key", argumentCount: 1, pure: true) { values in
+        String.fromDatabaseValue(values[0]).map { name -> String in nameKey(name) }
+    }
+
+    private static let soundKeyFunction = DatabaseFunction("liaison_sound_key", argumentCount: 1, pure: true) { values in
+        String.fromDatabaseValue(values[0]).map { name -> String in soundKey(ofNameKey: nameKey(name)) }
+    }
+
     /// A name's words, each folded to its first Latin spelling, in sorted order: "Popescu Ion" and
     /// "ion POPESCU" have one key.
     static func nameKey(_ name: String) -> String {
-        name.split(whereSeparator: \.isWhitespace)
+        // Most names are plain ASCII: their key is made from their bytes.
+        if name.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "'") && $0 != UInt8(ascii: "`") }) {
+            return name.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || ($0 >= 0x09 && $0 <= 0x0D) })
+                .map { word in String(decoding: word.compactMap { byte -> UInt8? in
+                    guard SearchText.isASCIILetterOrDigit(byte) else { return nil }
+                    return (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
+                }, as: UTF8.self) }
+                .filter { !$0.isEmpty }.sorted().joined(separator: " ")
+        }
+        return name.split(whereSeparator: \.isWhitespace)
             .compactMap { word -> String? in
                 // The first Latin spelling, without the apostrophes and soft signs it may keep.
                 let spelling = SearchText.fold(String(word)).split(separator: " ").first?.filter { $0.isLetter || $0.isNumber }
@@ -185,26 +208,34 @@ package struct DuplicateFinder {
             .sorted().joined(separator: " ")
     }
 
-    /// A name's words reduced to how they sound: the first letter and the consonants after it, with
-    /// letters that transliterations swap made one. "Popescu", "Popesku" and "Попеску" are "psk";
-    /// "Mohammed" and "Muhammad" are "md".
-    static func soundKey(_ name: String) -> String {
-        nameKey(name).split(separator: " ").map { word -> String in
-            var key = ""
-            for (index, letter) in word.enumerated() {
-                let sound: Character = switch letter {
-                case "c", "q": "k"
-                case "w": "v"
-                case "z": "s"
-                case "j", "y": "i"
-                default: letter
+    /// A name's words reduced to how they sound, with the letters that transliterations swap made
+    /// one: every vowel is "a", "c", "k" and "q" are "k", "s" and "z" are "s", "h" is silent, and a
+    /// repeated sound counts once. "Popescu", "Popesku" and "Попеску" are "papaska"; "Mohammed" and
+    /// "Muhammad" are "mamad"; "Olena" and "Elena" are "alana".
+    static func soundKey(_ name: String) -> String { soundKey(ofNameKey: nameKey(name)) }
+
+    static func soundKey(ofNameKey key: String) -> String {
+        key.split(separator: " ").map { word -> String in
+            var key: [UInt8] = []
+            for byte in word.utf8 {
+                let sound: UInt8? = switch byte {
+                case UInt8(ascii: "a"), UInt8(ascii: "e"), UInt8(ascii: "i"), UInt8(ascii: "o"), UInt8(ascii: "u"), UInt8(ascii: "y"), UInt8(ascii: "j"):
+                    UInt8(ascii: "a")
+                case UInt8(ascii: "c"), UInt8(ascii: "q"): UInt8(ascii: "k")
+                case UInt8(ascii: "z"): UInt8(ascii: "s")
+                case UInt8(ascii: "w"): UInt8(ascii: "v")
+                case UInt8(ascii: "h"): nil
+                default: byte
                 }
-                if index > 0, "aeiouh".contains(sound) { continue }
-                if key.last != sound { key.append(sound) }
+                if let sound, key.last != sound { key.append(sound) }
             }
-            return key
+            return String(decoding: key, as: UTF8.self)
         }.sorted().joined(separator: " ")
     }
+}
+
+extension String {
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }
 
 /// A pair of record ids, the smaller first.
