@@ -40,7 +40,7 @@ func printImportSummary(_ summary: ImportSummary) {
           agencies and units: \(summary.agenciesCreated) new, \(summary.agenciesUpdated) updated
           contacts:           \(summary.contactsCreated) new, \(summary.contactsUpdated) updated
           channels:           \(summary.channelsCreated) new, \(summary.channelsUpdated) updated
-          designations:       \(summary.designationsCreated) new
+          designations:       \(summary.designationsCreated) new, \(summary.designationsUpdated) updated
           signed commits:     \(summary.commits)
         """)
 }

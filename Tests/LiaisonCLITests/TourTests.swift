@@ -171,7 +171,7 @@ import Testing
         let summary = try #require(try fromJSON.json("import", "directory.json") as? [String: Any])
         #expect(Set(summary.keys) == [
             "file", "rows", "dry_run", "agencies_created", "agencies_updated", "contacts_created", "contacts_updated",
-            "channels_created", "channels_updated", "designations_created", "commits",
+            "channels_created", "channels_updated", "designations_created", "designations_updated", "commits",
         ])
         #expect(summary["agencies_created"] as? Int == 2 && summary["contacts_created"] as? Int == 2)
         #expect(summary["channels_created"] as? Int == 4 && summary["designations_created"] as? Int == 1)
