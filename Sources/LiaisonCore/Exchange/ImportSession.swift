@@ -50,7 +50,7 @@ final class ImportSession {
         guard errors.isEmpty else {
             let rows = Set(errors.map(\.row)).count
             throw LiaisonError(
-                .invalidRows, "\(rows) row(s) are invalid; nothing was imported", file: fileName,
+                .invalidRows, "\(rows == 1 ? "1 row is" : "\(rows) rows are") invalid; nothing was imported", file: fileName,
                 hint: "fix the rows above and import again; --dry-run checks without writing", rowErrors: errors)
         }
     }
@@ -114,7 +114,7 @@ final class ImportSession {
         func cell(_ name: String) -> String { cells[name]?.trimmed ?? "" }
 
         if let extra = cells["\u{0}extra"] {
-            prepared.errors.append(RowError(file: fileName, row: row, field: "row", reason: "\(extra) more cell(s) than the header has columns"))
+            prepared.errors.append(RowError(file: fileName, row: row, field: "row", reason: "\(extra == "1" ? "1 more cell" : "\(extra) more cells") than the header has columns"))
         }
         let countryCode = cell("country")
         let country = check("country") { () throws(LiaisonError) in
