@@ -71,7 +71,7 @@ struct BundleReader {
             let count = try reader.u64()
             guard count == UInt64(frames) else {
                 throw LiaisonError(
-                    .verification, "the end marker at byte \(offset - 9) does not match the \(frames) commit(s) read: the file is damaged from there on",
+                    .verification, "the end marker at byte \(offset - 9) does not match the \(counted(frames, "commit")) read: the file is damaged from there on",
                     file: path)
             }
             return .end

@@ -139,7 +139,7 @@ extension Liaison {
                                   agency.name + (agency.acronym.map { " (\($0))" } ?? ""), agency.parentID.flatMap { names[$0] } ?? "")
                     }
                     say(table.render())
-                    say("\(agencies.count) agencies and units")
+                    say(counted(agencies.count, "agency or unit", plural: "agencies and units"))
                 }
             }
         }
@@ -156,7 +156,7 @@ extension Liaison {
                     let directory = try data.open()
                     let record = try directory.agency(matching: agency)
                     let (_, commits) = try directory.write { [cascade] tx in try tx.removeAgency(record.id, cascade: cascade) }
-                    say("Removed \(record.name) (\(commits.first?.changeCount ?? 0) changes)")
+                    say("Removed \(record.name) (\(counted(commits.first?.changeCount ?? 0, "change")))")
                 }
             }
         }

@@ -42,7 +42,7 @@ extension Liaison {
                     }
                     let interactive = isatty(STDERR_FILENO) != 0
                     let summary = try directory.exportBundle(to: URL(fileURLWithPath: out), assumes: assumes, for: receiverID) { done, total in
-                        if interactive, total >= 1000 { FileHandle.standardError.write(Data("\rexporting: \(done)/\(total) commits".utf8)) }
+                        if interactive, total >= 1000 { FileHandle.standardError.write(Data("\rexporting: \(done)/\(counted(total, "commit"))".utf8)) }
                     }
                     if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                     try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
@@ -104,7 +104,7 @@ extension Liaison {
                     let interactive = isatty(STDERR_FILENO) != 0 && !output.json
                     let summary = try directory.importBundle(from: url, anyExporter: anyExporter) { commits, offset in
                         if interactive, size > 1 << 20 {
-                            FileHandle.standardError.write(Data("\rimporting: \(commits) commits, \(offset * 100 / max(size, 1))%".utf8))
+                            FileHandle.standardError.write(Data("\rimporting: \(counted(commits, "commit")), \(offset * 100 / max(size, 1))%".utf8))
                         }
                     }
                     if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
@@ -158,7 +158,7 @@ func printReceiveReport(_ report: ReceiveReport, source: String, read: Int) {
         say("Held commits are applied as soon as what they wait for arrives: import a bundle that carries it, or sync with a node that holds it.")
     }
     for notice in report.refusedChanges.prefix(20) { say("change refused in \(notice.commit): \(notice.reason)") }
-    if report.refusedChanges.count > 20 { say("… and \(report.refusedChanges.count - 20) more changes refused; `--json` lists them all") }
+    if report.refusedChanges.count > 20 { say("… and \(report.refusedChanges.count - 20) more refused changes; `--json` lists them all") }
     for notice in report.stewardChanges { say("steward changed by \(notice.commit): \(notice.reason)") }
     if report.ownCommitsFromOtherCopies > 0 {
         say("WARNING: \(counted(report.ownCommitsFromOtherCopies, "commit")) of this node's own id came from another copy of this node; keep only one copy in use.")

@@ -145,7 +145,7 @@ extension Liaison {
                         table.add(short(person.id), agency.country, person.displayName, person.nativeName ?? "", person.position ?? "", agency.acronym ?? agency.name)
                     }
                     say(table.render(maxWidth: 36))
-                    say(contacts.count == limit ? "the first \(limit) contacts; --limit shows more" : "\(contacts.count) contacts")
+                    say(contacts.count == limit ? "the first \(limit) contacts; --limit shows more" : counted(contacts.count, "contact"))
                 }
             }
         }

@@ -22,7 +22,7 @@ extension Liaison {
                         table.add(entry.country.code, entry.country.name, entry.country.unSubregion ?? "", String(entry.agencyCount), String(entry.contactCount))
                     }
                     say(table.render())
-                    say("\(countries.count) countries")
+                    say(counted(countries.count, "country", plural: "countries"))
                 }
             }
         }

@@ -7,13 +7,16 @@ extension Liaison {
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a node with a fictional sample directory, then show a country page and a search.",
-            discussion: "Without --data the demo node lives in a temporary folder, made anew on each run.")
+            discussion: "Without --data the demo node lives in a new temporary folder on each run, which it prints.")
 
         @Option(help: ArgumentHelp("Folder for the demo node (default: a temporary folder).", valueName: "dir")) var data: String?
 
         func run() throws {
             try reportingErrors {
-                let folder = NodeFolder(url: data.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appending(path: "liaison-demo"))
+                // A new folder each run: two demos at once, or two users of one machine, never share one.
+                let folder = NodeFolder(
+                    url: data.map { URL(fileURLWithPath: $0) }
+                        ?? FileManager.default.temporaryDirectory.appending(path: "liaison-demo-\(UUID().uuidString.prefix(8).lowercased())"))
                 let marker = folder.url.appending(path: ".liaison-demo")
                 if folder.exists {
                     guard FileManager.default.fileExists(atPath: marker.path) else {
@@ -25,7 +28,7 @@ extension Liaison {
                 _ = FileManager.default.createFile(atPath: marker.path, contents: Data("made by liaison demo\n".utf8))
                 let summary = try DemoDirectory.load(into: directory)
                 print("Demo node \(directory.node.id) in \(folder.url.path)")
-                print("Loaded the fictional sample directory: \(summary.rows) rows, \(summary.agenciesCreated) agencies and units, \(summary.contactsCreated) contacts, \(summary.commits) signed commit(s).\n")
+                print("Loaded the fictional sample directory: \(counted(summary.rows, "row")), \(counted(summary.agenciesCreated, "agency or unit", plural: "agencies and units")), \(counted(summary.contactsCreated, "contact")), \(counted(summary.commits, "signed commit")).\n")
                 print(String(repeating: "=", count: 72))
                 print("$ liaison country show MD\n")
                 printCountryPage(try directory.countryPage("MD"))

@@ -31,7 +31,7 @@ extension Liaison {
                 guard FileManager.default.createFile(atPath: out, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
                     throw LiaisonError(.invalidFile, "cannot write the file (does its folder exist, and may you write there?)", file: out)
                 }
-                FileHandle.standardError.write(Data("Wrote \(bytes.count) bytes to \(out)\n".utf8))
+                FileHandle.standardError.write(Data("Wrote \(counted(bytes.count, "byte")) to \(out)\n".utf8))
             }
         }
     }

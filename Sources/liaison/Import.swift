@@ -23,7 +23,7 @@ extension Liaison {
                 let interactive = isatty(STDERR_FILENO) != 0 && !output.json
                 let summary = try directory.importFile(URL(fileURLWithPath: file), dryRun: dryRun) { done, total in
                     if interactive, total >= 2000 {
-                        FileHandle.standardError.write(Data("\rimporting: \(done)/\(total) rows".utf8))
+                        FileHandle.standardError.write(Data("\rimporting: \(done)/\(counted(total, "row"))".utf8))
                     }
                 }
                 if interactive, summary.rows >= 2000 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
@@ -36,11 +36,11 @@ extension Liaison {
 
 func printImportSummary(_ summary: ImportSummary) {
     print("""
-        \(summary.dryRun ? "Checked (dry run, nothing written)" : "Imported") \(summary.file): \(summary.rows) rows
+        \(summary.dryRun ? "Checked (dry run, nothing written)" : "Imported") \(summary.file): \(counted(summary.rows, "row"))
           agencies and units: \(summary.agenciesCreated) new, \(summary.agenciesUpdated) updated
           contacts:           \(summary.contactsCreated) new, \(summary.contactsUpdated) updated
           channels:           \(summary.channelsCreated) new, \(summary.channelsUpdated) updated
-          designations:       \(summary.designationsCreated) new
+          designations:       \(summary.designationsCreated) new, \(summary.designationsUpdated) updated
           signed commits:     \(summary.commits)
         """)
 }

@@ -58,4 +58,3 @@ extension VocabularyTerm {
 func short(_ id: UUID) -> String { id.shortID }
 
 /// "1 commit", "3 commits".
-func counted(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }

@@ -16,11 +16,11 @@ extension Liaison {
                 say("""
                     Node:          \(directory.node.name) (\(directory.node.id))
                     Countries:     \(stats.countries)
-                    Agencies:      \(stats.agencies) (+ \(stats.units) units)
+                    Agencies:      \(stats.agencies) (+ \(counted(stats.units, "unit")))
                     Contacts:      \(stats.contacts)
                     Channels:      \(stats.channels)
                     Designations:  \(stats.designations)
-                    Log:           \(stats.commits) commits, \(stats.changes) changes
+                    Log:           \(counted(stats.commits, "commit")), \(counted(stats.changes, "change"))
                     Database:      \(stats.databaseBytes / 1024) KiB
                     """)
             }

@@ -66,6 +66,10 @@ import Testing
         let revoked = try bucharest.run("bundle", "import", "after-revocation.bundle", exit: 2)
         #expect(revoked.stderr.contains("which was revoked"))
         #expect(try Self.digest(bucharest) != Self.digest(chisinau))
+        // A revoked node stays on the roster, so that it is never trusted again: the README's tour
+        // runs one of the two, never both on one peer.
+        let stays = try bucharest.run("peer", "remove", "chisinau", exit: 1)
+        #expect(stays.stderr.contains("is revoked; it stays in the roster so that it is never trusted again"))
         try chisinau.run("peer", "remove", "bucharest")
         #expect(try #require(try chisinau.json("peer", "list") as? [Any]).isEmpty)
     }

@@ -110,7 +110,7 @@ import Testing
         try workspace.write("country,agency,agency_kind,phone\nQQ,X,police,+373 22 x\nMD,Border Police,border,+373 22 000 200\n", to: "bad.csv")
         let rows = try node.run("import", "bad.csv", exit: 1)
         #expect(rows.stderr == """
-            error: bad.csv: 1 row(s) are invalid; nothing was imported
+            error: bad.csv: 1 row is invalid; nothing was imported
               bad.csv:2: country: unknown country "QQ"
               bad.csv:2: phone: not a phone number: unexpected "x" (got "+373 22 x")
             hint: fix the rows above and import again; --dry-run checks without writing
@@ -171,7 +171,7 @@ import Testing
         let summary = try #require(try fromJSON.json("import", "directory.json") as? [String: Any])
         #expect(Set(summary.keys) == [
             "file", "rows", "dry_run", "agencies_created", "agencies_updated", "contacts_created", "contacts_updated",
-            "channels_created", "channels_updated", "designations_created", "commits",
+            "channels_created", "channels_updated", "designations_created", "designations_updated", "commits",
         ])
         #expect(summary["agencies_created"] as? Int == 2 && summary["contacts_created"] as? Int == 2)
         #expect(summary["channels_created"] as? Int == 4 && summary["designations_created"] as? Int == 1)

@@ -29,8 +29,9 @@ final class Workspace {
 
     func read(_ name: String) throws -> Data { try Data(contentsOf: folder.appending(path: name)) }
 
-    /// Runs `liaison` with the workspace as its working folder, so that file names are relative to it.
-    func run(_ arguments: [String]) throws -> CLIRun {
+    /// Runs `liaison` with the workspace as its working folder, so that file names are relative to it;
+    /// `environment` adds to or overrides the test's own.
+    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> CLIRun {
         let process = Process()
         process.executableURL = try Self.executable()
         process.arguments = arguments
@@ -40,6 +41,7 @@ final class Workspace {
         environment["LIAISON_HOME"] = nil
         environment["LIAISON_LOG_LEVEL"] = nil
         environment["HOME"] = folder.path
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         // Files rather than pipes: a command that fills one pipe while the test drains the other
         // would never finish.

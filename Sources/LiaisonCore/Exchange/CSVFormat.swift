@@ -1,10 +1,27 @@
 /// The CSV exchange format: one row per contact, or per agency or unit for its own channels and roles.
 public enum CSVFormat {
     /// The columns, in the order export writes them. Import takes them in any order.
+    ///
+    /// Every field of every record has a column, so that export and import lose nothing but ids:
+    /// the `agency_` columns describe the row's unit when it has one (as `agency_kind` does), the
+    /// channel columns hold one kind each, `is_24x7`, `hours` and `marking` describe the row's
+    /// channels, and `valid_from`, `valid_to` and `legal_basis` its roles.
     public static let columns = [
-        "country", "agency", "agency_kind", "unit", "given_name", "family_name", "native_name", "position", "languages",
-        "timezone", "phone", "mobile", "email", "secure_channel", "is_24x7", "crime_areas", "functions",
+        "country", "agency", "agency_kind", "unit", "agency_native_name", "agency_acronym", "agency_subdivision", "agency_address",
+        "agency_website", "given_name", "family_name", "native_name", "position", "rank", "languages", "timezone", "verified_at",
+        "verified_by", "phone", "mobile", "fax", "email", "secure_channel", "messaging", "post", "is_24x7", "hours", "marking",
+        "crime_areas", "functions", "valid_from", "valid_to", "legal_basis",
     ]
+
+    /// The column of each channel kind. A `post` cell holds one address, which may contain `;`;
+    /// the others hold `;`-separated lists.
+    public static let channelColumns: [(kind: ChannelKind, column: String)] = [
+        (.phone, "phone"), (.mobile, "mobile"), (.fax, "fax"), (.email, "email"), (.secureMailbox, "secure_channel"),
+        (.messaging, "messaging"), (.post, "post"),
+    ]
+
+    /// The agency fields that the `agency_` columns carry besides `agency_kind`, by column.
+    static let agencyDetailColumns = ["agency_native_name", "agency_acronym", "agency_subdivision", "agency_address", "agency_website"]
 
     /// Columns that every file must have.
     public static let requiredColumns: Set<String> = ["country", "agency"]
@@ -33,6 +50,17 @@ public enum CSVFormat {
 
     static func list(_ text: String) -> [String] {
         text.split(separator: ";").map { $0.trimmed }.filter { !$0.isEmpty }
+    }
+
+    /// The items of a channel cell: one postal address, or a `;`-separated list of the others.
+    static func channelItems(_ text: String, kind: ChannelKind) -> [String] {
+        kind == .post ? (text.trimmed.isEmpty ? [] : [text.trimmed]) : list(text)
+    }
+
+    /// A channel as a cell item: `LABEL: value` when it has a label (`SIENA: md@siena.example`,
+    /// `Duty desk: +37322000100`), else the value.
+    static func item(_ channel: Channel) -> String {
+        (channel.label.map { "\($0): " } ?? "") + channel.value
     }
 }
 

@@ -44,7 +44,7 @@ struct ExportSnapshot {
         countries = Dictionary(uniqueKeysWithValues: try Country.fetchAll(db).map { ($0.code, $0) })
     }
 
-    private var agenciesByID: [UUID: Agency] { Dictionary(uniqueKeysWithValues: agencies.map { ($0.id, $0) }) }
+    var agenciesByID: [UUID: Agency] { Dictionary(uniqueKeysWithValues: agencies.map { ($0.id, $0) }) }
 
     // MARK: JSON
 
@@ -66,86 +66,6 @@ struct ExportSnapshot {
                     designations: designations[person.id]?.map(DirectoryDocument.DesignationEntry.init))
             })
         return try JSONOutput.encode(document)
-    }
-
-    // MARK: CSV
-
-    /// One row per contact, or per agency or unit with channels, roles or no contacts. A contact whose
-    /// channels differ in their 24/7 flag, or whose roles are not one crime-area × function grid,
-    /// takes more than one row; import joins them again.
-    func csv() -> Data {
-        let byID = agenciesByID
-        var rows: [[String]] = []
-        func base(_ holder: Agency) -> [String: String] {
-            let top = holder.parentID.flatMap { byID[$0] }
-            return [
-                "country": holder.country, "agency": top?.name ?? holder.name, "agency_kind": holder.kind.rawValue,
-                "unit": top == nil ? "" : holder.name,
-            ]
-        }
-        func emit(_ fields: [String: String], channels: [Channel], designations: [Designation]) {
-            let byFlag = Dictionary(grouping: channels, by: \.is24x7)
-            let grids = Self.grids(designations)
-            var groups: [(channels: [Channel], flag: Bool, grid: (areas: [CrimeArea], functions: [FocalFunction])?)] = []
-            for flag in [false, true] where byFlag[flag] != nil { groups.append((byFlag[flag] ?? [], flag, nil)) }
-            for (index, grid) in grids.enumerated() {
-                if index < groups.count { groups[index].grid = grid } else { groups.append(([], false, grid)) }
-            }
-            if groups.isEmpty { groups.append(([], false, nil)) }
-            for group in groups {
-                var row = fields
-                func join(_ kind: ChannelKind) -> String {
-                    group.channels.filter { $0.kind == kind }.sorted { $0.preference < $1.preference }
-                        .map { kind == .secureMailbox ? ($0.label.map { "\($0): " } ?? "") + $0.value : $0.value }.joined(separator: ";")
-                }
-                row["phone"] = join(.phone)
-                row["mobile"] = join(.mobile)
-                row["email"] = join(.email)
-                row["secure_channel"] = join(.secureMailbox)
-                row["is_24x7"] = group.flag ? "true" : "false"
-                row["crime_areas"] = group.grid?.areas.map(\.rawValue).joined(separator: ";") ?? ""
-                row["functions"] = group.grid?.functions.map(\.rawValue).joined(separator: ";") ?? ""
-                rows.append(CSVFormat.columns.map { row[$0] ?? "" })
-            }
-        }
-        let personsByAgency = Dictionary(grouping: persons, by: \.agencyID)
-        for agency in agencies.sorted(by: { ($0.country, $0.parentID == nil ? 0 : 1, $0.name) < ($1.country, $1.parentID == nil ? 0 : 1, $1.name) }) {
-            let ownChannels = channels[agency.id] ?? []
-            let ownDesignations = designations[agency.id] ?? []
-            if !ownChannels.isEmpty || !ownDesignations.isEmpty || personsByAgency[agency.id] == nil {
-                emit(base(agency), channels: ownChannels, designations: ownDesignations)
-            }
-            for person in personsByAgency[agency.id] ?? [] {
-                var fields = base(agency)
-                fields["given_name"] = person.givenName ?? ""
-                fields["family_name"] = person.familyName ?? ""
-                fields["native_name"] = person.nativeName ?? ""
-                fields["position"] = person.position ?? ""
-                fields["languages"] = person.languages.joined(separator: ";")
-                fields["timezone"] = person.timeZone ?? ""
-                emit(fields, channels: channels[person.id] ?? [], designations: designations[person.id] ?? [])
-            }
-        }
-        let lines = [CSVText.line(CSVFormat.columns)] + rows.map { CSVText.line($0.map(CSVFormat.escapeFormula)) }
-        return Data(lines.map { $0 + "\r\n" }.joined().utf8)
-    }
-
-    /// Splits designations into crime-area × function grids: areas that share the same functions.
-    static func grids(_ designations: [Designation]) -> [(areas: [CrimeArea], functions: [FocalFunction])] {
-        var functionsByArea: [CrimeArea?: [FocalFunction]] = [:]
-        for designation in designations { functionsByArea[designation.crimeArea, default: []].append(designation.function) }
-        var grids: [(areas: [CrimeArea], functions: [FocalFunction])] = []
-        if let general = functionsByArea.removeValue(forKey: nil) {
-            grids.append(([], general.sorted { $0.rawValue < $1.rawValue }))
-        }
-        var byFunctions: [[FocalFunction]: [CrimeArea]] = [:]
-        for (area, functions) in functionsByArea {
-            if let area { byFunctions[functions.sorted { $0.rawValue < $1.rawValue }, default: []].append(area) }
-        }
-        for (functions, areas) in byFunctions.sorted(by: { $0.key.map(\.rawValue).joined() < $1.key.map(\.rawValue).joined() }) {
-            grids.append((areas.sorted { $0.rawValue < $1.rawValue }, functions))
-        }
-        return grids
     }
 
     // MARK: vCard

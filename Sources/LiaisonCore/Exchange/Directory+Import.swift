@@ -12,6 +12,7 @@ public struct ImportSummary: Sendable, Hashable, Codable {
     public var channelsCreated = 0
     public var channelsUpdated = 0
     public var designationsCreated = 0
+    public var designationsUpdated = 0
     public var commits = 0
     public var dryRun = false
 }

@@ -163,8 +163,8 @@ extension ImportSession {
             if try tx.validator.fetch(Designation.self, designation.id) == nil {
                 try tx.save(designation)
                 summary.designationsCreated += 1
-            } else {
-                _ = try saveCounting(designation)
+            } else if try saveCounting(designation) {
+                summary.designationsUpdated += 1
             }
         }
     }

@@ -16,8 +16,9 @@ final class ImportSession {
     var errors: [RowError] = []
     /// Live agencies by `CC|folded name` (top level) or `parent id|folded name` (units).
     var agencies: [String: Agency] = [:]
-    /// The kind each agency was given by an earlier row of this file, with that row.
-    var kindsInFile: [String: (kind: AgencyKind, row: String)] = [:]
+    /// The kind and `agency_` cells each agency was given by an earlier row of this file, with that
+    /// row, by agency key and column.
+    var agencyFieldsInFile: [String: (value: String, row: String)] = [:]
     /// Live contacts by agency and folded name, as hashes to their ids.
     var contactKeys: ContactKeys
     /// Owners created in the current batch: their channels and designations are all in memory.
@@ -49,7 +50,7 @@ final class ImportSession {
         guard errors.isEmpty else {
             let rows = Set(errors.map(\.row)).count
             throw LiaisonError(
-                .invalidRows, "\(rows) row(s) are invalid; nothing was imported", file: fileName,
+                .invalidRows, "\(rows == 1 ? "1 row is" : "\(rows) rows are") invalid; nothing was imported", file: fileName,
                 hint: "fix the rows above and import again; --dry-run checks without writing", rowErrors: errors)
         }
     }
@@ -60,6 +61,13 @@ final class ImportSession {
     struct Role: Sendable {
         var crimeArea: CrimeArea?
         var function: FocalFunction
+    }
+
+    /// The `valid_from`, `valid_to` and `legal_basis` of a row's roles; nil where the cell is empty.
+    struct RoleTerms: Sendable {
+        var validFrom: String?
+        var validTo: String?
+        var legalBasis: String?
     }
 
     /// A CSV row with its cells checked and normalised: everything that needs no lookup in the
@@ -75,7 +83,16 @@ final class ImportSession {
         var timeZone: String?
         var channels: [Channel] = []
         var is24x7: Bool?
+        /// The row's `hours` and `marking`, for its channels; nil when the cell is empty.
+        var hours: String?
+        var marking: Marking?
         var designations: [Role] = []
+        var roleTerms = RoleTerms()
+        /// The `agency_` cells, about the row's unit when it has one.
+        var details = AgencyDetails()
+        var rank: String?
+        var verifiedAt: String?
+        var verifiedBy: String?
         /// Given, family and native name and position, cleaned, and the name as matching compares
         /// it; nil when the row names no one.
         var person: (givenName: String?, familyName: String?, nativeName: String?, position: String?, matchKey: String)?
@@ -97,7 +114,7 @@ final class ImportSession {
         func cell(_ name: String) -> String { cells[name]?.trimmed ?? "" }
 
         if let extra = cells["\u{0}extra"] {
-            prepared.errors.append(RowError(file: fileName, row: row, field: "row", reason: "\(extra) more cell(s) than the header has columns"))
+            prepared.errors.append(RowError(file: fileName, row: row, field: "row", reason: "\(extra == "1" ? "1 more cell" : "\(extra) more cells") than the header has columns"))
         }
         let countryCode = cell("country")
         let country = check("country") { () throws(LiaisonError) in
@@ -113,21 +130,24 @@ final class ImportSession {
         let timeZone = cell("timezone")
         prepared.timeZone = timeZone.isEmpty ? nil : check("timezone") { () throws(LiaisonError) in try reference.timeZone(timeZone) }
         var channels: [Channel] = []
-        for kindName in ["phone", "mobile"] {
-            for (index, value) in CSVFormat.list(cell(kindName)).enumerated() {
-                if let number = check(kindName, { () throws(LiaisonError) in try PhoneNumber(parsing: value, callingCode: country?.callingCode, knownCallingCodes: reference.callingCodes, field: kindName) }) {
-                    channels.append(Channel(kind: kindName == "phone" ? .phone : .mobile, value: number.e164, preference: index + 1))
+        for (kind, column) in CSVFormat.channelColumns {
+            for (index, item) in CSVFormat.channelItems(cell(column), kind: kind).enumerated() {
+                let channel = check(column) { () throws(LiaisonError) -> Channel in
+                    let labelled = try SecureMailbox(parsing: item, field: column)
+                    let value: String
+                    switch kind {
+                    case .phone, .mobile, .fax:
+                        value = try PhoneNumber(
+                            parsing: labelled.address, callingCode: country?.callingCode, knownCallingCodes: reference.callingCodes, field: column
+                        ).e164
+                    case .email:
+                        value = try EmailAddress.normalise(labelled.address)
+                    case .secureMailbox, .messaging, .post:
+                        value = labelled.address
+                    }
+                    return Channel(kind: kind, value: value, label: labelled.system, preference: index + 1)
                 }
-            }
-        }
-        for (index, value) in CSVFormat.list(cell("email")).enumerated() {
-            if let address = check("email", { () throws(LiaisonError) in try EmailAddress.normalise(value) }) {
-                channels.append(Channel(kind: .email, value: address, preference: index + 1))
-            }
-        }
-        for (index, value) in CSVFormat.list(cell("secure_channel")).enumerated() {
-            if let mailbox = check("secure_channel", { () throws(LiaisonError) in try SecureMailbox(parsing: value, field: "secure_channel") }) {
-                channels.append(mailbox.channel(preference: index + 1))
+                if let channel { channels.append(channel) }
             }
         }
         // An empty cell leaves the flag of channels already held as it is; new channels are not 24/7.
@@ -138,7 +158,14 @@ final class ImportSession {
             }
             return value
         }
-        for index in channels.indices { channels[index].is24x7 = prepared.is24x7 ?? false }
+        let marking = cell("marking")
+        prepared.marking = marking.isEmpty ? nil : check("marking") { () throws(LiaisonError) in try Marking.parse(marking) }
+        prepared.hours = clean(cell("hours"))
+        for index in channels.indices {
+            channels[index].is24x7 = prepared.is24x7 ?? false
+            channels[index].hours = prepared.hours
+            if let marking = prepared.marking { channels[index].marking = marking }
+        }
         prepared.channels = channels
         let areas = check("crime_areas") { () throws(LiaisonError) in try CrimeArea.parseList(cell("crime_areas"), field: "crime_areas") } ?? []
         var functions = check("functions") { () throws(LiaisonError) in try FocalFunction.parseList(cell("functions"), field: "functions") } ?? []
@@ -146,10 +173,15 @@ final class ImportSession {
         prepared.designations = areas.isEmpty
             ? functions.map { Role(crimeArea: nil, function: $0) }
             : areas.flatMap { area in functions.map { Role(crimeArea: area, function: $0) } }
+        prepared.roleTerms = RoleTerms(validFrom: clean(cell("valid_from")), validTo: clean(cell("valid_to")), legalBasis: clean(cell("legal_basis")))
+        prepared.details = AgencyDetails(cells: cells)
         let (given, family, native) = (cell("given_name"), cell("family_name"), cell("native_name"))
         if !(given.isEmpty && family.isEmpty && native.isEmpty) {
             let (givenName, familyName, nativeName) = (clean(given), clean(family), clean(native))
             prepared.person = (givenName, familyName, nativeName, clean(cell("position")), personMatchKey(givenName, familyName, nativeName))
+            prepared.rank = clean(cell("rank"))
+            prepared.verifiedAt = clean(cell("verified_at"))
+            prepared.verifiedBy = clean(cell("verified_by"))
         }
         prepared.country = country
         return prepared
@@ -168,23 +200,29 @@ final class ImportSession {
             // On a unit's row the kind is the unit's; the agency takes it only if the row creates it.
             let hasUnit = !prepared.unit.isEmpty
             let agency = try resolveAgency(
-                country: country.code, parent: nil, name: prepared.agency, kind: prepared.kind, kindIsOwn: !hasUnit, row: row, field: "agency")
+                country: country.code, parent: nil, name: prepared.agency, kind: prepared.kind, details: prepared.details, isHolder: !hasUnit,
+                row: row, field: "agency")
             var holder = agency
             if hasUnit {
                 holder = try resolveAgency(
-                    country: country.code, parent: agency, name: prepared.unit, kind: prepared.kind, kindIsOwn: true, row: row, field: "unit")
+                    country: country.code, parent: agency, name: prepared.unit, kind: prepared.kind, details: prepared.details, isHolder: true,
+                    row: row, field: "unit")
             }
             var person: Person?
             if let names = prepared.person {
                 var draft = Person(
-                    agencyID: holder.id, givenName: names.givenName, familyName: names.familyName,
-                    nativeName: names.nativeName, position: names.position, languages: prepared.languages, timeZone: prepared.timeZone)
+                    agencyID: holder.id, givenName: names.givenName, familyName: names.familyName, nativeName: names.nativeName,
+                    position: names.position, rank: prepared.rank, languages: prepared.languages, timeZone: prepared.timeZone,
+                    verifiedAt: prepared.verifiedAt, verifiedBy: prepared.verifiedBy)
                 if let existing = try self.person(holder: holder.id, key: names.matchKey) {
                     var updated = existing
                     updated.nativeName = draft.nativeName ?? existing.nativeName
                     updated.position = draft.position ?? existing.position
+                    updated.rank = draft.rank ?? existing.rank
                     if !prepared.languages.isEmpty { updated.languages = prepared.languages }
                     updated.timeZone = prepared.timeZone ?? existing.timeZone
+                    updated.verifiedAt = draft.verifiedAt ?? existing.verifiedAt
+                    updated.verifiedBy = draft.verifiedBy ?? existing.verifiedBy
                     draft = updated
                     if try saveCounting(draft) { summary.contactsUpdated += 1 }
                     rememberKey(draft)
@@ -196,39 +234,38 @@ final class ImportSession {
                 }
                 person = draft
             }
-            try attach(channels: prepared.channels, is24x7: prepared.is24x7, designations: prepared.designations,
-                       agencyID: person == nil ? holder.id : nil, personID: person?.id)
+            try attach(prepared, agencyID: person == nil ? holder.id : nil, personID: person?.id)
         } catch let error as LiaisonError {
             errors.append(RowError(file: fileName, row: row, field: error.field ?? "row", reason: Self.reason(error)))
         }
     }
 
-    /// The agency or unit of a row, created if new. `kindIsOwn` says the row's kind describes this
-    /// agency (not a unit of it), so it may update it.
+    /// The agency or unit of a row, created if new. `isHolder` says the row's kind and `agency_`
+    /// cells describe this agency (not a unit of it), so they may update it.
     func resolveAgency(
-        country: String, parent: Agency?, name: String, kind: AgencyKind?, kindIsOwn: Bool, row: String, field: String
+        country: String, parent: Agency?, name: String, kind: AgencyKind?, details: AgencyDetails, isHolder: Bool, row: String, field: String
     ) throws -> Agency {
         let key = (parent?.id.lowercasedString ?? country) + "|" + cachedMatchKey(name)
-        if let kind, kindIsOwn {
-            if let earlier = kindsInFile[key], earlier.kind != kind {
-                throw LiaisonError.invalid("agency_kind", kind.rawValue, "\(name) is \"\(earlier.kind.rawValue)\" on row \(earlier.row)")
+        if isHolder { try checkSameAsEarlierRows(key: key, name: name, kind: kind, details: details, row: row) }
+        if let existing = agencies[key] {
+            guard isHolder else { return existing }
+            var updated = existing
+            updated.kind = kind ?? existing.kind
+            details.apply(to: &updated)
+            if updated != existing {
+                if try saveCounting(updated) { summary.agenciesUpdated += 1 }
+                agencies[key] = updated
             }
-            kindsInFile[key] = kindsInFile[key] ?? (kind, row)
-        }
-        if var existing = agencies[key] {
-            if let kind, kindIsOwn, existing.kind != kind {
-                existing.kind = kind
-                if try saveCounting(existing) { summary.agenciesUpdated += 1 }
-                agencies[key] = existing
-            }
-            return existing
+            return updated
         }
         // A new unit without a kind of its own takes its agency's.
         guard let kind = kind ?? parent?.kind else {
             throw LiaisonError(.invalidValue, "is required for a new agency (\(name))", field: "agency_kind")
         }
         do {
-            let agency = try tx.create(Agency(name: name, kind: kind, country: country, parentID: parent?.id))
+            var draft = Agency(name: name, kind: kind, country: country, parentID: parent?.id)
+            if isHolder { details.apply(to: &draft) }
+            let agency = try tx.create(draft)
             agencies[key] = agency
             newOwners.insert(agency.id)
             summary.agenciesCreated += 1
@@ -243,29 +280,48 @@ final class ImportSession {
     /// in this batch keep theirs in memory, so repeated rows in one file add nothing twice without
     /// a query per row; other owners' are read from the database, which holds what earlier batches
     /// of this import saved.
-    func attach(channels: [Channel], is24x7: Bool?, designations: [Role], agencyID: UUID?, personID: UUID?) throws {
+    ///
+    /// A new channel comes after those its owner already has of its kind, so that rows read in
+    /// order keep the order of preference that export wrote them in.
+    func attach(_ row: PreparedRow, agencyID: UUID?, personID: UUID?) throws {
         guard let ownerID = personID ?? agencyID else { return }
         let column = personID == nil ? "agency_id" : "person_id"
         let isNew = newOwners.contains(ownerID)
         var ownerChannels = isNew ? newOwnerChannels[ownerID, default: []] : try Directory.channels(owner: column, ownerID, tx.db)
-        for var channel in channels {
+        for var channel in row.channels {
             channel.agencyID = agencyID
             channel.personID = personID
             if let index = ownerChannels.firstIndex(where: { $0.kind == channel.kind && $0.value == channel.value }) {
                 var existing = ownerChannels[index]
-                existing.is24x7 = is24x7 ?? existing.is24x7
+                existing.is24x7 = row.is24x7 ?? existing.is24x7
                 existing.label = channel.label ?? existing.label
+                existing.hours = row.hours ?? existing.hours
+                existing.marking = row.marking ?? existing.marking
                 if try saveCounting(existing) { summary.channelsUpdated += 1 }
                 ownerChannels[index] = existing
             } else {
+                channel.preference = (ownerChannels.filter { $0.kind == channel.kind }.map(\.preference).max() ?? 0) + 1
                 ownerChannels.append(try tx.create(channel))
                 summary.channelsCreated += 1
             }
         }
         var ownerDesignations = isNew ? newOwnerDesignations[ownerID, default: []] : try Directory.designations(owner: column, ownerID, tx.db)
-        for role in designations where !ownerDesignations.contains(where: { $0.crimeArea == role.crimeArea && $0.function == role.function }) {
-            ownerDesignations.append(try tx.create(Designation(agencyID: agencyID, personID: personID, crimeArea: role.crimeArea, function: role.function)))
-            summary.designationsCreated += 1
+        let terms = row.roleTerms
+        for role in row.designations {
+            if let index = ownerDesignations.firstIndex(where: { $0.crimeArea == role.crimeArea && $0.function == role.function }) {
+                var existing = ownerDesignations[index]
+                existing.validFrom = terms.validFrom ?? existing.validFrom
+                existing.validTo = terms.validTo ?? existing.validTo
+                existing.legalBasis = terms.legalBasis ?? existing.legalBasis
+                guard existing != ownerDesignations[index] else { continue }
+                if try saveCounting(existing) { summary.designationsUpdated += 1 }
+                ownerDesignations[index] = existing
+            } else {
+                ownerDesignations.append(try tx.create(Designation(
+                    agencyID: agencyID, personID: personID, crimeArea: role.crimeArea, function: role.function,
+                    validFrom: terms.validFrom, validTo: terms.validTo, legalBasis: terms.legalBasis)))
+                summary.designationsCreated += 1
+            }
         }
         if isNew {
             newOwnerChannels[ownerID] = ownerChannels

@@ -42,8 +42,11 @@ public struct Channel: ReplicatedRecord, Hashable, Codable {
         self.preference = preference
         self.is24x7 = is24x7
         self.hours = hours
-        self.marking = marking ?? (kind == .secureMailbox ? .amber : .green)
+        self.marking = marking ?? Self.defaultMarking(kind)
     }
+
+    /// The marking a channel of this kind gets when none is given.
+    public static func defaultMarking(_ kind: ChannelKind) -> Marking { kind == .secureMailbox ? .amber : .green }
 
     public var fieldGroups: [String: [String: FieldValue]] {
         [

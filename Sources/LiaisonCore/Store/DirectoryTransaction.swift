@@ -204,7 +204,7 @@ public final class DirectoryTransaction {
         let persons = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM person WHERE agency_id = ? AND deleted = 0"), arguments: [id.lowercasedString])
         if !cascade, !units.isEmpty || !persons.isEmpty {
             throw LiaisonError(
-                .conflict, "\(agency.name) still has \(persons.count) contact(s) and \(units.count) unit(s)",
+                .conflict, "\(agency.name) still has \(counted(persons.count, "contact")) and \(counted(units.count, "unit"))",
                 record: id.lowercasedString, hint: "remove them first, or remove with --cascade")
         }
         for unit in units.compactMap(UUID.init(uuidString:)) { try removeAgency(unit, cascade: true) }

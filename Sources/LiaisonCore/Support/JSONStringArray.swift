@@ -9,21 +9,27 @@ enum JSONStringArray {
         var text = "["
         for (index, item) in items.enumerated() {
             if index > 0 { text += "," }
-            text += "\""
-            for scalar in item.unicodeScalars {
-                switch scalar {
-                case "\"": text += "\\\""
-                case "\\": text += "\\\\"
-                case "\n": text += "\\n"
-                case "\r": text += "\\r"
-                case "\t": text += "\\t"
-                case _ where scalar.value < 0x20: text += String(format: "\\u%04x", scalar.value)
-                default: text.unicodeScalars.append(scalar)
-                }
-            }
-            text += "\""
+            append(item, to: &text)
         }
         return text + "]"
+    }
+
+    /// Appends one item as a JSON string: quoted, with `"`, `\` and control characters escaped and
+    /// nothing else (docs/PROTOCOL.md, "Digest").
+    static func append(_ item: String, to text: inout String) {
+        text += "\""
+        for scalar in item.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20: text += String(format: "\\u%04x", scalar.value)
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
     }
 
     static func decode(_ text: String) -> [String] {
