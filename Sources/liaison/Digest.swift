@@ -18,7 +18,7 @@ extension Liaison {
 
         func run() throws {
             try reportingErrors {
-                let directory = try data.open()
+                let directory = try data.openForReading()
                 let digest = try directory.digest()
                 if output.json { return try printJSON(Result(digest: digest, vector: try directory.vector())) }
                 print(digest)

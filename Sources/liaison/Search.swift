@@ -31,7 +31,7 @@ extension Liaison {
 
         func run() throws {
             try reportingErrors {
-                let directory = try data.open()
+                let directory = try data.openForReading()
                 let hits = try directory.search(SearchQuery(
                     query.joined(separator: " "), country: country?.uppercased(), kind: kind, crimeArea: crimeArea, function: function,
                     languages: languages.flatMap { $0.split(separator: ";").map(String.init) }, only24x7: only24x7, limit: limit))
