@@ -27,6 +27,9 @@ struct OutputOptions: ParsableArguments {
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
+    } catch let error as LiaisonError where error.code == .interrupted {
+        // Not a failure: `stoppingOnInterrupt` says what was kept.
+        throw error
     } catch let error as LiaisonError {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(error.code == .verification ? 2 : 1)
