@@ -94,6 +94,29 @@ import Glibc
         }
     }
 
+    /// Only root can give a file to another user, so this case runs when the tests run as root.
+    @Test(.enabled(if: geteuid() == 0)) func anotherUsersFolderSaysWhomItBelongsTo() throws {
+        let workspace = try Workspace(unprivileged: true)
+        let node = try Self.node(workspace)
+        let folder = node.data.path
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder) + [""] {
+            try FileManager.default.setAttributes([.ownerAccountID: 0, .groupOwnerAccountID: 0], ofItemAtPath: node.data.appending(path: file).path)
+        }
+        try Self.chmod(node.data, 0o755)
+        try Self.chmod(node.data.appending(path: "liaison.sqlite"), 0o644)
+        #expect(try node.run("search", "border").stdout.contains("Border Police"))
+        #expect(try Self.addCustoms(node, exit: 1).stderr == """
+            error: cannot write in the data folder \(folder), where the database keeps its -wal and -shm files: it belongs to root, \
+            so run liaison as root, or have it given to you with `sudo chown -R nobody \(folder)`; read commands such as \
+            `liaison search` still work\n
+            """)
+        try Self.chmod(node.data, 0o700)
+        #expect(try node.run("search", "border", exit: 1).stderr == """
+            error: cannot open the data folder \(folder): it belongs to root, so run liaison as root, or have it given to you with \
+            `sudo chown -R nobody \(folder)`\n
+            """)
+    }
+
     @Test func anUnreadableSigningKeyIsNamedAndOnlyWritesNeedIt() throws {
         let workspace = try Workspace(unprivileged: true)
         let node = try Self.node(workspace)

@@ -111,7 +111,7 @@ extension NodeFolder {
         } else if !writable, access(url.path, W_OK) != 0, !FileManager.default.fileExists(atPath: sharedMemoryURL.path) {
             throw LiaisonError(
                 .nodeFolder,
-                "\(walURL.path) holds changes not yet in the database, and reading them needs a -shm file that cannot be created in this read-only folder: run any liaison command once as the folder's owner, or make \(url.path) writable")
+                "\(walURL.path) holds changes not yet in the database, and reading them needs a -shm file that cannot be created in this read-only folder: \(Self.remedy(for: url, mode: "700"))")
         }
         let queue: DatabaseQueue = try Directory.storage { try DatabaseQueue(path: path, configuration: configuration) }
         let upgraded = try Directory.storage { try queue.read { db in try Migrations.migrator.hasCompletedMigrations(db) } }
@@ -134,6 +134,7 @@ extension NodeFolder {
         }
         let ownerName = attributes[.ownerAccountName] as? String ?? "user \(owner!)"
         let me = getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "you"
-        return "it belongs to \(ownerName), so run liaison as \(ownerName), or have it given to you with `sudo chown \(me) \(file.path)`"
+        let recursive = (attributes[.type] as? FileAttributeType) == .typeDirectory ? "-R " : ""
+        return "it belongs to \(ownerName), so run liaison as \(ownerName), or have it given to you with `sudo chown \(recursive)\(me) \(file.path)`"
     }
 }
