@@ -138,6 +138,7 @@ struct LiaisonErrorMiddleware: RouterMiddleware {
             case .conflict: .conflict
             case .verification: .unprocessableContent
             case .nodeFolder, .storage, .network: .internalServerError
+            case .interrupted: .serviceUnavailable
             }
             context.logger.info("refused a request", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
             let body = try JSONOutput.encode(["error": error.message, "code": error.code.rawValue])

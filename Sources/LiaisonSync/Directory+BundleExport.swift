@@ -15,7 +15,7 @@ extension Directory {
         to url: URL, assumes: VersionVector, for receiver: NodeID? = nil, progress: (Int, Int) -> Void = { _, _ in }
     ) throws(LiaisonError) -> BundleExportSummary {
         let node = self.node
-        let key = signingKey
+        let key = try requireSigningKey()
         let created = clock()
         // Only a bundle is replaced: never a database, a key or any other file.
         if FileManager.default.fileExists(atPath: url.path) {

@@ -16,9 +16,11 @@ extension Directory {
     /// A bundle made by a node outside the roster is refused: nothing vouches for its header and
     /// vectors. With `anyExporter` its commits are applied all the same, each still verified against
     /// its author's key, and its vectors are not used. `now` is the time the clock check compares
-    /// with; nil reads this node's clock.
+    /// with; nil reads this node's clock. An `interruption` stops the import before the next batch:
+    /// the batches already applied stay, and the error (``LiaisonError/Code/interrupted``) says so.
     public func importBundle(
-        from url: URL, anyExporter: Bool = false, now: Date? = nil, progress: (Int, Int64) -> Void = { _, _ in }
+        from url: URL, anyExporter: Bool = false, now: Date? = nil, interruption: Interruption? = nil,
+        progress: (Int, Int64) -> Void = { _, _ in }
     ) throws(LiaisonError) -> BundleImportSummary {
         let now = now ?? clock()
         var reader = try BundleReader(url: url)
@@ -54,6 +56,7 @@ extension Directory {
         var receivedAny = false
         let agencyRows = SearchIndex.AgencyRowCache()
         while true {
+            if interruption?.isRequested == true { throw Self.interrupted(url, applied: summary.report.applied) }
             var batch = upcoming.value
             if batch.ending == nil { upcoming = Background { batches.next() } }
             summary.commitsRead += batch.commitsRead
@@ -100,6 +103,17 @@ extension Directory {
             guard now.person > before.person || now.agency > before.agency else { return 0 }
             return try DuplicateFinder(db: db, node: node).pairs(involving: before).count
         }
+    }
+
+    /// Each batch was its own transaction: what earlier ones applied stays, and importing the same
+    /// bundle again skips it.
+    private static func interrupted(_ url: URL, applied: Int) -> LiaisonError {
+        let file = url.lastPathComponent
+        guard applied > 0 else { return LiaisonError(.interrupted, "Interrupted: nothing was imported from \(file); run the import again.") }
+        let commits = applied == 1 ? "1 commit" : "\(applied) commits"
+        return LiaisonError(
+            .interrupted,
+            "Interrupted: the \(commits) applied before the interruption are kept and the rest of \(file) was not imported; run the same import again to finish, which skips what is already here.")
     }
 
     /// The commits of `notices` that still wait, once for each, with what they wait for now: a

@@ -137,8 +137,9 @@ extension Directory {
         var card = NodeCard(
             nodeID: node.id, name: node.name, agency: node.agency, signingKey: node.publicKey.rawRepresentation.base64EncodedString(),
             tlsPin: tlsPin, url: url)
+        let key = try requireSigningKey()
         do {
-            card.signature = try signingKey.signature(for: card.signedBytes).base64EncodedString()
+            card.signature = try key.signature(for: card.signedBytes).base64EncodedString()
         } catch {
             throw LiaisonError(.verification, "could not sign the card: \(error)")
         }

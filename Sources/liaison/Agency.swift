@@ -92,7 +92,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.open()
+                    let directory = try data.openForReading()
                     let card = try directory.agencyCard(try directory.agency(matching: agency).id)
                     if output.json { return try printJSON(card) }
                     let a = card.agency
@@ -129,7 +129,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.open()
+                    let directory = try data.openForReading()
                     let agencies = try directory.agencies(country: try country.map { code throws(LiaisonError) in try directory.country(code).code })
                     if output.json { return try printJSON(agencies) }
                     let names = Dictionary(uniqueKeysWithValues: agencies.map { ($0.id, $0.name) })

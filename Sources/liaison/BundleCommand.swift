@@ -97,36 +97,38 @@ extension Liaison {
             }
 
             func run() throws {
-                try reportingErrors {
-                    let directory = try data.open()
-                    let url = URL(fileURLWithPath: file)
-                    let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
-                    let interactive = isatty(STDERR_FILENO) != 0 && !output.json
-                    let summary = try directory.importBundle(from: url, anyExporter: anyExporter) { commits, offset in
-                        if interactive, size > 1 << 20 {
-                            FileHandle.standardError.write(Data("\rimporting: \(counted(commits, "commit")), \(offset * 100 / max(size, 1))%".utf8))
+                try stoppingOnInterrupt { interruption in
+                    try reportingErrors {
+                        let directory = try data.open()
+                        let url = URL(fileURLWithPath: file)
+                        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
+                        let interactive = isatty(STDERR_FILENO) != 0 && !output.json
+                        let summary = try directory.importBundle(from: url, anyExporter: anyExporter, interruption: interruption) { commits, offset in
+                            if interactive, size > 1 << 20 {
+                                FileHandle.standardError.write(Data("\rimporting: \(counted(commits, "commit")), \(offset * 100 / max(size, 1))%".utf8))
+                            }
                         }
-                    }
-                    if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                    let report = summary.report
-                    let forks = try directory.forks()
-                    if output.json {
-                        try printJSON(Summary(
-                            exporter: summary.header.exporter.hex, exporterVerified: summary.exporterVerified, assumes: summary.header.assumes,
-                            brings: summary.header.brings, commitsRead: summary.commitsRead, report: report, knownForks: forks, damage: summary.damage))
-                    } else {
-                        let exporter = "node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (not on the roster: its header and vectors are not used; each commit was verified against its author's key)")"
-                        printReceiveReport(report, source: "\(file), exported by \(exporter)", read: summary.commitsRead)
-                        if let damage = summary.damage { say("DAMAGED FILE: \(damage). The commits read before that point were checked and applied as above.") }
-                        if !forks.isEmpty {
-                            let origins = Set(forks.map { String($0.origin.prefix(8)) }).sorted().joined(separator: ", ")
-                            say("WARNING: this node holds evidence of \(counted(forks.count, "fork")); nothing more is applied from \(origins). See `liaison log forks`.")
+                        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                        let report = summary.report
+                        let forks = try directory.forks()
+                        if output.json {
+                            try printJSON(Summary(
+                                exporter: summary.header.exporter.hex, exporterVerified: summary.exporterVerified, assumes: summary.header.assumes,
+                                brings: summary.header.brings, commitsRead: summary.commitsRead, report: report, knownForks: forks, damage: summary.damage))
+                        } else {
+                            let exporter = "node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (not on the roster: its header and vectors are not used; each commit was verified against its author's key)")"
+                            printReceiveReport(report, source: "\(file), exported by \(exporter)", read: summary.commitsRead)
+                            if let damage = summary.damage { say("DAMAGED FILE: \(damage). The commits read before that point were checked and applied as above.") }
+                            if !forks.isEmpty {
+                                let origins = Set(forks.map { String($0.origin.prefix(8)) }).sorted().joined(separator: ", ")
+                                say("WARNING: this node holds evidence of \(counted(forks.count, "fork")); nothing more is applied from \(origins). See `liaison log forks`.")
+                            }
                         }
-                    }
-                    if !report.refused.isEmpty || !report.refusedChanges.isEmpty || !report.forks.isEmpty || !report.stewardChanges.isEmpty
-                        || !report.held.isEmpty || summary.damage != nil
-                    {
-                        throw ExitCode(2)
+                        if !report.refused.isEmpty || !report.refusedChanges.isEmpty || !report.forks.isEmpty || !report.stewardChanges.isEmpty
+                            || !report.held.isEmpty || summary.damage != nil
+                        {
+                            throw ExitCode(2)
+                        }
                     }
                 }
             }

@@ -101,7 +101,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.open()
+                    let directory = try data.openForReading()
                     let card = try directory.contactCard(try directory.person(matching: contact).id)
                     if output.json { return try printJSON(card) }
                     let p = card.person
@@ -135,7 +135,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.open()
+                    let directory = try data.openForReading()
                     let agencyID = try agency.map { value throws(LiaisonError) in try directory.agency(matching: value).id }
                     let code = try country.map { value throws(LiaisonError) in try directory.country(value).code }
                     let contacts = try directory.contacts(country: code, agency: agencyID, limit: limit)

@@ -15,7 +15,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let countries = try data.open().countries().filter { all || $0.agencyCount > 0 }
+                    let countries = try data.openForReading().countries().filter { all || $0.agencyCount > 0 }
                     if output.json { return try printJSON(countries) }
                     var table = Table("Code", "Country", "UN region", "Agencies", "Contacts")
                     for entry in countries {
@@ -37,7 +37,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let page = try data.open().countryPage(country)
+                    let page = try data.openForReading().countryPage(country)
                     if output.json { return try printJSON(page) }
                     printCountryPage(page)
                 }

@@ -28,7 +28,7 @@ extension Liaison {
 
         func run() throws {
             try reportingErrors {
-                let directory = try data.open()
+                let directory = try data.openForReading()
                 if content {
                     let digest = try directory.contentDigest()
                     if output.json { return try printJSON(ContentResult(contentDigest: digest)) }

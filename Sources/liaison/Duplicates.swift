@@ -19,7 +19,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.open()
+                    let directory = try data.openForReading()
                     let pairs = try directory.likelyDuplicates()
                     if output.json { return try printJSON(pairs) }
                     guard !pairs.isEmpty else { return say("No likely duplicates.") }

@@ -14,7 +14,7 @@ extension Liaison {
 
         func run() throws {
             try reportingErrors {
-                let directory = try data.open()
+                let directory = try data.openForReading()
                 let bytes = try directory.export(format, country: country)
                 if let country, try directory.agencies(country: try directory.country(country).code).isEmpty {
                     FileHandle.standardError.write(Data("warning: no agencies or contacts in \(country.uppercased()); the export is empty\n".utf8))

@@ -18,17 +18,19 @@ extension Liaison {
         @Flag(name: .customLong("dry-run"), help: "Check the file and report what would change, writing nothing.") var dryRun = false
 
         func run() throws {
-            try reportingErrors {
-                let directory = try data.open()
-                let interactive = isatty(STDERR_FILENO) != 0 && !output.json
-                let summary = try directory.importFile(URL(fileURLWithPath: file), dryRun: dryRun) { done, total in
-                    if interactive, total >= 2000 {
-                        FileHandle.standardError.write(Data("\rimporting: \(done)/\(counted(total, "row"))".utf8))
+            try stoppingOnInterrupt { interruption in
+                try reportingErrors {
+                    let directory = try data.open()
+                    let interactive = isatty(STDERR_FILENO) != 0 && !output.json
+                    let summary = try directory.importFile(URL(fileURLWithPath: file), dryRun: dryRun, interruption: interruption) { done, total in
+                        if interactive, total >= 2000 {
+                            FileHandle.standardError.write(Data("\rimporting: \(done)/\(counted(total, "row"))".utf8))
+                        }
                     }
+                    if interactive, summary.rows >= 2000 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                    if output.json { return try printJSON(summary) }
+                    printImportSummary(summary)
                 }
-                if interactive, summary.rows >= 2000 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                if output.json { return try printJSON(summary) }
-                printImportSummary(summary)
             }
         }
     }

@@ -30,7 +30,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.open()
+                    let directory = try data.openForReading()
                     let entries = try directory.read { db in try LogStore.latest(limit: limit, in: db) }.map { entry in
                         let header = entry.commit.header
                         return Entry(
@@ -62,11 +62,12 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.open()
+                    let directory = try data.openForReading()
                     let report = try directory.read { db in try LogStore.verify(in: db) }
                     print("Log: \(counted(report.commits, "commit")) and \(counted(report.changes, "change")) verified (\(report.withheldChanges) withheld)")
                     guard !chainOnly else { return }
-                    let folder = data.folder.url
+                    // The replay goes beside the database, unless the folder is read-only.
+                    let folder = access(data.folder.url.path, W_OK) == 0 ? data.folder.url : FileManager.default.temporaryDirectory
                     let state = try directory.read { db in try LogStore.verifyState(in: db, scratchFolder: folder) }
                     if state.withheldChanges > 0 {
                         print("Tables: not compared, \(counted(state.withheldChanges, "change")) withheld or purged")
@@ -87,7 +88,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let vector = try data.open().vector()
+                    let vector = try data.openForReading().vector()
                     if output.json {
                         FileHandle.standardOutput.write(vector.json() + Data("\n".utf8))
                         return
@@ -110,7 +111,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let forks = try data.open().forks()
+                    let forks = try data.openForReading().forks()
                     if output.json { return try printJSON(forks) }
                     guard !forks.isEmpty else { return print("No forks.") }
                     var table = Table("Origin", "Epoch/seq", "Held header", "Other header", "Detected")

@@ -26,7 +26,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.open()
+                    let directory = try data.openForReading()
                     if output.json {
                         let node = directory.node
                         try printJSON(Identity(

@@ -9,7 +9,12 @@ struct DataOptions: ParsableArguments {
 
     var folder: NodeFolder { NodeFolder.resolve(data) }
 
-    func open() throws(LiaisonError) -> Directory { try folder.open() }
+    /// Opens the node for a command that signs changes.
+    func open() throws(LiaisonError) -> Directory { try folder.open(noticeCopy: { note($0) }) }
+
+    /// Opens the node for a command that only reads: it needs neither the signing key nor a
+    /// writable folder.
+    func openForReading() throws(LiaisonError) -> Directory { try folder.openForReading() }
 }
 
 /// `--json` for read commands.
@@ -22,10 +27,18 @@ struct OutputOptions: ParsableArguments {
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
+    } catch let error as LiaisonError where error.code == .interrupted {
+        // Not a failure: `stoppingOnInterrupt` says what was kept.
+        throw error
     } catch let error as LiaisonError {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(error.code == .verification ? 2 : 1)
     }
+}
+
+/// Prints a notice for the officer on standard error, apart from a command's output.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data("\(text.terminalSafe)\n".utf8))
 }
 
 /// Prints a value as pretty JSON with sorted keys.

@@ -62,7 +62,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let peers = try data.open().peers()
+                    let peers = try data.openForReading().peers()
                     if output.json { return try printJSON(peers) }
                     guard !peers.isEmpty else { return print("No peers yet: add one with `liaison peer add CARD`.") }
                     var table = Table("Node", "Name", "Agency", "Address", "Status")

@@ -7,7 +7,8 @@ extension Liaison {
             abstract: "Find contacts and agencies by name (any script), acronym, position or crime area.",
             discussion: """
                 Case, accents and script do not matter: "ivanov" finds Иванов, "jose munoz" finds José Muñoz.
-                Each word may be the start of a word: "mold" finds Moldova's agencies.
+                Each word may be the start of a word. A word that names a country ("mold", "Moldova", "MD") also finds its agencies and contacts, after the name matches, and the country page is offered first.
+                Each result shows the number to call, the e-mail and secure channel, and whether it is staffed 24/7.
                 """)
 
         @OptionGroup var data: DataOptions
@@ -31,11 +32,16 @@ extension Liaison {
 
         func run() throws {
             try reportingErrors {
-                let directory = try data.open()
+                let directory = try data.openForReading()
                 let hits = try directory.search(SearchQuery(
                     query.joined(separator: " "), country: country?.uppercased(), kind: kind, crimeArea: crimeArea, function: function,
                     languages: languages.flatMap { $0.split(separator: ";").map(String.init) }, only24x7: only24x7, limit: limit))
                 if output.json { return try printJSON(hits) }
+                if country == nil {
+                    for named in try directory.countries(namedIn: query.joined(separator: " ")) {
+                        say("\(named.name) (\(named.code)): its country page is `liaison country show \(named.code)`")
+                    }
+                }
                 printHits(hits)
                 if hits.count == limit { say("(the first \(limit) matches; --limit shows more)") }
             }
@@ -48,13 +54,16 @@ func printHits(_ hits: [SearchHit]) {
         say("No matches.")
         return
     }
-    var table = Table("Id", "CC", "Name", "Native name", "Position / unit of", "Agency")
-    for hit in hits {
-        if hit.entity == .person {
-            table.add(short(hit.id), hit.country, hit.name, hit.nativeName ?? "", hit.position ?? "", hit.agency ?? "")
-        } else {
-            table.add(short(hit.id), hit.country, hit.name, hit.nativeName ?? "", hit.agency.map { "unit of \($0)" } ?? "(agency)", "")
-        }
-    }
-    say(table.render(maxWidth: 40))
+    // The number to call comes right after the name; columns that no hit fills are left out.
+    var columns: [(header: String, cell: (SearchHit) -> String)] = [
+        ("Id", { short($0.id) }), ("CC", \.country), ("Name", \.name), ("Phone", { $0.phone ?? "" }),
+        ("24/7", { $0.is24x7 ? "24/7" : "" }), ("E-mail", { $0.email ?? "" }), ("Secure channel", { $0.secureChannel ?? "" }),
+        ("Native name", { $0.nativeName ?? "" }),
+        ("Position / unit of", { hit in hit.entity == .person ? hit.position ?? "" : hit.agency.map { "unit of \($0)" } ?? "(agency)" }),
+        ("Agency", { hit in hit.entity == .person ? hit.agency ?? "" : "" }),
+    ]
+    columns.removeAll { column in !["Id", "CC", "Name"].contains(column.header) && hits.allSatisfy { column.cell($0).isEmpty } }
+    var table = Table(headers: columns.map(\.header))
+    for hit in hits { table.add(columns.map { $0.cell(hit) }) }
+    say(table.render(maxWidth: 32))
 }

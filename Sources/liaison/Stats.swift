@@ -10,7 +10,7 @@ extension Liaison {
 
         func run() throws {
             try reportingErrors {
-                let directory = try data.open()
+                let directory = try data.openForReading()
                 let stats = try directory.stats()
                 if output.json { return try printJSON(stats) }
                 say("""

@@ -128,4 +128,36 @@ import Testing
         #expect(try Self.digest(bucharest) == digest && Self.digest(athens) == digest)
         try athens.run("log", "verify")
     }
+
+    @Test func aRecordKeptByAnotherNodeNamesItAndWhomToAsk() throws {
+        let workspace = try Workspace()
+        let chisinau = try workspace.node("chisinau", name: "Chisinau liaison desk", agency: "National Police of Moldova")
+        let bucharest = try workspace.node("bucharest", name: "Bucharest desk", agency: "Romanian Police")
+        let athens = try workspace.node("athens", name: "Athens desk", agency: "Hellenic Police")
+        try chisinau.run("node", "card", "--out", "chisinau.card")
+        try bucharest.run("peer", "add", "chisinau.card", "--yes")
+        try chisinau.run("agency", "add", "--country", "MD", "--kind", "police", "--name", "Centre for Combating Trafficking in Persons", "--acronym", "CCTP")
+        let ion = try chisinau.run("contact", "add", "--agency", "CCTP", "--given", "Ion", "--family", "Popescu").printedID
+        try chisinau.run("bundle", "export", "--out", "chisinau.bundle")
+        try bucharest.run("bundle", "import", "chisinau.bundle")
+        let agency = try #require(try bucharest.json("agency", "show", "CCTP") as? [String: Any])
+        let agencyID = try #require((agency["agency"] as? [String: Any])?["id"] as? String)
+
+        let renamed = try bucharest.run("agency", "edit", "CCTP", "--name", "Anti-Trafficking Centre", exit: 1)
+        #expect(renamed.stderr == """
+            error: \(agencyID.lowercased()): this agency is kept by Chisinau liaison desk (National Police of Moldova), and only they can \
+            change it: ask Chisinau liaison desk to make the change\n
+            """)
+        let edited = try bucharest.run("contact", "edit", String(ion.suffix(8)), "--position", "Inspector", exit: 1)
+        #expect(edited.stderr.hasSuffix(
+            ": this contact is kept by Chisinau liaison desk (National Police of Moldova), and only they can change it: ask Chisinau liaison desk to make the change\n"))
+
+        // A steward that has left the roster can only be named by its id.
+        try athens.run("peer", "add", "chisinau.card", "--yes")
+        try athens.run("bundle", "import", "chisinau.bundle")
+        try athens.run("peer", "remove", "chisinau")
+        let stranger = try athens.run("agency", "edit", "CCTP", "--name", "Anti-Trafficking Centre", exit: 1)
+        #expect(stranger.stderr.contains(
+            "this agency is kept by node \(try chisinau.id()), which is not on this node's roster, and only that node can change it: ask the agency that runs it to make the change"))
+    }
 }

@@ -1,17 +1,38 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A temporary folder for one test: the data folders of its nodes, and the files they pass around.
 ///
 /// Each node is the `liaison` executable run as a process with `--data` pointing into this folder,
 /// as an officer or a script would run it; the folder is removed when the test ends.
 final class Workspace {
     let folder: URL
+    /// The command that runs `liaison` as another user, empty to run it as this one.
+    private let runAs: [String]
 
-    init() throws {
+    /// With `unprivileged`, every command runs as a user that file permissions apply to: root
+    /// ignores them, so when the tests run as root, `liaison` runs as `nobody` through `setpriv`
+    /// and the workspace belongs to `nobody`.
+    init(unprivileged: Bool = false) throws {
         folder = FileManager.default.temporaryDirectory.appending(path: "liaison-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard unprivileged, geteuid() == 0 else {
+            runAs = []
+            return
+        }
+        guard FileManager.default.isExecutableFile(atPath: Self.setpriv) else {
+            throw CLITestError("running as root, the permission tests need \(Self.setpriv) (util-linux) to run liaison as nobody")
+        }
+        runAs = [Self.setpriv, "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups"]
+        try FileManager.default.setAttributes([.ownerAccountID: Self.nobody, .groupOwnerAccountID: Self.nobody], ofItemAtPath: folder.path)
     }
+
+    static let setpriv = "/usr/bin/setpriv"
+    static let nobody = 65534
 
     deinit { try? FileManager.default.removeItem(at: folder) }
 
@@ -27,22 +48,29 @@ final class Workspace {
         try Data(text.utf8).write(to: folder.appending(path: name))
     }
 
+    /// Writes a file with the mode given, owned by the user that runs the commands.
+    func place(_ data: Data, at url: URL, mode: Int) throws {
+        try data.write(to: url)
+        var attributes: [FileAttributeKey: Any] = [.posixPermissions: mode]
+        if !runAs.isEmpty { attributes[.ownerAccountID] = Self.nobody; attributes[.groupOwnerAccountID] = Self.nobody }
+        try FileManager.default.setAttributes(attributes, ofItemAtPath: url.path)
+    }
+
     func read(_ name: String) throws -> Data { try Data(contentsOf: folder.appending(path: name)) }
 
     /// Runs `liaison` with the workspace as its working folder, so that file names are relative to it;
     /// `environment` adds to or overrides the test's own.
-    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> CLIRun {
-        let process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        // Nothing may reach the user's own node: no LIAISON_HOME, and a home inside the workspace.
-        var environment = ProcessInfo.processInfo.environment
-        environment["LIAISON_HOME"] = nil
-        environment["LIAISON_LOG_LEVEL"] = nil
-        environment["HOME"] = folder.path
-        environment.merge(extra) { _, new in new }
-        process.environment = environment
+    ///
+    /// `whileRunning` is called once the process has started, e.g. to send it a signal; the process
+    /// then starts with the default action for SIGINT and SIGTERM, as from a terminal, since
+    /// `swift test` hands the signals it ignores down to the processes it starts.
+    func run(_ arguments: [String], environment extra: [String: String] = [:], whileRunning: ((Process) throws -> Void)? = nil) throws -> CLIRun {
+        let process = try start(arguments)
+        process.environment?.merge(extra) { _, new in new }
+        if whileRunning != nil, let executable = process.executableURL {
+            process.arguments = ["--default-signal=INT,TERM", executable.path] + (process.arguments ?? [])
+            process.executableURL = URL(filePath: "/usr/bin/env")
+        }
         // Files rather than pipes: a command that fills one pipe while the test drains the other
         // would never finish.
         let output = folder.appending(path: ".stdout-\(UUID().uuidString)")
@@ -59,6 +87,7 @@ final class Workspace {
         process.standardOutput = outputHandle
         process.standardError = errorHandle
         try process.run()
+        try whileRunning?(process)
         process.waitUntilExit()
         try outputHandle.close()
         try errorHandle.close()
@@ -66,6 +95,45 @@ final class Workspace {
             arguments: arguments, status: process.terminationStatus,
             stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
+    }
+
+    /// A process that runs `liaison` in the workspace, as the workspace's user.
+    private func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        let executable = try Self.executable()
+        if runAs.isEmpty {
+            process.executableURL = executable
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(filePath: runAs[0])
+            process.arguments = Array(runAs.dropFirst()) + [try reachable(executable).path] + arguments
+        }
+        process.currentDirectoryURL = folder
+        // Nothing may reach the user's own node: no LIAISON_HOME, and a home inside the workspace.
+        var environment = ProcessInfo.processInfo.environment
+        environment["LIAISON_HOME"] = nil
+        environment["LIAISON_LOG_LEVEL"] = nil
+        environment["HOME"] = folder.path
+        process.environment = environment
+        return process
+    }
+
+    /// The executable where the other user can run it: in place if they can reach it, else a copy
+    /// in the workspace.
+    private func reachable(_ executable: URL) throws -> URL {
+        let probe = Process()
+        probe.executableURL = URL(filePath: runAs[0])
+        probe.arguments = Array(runAs.dropFirst()) + ["/usr/bin/test", "-x", executable.path]
+        try probe.run()
+        probe.waitUntilExit()
+        guard probe.terminationStatus != 0 else { return executable }
+        let copy = folder.appending(path: ".bin/liaison")
+        if !FileManager.default.fileExists(atPath: copy.path) {
+            try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: executable, to: copy)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+        }
+        return copy
     }
 
     /// The `liaison` executable built with the tests: `LIAISON_EXECUTABLE` if set, else the one in

@@ -783,7 +783,7 @@ import Glibc
             return Data(bytes)
         }
         var object = try #require(try JSONSerialization.jsonObject(with: world.card) as? [String: Any])
-        var key = world.author.signingKey
+        var key = try world.author.requireSigningKey()
         let texts = ["node_id", "name", "agency", "signing_key", "tls_pin", "url", "signature"]
         for _ in 0..<Int.random(in: 1...2, using: &random) {
             switch Int.random(in: 0..<12, using: &random) {

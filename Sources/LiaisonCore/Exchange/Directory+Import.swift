@@ -55,7 +55,12 @@ extension Directory {
     /// Every row is checked first; if any row is invalid nothing is written and the error lists every
     /// bad row as `FILE:ROW: field: reason`. Records are matched so that importing a file twice adds
     /// nothing the second time: see ``importCSV(_:fileName:dryRun:progress:)``.
-    public func importFile(_ url: URL, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
+    ///
+    /// An `interruption` requested while the file is imported stops it between batches: nothing is
+    /// written, and the error (``LiaisonError/Code/interrupted``) says so.
+    public func importFile(
+        _ url: URL, dryRun: Bool = false, interruption: Interruption? = nil, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) throws(LiaisonError) -> ImportSummary {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
             throw LiaisonError(.invalidFile, "no such file", file: url.path)
@@ -73,11 +78,11 @@ extension Directory {
                 throw LiaisonError(.invalidFile, "cannot read the file: \(error.localizedDescription)", file: url.path)
             }
             let isJSON = url.pathExtension.lowercased() == "json" || (url.pathExtension.lowercased() != "csv" && data.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{"))
-            if isJSON { return try importJSON(data, fileName: name, dryRun: dryRun, progress: progress) }
+            if isJSON { return try importJSON(data, fileName: name, dryRun: dryRun, interruption: interruption, progress: progress) }
             // The file is read whole once for its layout, then a batch at a time while it is imported.
             table = try CSVTable(file: url, contents: data, fileName: name)
         }
-        return try importCSV(table, dryRun: dryRun, progress: progress)
+        return try importCSV(table, dryRun: dryRun, interruption: interruption, progress: progress)
     }
 
     /// Imports the CSV format of ``CSVFormat``.
@@ -88,10 +93,12 @@ extension Directory {
     /// record is updated from the row's non-empty cells; channels and designations not in the file are
     /// kept.
     public func importCSV(_ text: String, fileName: String, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
-        try importCSV(try CSVTable(text: text, fileName: fileName), dryRun: dryRun, progress: progress)
+        try importCSV(try CSVTable(text: text, fileName: fileName), dryRun: dryRun, interruption: nil, progress: progress)
     }
 
-    private func importCSV(_ table: CSVTable, dryRun: Bool, progress: @escaping @Sendable (Int, Int) -> Void) throws(LiaisonError) -> ImportSummary {
+    private func importCSV(
+        _ table: CSVTable, dryRun: Bool, interruption: Interruption?, progress: @escaping @Sendable (Int, Int) -> Void
+    ) throws(LiaisonError) -> ImportSummary {
         let fileName = table.fileName
         let total = table.count
         let reference = try referenceData()
@@ -110,6 +117,7 @@ extension Directory {
             }
             var next = prepare(0)
             for index in batches.indices {
+                try Self.stopIfInterrupted(interruption, fileName: fileName)
                 let prepared = try next?.value.get() ?? []
                 next = prepare(index + 1)
                 for row in prepared { try session.importRow(row) }
@@ -125,7 +133,10 @@ extension Directory {
 
     /// Imports the JSON format of ``DirectoryDocument``, matching records by id, or like CSV where a
     /// record has no id.
-    public func importJSON(_ data: Data, fileName: String, dryRun: Bool = false, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(LiaisonError) -> ImportSummary {
+    public func importJSON(
+        _ data: Data, fileName: String, dryRun: Bool = false, interruption: Interruption? = nil,
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) throws(LiaisonError) -> ImportSummary {
         let document: DirectoryDocument
         do {
             document = try JSONDecoder().decode(DirectoryDocument.self, from: data)
@@ -150,6 +161,7 @@ extension Directory {
             let session = try ImportSession(tx: tx, fileName: fileName, contacts: document.contacts.count)
             try session.importDocument(document) { done in
                 if done % Self.importBatchSize == 0 {
+                    try Self.stopIfInterrupted(interruption, fileName: fileName)
                     try session.commitBatch()
                     progress(done, total)
                 }
@@ -160,5 +172,11 @@ extension Directory {
             return session.summary
         }
         return summary.completed(commits: commits.count, dryRun: dryRun)
+    }
+
+    /// Throwing inside the write transaction rolls back every batch of the import.
+    private static func stopIfInterrupted(_ interruption: Interruption?, fileName: String) throws(LiaisonError) {
+        guard interruption?.isRequested == true else { return }
+        throw LiaisonError(.interrupted, "Interrupted: nothing was imported from \(fileName); run the import again.")
     }
 }

@@ -1,45 +1,47 @@
 package import GRDB
-import Logging
+
+/// What opening a node found when its database was not where it was last opened.
+public enum NodeCopyNotice: Sendable, Equatable {
+    /// The node had signed commits: its own commits continue in this new epoch.
+    case newEpoch(UInt32)
+    /// The node had signed nothing, so it stays in epoch 1.
+    case copiedBeforeSigning
+
+    /// The notice for an officer, naming the database file.
+    public func sentence(database path: String) -> String {
+        switch self {
+        case .newEpoch(let epoch):
+            "Note: \(path) is not where this node was last opened (the folder was copied, moved to another machine or restored from a backup), so Liaison started a new epoch, \(epoch), for this node's own changes, which keeps them apart from any the original has signed; the directory itself is unchanged."
+        case .copiedBeforeSigning:
+            "Note: \(path) is not where this node was last opened (the folder was copied, moved to another machine or restored from a backup) and the node has signed nothing yet, so nothing was changed; if the original folder is also in use, give this copy a node of its own with `liaison init --data NEW-FOLDER`, or the two will sign conflicting changes."
+        }
+    }
+}
 
 extension Directory {
     /// Compares where the database lives with where it was last opened. If it moved to another
     /// machine or file (a copy or a restore), starts a new epoch before anything is signed, so this
     /// copy cannot reuse a sequence number that the original may already have signed.
-    /// Returns whether a new epoch began.
-    func checkInstance(_ fingerprint: String, logger: Logger) throws(LiaisonError) -> Bool {
-        enum Found: Sendable { case samePlace, newEpoch(UInt32), copiedBeforeSigning }
+    /// Returns what was found when the database moved, nil when it did not.
+    func checkInstance(_ fingerprint: String) throws(LiaisonError) -> NodeCopyNotice? {
         let node = self.node
-        // Every command opens the node: the usual case is a read, not a write transaction.
+        // Every command that signs opens the node: the usual case is a read, not a write transaction.
         let unchanged = try read { db in try String.fetchOne(db, sql: "SELECT instance FROM node") == fingerprint }
-        guard !unchanged else { return false }
-        let found: Found = try Self.storage {
-            try database.write { db in
+        guard !unchanged else { return nil }
+        return try Self.storage {
+            try database.write { db -> NodeCopyNotice? in
                 let stored = try String.fetchOne(db, sql: "SELECT instance FROM node")
-                guard stored != fingerprint else { return .samePlace }
+                guard stored != fingerprint else { return nil }
                 try db.execute(sql: "UPDATE node SET instance = ?", arguments: [fingerprint])
                 // The first open records where the node lives.
-                guard stored != nil else { return .samePlace }
+                guard stored != nil else { return nil }
+                // A later epoch must follow an earlier commit, so a node that never signed stays
+                // in epoch 1: two copies of it in use would sign the same positions.
                 guard try Int.fetchOne(db, sql: "SELECT count(*) FROM commit_log WHERE origin = ?", arguments: [node.id.hex]) ?? 0 > 0 else {
                     return .copiedBeforeSigning
                 }
                 return .newEpoch(try Self.startNewEpoch(node: node, in: db, random: random))
             }
-        }
-        switch found {
-        case .samePlace:
-            return false
-        case .copiedBeforeSigning:
-            // A later epoch must follow an earlier commit, so a node that never signed stays in
-            // epoch 1: two copies of it in use would sign the same positions.
-            logger.warning(
-                "this node's database was copied or restored before it signed anything: if another copy of it is in use, give one of them a node of its own with `liaison init`",
-                metadata: ["node.id": "\(node.id)"])
-            return false
-        case .newEpoch(let epoch):
-            logger.warning(
-                "this node's database was copied or restored: its own commits continue in a new epoch",
-                metadata: ["node.id": "\(node.id)", "epoch": "\(epoch)"])
-            return true
         }
     }
 

@@ -68,7 +68,11 @@ public struct NodeFolder: Sendable {
             // SQLite gives its -wal and -shm files the database file's mode.
             try writeSecret("", to: databaseURL)
             let pool = try DatabasePool(path: databaseURL.path, configuration: Self.configuration)
-            return try Directory.create(database: pool, name: name, agency: agency, signingKey: signingKey, logger: logger)
+            let directory = try Directory.create(database: pool, name: name, agency: agency, signingKey: signingKey, logger: logger)
+            // Where the node lives from the start, so that even a copy made before it is first
+            // opened is noticed.
+            _ = try directory.checkInstance(instanceFingerprint())
+            return directory
         } catch {
             for file in names { try? fileManager.removeItem(at: file) }
             for suffix in ["-wal", "-shm"] { try? fileManager.removeItem(atPath: databaseURL.path + suffix) }
@@ -78,29 +82,24 @@ public struct NodeFolder: Sendable {
         }
     }
 
-    /// Opens the node in this folder.
-    public func open(logger: Logger = Logger(label: "liaison")) throws(LiaisonError) -> Directory {
-        guard exists else {
-            throw LiaisonError(
-                .nodeFolder, "no node in \(url.path)",
-                hint: "create one with `liaison init --name NAME --agency AGENCY`, or point --data / LIAISON_HOME at an existing node")
-        }
-        // Like ssh with its keys: a signing key that others can read may already be someone else's.
-        let keyMode = (try? FileManager.default.attributesOfItem(atPath: signingKeyURL.path)[.posixPermissions] as? NSNumber)?.intValue ?? 0
-        guard keyMode & 0o077 == 0 else {
-            throw LiaisonError(
-                .nodeFolder, "\(signingKeyURL.path) can be read by other users (mode \(String(keyMode, radix: 8))); refusing to sign with it",
-                hint: "chmod 600 \(signingKeyURL.path), and consider whether the key has been copied")
-        }
-        let key: Curve25519.Signing.PrivateKey
-        do {
-            key = try KeyEncoding.ed25519(pkcs8PEM: String(contentsOf: signingKeyURL, encoding: .utf8))
-        } catch {
-            throw LiaisonError(.nodeFolder, "cannot read the signing key \(signingKeyURL.path): \(error)")
-        }
+    /// Opens the node in this folder for commands that sign: each file it needs is checked first,
+    /// so that a problem is named with what to do about it. `noticeCopy` hears, in a sentence for an
+    /// officer, that the database was copied or restored; without it the logger does.
+    public func open(
+        logger: Logger = Logger(label: "liaison"), noticeCopy: ((String) -> Void)? = nil
+    ) throws(LiaisonError) -> Directory {
+        try checkReadable()
+        try checkWritable()
+        let key = try readSigningKey()
         let pool: DatabasePool = try Directory.storage { try DatabasePool(path: databaseURL.path, configuration: Self.configuration) }
         let directory = try Directory(database: pool, signingKey: key, logger: logger)
-        guard try directory.checkInstance(instanceFingerprint(), logger: logger) else { return directory }
+        guard let copy = try directory.checkInstance(instanceFingerprint()) else { return directory }
+        if let noticeCopy {
+            noticeCopy(copy.sentence(database: databaseURL.path))
+        } else {
+            logger.warning("\(copy.sentence(database: databaseURL.path))", metadata: ["node.id": "\(directory.node.id)"])
+        }
+        guard case .newEpoch = copy else { return directory }
         // A new epoch began: open again so that the node's identity shows it.
         return try Directory(database: pool, signingKey: key, logger: logger)
     }

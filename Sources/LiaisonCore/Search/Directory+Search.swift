@@ -51,6 +51,13 @@ public struct SearchHit: Sendable, Hashable, Codable {
     public var agency: String?
     public var country: String
     public var match: Match
+    /// The number to call: the first phone, else the first mobile.
+    public var phone: String?
+    public var email: String?
+    /// The first secure mailbox, as "SYSTEM: address" when its system is known.
+    public var secureChannel: String?
+    /// Whether any of its channels is staffed around the clock.
+    public var is24x7: Bool = false
 }
 
 extension Directory {
@@ -58,9 +65,11 @@ extension Directory {
     /// the query, in any script, case and accents; each word may be the start of a word.
     ///
     /// Results are ranked: whole-word name matches, then name prefixes, then other fields; within each,
-    /// by BM25.
+    /// by BM25. A query that names a country ("mold", "Moldova", "MD") also finds that country's
+    /// contacts and agencies, after those.
     public func search(_ query: SearchQuery) throws(LiaisonError) -> [SearchHit] {
         let words = Array(SearchText.queryWords(query.text).prefix(12))
+        let named = query.country == nil ? try countries(namedIn: query.text) : []
         var facets: [String] = []
         func anyOf(_ tokens: [String]) -> String { "(" + tokens.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }
         if let country = query.country { facets.append(anyOf([SearchIndex.facet("cc", try self.country(country).code)])) }
@@ -109,10 +118,11 @@ extension Directory {
                 (.name, "name : (\(exact))\(filter)", true),
                 (.namePrefix, "name : (\(prefix))\(filter)", false),
             ] + otherExact + [(.other, "{name other} : (\(prefix))\(filter)", false)]
+                + (countryTier(named, words: words, filter: filter).map { [(match: SearchHit.Match.other, expression: $0, ranked: false)] } ?? [])
         }
         // A query of several words is most often a full name, which few rows match: the broadest
         // tier alone then finds them all, and they are ranked here in one query.
-        let broad = words.count > 1 && facetFilter.isEmpty ? tiers.last?.expression : nil
+        let broad = words.count > 1 && facetFilter.isEmpty && named.isEmpty ? tiers.last?.expression : nil
         return try read { db in
             if let broad, let nameTier = tiers.first?.expression,
                 let found = try Self.fewMatches(broad: broad, names: nameTier, words: words, limit: limit, in: db) {
@@ -177,6 +187,60 @@ extension Directory {
         return .other
     }
 
+    /// The countries a query names: a word that is a country's alpha-2 or alpha-3 code in capitals
+    /// ("MD", "MDA"), a word of its name ("Moldova"), or the start of one, of at least four letters,
+    /// that is not also a whole word of a contact's or agency's name ("mold"; not "maria", which
+    /// starts "Mariana"). Words that many countries' names share ("republic", "islands") name none.
+    public func countries(namedIn text: String) throws(LiaisonError) -> [Country] {
+        let reference = try referenceData()
+        var found: [String: Country] = [:]
+        for word in text.split(whereSeparator: \.isWhitespace).map(String.init) {
+            var matches = reference.countries.values.filter { word.count <= 3 && word == word.uppercased() && ($0.code == word || $0.alpha3 == word) }
+            let folded = SearchText.tokens(word)
+            if folded.count == 1, folded[0].count >= 4, folded[0].allSatisfy(\.isLetter), !Self.genericCountryWords.contains(folded[0]) {
+                let named = reference.countries.values.filter { Self.countryWords($0).contains(folded[0]) }
+                let started = reference.countries.values.filter { country in Self.countryWords(country).contains { $0.hasPrefix(folded[0]) } }
+                if !named.isEmpty {
+                    matches += named
+                } else if !started.isEmpty, try !isWholeNameWord(folded[0]) {
+                    matches += started
+                }
+            }
+            if !matches.isEmpty, matches.count <= 3 { for country in matches { found[country.code] = country } }
+        }
+        return found.values.sorted { $0.name < $1.name }
+    }
+
+    /// The folded words of a country's name that can name it.
+    private static func countryWords(_ country: Country) -> [String] {
+        SearchText.tokens(country.name).filter { $0.count >= 4 && !genericCountryWords.contains($0) }
+    }
+
+    private static let genericCountryWords: Set<String> = [
+        "republic", "islands", "island", "united", "states", "state", "federation", "democratic", "peoples", "kingdom",
+        "saint", "sint", "north", "south", "northern", "southern", "east", "west", "central", "plurinational", "bolivarian",
+        "islamic", "federated", "territory", "territories", "outlying", "minor", "province", "arab", "holy", "french", "british",
+    ]
+
+    /// Whether a word is a whole word of some contact's or agency's name.
+    private func isWholeNameWord(_ word: String) throws(LiaisonError) -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM search_index WHERE search_index MATCH ?)", arguments: ["name : \"\(word)\""]) ?? false
+        }
+    }
+
+    /// The tier that finds the named countries' contacts and agencies: the query's other words, as
+    /// starts of words, in their country.
+    private func countryTier(_ countries: [Country], words: [[String]], filter: String) -> String? {
+        guard !countries.isEmpty else { return nil }
+        let countryWords = Set(countries.flatMap { SearchText.tokens($0.name) + [$0.code.lowercased(), $0.alpha3.lowercased()] })
+        let rest = words.filter { spellings in !spellings.contains { spelling in countryWords.contains { $0.hasPrefix(spelling) } } }
+        let inCountry = "facets : (" + countries.map { "\"\(SearchIndex.facet("cc", $0.code))\"" }.joined(separator: " OR ") + ")"
+        guard !rest.isEmpty else { return inCountry + filter }
+        let prefix = rest.map { "(" + $0.map { "\"\($0)\"*" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
+        return "{name other} : (\(prefix)) AND \(inCountry)\(filter)"
+    }
+
     /// The hits for index rows, in their order: one query for the persons, one for the agencies.
     private static func hits(_ found: [(rowID: Int64, match: SearchHit.Match)], in db: Database) throws -> [SearchHit] {
         let personIDs = found.filter { $0.rowID % 2 == 0 }.map { $0.rowID / 2 }
@@ -200,6 +264,7 @@ extension Directory {
                 byRowID[SearchIndex.rowID(agency: row["local_id"])] = (row, .agency)
             }
         }
+        let reach = try Self.reach(of: byRowID.values.map { $0.0["id"] as String }, in: db)
         return found.compactMap { rowID, match in
             guard let (row, entity) = byRowID[rowID], let id = row.uuid("id") else { return nil }
             let name: String
@@ -209,9 +274,27 @@ extension Directory {
             } else {
                 name = row["name"]
             }
+            let channels = reach[row["id"] as String] ?? []
+            let secure = channels.first { $0.kind == .secureMailbox }
             return SearchHit(
                 entity: entity, id: id, name: name, nativeName: row["native_name"], position: entity == .person ? row["position"] : nil,
-                agency: row["agency_name"], country: row["country"], match: match)
+                agency: row["agency_name"], country: row["country"], match: match,
+                phone: (channels.first { $0.kind == .phone } ?? channels.first { $0.kind == .mobile })?.value,
+                email: channels.first { $0.kind == .email }?.value,
+                secureChannel: secure.map { channel in channel.label.map { "\($0): \(channel.value)" } ?? channel.value },
+                is24x7: channels.contains(where: \.is24x7))
         }
+    }
+
+    /// The live channels of these contacts and agencies, each owner's in order of preference: one query.
+    private static func reach(of owners: [String], in db: Database) throws -> [String: [Channel]] {
+        guard !owners.isEmpty else { return [:] }
+        let list = "[" + owners.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let channels = try Channel.fetchAll(db.cachedStatement(sql: """
+            SELECT * FROM channel WHERE deleted = 0 AND person_id IN (SELECT value FROM json_each(?1))
+            UNION ALL SELECT * FROM channel WHERE deleted = 0 AND agency_id IN (SELECT value FROM json_each(?1))
+            ORDER BY preference, local_id
+            """), arguments: [list])
+        return Dictionary(grouping: channels) { ($0.personID ?? $0.agencyID)?.lowercasedString ?? "" }
     }
 }

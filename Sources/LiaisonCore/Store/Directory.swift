@@ -19,7 +19,8 @@ public final class Directory: Sendable {
     /// The database; read it freely, write it only through ``write(_:)``.
     public let database: any DatabaseWriter
     public let node: NodeIdentity
-    package let signingKey: Curve25519.Signing.PrivateKey
+    /// Nil when the node was opened for reading only (``NodeFolder/openForReading(logger:)``).
+    package let signingKey: Curve25519.Signing.PrivateKey?
     package let logger: Logger
     /// Where this node reads the time for its commits, stamps and bundles, and for what it
     /// receives: the wall clock, or a clock that a test moves so that a run replays from its seed.
@@ -56,6 +57,45 @@ public final class Directory: Sendable {
             throw LiaisonError(.nodeFolder, "the signing key does not belong to node \(node.id)", hint: "restore the node's own signing.key")
         }
         self.node = node
+    }
+
+    /// Opens an existing node's database for reading only, without its signing key: ``write(_:)``
+    /// and everything else that signs refuse. `file` names the database in errors.
+    package init(reading database: any DatabaseWriter, file: String, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) {
+        self.database = database
+        self.signingKey = nil
+        self.logger = logger
+        self.clock = Date.init
+        self.random = { .random(in: .min ... .max) }
+        node = try Self.storage {
+            try database.read { db in
+                guard try Migrations.migrator.hasCompletedMigrations(db) else {
+                    throw LiaisonError(
+                        .nodeFolder,
+                        "the database \(file) was made by an earlier release of Liaison and must be upgraded, which needs write access: run any liaison command once as the folder's owner")
+                }
+                guard let row = try Row.fetchOne(
+                    db, sql: "SELECT node.id, name, agency, epoch, public_key FROM node JOIN node_key ON key_id = node.id")
+                else {
+                    throw LiaisonError(.nodeFolder, "the database \(file) has no node identity", hint: "run `liaison init`")
+                }
+                do {
+                    return NodeIdentity(
+                        id: try NodeID(hex: row["id"]), name: row["name"], agency: row["agency"], epoch: row["epoch"],
+                        publicKey: try Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data))
+                } catch {
+                    throw LiaisonError(.nodeFolder, "the database \(file) holds a damaged node identity: \(error)")
+                }
+            }
+        }
+    }
+
+    /// The node's signing key, for everything that signs.
+    package func requireSigningKey() throws(LiaisonError) -> Curve25519.Signing.PrivateKey {
+        guard let signingKey else {
+            throw LiaisonError(.nodeFolder, "this node was opened for reading only, and this step signs", hint: "open it with NodeFolder.open")
+        }
+        return signingKey
     }
 
     /// Creates a node's identity in an empty database, then opens it.
@@ -122,7 +162,7 @@ public final class Directory: Sendable {
     @discardableResult
     public func write<T: Sendable>(commit: Bool = true, _ body: @Sendable (DirectoryTransaction) throws -> T) throws(LiaisonError) -> (value: T, commits: [CommitSummary]) {
         let node = self.node
-        let key = signingKey
+        let key = try requireSigningKey()
         let clock = self.clock
         let reference = try referenceData()
         let result: (value: T, commits: [CommitSummary]) = try Self.storage {

@@ -348,11 +348,21 @@ public final class DirectoryTransaction {
             throw LiaisonError(.conflict, "this \(Record.entity.rawValue) was removed", record: id.lowercasedString)
         }
         if let steward = existing.metadata?.steward, steward != node.id.hex {
-            throw LiaisonError(
-                .conflict, "this \(Record.entity.rawValue) is kept by node \(steward); only its steward edits it",
-                record: id.lowercasedString)
+            throw LiaisonError(.conflict, try Self.keptElsewhere(Record.entity, steward: steward, in: db), record: id.lowercasedString)
         }
         return existing
+    }
+
+    /// Why this node may not change a record another node keeps, naming that node as the roster
+    /// knows it and whom to ask.
+    private static func keptElsewhere(_ entity: Entity, steward: String, in db: Database) throws -> String {
+        let noun = entity == .person ? "contact" : entity.rawValue
+        if let peer = try Row.fetchOne(db, sql: "SELECT name, agency FROM peer WHERE node_id = ?", arguments: [steward]) {
+            let name: String = peer["name"]
+            let agency: String = peer["agency"]
+            return "this \(noun) is kept by \(name) (\(agency)), and only they can change it: ask \(name) to make the change"
+        }
+        return "this \(noun) is kept by node \(steward), which is not on this node's roster, and only that node can change it: ask the agency that runs it to make the change"
     }
 
     private func live<Record: ReplicatedRecord & FetchableRecord & TableRecord>(_ type: Record.Type, _ id: UUID) throws -> Record {

@@ -28,6 +28,8 @@ public struct LiaisonError: Error, Sendable, Equatable {
         case network
         /// The other end is not who the roster says, or may not ask for this.
         case unauthorized
+        /// The user interrupted the command (Ctrl-C, SIGTERM); the message says what was kept.
+        case interrupted
     }
 
     public var code: Code
