@@ -117,7 +117,7 @@ extension Liaison {
                                 brings: summary.header.brings, commitsRead: summary.commitsRead, report: report, knownForks: forks, damage: summary.damage))
                         } else {
                             let exporter = "node \(summary.header.exporter.hex.prefix(8))\(summary.exporterVerified ? "" : " (not on the roster: its header and vectors are not used; each commit was verified against its author's key)")"
-                            printReceiveReport(report, source: "\(file), exported by \(exporter)", read: summary.commitsRead)
+                            printReceiveReport(report, source: "\(file), exported by \(exporter)", read: summary.commitsRead, roster: try directory.peers())
                             if let damage = summary.damage { say("DAMAGED FILE: \(damage). The commits read before that point were checked and applied as above.") }
                             if !forks.isEmpty {
                                 let origins = Set(forks.map { String($0.origin.prefix(8)) }).sorted().joined(separator: ", ")
@@ -136,7 +136,9 @@ extension Liaison {
     }
 }
 
-func printReceiveReport(_ report: ReceiveReport, source: String, read: Int) {
+/// `roster` names nodes by id, so that a refusal says "Chisinau desk (CCTP)" rather than a hex id.
+func printReceiveReport(_ report: ReceiveReport, source: String, read: Int, roster: [Peer] = []) {
+    let naming = NodeNaming(roster)
     say("""
         Read \(counted(read, "commit")) from \(source)
           applied:          \(counted(report.applied, "commit")), \(counted(report.changesApplied, "change"))
@@ -152,20 +154,40 @@ func printReceiveReport(_ report: ReceiveReport, source: String, read: Int) {
         say("  likely duplicates: \(counted(report.newLikelyDuplicates, "new pair")) of contacts or agencies; see `liaison duplicates`")
     }
     if report.changesFilledIn > 0 { say("  filled in:        \(counted(report.changesFilledIn, "change")) held before as hash only") }
-    for fork in report.forks { say("FORK at \(fork.commit): \(fork.reason)") }
-    for notice in report.refused { say("refused \(notice.commit): \(notice.reason)") }
-    for notice in report.held.prefix(20) { say("held \(notice.commit): \(notice.reason)") }
+    for fork in report.forks { say("FORK at \(fork.commit): \(naming.named(fork.reason))") }
+    for notice in report.refused { say("refused \(notice.commit): \(naming.named(notice.reason))") }
+    for notice in report.held.prefix(20) { say("held \(notice.commit): \(naming.named(notice.reason))") }
     if report.held.count > 20 { say("… and \(report.held.count - 20) more held; `--json` lists them all") }
     if !report.held.isEmpty {
         say("Held commits are applied as soon as what they wait for arrives: import a bundle that carries it, or sync with a node that holds it.")
     }
-    for notice in report.refusedChanges.prefix(20) { say("change refused in \(notice.commit): \(notice.reason)") }
+    for notice in report.refusedChanges.prefix(20) { say("change refused in \(notice.commit): \(naming.named(notice.reason))") }
     if report.refusedChanges.count > 20 { say("… and \(report.refusedChanges.count - 20) more refused changes; `--json` lists them all") }
-    for notice in report.stewardChanges { say("steward changed by \(notice.commit): \(notice.reason)") }
+    for notice in report.stewardChanges { say("steward changed by \(notice.commit): \(naming.named(notice.reason))") }
     if report.ownCommitsFromOtherCopies > 0 {
         say("WARNING: \(counted(report.ownCommitsFromOtherCopies, "commit")) of this node's own id came from another copy of this node; keep only one copy in use.")
     }
     if let epoch = report.newEpoch {
         say("This node met commits of its own that it did not sign here (a copy or a restore): its commits now continue in epoch \(epoch).")
+    }
+}
+
+/// Names node ids in messages as the roster knows them.
+struct NodeNaming {
+    private var names: [String: String] = [:]
+
+    init(_ roster: [Peer]) {
+        for peer in roster { names[peer.nodeID] = "\(peer.name) (\(peer.agency))" }
+    }
+
+    /// The text with each peer's node id, full or as its first 8 hex digits, shortened and followed
+    /// by its name.
+    func named(_ text: String) -> String {
+        var result = text
+        for (id, name) in names where result.contains(id.prefix(8)) {
+            let short = String(id.prefix(8))
+            result = result.replacingOccurrences(of: id, with: short).replacingOccurrences(of: short, with: "\(short) [\(name)]")
+        }
+        return result
     }
 }
