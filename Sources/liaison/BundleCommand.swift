@@ -181,12 +181,15 @@ struct NodeNaming {
     }
 
     /// The text with each peer's node id, full or as its first 8 hex digits, shortened and followed
-    /// by its name.
+    /// by its name where it names the node.
     func named(_ text: String) -> String {
         var result = text
         for (id, name) in names where result.contains(id.prefix(8)) {
             let short = String(id.prefix(8))
-            result = result.replacingOccurrences(of: id, with: short).replacingOccurrences(of: short, with: "\(short) [\(name)]")
+            // "node 1a2b3c4d" and "(1a2b3c4d is)", not commit labels such as "1a2b3c4d/1/2".
+            result = result.replacingOccurrences(of: id, with: short)
+                .replacingOccurrences(of: "node \(short)", with: "node \(short) [\(name)]")
+                .replacingOccurrences(of: "(\(short) is)", with: "(\(short) [\(name)] is)")
         }
         return result
     }
