@@ -61,11 +61,11 @@ extension Liaison {
                         try tx.decideDuplicate(kind, record: record.id, other: other.id, verdict: .same, note: note)
                     }.value
                     switch outcome {
-                    case .retired(let moved, let removed, let keptByOthers):
+                    case .retired(let moved, let keptByOthers):
                         say("\(record.name) (\(record.id.shortID)) is now shown as \(other.name) (\(other.id.shortID)).")
-                        if moved + removed > 0 { say("Moved \(counted(moved, "record")) to it; removed \(counted(removed, "record")) it already had.") }
+                        if moved > 0 { say("Moved \(counted(moved, "channel, role or contact", plural: "channels, roles or contacts")) of it to \(other.name), with every detail.") }
                         if keptByOthers > 0 {
-                            say("\(keptByOthers) of its channels, roles or contacts \(keptByOthers == 1 ? "is" : "are") kept by other nodes: \(keptByOthers == 1 ? "it is" : "they are") shown with \(other.name) until their stewards move \(keptByOthers == 1 ? "it" : "them").")
+                            say("\(keptByOthers) of its channels, roles or contacts \(keptByOthers == 1 ? "is" : "are") kept by other nodes or held by \(other.name) already: \(keptByOthers == 1 ? "it is" : "they are") shown with \(other.name).")
                         }
                     case .proposed(_, let stewardName):
                         say("""

@@ -62,7 +62,8 @@ import Testing
         let outcome = try nodes[1].write { tx in
             try tx.decideDuplicate(.person, record: second.id, other: first.id, verdict: .same, note: "one officer")
         }.value
-        #expect(outcome == .retired(moved: 2, removed: 1, keptByOthers: 0))
+        // The phone both have moves too, with its details: pages show it once.
+        #expect(outcome == .retired(moved: 3, keptByOthers: 0))
         try Federation.syncAll(nodes)
         #expect(try nodes[0].digest() == nodes[1].digest())
 
@@ -125,7 +126,67 @@ import Testing
         _ = try nodes[1].write { tx in try tx.decideDuplicate(.person, record: second.id, other: first.id, verdict: .same) }
         try Federation.syncAll(nodes)
         let survivor = min(first.id.lowercasedString, second.id.lowercasedString)
-        for node in nodes { #expect(try node.search(SearchQuery("popescu")).map(\.id.lowercasedString) == [survivor]) }
+        #expect(try nodes[0].digest() == nodes[1].digest())
+        for node in nodes {
+            #expect(try node.search(SearchQuery("popescu")).map(\.id.lowercasedString) == [survivor])
+            // Neither steward's move lost a channel: the survivor's card shows both nodes' channels.
+            let card = try node.contactCard(first.id)
+            #expect(card.person.id.lowercasedString == survivor)
+            #expect(Set(card.channels.map(\.value)) == ["+37322000101", "ion.popescu@police.md.example"])
+            #expect(card.channels.contains { $0.value == "+37322000101" && $0.is24x7 })
+        }
+    }
+
+    @Test func theStewardUndoesASameWithALaterDistinct() throws {
+        let (nodes, _, first, second) = try sameContactOnTwoNodes()
+        try Federation.syncAll(nodes)
+        _ = try nodes[1].write { tx in try tx.decideDuplicate(.person, record: second.id, other: first.id, verdict: .same) }
+        try Federation.syncAll(nodes)
+        #expect(try nodes[0].search(SearchQuery("popescu")).count == 1)
+        _ = try nodes[1].write { tx in try tx.decideDuplicate(.person, record: second.id, other: first.id, verdict: .distinct) }
+        try Federation.syncAll(nodes)
+        for node in nodes {
+            #expect(try node.search(SearchQuery("popescu")).count == 2)
+            #expect(try node.likelyDuplicates().isEmpty)
+        }
+    }
+
+    @Test func aChainOfRetirementsEndsAtOneSurvivor() throws {
+        let directory = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(directory)
+        let people = (0..<3).map { _ in Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu") }
+        _ = try directory.write { tx in for person in people { try tx.save(person) } }
+        _ = try directory.write { tx in try tx.decideDuplicate(.person, record: people[0].id, other: people[1].id, verdict: .same) }
+        _ = try directory.write { tx in try tx.decideDuplicate(.person, record: people[1].id, other: people[2].id, verdict: .same) }
+        #expect(try directory.search(SearchQuery("popescu")).map(\.id) == [people[2].id])
+        #expect(try directory.contactCard(people[0].id).person.id == people[2].id)
+        #expect(Set(try directory.contactCard(people[2].id).sameAs) == [people[0].id, people[1].id])
+        // Retiring the survivor into a record retired into it would retire them all.
+        #expect(throws: LiaisonError.self) {
+            try directory.write { tx in try tx.decideDuplicate(.person, record: people[2].id, other: people[0].id, verdict: .same) }
+        }
+    }
+
+    @Test func anAgencyRetiresWithItsContactsAndKeepsItsUnitsShown() throws {
+        let directory = try Fixtures.emptyNode()
+        let (kept, twin, unit, ion) = try directory.write { tx in
+            let kept = try tx.save(Agency(name: "Border Police", kind: .border, country: "MD"))
+            let twin = try tx.save(Agency(name: "Border Police of Moldova", kind: .border, country: "MD"))
+            let unit = try tx.save(Agency(name: "Joint Operations Centre", kind: .border, country: "MD", parentID: twin.id))
+            let ion = try tx.save(Person(agencyID: twin.id, givenName: "Ion", familyName: "Ceban"))
+            return (kept, twin, unit, ion)
+        }.value
+        // Not into one of its own units, nor across countries.
+        #expect(throws: LiaisonError.self) { try directory.write { tx in try tx.decideDuplicate(.agency, record: twin.id, other: unit.id, verdict: .same) } }
+        let outcome = try directory.write { tx in try tx.decideDuplicate(.agency, record: twin.id, other: kept.id, verdict: .same) }.value
+        #expect(outcome == .retired(moved: 1, keptByOthers: 0))
+        let card = try directory.agencyCard(twin.id)
+        #expect(card.agency.id == kept.id)
+        #expect(card.contacts.map(\.id) == [ion.id])
+        #expect(card.units.map(\.id) == [unit.id])
+        #expect(try directory.agencies(country: "MD").map(\.id).contains(twin.id) == false)
+        let page = try directory.countryPage("MD")
+        #expect(page.agencies.map(\.agency.id) == [kept.id])
     }
 
     @Test func agenciesOfOneNameInOneCountryArePaired() throws {

@@ -14,7 +14,9 @@ extension Directory {
     /// contact for phones and address books.
     public func export(_ format: ExportFormat, country: String? = nil) throws(LiaisonError) -> Data {
         let country = try country.map { code throws(LiaisonError) in try self.country(code).code }
-        let snapshot = try read { db in try ExportSnapshot(db, country: country) }
+        // Cards go to phones and address books: a duplicate retired into another is left out, and
+        // its channels travel with the card of the one that stays. JSON and CSV keep every record.
+        let snapshot = try read { db in try ExportSnapshot(db, country: country, leavingOutRetired: format == .vcard) }
         switch format {
         case .json: return try snapshot.json()
         case .csv: return snapshot.csv()
@@ -31,13 +33,33 @@ struct ExportSnapshot {
     var designations: [UUID: [Designation]]
     var countries: [String: Country]
 
-    init(_ db: Database, country: String?) throws {
+    init(_ db: Database, country: String?, leavingOutRetired: Bool = false) throws {
         agencies = try Agency.fetchAll(db, sql: "SELECT * FROM agency WHERE deleted = 0 AND (?1 IS NULL OR country = ?1) ORDER BY country, name", arguments: [country])
-        let agencyIDs = Set(agencies.map(\.id))
+        var agencyIDs = Set(agencies.map(\.id))
         persons = try Person.fetchAll(db, sql: "SELECT * FROM person WHERE deleted = 0 ORDER BY family_name, given_name, native_name, id")
             .filter { agencyIDs.contains($0.agencyID) }
+        var survivors: [UUID: UUID] = [:]
+        if leavingOutRetired {
+            for row in try Row.fetchAll(db, sql: "SELECT id, survivor FROM retired_record") {
+                if let id = UUID(uuidString: row["id"]), let survivor = UUID(uuidString: row["survivor"]) { survivors[id] = survivor }
+            }
+            agencies.removeAll { survivors[$0.id] != nil }
+            persons.removeAll { survivors[$0.id] != nil }
+            agencyIDs = Set(agencies.map(\.id))
+            persons = persons.map { person in
+                var person = person
+                person.agencyID = survivors[person.agencyID] ?? person.agencyID
+                return person
+            }
+        }
         let owners = agencyIDs.union(persons.map(\.id))
         channels = Dictionary(grouping: try Channel.fetchAll(db, sql: "SELECT * FROM channel WHERE deleted = 0 ORDER BY kind, preference, value")
+            .map { channel in
+                var channel = channel
+                if let owner = channel.personID, let survivor = survivors[owner] { channel.personID = survivor }
+                if let owner = channel.agencyID, let survivor = survivors[owner] { channel.agencyID = survivor }
+                return channel
+            }
             .filter { ($0.personID ?? $0.agencyID).map(owners.contains) ?? false }) { ($0.personID ?? $0.agencyID) ?? UUID() }
         designations = Dictionary(grouping: try Designation.fetchAll(db, sql: "SELECT * FROM designation WHERE deleted = 0 ORDER BY crime_area, function")
             .filter { ($0.personID ?? $0.agencyID).map(owners.contains) ?? false }) { ($0.personID ?? $0.agencyID) ?? UUID() }

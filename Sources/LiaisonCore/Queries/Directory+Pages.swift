@@ -145,9 +145,17 @@ extension Directory {
     public func countryPage(_ code: String) throws(LiaisonError) -> CountryPage {
         let country = try self.country(code)
         return try read { db in
+            // A unit of a retired duplicate is shown under the agency that stays.
+            let survivors = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, survivor FROM retired_record").compactMap { row in
+                UUID(uuidString: row["id"]).flatMap { id in UUID(uuidString: row["survivor"]).map { (id, $0) } }
+            })
             let agencies = try Agency.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM agency WHERE country = ? AND deleted = 0 AND id \(Self.notRetired) ORDER BY name
-                """), arguments: [country.code])
+                """), arguments: [country.code]).map { agency in
+                var agency = agency
+                agency.parentID = agency.parentID.map { survivors[$0] ?? $0 }
+                return agency
+            }
             let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
                 SELECT a.id AS agency_id, count(*) AS n FROM person p
                 JOIN agency a ON a.id = coalesce((SELECT survivor FROM retired_record WHERE id = p.agency_id), p.agency_id)
@@ -240,12 +248,23 @@ extension Directory {
         try Designation.fetchAll(db.cachedStatement(sql: "SELECT * FROM designation WHERE \(column) = ? AND deleted = 0 ORDER BY crime_area, function"), arguments: [id.lowercasedString])
     }
 
-    /// The channels of any of these owners, the same channel once.
+    /// The channels of any of these owners, the same kind and value once: the copy staffed 24/7 if
+    /// one is.
     static func channels(owner column: String, _ ids: [String], _ db: Database) throws -> [Channel] {
-        var seen: Set<String> = []
-        return try Channel.fetchAll(db.cachedStatement(sql: """
+        var shown: [Channel] = []
+        var index: [String: Int] = [:]
+        for channel in try Channel.fetchAll(db.cachedStatement(sql: """
             SELECT * FROM channel WHERE \(column) IN (SELECT value FROM json_each(?)) AND deleted = 0 ORDER BY preference, kind, local_id
-            """), arguments: [jsonList(ids)]).filter { seen.insert("\($0.kind.rawValue) \($0.value)").inserted }
+            """), arguments: [jsonList(ids)]) {
+            let key = "\(channel.kind.rawValue) \(channel.value)"
+            if let at = index[key] {
+                if channel.is24x7, !shown[at].is24x7 { shown[at] = channel }
+            } else {
+                index[key] = shown.count
+                shown.append(channel)
+            }
+        }
+        return shown
     }
 
     /// The roles of any of these owners, the same role once.

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Synchronization
 
 /// A search over persons and agencies.
 public struct SearchQuery: Sendable, Hashable {
@@ -51,12 +52,13 @@ public struct SearchHit: Sendable, Hashable, Codable {
     public var agency: String?
     public var country: String
     public var match: Match
-    /// The number to call: the first phone, else the first mobile.
+    /// The number to call: a phone or mobile staffed 24/7 if there is one, else the first phone,
+    /// else the first mobile.
     public var phone: String?
     public var email: String?
     /// The first secure mailbox, as "SYSTEM: address" when its system is known.
     public var secureChannel: String?
-    /// Whether any of its channels is staffed around the clock.
+    /// Whether any of its channels is staffed around the clock (then ``phone``, if it is a phone).
     public var is24x7: Bool = false
 }
 
@@ -128,16 +130,19 @@ extension Directory {
                 let found = try Self.fewMatches(broad: broad, names: nameTier, words: words, limit: limit, in: db) {
                 return try Self.hits(found, in: db)
             }
+            // Retired duplicates are in the index and left out of the hits: each tier reads that many
+            // more rows, so that a full page of results still comes back.
+            let retired = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM retired_record")) ?? 0
             var found: [(rowID: Int64, match: SearchHit.Match)] = []
             var seen = Set<Int64>()
-            for tier in tiers where found.count < limit {
+            for tier in tiers where found.count < limit + retired {
                 let sql = "SELECT rowid FROM search_index WHERE search_index MATCH ?\(tier.ranked ? " ORDER BY rank" : "") LIMIT ?"
-                let rowIDs = try Int64.fetchAll(db.cachedStatement(sql: sql), arguments: [tier.expression, limit + seen.count])
-                for rowID in rowIDs where found.count < limit && seen.insert(rowID).inserted {
+                let rowIDs = try Int64.fetchAll(db.cachedStatement(sql: sql), arguments: [tier.expression, limit + retired + seen.count])
+                for rowID in rowIDs where found.count < limit + retired && seen.insert(rowID).inserted {
                     found.append((rowID, tier.match))
                 }
             }
-            return try Self.hits(found, in: db)
+            return Array(try Self.hits(found, in: db).prefix(limit))
         }
     }
 
@@ -194,12 +199,13 @@ extension Directory {
     public func countries(namedIn text: String) throws(LiaisonError) -> [Country] {
         let reference = try referenceData()
         var found: [String: Country] = [:]
-        for word in text.split(whereSeparator: \.isWhitespace).map(String.init) {
+        for word in text.split(whereSeparator: \.isWhitespace).prefix(12).map(String.init) {
             var matches = reference.countries.values.filter { word.count <= 3 && word == word.uppercased() && ($0.code == word || $0.alpha3 == word) }
             let folded = SearchText.tokens(word)
             if folded.count == 1, folded[0].count >= 4, folded[0].allSatisfy(\.isLetter), !Self.genericCountryWords.contains(folded[0]) {
-                let named = reference.countries.values.filter { Self.countryWords($0).contains(folded[0]) }
-                let started = reference.countries.values.filter { country in Self.countryWords(country).contains { $0.hasPrefix(folded[0]) } }
+                let words = Self.countryWords(of: reference)
+                let named = reference.countries.values.filter { words[$0.code]?.contains(folded[0]) == true }
+                let started = reference.countries.values.filter { country in words[country.code]?.contains { $0.hasPrefix(folded[0]) } == true }
                 if !named.isEmpty {
                     matches += named
                 } else if !started.isEmpty, try !isWholeNameWord(folded[0]) {
@@ -211,10 +217,15 @@ extension Directory {
         return found.values.sorted { $0.name < $1.name }
     }
 
-    /// The folded words of a country's name that can name it.
-    private static func countryWords(_ country: Country) -> [String] {
-        SearchText.tokens(country.name).filter { $0.count >= 4 && !genericCountryWords.contains($0) }
+    /// The folded words of each country's name that can name it, by code: made once.
+    private static func countryWords(of reference: ReferenceData) -> [String: [String]] {
+        if let words = countryWordsCache.withLock({ $0 }) { return words }
+        let words = reference.countries.mapValues { SearchText.tokens($0.name).filter { $0.count >= 4 && !genericCountryWords.contains($0) } }
+        countryWordsCache.withLock { $0 = words }
+        return words
     }
+
+    private static let countryWordsCache = Mutex<[String: [String]]?>(nil)
 
     private static let genericCountryWords: Set<String> = [
         "republic", "islands", "island", "united", "states", "state", "federation", "democratic", "peoples", "kingdom",
@@ -279,7 +290,8 @@ extension Directory {
             return SearchHit(
                 entity: entity, id: id, name: name, nativeName: row["native_name"], position: entity == .person ? row["position"] : nil,
                 agency: row["agency_name"], country: row["country"], match: match,
-                phone: (channels.first { $0.kind == .phone } ?? channels.first { $0.kind == .mobile })?.value,
+                phone: (channels.first { ($0.kind == .phone || $0.kind == .mobile) && $0.is24x7 } ?? channels.first { $0.kind == .phone }
+                    ?? channels.first { $0.kind == .mobile })?.value,
                 email: channels.first { $0.kind == .email }?.value,
                 secureChannel: secure.map { channel in channel.label.map { "\($0): \(channel.value)" } ?? channel.value },
                 is24x7: channels.contains(where: \.is24x7))

@@ -13,24 +13,33 @@ package enum RetiredRecords {
         guard hadAny || decided else { return }
         var survivors: [String: String] = [:]
         for kind in [Entity.person, .agency] {
-            // A decision in force: live, by the steward of the record it retires, into a live
-            // record of the same kind. Of several, the latest decision counts.
+            // The decisions of the record's steward, on live records of the same kind. On each pair
+            // the steward's latest decision counts, so a later "distinct" undoes a "same"; of a
+            // record's pairs decided "same", the latest.
             let rows = try Row.fetchAll(db, sql: """
-                SELECT d.record_id, d.other_id FROM duplicate_decision d
+                SELECT d.record_id, d.other_id, d.verdict FROM duplicate_decision d
                 JOIN \(kind.table) r ON r.id = d.record_id AND r.deleted = 0 AND r.steward = d.steward
                 JOIN \(kind.table) s ON s.id = d.other_id AND s.deleted = 0
-                WHERE d.deleted = 0 AND d.verdict = 'same' AND d.kind = ? AND d.record_id <> d.other_id
+                WHERE d.deleted = 0 AND d.verdict IN ('same', 'distinct') AND d.kind = ? AND d.record_id <> d.other_id
                 ORDER BY d.claim DESC, d.id DESC
                 """, arguments: [kind.rawValue])
+            var decidedPairs: Set<String> = []
             for row in rows {
-                let record: String = row["record_id"]
-                if survivors[record] == nil { survivors[record] = row["other_id"] }
+                let record: String = row["record_id"], other: String = row["other_id"]
+                guard decidedPairs.insert(record + " " + other).inserted else { continue }
+                if row["verdict"] == "same", survivors[record] == nil { survivors[record] = other }
             }
         }
         breakCycles(&survivors)
         try db.execute(sql: "DELETE FROM retired_record")
         let insert = try db.cachedStatement(sql: "INSERT INTO retired_record (id, survivor) VALUES (?, ?)")
-        for (record, survivor) in survivors { try insert.execute(arguments: [record, survivor]) }
+        // Each record is stored with its final survivor: one lookup, in SQL too, reaches the record
+        // that stands for it.
+        for (record, first) in survivors {
+            var survivor = first
+            while let next = survivors[survivor] { survivor = next }
+            try insert.execute(arguments: [record, survivor])
+        }
     }
 
     /// Records retired into one another in a cycle (each steward retired its own into the other's):
@@ -49,27 +58,13 @@ package enum RetiredRecords {
         }
     }
 
-    /// The record that stands for `id`: its survivor, following retirements, or `id` itself.
+    /// The record that stands for `id`: its final survivor, or `id` itself.
     package static func survivor(of id: String, in db: Database) throws -> String {
-        var current = id
-        for _ in 0..<16 {
-            guard let next = try String.fetchOne(db.cachedStatement(sql: "SELECT survivor FROM retired_record WHERE id = ?"), arguments: [current]) else {
-                break
-            }
-            current = next
-        }
-        return current
+        try String.fetchOne(db.cachedStatement(sql: "SELECT survivor FROM retired_record WHERE id = ?"), arguments: [id]) ?? id
     }
 
-    /// The records retired into `id`, directly or through others, and `id` itself.
+    /// `id` and the records retired into it, directly or through others.
     package static func aliases(of id: String, in db: Database) throws -> [String] {
-        var found = [id]
-        var index = 0
-        while index < found.count, found.count < 64 {
-            let retired = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM retired_record WHERE survivor = ? ORDER BY id"), arguments: [found[index]])
-            found += retired.filter { !found.contains($0) }
-            index += 1
-        }
-        return found
+        [id] + (try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM retired_record WHERE survivor = ? ORDER BY id"), arguments: [id]))
     }
 }

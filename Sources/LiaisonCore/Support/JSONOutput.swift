@@ -32,6 +32,14 @@ public enum JSONOutput {
         return Data(bytes) + Data("\n".utf8)
     }
 
+    /// Reads JSON that ``encode(_:)`` wrote.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(type, from: data)
+    }
+
     private static func isUUID(_ bytes: ArraySlice<UInt8>) -> Bool {
         for (offset, byte) in bytes.enumerated() {
             if [8, 13, 18, 23].contains(offset) {
