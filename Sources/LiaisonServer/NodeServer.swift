@@ -94,17 +94,6 @@ public enum NodeServer {
         }
         try await app.runService()
     }
-
-    /// `/v1/...`: what peers ask of each other (docs/SYNC.md).
-    static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory) {
-        let sync = router.group("v1")
-        sync.get("vector") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try directory.vector().json())))
-        }
-    }
-
 }
 
 /// Sync routes serve only peers, whatever the path and method: a client without a roster

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import LiaisonCore
 import NIOConcurrencyHelpers
 import NIOCore
@@ -16,6 +16,22 @@ public protocol SyncTransport: Sendable {
 
     /// The version vector the peer holds now.
     func vector() async throws(LiaisonError) -> VersionVector
+
+    /// A bundle, signed by the peer for this node, of the commits beyond `vector` that this node
+    /// may see.
+    func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data
+
+    /// Gives the peer a bundle this node signed for it; returns what receiving it did there.
+    func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport
+}
+
+/// What sync requests and answers carry.
+public enum SyncMedia {
+    /// The media type of a bundle file (PROTOCOL.md, "Bundle file") in a request or an answer.
+    public static let bundle = "application/vnd.liaison.bundle"
+    /// The most a request or an answer may carry: a pull or push larger than this is refused, and
+    /// the sender sends fewer commits at a time.
+    public static let maximumBody = 256 << 20
 }
 
 /// Mutual-TLS HTTPS to a peer's address from its card: TLS 1.3, this node's certificate as the
@@ -47,15 +63,33 @@ public struct HTTPSSyncTransport: SyncTransport {
     }
 
     public func vector() async throws(LiaisonError) -> VersionVector {
-        let body = try await get("/v1/vector")
+        let body = try await request(.GET, "/v1/vector")
         return try VersionVector(json: body, fileName: "the vector of \(peer.name)")
     }
 
-    /// The body of a successful GET; any other answer is an error that says what the peer said.
-    func get(_ path: String) async throws(LiaisonError) -> Data {
-        let response: (status: HTTPResponseStatus, body: Data)
+    public func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data {
+        try await request(.POST, "/v1/pull", body: Array(vector.json()), contentType: "application/json")
+    }
+
+    public func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport {
+        let body = try await request(.POST, "/v1/push", body: Array(bundle), contentType: SyncMedia.bundle)
         do {
-            response = try await exchange(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["host": host, "connection": "close"]))
+            return try JSONOutput.decode(ReceiveReport.self, from: body)
+        } catch {
+            throw LiaisonError(.network, "\(peer.name) answered a push with something other than a receive report")
+        }
+    }
+
+    /// The body of a successful answer; any other answer is an error that says what the peer said.
+    func request(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil) async throws(LiaisonError) -> Data {
+        let response: (status: HTTPResponseStatus, body: Data)
+        var headers: HTTPHeaders = ["host": host, "connection": "close"]
+        if let body {
+            headers.add(name: "content-length", value: String(body.count))
+            if let contentType { headers.add(name: "content-type", value: contentType) }
+        }
+        do {
+            response = try await exchange(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers), body: body)
         } catch let error as LiaisonError {
             throw error
         } catch {
@@ -71,8 +105,9 @@ public struct HTTPSSyncTransport: SyncTransport {
         return response.body
     }
 
-    /// Sends one request on a new connection and reads the whole answer.
-    private func exchange(_ head: HTTPRequestHead) async throws -> (status: HTTPResponseStatus, body: Data) {
+    /// Sends one request on a new connection and reads the whole answer, up to
+    /// ``SyncMedia/maximumBody`` bytes.
+    private func exchange(_ head: HTTPRequestHead, body requestBody: [UInt8]?) async throws -> (status: HTTPResponseStatus, body: Data) {
         let context = context
         let expectedPin = peer.tlsPin
         let peerName = peer.name
@@ -101,6 +136,7 @@ public struct HTTPSSyncTransport: SyncTransport {
                         var writeError: (any Error)?
                         do {
                             try await outbound.write(.head(head))
+                            if let requestBody { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: requestBody)))) }
                             try await outbound.write(.end(nil))
                         } catch {
                             writeError = error
@@ -112,7 +148,11 @@ public struct HTTPSSyncTransport: SyncTransport {
                             case .head(let response):
                                 answered.withLockedValue { $0 = true }
                                 status = response.status
-                            case .body(let buffer): body.append(contentsOf: buffer.readableBytesView)
+                            case .body(let buffer):
+                                guard body.count + buffer.readableBytes <= SyncMedia.maximumBody else {
+                                    throw LiaisonError(.network, "\(peerName) sent more than \(SyncMedia.maximumBody >> 20) MiB in one answer")
+                                }
+                                body.append(contentsOf: buffer.readableBytesView)
                             case .end: return status.map { ($0, body) }
                             }
                         }

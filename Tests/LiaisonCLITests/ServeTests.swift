@@ -40,4 +40,48 @@ import Testing
         let taken = try node.run("serve", "--listen", "127.0.0.1:99999", exit: 1)
         #expect(taken.stderr.contains("expected HOST:PORT"), "\(taken)")
     }
+
+    @Test func syncReachesAServingPeerAndExchangesBothWays() throws {
+        let workspace = try Workspace()
+        let chisinau = try workspace.node("chisinau", name: "Chisinau desk", agency: "Police")
+        let bucharest = try workspace.node("bucharest", name: "Bucharest desk", agency: "DIICOT")
+        try chisinau.run("agency", "add", "--country", "MD", "--kind", "police", "--name", "Centre for Combating Trafficking in Persons", "--acronym", "CCTP")
+        try bucharest.run("agency", "add", "--country", "RO", "--kind", "police", "--name", "Romanian Police")
+        let process = Process()
+        process.executableURL = try Workspace.executable()
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", chisinau.data.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var said = ""
+        while !said.contains("\n"), process.isRunning {
+            said += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        let port = try #require(said.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
+
+        try chisinau.run("node", "card", "--out", "chisinau.card", "--url", "https://127.0.0.1:\(port)")
+        try bucharest.run("node", "card", "--out", "bucharest.card")
+        try chisinau.run("peer", "add", "bucharest.card", "--yes")
+        try bucharest.run("peer", "add", "chisinau.card", "--yes")
+        #expect(try bucharest.run("sync", exit: 64).stderr.contains("name one peer, or give --all"))
+
+        let synced = try bucharest.run("sync", "chisinau desk")
+        #expect(synced.stdout.contains("Read 1 commit from Chisinau desk at https://127.0.0.1:\(port)"), "\(synced)")
+        #expect(synced.stdout.contains("applied:          1 commit, 1 change"))
+        #expect(synced.stdout.contains("sent:             1 commit, 1 change; Chisinau desk applied 1 commit, refused 0"))
+        #expect(try bucharest.run("digest").stdout == chisinau.run("digest").stdout)
+
+        let again = try #require(try bucharest.json("sync", "--all") as? [[String: Any]])
+        #expect(again.count == 1)
+        #expect(again.first?["commits_sent"] as? Int == 0)
+        #expect((again.first?["received"] as? [String: Any])?["applied"] as? Int == 0)
+
+        process.terminate()
+        process.waitUntilExit()
+        // With the server gone, the peer is out of reach: exit 1, with what to check.
+        let unreachable = try bucharest.run("sync", "--all", exit: 1)
+        #expect(unreachable.stderr.contains("error: Chisinau desk: cannot reach Chisinau desk at 127.0.0.1:\(port)"), "\(unreachable)")
+    }
 }

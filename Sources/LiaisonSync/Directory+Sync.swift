@@ -1,0 +1,107 @@
+public import Foundation
+public import LiaisonCore
+
+/// What one sync with a peer did, both ways.
+public struct SyncSummary: Sendable {
+    public var peer: Peer
+    /// What this node received: the peer's bundle of what this node lacked.
+    public var pulled: BundleImportSummary
+    /// What this node sent: the commits the peer lacked.
+    public var pushed: BundleExportSummary
+    /// What receiving them did at the peer; nil when there was nothing to send.
+    public var peerReport: ReceiveReport?
+}
+
+extension Directory {
+    /// Syncs with a peer both ways: pulls the commits this node lacks as a bundle the peer signs for
+    /// it, applies them exactly as a bundle file is imported, then pushes the commits the peer lacks
+    /// as a bundle this node signs for it. What a peer may not see never leaves this node.
+    ///
+    /// Each batch of a pull is applied in its own transaction, so a cut link loses at most the batch
+    /// in flight and the next sync goes on from there.
+    public func sync(with transport: some SyncTransport, interruption: Interruption? = nil) async throws(LiaisonError) -> SyncSummary {
+        let peer = transport.peer
+        let peerID = try NodeID(hex: peer.nodeID)
+        let theirs = try await transport.vector()
+        let pulledBytes = try await transport.pull(beyond: try vector())
+        let pulled = try await offload { [self] () throws(LiaisonError) in
+            try withTemporaryFile(named: "pull.liaison-bundle") { file throws(LiaisonError) in
+                try writeFile(pulledBytes, to: file)
+                var reader = try BundleReader(url: file)
+                let exporter = try reader.readHeader().0.exporter
+                guard exporter == peerID else {
+                    throw LiaisonError(.verification, "\(peer.name) answered a pull with a bundle exported by node \(exporter.hex.prefix(8)), not by itself")
+                }
+                return try importBundle(from: file, interruption: interruption)
+            }
+        }
+        let (pushed, bundle) = try await offload { [self] () throws(LiaisonError) in
+            try withTemporaryFile(named: "push.liaison-bundle") { file throws(LiaisonError) in
+                let summary = try exportBundle(to: file, assumes: theirs, for: peerID)
+                return (summary, summary.commits > 0 ? try readFile(file) : nil)
+            }
+        }
+        let report = if let bundle { try await transport.push(bundle) } else { nil as ReceiveReport? }
+        return SyncSummary(peer: peer, pulled: pulled, pushed: pushed, peerReport: report)
+    }
+
+    /// What `peer` lacks of this node's log as of `vector`, as a bundle this node signs for it.
+    package func bundle(beyond vector: VersionVector, for peer: NodeID) throws(LiaisonError) -> Data {
+        try withTemporaryFile(named: "pull.liaison-bundle") { file throws(LiaisonError) in
+            _ = try exportBundle(to: file, assumes: vector, for: peer)
+            return try readFile(file)
+        }
+    }
+
+    /// Receives a bundle that `peer` pushed: it must be signed by that peer.
+    package func receivePushed(_ bundle: Data, from peer: NodeID) throws(LiaisonError) -> ReceiveReport {
+        try withTemporaryFile(named: "push.liaison-bundle") { file throws(LiaisonError) in
+            try writeFile(bundle, to: file)
+            var reader = try BundleReader(url: file)
+            let exporter = try reader.readHeader().0.exporter
+            guard exporter == peer else {
+                throw LiaisonError(.verification, "a pushed bundle must be exported by the node that pushes it, not by node \(exporter.hex.prefix(8))")
+            }
+            return try importBundle(from: file).report
+        }
+    }
+}
+
+/// Runs blocking work (the database, files) on another thread, so that it holds no thread of the
+/// caller's executor while it runs.
+package func offload<T: Sendable>(_ work: @escaping @Sendable () throws(LiaisonError) -> T) async throws(LiaisonError) -> T {
+    let result: Result<T, LiaisonError> = await withCheckedContinuation { continuation in
+        DispatchQueue.global(qos: .userInitiated).async {
+            continuation.resume(returning: Result { () throws(LiaisonError) in try work() })
+        }
+    }
+    return try result.get()
+}
+
+/// A file in a new temporary folder, removed with the folder when `body` ends.
+private func withTemporaryFile<T>(named name: String, _ body: (URL) throws(LiaisonError) -> T) throws(LiaisonError) -> T {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "liaison-sync-\(UUID().uuidString)")
+    do {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    } catch {
+        throw LiaisonError(.storage, "cannot make a temporary folder in \(FileManager.default.temporaryDirectory.path): \(error.localizedDescription)")
+    }
+    defer { try? FileManager.default.removeItem(at: folder) }
+    return try body(folder.appending(path: name))
+}
+
+private func writeFile(_ data: Data, to file: URL) throws(LiaisonError) {
+    do {
+        try data.write(to: file)
+    } catch {
+        throw LiaisonError(.storage, "cannot write \(file.path): \(error.localizedDescription)")
+    }
+}
+
+private func readFile(_ file: URL) throws(LiaisonError) -> Data {
+    do {
+        return try Data(contentsOf: file)
+    } catch {
+        throw LiaisonError(.storage, "cannot read \(file.path): \(error.localizedDescription)")
+    }
+}
