@@ -6,6 +6,8 @@ public import LiaisonSync
 public import Logging
 public import NIOCore
 import NIOSSL
+import ServiceLifecycle
+import UnixSignals
 
 /// The request context of a node's server: keeps the connection, whose client certificate names
 /// the peer that asks.
@@ -59,13 +61,15 @@ public enum NodeServer {
     /// The node's HTTPS server: TLS 1.3 with the node's certificate from `init`. A client that
     /// presents a certificate must present a roster pin that is not revoked, or the handshake
     /// fails; sync routes serve only such a peer.
+    ///
+    /// A request of a peer that background sync was waiting on after failures wakes `wakeup`.
     public static func buildApplication(
         directory: Directory, tls: NodeTLS, configuration: NodeServerConfiguration, logger: Logger = Logger(label: "liaison.server"),
-        onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }
+        wakeup: BackgroundSync.Wakeup? = nil, onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: LiaisonErrorMiddleware())
-        router.add(middleware: PeersOnlyMiddleware(directory: directory))
+        router.add(middleware: PeersOnlyMiddleware(directory: directory, wakeup: wakeup))
         addSyncRoutes(to: router, directory: directory)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
             // Read the roster at each handshake, so that a revocation takes effect at once.
@@ -83,16 +87,25 @@ public enum NodeServer {
             logger: logger)
     }
 
-    /// Serves until SIGINT or SIGTERM, then lets the requests in flight finish and returns.
-    /// `onListening` gets the port, which the system chose if the configuration asked for 0.
+    /// Serves until SIGINT or SIGTERM, then lets the requests and the sync in flight finish and
+    /// returns. With `syncPeriod`, syncs with every peer that has an address in the background
+    /// (``BackgroundSync``). `onListening` gets the port, which the system chose if the
+    /// configuration asked for 0.
     public static func run(
-        directory: Directory, tls: NodeTLS, configuration: NodeServerConfiguration, logger: Logger = Logger(label: "liaison.server"),
+        directory: Directory, tls: NodeTLS, configuration: NodeServerConfiguration, syncPeriod: Duration? = nil,
+        backoff: SyncBackoff = SyncBackoff(), logger: Logger = Logger(label: "liaison.server"),
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
-        let app = try buildApplication(directory: directory, tls: tls, configuration: configuration, logger: logger) { channel in
+        let wakeup = BackgroundSync.Wakeup()
+        let app = try buildApplication(directory: directory, tls: tls, configuration: configuration, logger: logger, wakeup: wakeup) { channel in
             onListening(channel.localAddress?.port ?? configuration.port)
         }
-        try await app.runService()
+        var services: [any Service] = [app]
+        if let syncPeriod {
+            services.append(BackgroundSync(directory: directory, tls: tls, period: syncPeriod, backoff: backoff, wakeup: wakeup, logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 
@@ -101,12 +114,15 @@ public enum NodeServer {
 struct PeersOnlyMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
     let directory: Directory
+    let wakeup: BackgroundSync.Wakeup?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" else { return try await next(request, context) }
-        guard try await context.presentedPeer(in: directory) != nil else {
+        guard let peer = try await context.presentedPeer(in: directory) else {
             throw LiaisonError(.unauthorized, "sync routes serve only peers: present this node's roster certificate")
         }
+        // A peer that reaches this node is reachable: stop waiting on it.
+        if try directory.clearBackoff(of: peer.nodeID) { wakeup?.wake() }
         return try await next(request, context)
     }
 }

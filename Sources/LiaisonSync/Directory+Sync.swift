@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 public import LiaisonCore
 
 /// What one sync with a peer did, both ways.
@@ -10,6 +10,8 @@ public struct SyncSummary: Sendable {
     public var pushed: BundleExportSummary
     /// What receiving them did at the peer; nil when there was nothing to send.
     public var peerReport: ReceiveReport?
+    /// The peer's vector when the sync began.
+    public var theirs: VersionVector
 }
 
 extension Directory {
@@ -19,7 +21,24 @@ extension Directory {
     ///
     /// Each batch of a pull is applied in its own transaction, so a cut link loses at most the batch
     /// in flight and the next sync goes on from there.
-    public func sync(with transport: some SyncTransport, interruption: Interruption? = nil) async throws(LiaisonError) -> SyncSummary {
+    ///
+    /// The outcome is kept for `peer status` and background sync: a failure delays the next
+    /// background attempt by `backoff`.
+    public func sync(
+        with transport: some SyncTransport, interruption: Interruption? = nil, backoff: SyncBackoff = SyncBackoff()
+    ) async throws(LiaisonError) -> SyncSummary {
+        do {
+            let summary = try await syncOnce(with: transport, interruption: interruption)
+            let sentAll = summary.peerReport.map { $0.refused.isEmpty && $0.held.isEmpty } ?? true
+            try recordSyncSuccess(with: transport.peer, theirs: summary.theirs, sentAll: sentAll, at: clock())
+            return summary
+        } catch {
+            try? recordSyncFailure(with: transport.peer, error: error, at: clock(), backoff: backoff)
+            throw error
+        }
+    }
+
+    private func syncOnce(with transport: some SyncTransport, interruption: Interruption?) async throws(LiaisonError) -> SyncSummary {
         let peer = transport.peer
         let peerID = try NodeID(hex: peer.nodeID)
         let theirs = try await transport.vector()
@@ -42,7 +61,7 @@ extension Directory {
             }
         }
         let report = if let bundle { try await transport.push(bundle) } else { nil as ReceiveReport? }
-        return SyncSummary(peer: peer, pulled: pulled, pushed: pushed, peerReport: report)
+        return SyncSummary(peer: peer, pulled: pulled, pushed: pushed, peerReport: report, theirs: theirs)
     }
 
     /// What `peer` lacks of this node's log as of `vector`, as a bundle this node signs for it.

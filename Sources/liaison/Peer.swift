@@ -7,7 +7,38 @@ extension Liaison {
     struct PeerCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "peer", abstract: "Manage the roster of trusted nodes whose commits this node accepts.",
-            subcommands: [Add.self, List.self, Remove.self, Revoke.self])
+            subcommands: [Add.self, List.self, Status.self, Remove.self, Revoke.self])
+
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Show, per peer, its address, the last sync that reached it, the last error, and the commits still to send each way.")
+
+            @OptionGroup var data: DataOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                try reportingErrors {
+                    let directory = try data.openForReading()
+                    let statuses = try directory.peerStatuses()
+                    if output.json { return try printJSON(statuses) }
+                    guard !statuses.isEmpty else { return say("No peers yet: add one with `liaison peer add CARD`.") }
+                    var table = Table("Peer", "Address", "Last success", "Last error", "To send", "To receive")
+                    for status in statuses {
+                        let peer = status.peer
+                        let error = status.lastError.map { error in
+                            "\(status.lastErrorAt.map { "\($0): " } ?? "")\(error)"
+                                + (status.failures > 1 ? " (\(status.failures) failures)" : "")
+                                + (status.nextAttemptAt.map { "; next try \($0)" } ?? "")
+                        }
+                        table.add(
+                            peer.name + (peer.revokedAt == nil ? "" : " (revoked)"), peer.url ?? "bundles only", status.lastSuccessAt ?? "never",
+                            status.lastSuccessAt != nil && status.failures == 0 ? "" : error ?? "", counted(status.commitsToSend, "commit"),
+                            counted(status.commitsToReceive, "commit"))
+                    }
+                    say(table.render(maxWidth: 60))
+                }
+            }
+        }
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
