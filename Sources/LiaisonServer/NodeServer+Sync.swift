@@ -7,7 +7,7 @@ import NIOCore
 
 extension NodeServer {
     /// `/v1/...`: what peers ask of each other (docs/SYNC.md).
-    static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory) {
+    static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory, maximumPushBytes: Int) {
         let sync = router.group("v1")
         sync.get("vector") { _, _ -> Response in
             Response(
@@ -24,7 +24,7 @@ extension NodeServer {
         }
         sync.post("push") { request, context -> Response in
             let peer = try await requestingPeer(context, directory)
-            let body = try await collect(request, upTo: SyncMedia.maximumBody)
+            let body = try await collect(request, upTo: maximumPushBytes)
             let report = try await offload { () throws(LiaisonError) in
                 try directory.receivePushed(Data(body.readableBytesView), from: try NodeID(hex: peer.nodeID))
             }
@@ -47,7 +47,7 @@ extension NodeServer {
         do {
             return try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw LiaisonError(.invalidValue, "the request is larger than \(limit >> 20 > 0 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB"): send fewer commits at a time")
+            throw LiaisonError(.tooLarge, "the request is larger than \(limit >> 20 > 0 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB"): send fewer commits at a time")
         }
     }
 }

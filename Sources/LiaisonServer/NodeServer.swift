@@ -39,12 +39,19 @@ public struct NodeServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Connections open at once; the next waits until one closes.
     public var maximumConnections: Int
+    /// The largest bundle a peer may push at once; a larger one gets 413, and the peer sends fewer
+    /// commits at a time.
+    public var maximumPushBytes: Int
 
-    public init(host: String = "0.0.0.0", port: Int = 8443, idleTimeout: Duration = .seconds(30), maximumConnections: Int = 1_000) {
+    public init(
+        host: String = "0.0.0.0", port: Int = 8443, idleTimeout: Duration = .seconds(30), maximumConnections: Int = 1_000,
+        maximumPushBytes: Int = SyncMedia.maximumBody
+    ) {
         self.host = host
         self.port = port
         self.idleTimeout = idleTimeout
         self.maximumConnections = maximumConnections
+        self.maximumPushBytes = maximumPushBytes
     }
 
     /// Reads `HOST:PORT`, `:PORT` or `HOST`.
@@ -70,7 +77,7 @@ public enum NodeServer {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: LiaisonErrorMiddleware())
         router.add(middleware: PeersOnlyMiddleware(directory: directory, wakeup: wakeup))
-        addSyncRoutes(to: router, directory: directory)
+        addSyncRoutes(to: router, directory: directory, maximumPushBytes: configuration.maximumPushBytes)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
             // Read the roster at each handshake, so that a revocation takes effect at once.
             guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
@@ -144,6 +151,7 @@ struct LiaisonErrorMiddleware: RouterMiddleware {
             case .verification: .unprocessableContent
             case .nodeFolder, .storage, .network: .internalServerError
             case .interrupted: .serviceUnavailable
+            case .tooLarge: .contentTooLarge
             }
             context.logger.info("refused a request", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
             let body = try JSONOutput.encode(["error": error.message, "code": error.code.rawValue])

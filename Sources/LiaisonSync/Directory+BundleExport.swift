@@ -10,9 +10,10 @@ extension Directory {
     /// Writes the commits this node holds beyond `assumes` to a bundle file, in sequence order per
     /// origin and epoch. Changes that may not reach the receiver (`for`, when given) travel as their
     /// hash only: this node only, named nodes other than the receiver, sharing groups. The file is
-    /// written beside `url` and renamed into place when complete.
+    /// written beside `url` and renamed into place when complete. With `limit`, the bundle carries
+    /// at most that many commits, the first in that order.
     public func exportBundle(
-        to url: URL, assumes: VersionVector, for receiver: NodeID? = nil, progress: (Int, Int) -> Void = { _, _ in }
+        to url: URL, assumes: VersionVector, for receiver: NodeID? = nil, limit: Int = .max, progress: (Int, Int) -> Void = { _, _ in }
     ) throws(LiaisonError) -> BundleExportSummary {
         let node = self.node
         let key = try requireSigningKey()
@@ -71,7 +72,7 @@ extension Directory {
                         buffer.removeAll(keepingCapacity: true)
                         progress(summary.commits, total)
                     }
-                    return true
+                    return summary.commits < limit
                 }
                 var end = ByteWriter()
                 end.u8(BundleFile.Tag.end)

@@ -54,14 +54,54 @@ extension Directory {
                 return try importBundle(from: file, interruption: interruption)
             }
         }
-        let (pushed, bundle) = try await offload { [self] () throws(LiaisonError) in
-            try withTemporaryFile(named: "push.liaison-bundle") { file throws(LiaisonError) in
-                let summary = try exportBundle(to: file, assumes: theirs, for: peerID)
-                return (summary, summary.commits > 0 ? try readFile(file) : nil)
-            }
-        }
-        let report = if let bundle { try await transport.push(bundle) } else { nil as ReceiveReport? }
+        let (pushed, report) = try await push(to: transport, beyond: theirs, peerID: peerID)
         return SyncSummary(peer: peer, pulled: pulled, pushed: pushed, peerReport: report, theirs: theirs)
+    }
+
+    /// Sends the commits beyond `theirs`: in one bundle, or, when the peer refuses one as too large,
+    /// in bundles of half as many commits each time, until it takes them. A single commit larger
+    /// than the peer accepts is an error, not retried.
+    private func push(
+        to transport: some SyncTransport, beyond theirs: VersionVector, peerID: NodeID
+    ) async throws(LiaisonError) -> (BundleExportSummary, ReceiveReport?) {
+        var assumes = theirs
+        var limit = Int.max
+        var pushed = BundleExportSummary()
+        var combined: ReceiveReport?
+        while true {
+            let (summary, bundle) = try await offload { [self, assumes, limit] () throws(LiaisonError) in
+                try withTemporaryFile(named: "push.liaison-bundle") { file throws(LiaisonError) in
+                    let summary = try exportBundle(to: file, assumes: assumes, for: peerID, limit: limit)
+                    return (summary, summary.commits > 0 ? try readFile(file) : nil)
+                }
+            }
+            guard let bundle else { break }
+            let report: ReceiveReport
+            do {
+                report = try await transport.push(bundle)
+            } catch where error.code == .tooLarge {
+                guard summary.commits > 1 else {
+                    throw LiaisonError(
+                        .tooLarge, "one commit, of \(summary.bytes) bytes in its bundle, is larger than \(transport.peer.name) accepts in a push",
+                        hint: "raise the push limit on \(transport.peer.name)'s node, or carry this commit as a bundle file")
+                }
+                limit = summary.commits / 2
+                continue
+            }
+            pushed.commits += summary.commits
+            pushed.changes += summary.changes
+            pushed.withheldChanges += summary.withheldChanges
+            pushed.bytes += summary.bytes
+            if combined == nil { combined = report } else { combined?.add(report) }
+            guard summary.commits >= limit else { break }
+            // More to send: from what the peer holds now. A peer that took nothing more would be
+            // sent the same again, so the push ends there.
+            let now = try await transport.vector()
+            guard now != assumes else { break }
+            assumes = now
+        }
+        pushed.assumes = theirs
+        return (pushed, combined)
     }
 
     /// What `peer` lacks of this node's log as of `vector`, as a bundle this node signs for it.

@@ -99,7 +99,11 @@ public struct HTTPSSyncTransport: SyncTransport {
         }
         guard response.status == .ok else {
             let said = String(decoding: response.body.prefix(300), as: UTF8.self)
-            let code: LiaisonError.Code = [.unauthorized, .forbidden].contains(response.status) ? .unauthorized : .network
+            let code: LiaisonError.Code = switch response.status {
+            case .unauthorized, .forbidden: .unauthorized
+            case .payloadTooLarge: .tooLarge
+            default: .network
+            }
             throw LiaisonError(code, "\(peer.name) answered \(path) with \(response.status.code) \(response.status.reasonPhrase): \(said)")
         }
         return response.body

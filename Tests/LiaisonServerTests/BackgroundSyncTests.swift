@@ -57,7 +57,8 @@ import Testing
             _ = try office.directory.addPeer(hubCard)
             try await withSyncingServer(office, period: .seconds(3600)) { _ in
                 // The first round runs at start; then the office writes while running.
-                #expect(try await eventually(within: 10) { try office.directory.peerStatuses().first?.lastSuccessAt != nil })
+                let first = try await eventually(within: 20) { try office.directory.peerStatuses().first?.lastSuccessAt != nil }
+                #expect(first, "\(String(describing: try office.directory.peerStatuses().first))")
                 let started = ContinuousClock.now
                 _ = try office.directory.write { tx in try tx.save(Agency(name: "Balti Police Inspectorate", kind: .police, country: "MD")) }
                 #expect(try await eventually(within: 10) { try hub.directory.digest() == office.directory.digest() })

@@ -38,11 +38,12 @@ import Testing
 
     /// Runs `node`'s server on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
-        _ node: Node, idleTimeout: Duration = .seconds(30), _ body: @Sendable (Int) async throws -> T
+        _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumBody, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try NodeServer.buildApplication(
-            directory: node.directory, tls: node.tls, configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout),
+            directory: node.directory, tls: node.tls,
+            configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes),
             logger: Logger(label: "test.server")
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)

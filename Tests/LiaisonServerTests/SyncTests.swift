@@ -70,4 +70,112 @@ import Testing
             #expect(try server.directory.stats().agencies == 0)
         }
     }
+
+    @Test func commitsTravelThroughAHubThatRestarts() async throws {
+        let field = try Node("Balti"), hub = try Node("Chisinau"), headquarters = try Node("Vienna")
+        defer { [field, hub, headquarters].forEach { $0.remove() } }
+        // Field office and headquarters are never in contact: each trusts the other's key, and
+        // reaches only the hub.
+        for (one, other) in [(field, hub), (hub, headquarters), (field, headquarters)] {
+            _ = try one.directory.addPeer(try other.card())
+            _ = try other.directory.addPeer(try one.card())
+        }
+        _ = try field.directory.write { tx in try tx.save(Agency(name: "Balti Police Inspectorate", kind: .police, country: "MD")) }
+        try await MutualTLSTests().withServer(hub) { port in
+            _ = try await field.directory.sync(with: try HTTPSSyncTransport(peer: try field.peer(hub, port: port), tls: field.tls))
+        }
+        // The hub restarts on another port before headquarters reaches it.
+        try await MutualTLSTests().withServer(hub) { port in
+            let synced = try await headquarters.directory.sync(with: try HTTPSSyncTransport(peer: try headquarters.peer(hub, port: port), tls: headquarters.tls))
+            #expect(synced.pulled.report.applied == 1)
+        }
+        let digests = try [field, hub, headquarters].map { try $0.directory.digest() }
+        #expect(Set(digests).count == 1)
+        // Each commit was checked against its author's key: the field office's is in headquarters' log.
+        #expect(try headquarters.directory.vector().sequence(origin: field.directory.node.id, epoch: 1) == 1)
+    }
+
+    /// A link that cuts a pull's answer after `keeping` bytes.
+    struct CutLink: SyncTransport {
+        let inner: HTTPSSyncTransport
+        let keeping: Int
+        var peer: Peer { inner.peer }
+        func vector() async throws(LiaisonError) -> VersionVector { try await inner.vector() }
+        func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data { Data(try await inner.pull(beyond: vector).prefix(keeping)) }
+        func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport { try await inner.push(bundle) }
+    }
+
+    @Test func aTransferCutMidStreamResumesFromWhereItStopped() async throws {
+        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        defer { [server, client].forEach { $0.remove() } }
+        _ = try server.directory.addPeer(try client.card())
+        _ = try client.directory.addPeer(try server.card())
+        for index in 0..<40 {
+            _ = try server.directory.write { tx in try tx.save(Agency(name: "Inspectorate \(index)", kind: .police, country: "MD")) }
+        }
+        try await MutualTLSTests().withServer(server) { port in
+            let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls)
+            let whole = try await link.pull(beyond: VersionVector())
+            let cut = try await client.directory.sync(with: CutLink(inner: link, keeping: whole.count / 2))
+            // What arrived whole was applied and kept; the rest is missing, and the summary says so.
+            let kept = cut.pulled.report.applied
+            #expect(kept > 0 && kept < 40)
+            #expect(cut.pulled.damage != nil)
+            let resumed = try await client.directory.sync(with: link)
+            #expect(resumed.pulled.report.applied == 40 - kept)
+            #expect(resumed.pulled.report.alreadyHeld == 0)
+            #expect(try client.directory.digest() == server.directory.digest())
+        }
+    }
+
+    /// A link that counts the pushes it carries.
+    final class CountingLink: SyncTransport, @unchecked Sendable {
+        let inner: HTTPSSyncTransport
+        private let lock = NSLock()
+        private var count = 0
+        init(_ inner: HTTPSSyncTransport) { self.inner = inner }
+        var peer: Peer { inner.peer }
+        var pushes: Int { lock.withLock { count } }
+        func vector() async throws(LiaisonError) -> VersionVector { try await inner.vector() }
+        func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data { try await inner.pull(beyond: vector) }
+        func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport {
+            lock.withLock { count += 1 }
+            return try await inner.push(bundle)
+        }
+    }
+
+    /// Text that deflate cannot shrink much, `count` ids long.
+    static func incompressible(_ count: Int) -> String { (0..<count).map { _ in UUID().uuidString }.joined(separator: " ") }
+
+    @Test func aPushTooLargeForThePeerIsSplit() async throws {
+        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        defer { [server, client].forEach { $0.remove() } }
+        _ = try server.directory.addPeer(try client.card())
+        _ = try client.directory.addPeer(try server.card())
+        for index in 0..<30 {
+            _ = try client.directory.write { tx in
+                try tx.save(Agency(name: "Inspectorate \(index)", kind: .police, country: "RO", address: Self.incompressible(5)))
+            }
+        }
+        try await MutualTLSTests().withServer(server, maximumPushBytes: 4 << 10) { port in
+            let link = CountingLink(try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls))
+            let synced = try await client.directory.sync(with: link)
+            #expect(synced.pushed.commits == 30)
+            #expect(synced.peerReport?.applied == 30)
+            #expect(link.pushes > 2, "pushed in \(link.pushes) requests")
+            #expect(try client.directory.digest() == server.directory.digest())
+
+            // One commit larger than the limit is an error that says so, not a retry for ever.
+            _ = try client.directory.write { tx in
+                for index in 0..<20 {
+                    try tx.save(Agency(name: "Unit \(index)", kind: .police, country: "RO", address: Self.incompressible(8)))
+                }
+            }
+            let before = link.pushes
+            let error = await #expect(throws: LiaisonError.self) { try await client.directory.sync(with: link) }
+            #expect(error?.code == .tooLarge)
+            #expect(error?.message.contains("larger than Chisinau accepts") == true, "\(String(describing: error))")
+            #expect(link.pushes - before == 1, "a commit too large on its own is not tried again")
+        }
+    }
 }

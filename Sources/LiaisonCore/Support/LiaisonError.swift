@@ -30,6 +30,8 @@ public struct LiaisonError: Error, Sendable, Equatable {
         case unauthorized
         /// The user interrupted the command (Ctrl-C, SIGTERM); the message says what was kept.
         case interrupted
+        /// A request was larger than the other end accepts: send less at a time.
+        case tooLarge = "too-large"
     }
 
     public var code: Code
