@@ -78,6 +78,7 @@ public enum NodeServer {
         router.add(middleware: LiaisonErrorMiddleware())
         router.add(middleware: PeersOnlyMiddleware(directory: directory, wakeup: wakeup))
         addSyncRoutes(to: router, directory: directory, maximumPushBytes: configuration.maximumPushBytes)
+        addAPIRoutes(to: router, directory: directory)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
             // Read the roster at each handshake, so that a revocation takes effect at once.
             guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
@@ -139,20 +140,24 @@ struct PeersOnlyMiddleware: RouterMiddleware {
 struct LiaisonErrorMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
 
+    static func status(of code: LiaisonError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .unauthorized: .unauthorized
+        case .notFound: .notFound
+        case .invalidValue, .invalidFile, .invalidRows, .ambiguous: .badRequest
+        case .conflict: .conflict
+        case .verification: .unprocessableContent
+        case .nodeFolder, .storage, .network: .internalServerError
+        case .interrupted: .serviceUnavailable
+        case .tooLarge: .contentTooLarge
+        }
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as LiaisonError {
-            let status: HTTPResponse.Status = switch error.code {
-            case .unauthorized: .unauthorized
-            case .notFound: .notFound
-            case .invalidValue, .invalidFile, .invalidRows, .ambiguous: .badRequest
-            case .conflict: .conflict
-            case .verification: .unprocessableContent
-            case .nodeFolder, .storage, .network: .internalServerError
-            case .interrupted: .serviceUnavailable
-            case .tooLarge: .contentTooLarge
-            }
+            let status = Self.status(of: error.code)
             context.logger.info("refused a request", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
             let body = try JSONOutput.encode(["error": error.message, "code": error.code.rawValue])
             return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))

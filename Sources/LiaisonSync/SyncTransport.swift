@@ -2,7 +2,7 @@ public import Foundation
 public import LiaisonCore
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
+package import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -81,7 +81,7 @@ public struct HTTPSSyncTransport: SyncTransport {
     }
 
     /// The body of a successful answer; any other answer is an error that says what the peer said.
-    func request(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil) async throws(LiaisonError) -> Data {
+    package func request(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil) async throws(LiaisonError) -> Data {
         let response: (status: HTTPResponseStatus, body: Data)
         var headers: HTTPHeaders = ["host": host, "connection": "close"]
         if let body {

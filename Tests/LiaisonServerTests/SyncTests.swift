@@ -25,8 +25,8 @@ import Testing
         }
         _ = try client.directory.write { tx in try tx.save(Agency(name: "Border Police", kind: .border, country: "RO")) }
 
-        try await MutualTLSTests().withServer(server) { port in
-            let transport = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls)
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
+            let transport = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
             let first = try await client.directory.sync(with: transport)
             #expect(first.pulled.report.applied == 1)
             #expect(first.pulled.report.changesApplied == 2)
@@ -62,9 +62,9 @@ import Testing
         let file = folder.appending(path: "other.liaison-bundle")
         _ = try other.directory.exportBundle(to: file, assumes: VersionVector())
 
-        try await MutualTLSTests().withServer(server) { port in
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
             // Bucharest hands over a bundle that Sofia signed: refused, and nothing of it applied.
-            let transport = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls)
+            let transport = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
             let error = await #expect(throws: LiaisonError.self) { try await transport.push(try Data(contentsOf: file)) }
             #expect(error?.message.contains("must be exported by the node that pushes it") == true)
             #expect(try server.directory.stats().agencies == 0)
@@ -81,12 +81,12 @@ import Testing
             _ = try other.directory.addPeer(try one.card())
         }
         _ = try field.directory.write { tx in try tx.save(Agency(name: "Balti Police Inspectorate", kind: .police, country: "MD")) }
-        try await MutualTLSTests().withServer(hub) { port in
-            _ = try await field.directory.sync(with: try HTTPSSyncTransport(peer: try field.peer(hub, port: port), tls: field.tls))
+        try await MutualTLSTests().withServer(hub, idleTimeout: .seconds(120)) { port in
+            _ = try await field.directory.sync(with: try HTTPSSyncTransport(peer: try field.peer(hub, port: port), tls: field.tls, timeout: .seconds(120)))
         }
         // The hub restarts on another port before headquarters reaches it.
-        try await MutualTLSTests().withServer(hub) { port in
-            let synced = try await headquarters.directory.sync(with: try HTTPSSyncTransport(peer: try headquarters.peer(hub, port: port), tls: headquarters.tls))
+        try await MutualTLSTests().withServer(hub, idleTimeout: .seconds(120)) { port in
+            let synced = try await headquarters.directory.sync(with: try HTTPSSyncTransport(peer: try headquarters.peer(hub, port: port), tls: headquarters.tls, timeout: .seconds(120)))
             #expect(synced.pulled.report.applied == 1)
         }
         let digests = try [field, hub, headquarters].map { try $0.directory.digest() }
@@ -113,8 +113,8 @@ import Testing
         for index in 0..<40 {
             _ = try server.directory.write { tx in try tx.save(Agency(name: "Inspectorate \(index)", kind: .police, country: "MD")) }
         }
-        try await MutualTLSTests().withServer(server) { port in
-            let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls)
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
+            let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
             let whole = try await link.pull(beyond: VersionVector())
             let cut = try await client.directory.sync(with: CutLink(inner: link, keeping: whole.count / 2))
             // What arrived whole was applied and kept; the rest is missing, and the summary says so.
@@ -157,8 +157,8 @@ import Testing
                 try tx.save(Agency(name: "Inspectorate \(index)", kind: .police, country: "RO", address: Self.incompressible(5)))
             }
         }
-        try await MutualTLSTests().withServer(server, maximumPushBytes: 4 << 10) { port in
-            let link = CountingLink(try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls))
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120), maximumPushBytes: 4 << 10) { port in
+            let link = CountingLink(try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120)))
             let synced = try await client.directory.sync(with: link)
             #expect(synced.pushed.commits == 30)
             #expect(synced.peerReport?.applied == 30)

@@ -25,6 +25,21 @@ extension Directory {
     }
 }
 
+extension Directory {
+    /// One contact's vCard 4.0, for a phone; a retired duplicate's id gives the card of the one
+    /// that stays, with the channels of both.
+    public func vCard(contact id: UUID) throws(LiaisonError) -> String {
+        let card = try contactCard(id)
+        return try read { db in
+            var snapshot = try ExportSnapshot(db, country: card.agency.country, leavingOutRetired: true)
+            snapshot.persons = snapshot.persons.filter { $0.id == card.person.id }
+            snapshot.channels = snapshot.channels.filter { $0.key == card.person.id }
+            snapshot.designations = snapshot.designations.filter { $0.key == card.person.id }
+            return snapshot.vCards()
+        }
+    }
+}
+
 /// The live records to export, read in one transaction.
 struct ExportSnapshot {
     var agencies: [Agency]

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import LiaisonCore
+import LiaisonSync
+import Logging
+import NIOCore
+
+/// `/api/v1/...`: the JSON API for officers' tools (docs/openapi.yaml). Callers are peers, with
+/// their roster certificate, or local tools with a token from `liaison token create`.
+extension NodeServer {
+    static func addAPIRoutes(to router: Router<NodeRequestContext>, directory: Directory) {
+        router.add(middleware: ProblemDetailsMiddleware())
+        let api = router.group("api/v1").add(middleware: APIAccessMiddleware(directory: directory))
+        api.get("search") { request, _ -> Response in
+            let parameters = request.uri.queryParameters
+            let query = try searchQuery(parameters)
+            let (hits, countries) = try await offload { () throws(LiaisonError) in
+                (try directory.search(query), query.country == nil ? try directory.countries(namedIn: query.text) : [])
+            }
+            return try json(SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits))
+        }
+        api.get("countries/:code") { _, context -> Response in
+            let code = try context.parameters.require("code")
+            return try json(try await offload { () throws(LiaisonError) in try directory.countryPage(code) })
+        }
+        api.get("agencies/:id") { _, context -> Response in
+            let reference = try context.parameters.require("id")
+            return try json(try await offload { () throws(LiaisonError) in try directory.agencyCard(try directory.agency(matching: reference).id) })
+        }
+        api.get("contacts/:id") { _, context -> Response in
+            let reference = try context.parameters.require("id")
+            return try json(try await offload { () throws(LiaisonError) in try directory.contactCard(try directory.person(matching: reference).id) })
+        }
+        api.get("contacts/:id/vcard") { _, context -> Response in
+            let reference = try context.parameters.require("id")
+            let (card, name) = try await offload { () throws(LiaisonError) in
+                let person = try directory.person(matching: reference)
+                return (try directory.vCard(contact: person.id), person.id.shortID)
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/vcard; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name).vcf\""],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: card)))
+        }
+    }
+
+    /// The answer of `/api/v1/search`: the countries the query names, whose pages to offer first,
+    /// and the hits.
+    struct SearchAnswer: Encodable {
+        struct CountryOffer: Encodable {
+            var code: String
+            var name: String
+        }
+
+        var countries: [CountryOffer]
+        var hits: [SearchHit]
+    }
+
+    /// The CLI's search filters, from query parameters: `q`, `country`, `kind`, `crime_area`,
+    /// `function`, `language` (repeated), `24x7`, `limit`.
+    static func searchQuery(_ parameters: Parameters) throws(LiaisonError) -> SearchQuery {
+        func term<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type) throws(LiaisonError) -> T? where T.RawValue == String {
+            guard let found = parameters[Substring(name)] else { return nil }
+            let text = String(found)
+            guard let value = T(rawValue: text) else {
+                throw LiaisonError.invalid(name, text, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return value
+        }
+        let limitText = parameters["limit"].map(String.init) ?? "20"
+        guard let limit = Int(limitText), (1...1000).contains(limit) else { throw LiaisonError.invalid("limit", limitText, "expected 1 to 1000") }
+        let only24x7Text = parameters["24x7"].map(String.init) ?? "false"
+        guard ["true", "false"].contains(only24x7Text) else { throw LiaisonError.invalid("24x7", only24x7Text, "expected true or false") }
+        let query = SearchQuery(
+            parameters["q"].map(String.init) ?? "", country: parameters["country"].map { $0.uppercased() }, kind: try term("kind", AgencyKind.self),
+            crimeArea: try term("crime_area", CrimeArea.self), function: try term("function", FocalFunction.self),
+            languages: parameters.getAll("language").map { String($0) }, only24x7: only24x7Text == "true", limit: limit)
+        guard !query.text.trimmed.isEmpty || query.country != nil || query.kind != nil || query.crimeArea != nil || query.function != nil
+            || !query.languages.isEmpty || query.only24x7
+        else {
+            throw LiaisonError.invalid("q", "", "give words to search for, or at least one filter")
+        }
+        return query
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(value))))
+    }
+}
+
+/// The API serves a peer, by its roster certificate, or a local tool with a token that works:
+/// `Authorization: Bearer TOKEN`. Anyone else gets 401 before any data.
+struct APIAccessMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
+    let directory: Directory
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if try await context.presentedPeer(in: directory) != nil { return try await next(request, context) }
+        guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer "),
+            try directory.tokenHolder(String(authorization.dropFirst("Bearer ".count)).trimmed) != nil
+        else {
+            throw LiaisonError(
+                .unauthorized, "the API serves peers and holders of a token: send Authorization: Bearer TOKEN",
+                hint: "make a token on the node with `liaison token create --name NAME`; an expired or revoked token does not work")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Errors of the API as problem details (RFC 9457): `type`, `title`, `status`, `detail`, and the
+/// Liaison error `code`. Never with data of a record.
+struct ProblemDetailsMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
+
+    struct Problem: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String
+        var code: String
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
+        do {
+            return try await next(request, context)
+        } catch let error as LiaisonError {
+            let status = LiaisonErrorMiddleware.status(of: error.code)
+            context.logger.info("refused an API request", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
+            let detail = [error.message, error.hint].compactMap { $0 }.joined(separator: "; ")
+            let problem = Problem(
+                type: "https://liaison.example/problems/\(error.code.rawValue)", title: status.reasonPhrase, status: status.code, detail: detail,
+                code: error.code.rawValue)
+            var headers: HTTPFields = [.contentType: "application/problem+json"]
+            if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem))))
+        } catch let error as HTTPError {
+            // The router's own refusals (no such route, a method not allowed) as problems too.
+            let problem = Problem(
+                type: "about:blank", title: error.status.reasonPhrase, status: error.status.code, detail: error.body ?? error.status.reasonPhrase,
+                code: error.status == .notFound ? "not-found" : "invalid-value")
+            return Response(
+                status: error.status, headers: [.contentType: "application/problem+json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem))))
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import LiaisonCore
+import LiaisonServer
+@testable import LiaisonSync
+import LiaisonTestSupport
+import NIOHTTP1
+import Testing
+
+/// The JSON API on a live server: a local tool with a token, as curl would be one, and a peer with
+/// its certificate; everyone else gets a problem, and docs/openapi.yaml says what is served.
+@Suite struct APITests {
+    typealias Node = MutualTLSTests.Node
+
+    /// Runs curl against the server, on a thread of its own: the test's task must not hold one of
+    /// the threads that the server's handlers run on while it waits.
+    func curl(_ port: Int, _ path: String, token: String? = nil) async throws -> (status: Int, type: String, body: Data) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try curlNow(port, path, token: token) }) }
+        }
+    }
+
+    /// Runs curl against the server: the status, the content type and the body.
+    func curlNow(_ port: Int, _ path: String, token: String? = nil) throws -> (status: Int, type: String, body: Data) {
+        let folder = Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bodyFile = folder.appending(path: "body")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sk", "-o", bodyFile.path, "-w", "%{http_code} %{content_type}", "--max-time", "120"]
+            + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? []) + ["https://127.0.0.1:\(port)\(path)"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let written = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ", maxSplits: 1)
+        return (Int(written.first ?? "") ?? 0, written.count > 1 ? String(written[1]) : "", (try? Data(contentsOf: bodyFile)) ?? Data())
+    }
+
+    func object(_ data: Data) throws -> [String: Any] { try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]) }
+
+    @Test func toolsWithATokenAndPeersReadTheDirectoryAndOthersGetProblems() async throws {
+        let server = try Node("Chisinau"), peer = try Node("Bucharest")
+        defer { [server, peer].forEach { $0.remove() } }
+        _ = try server.directory.addPeer(try peer.card())
+        _ = try peer.directory.addPeer(try server.card())
+        let (police, ion) = try server.directory.write { tx in
+            let police = try tx.save(Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "MD"))
+            let ion = try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu", languages: ["ro", "en"]))
+            try tx.save(Channel(personID: ion.id, kind: .phone, value: "+37322000101", is24x7: true))
+            try tx.save(Designation(personID: ion.id, crimeArea: .traffickingInPersons, function: .contact24x7))
+            return (police, ion)
+        }.value
+        let token = try server.directory.createToken(name: "desk laptop").token
+        let stale = try server.directory.createToken(name: "old script").token
+        let revoked = try server.directory.createToken(name: "lost phone").token
+        try server.directory.revokeToken(name: "lost phone")
+        // A day after its last day, the old script's token no longer works.
+        try await server.directory.database.write { db in try db.execute(sql: "UPDATE api_token SET expires_at = '2020-01-01' WHERE name = 'old script'") }
+
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
+            let found = try await self.curl(port, "/api/v1/search?q=mold&crime_area=trafficking-in-persons", token: token)
+            #expect(found.status == 200 && found.type.hasPrefix("application/json"))
+            let answer = try object(found.body)
+            #expect((answer["countries"] as? [[String: Any]])?.first?["code"] as? String == "MD")
+            let hits = try #require(answer["hits"] as? [[String: Any]])
+            #expect(hits.map { $0["id"] as? String } == [ion.id.lowercasedString])
+            #expect(hits.first?["phone"] as? String == "+37322000101" && hits.first?["is24x7"] as? Bool == true)
+
+            let card = try await curl(port, "/api/v1/contacts/\(ion.id.shortID)", token: token)
+            #expect(card.status == 200)
+            #expect((try object(card.body)["person"] as? [String: Any])?["family_name"] as? String == "Popescu")
+            #expect(try await curl(port, "/api/v1/agencies/CCTP", token: token).status == 200)
+            #expect(try await curl(port, "/api/v1/countries/MD", token: token).status == 200)
+            let vcard = try await curl(port, "/api/v1/contacts/\(ion.id.lowercasedString)/vcard", token: token)
+            #expect(vcard.status == 200 && vcard.type.hasPrefix("text/vcard"))
+            #expect(String(decoding: vcard.body, as: UTF8.self).hasPrefix("BEGIN:VCARD\r\nVERSION:4.0\r\n"))
+
+            // Problems: no token, an expired or revoked one, a bad filter, a record that is not there.
+            for (path, sent, status, code) in [
+                ("/api/v1/search?q=popescu", nil, 401, "unauthorized"), ("/api/v1/search?q=popescu", stale, 401, "unauthorized"),
+                ("/api/v1/search?q=popescu", revoked, 401, "unauthorized"), ("/api/v1/search?kind=spaceship", token, 400, "invalid-value"),
+                ("/api/v1/contacts/0000ffff", token, 404, "not-found"), ("/api/v1/nowhere", token, 404, "not-found"),
+            ] as [(String, String?, Int, String)] {
+                let refused = try await curl(port, path, token: sent)
+                #expect(refused.status == status, "\(path)")
+                #expect(refused.type.hasPrefix("application/problem+json"), "\(path): \(refused.type)")
+                let problem = try object(refused.body)
+                #expect(problem["code"] as? String == code && problem["status"] as? Int == status, "\(path): \(problem)")
+                #expect(!(String(decoding: refused.body, as: UTF8.self).contains("Popescu")))
+            }
+
+            // A peer needs no token: its roster certificate is enough.
+            let link = try HTTPSSyncTransport(peer: try peer.peer(server, port: port), tls: peer.tls, timeout: .seconds(120))
+            let viaPeer = try await link.request(.GET, "/api/v1/agencies/\(police.id.lowercasedString)")
+            #expect((try object(viaPeer)["agency"] as? [String: Any])?["acronym"] as? String == "CCTP")
+        }
+    }
+
+    @Test func everyDocumentedRouteIsServedWithItsRequiredKeys() async throws {
+        let server = try Node("Chisinau")
+        defer { server.remove() }
+        let ion = try server.directory.write { tx in
+            let police = try tx.save(Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "MD"))
+            return try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu"))
+        }.value
+        let token = try server.directory.createToken(name: "contract").token
+        let document = try String(contentsOf: URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../docs/openapi.yaml"), encoding: .utf8)
+        let paths = document.split(separator: "\n").filter { $0.hasPrefix("  /api/") }.map { String($0.dropFirst(2).dropLast()) }
+        #expect(paths.count == 5)
+        @Sendable func required(_ schema: String) -> [String] {
+            guard let range = document.range(of: "\n    \(schema):\n      type: object\n      required: [") else { return [] }
+            let rest = document[range.upperBound...]
+            return rest[..<(rest.firstIndex(of: "]") ?? rest.endIndex)].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let schemas = ["/api/v1/search": "SearchAnswer", "/api/v1/countries/{code}": "CountryPage", "/api/v1/agencies/{id}": "AgencyCard", "/api/v1/contacts/{id}": "ContactCard"]
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
+            for path in paths {
+                let id = path.hasPrefix("/api/v1/agencies/") ? "CCTP" : ion.id.lowercasedString
+                let concrete = path.replacingOccurrences(of: "{code}", with: "MD").replacingOccurrences(of: "{id}", with: id)
+                    + (path.hasSuffix("search") ? "?q=popescu" : "")
+                let answer = try await curl(port, concrete, token: token)
+                #expect(answer.status == 200, "\(path) is documented but answers \(answer.status)")
+                guard let schema = schemas[path] else { continue }
+                let keys = Set(try object(answer.body).keys)
+                #expect(!required(schema).isEmpty)
+                for key in required(schema) { #expect(keys.contains(key), "\(path) lacks \(key)") }
+            }
+            let problem = try await curl(port, "/api/v1/search?q=popescu")
+            for key in required("Problem") { #expect(try object(problem.body).keys.contains(key), "a problem lacks \(key)") }
+        }
+    }
+}
