@@ -58,9 +58,17 @@ public enum CSVFormat {
     }
 
     /// A channel as a cell item: `LABEL: value` when it has a label (`SIENA: md@siena.example`,
-    /// `Duty desk: +37322000100`), else the value.
+    /// `Duty desk: +37322000100`), else the value. A label that import would not read back as one
+    /// (longer than 24 characters, or with `@`, `;` or `: ` in it) is left out rather than make the
+    /// cell unreadable: JSON keeps it.
     static func item(_ channel: Channel) -> String {
-        (channel.label.map { "\($0): " } ?? "") + channel.value
+        guard let label = channel.label, readsBack(label) else { return channel.value }
+        return "\(label): \(channel.value)"
+    }
+
+    static func readsBack(_ label: String) -> Bool {
+        !label.isEmpty && label == label.trimmed && label.count <= SecureMailbox.maximumSystemLength
+            && !label.contains("@") && !label.contains(";") && !label.contains(": ")
     }
 }
 

@@ -132,3 +132,21 @@ import Testing
         return Set(lines)
     }
 }
+
+extension DemoRoundTripTests {
+    /// A label that a CSV cell cannot carry is left out of the export, and the file still imports.
+    @Test func aLabelTooLongForACSVCellLeavesTheFileReadable() throws {
+        let source = try Fixtures.emptyNode()
+        let police = try Fixtures.moldovaPolice(source)
+        _ = try source.write { tx in
+            let ion = try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu"))
+            try tx.save(Channel(personID: ion.id, kind: .phone, value: "+37322000101", label: "Duty desk outside office hours"))
+            try tx.save(Channel(personID: ion.id, kind: .mobile, value: "+37369000101", label: "Night line"))
+        }
+        let copy = try Fixtures.emptyNode()
+        _ = try copy.importCSV(String(decoding: try source.export(.csv), as: UTF8.self), fileName: "export.csv")
+        let card = try copy.contactCard(try #require(try copy.search(SearchQuery("popescu")).first).id)
+        #expect(Set(card.channels.map(\.value)) == ["+37322000101", "+37369000101"])
+        #expect(card.channels.first { $0.kind == .mobile }?.label == "Night line")
+    }
+}
