@@ -4,7 +4,9 @@ import LiaisonCore
 import LiaisonSync
 
 // Benchmarks, run on demand:
-//   swift run -c release LiaisonBench [import|search|cli|bundle|all] [--contacts N] [--cli PATH]
+//   swift run -c release LiaisonBench [import|search|cli|bundle|sync|all] [--contacts N] [--cli PATH]
+//   sync: `liaison sync` of the generated directory over mutual TLS on loopback into an empty node,
+//   beside a `liaison bundle import` of the same commits, then syncs with nothing new.
 //   bundle: imports a bundle of the generated contacts into a second node, beside the git peer (one
 //   signed commit of one JSON file per contact, cloned from a git bundle); with --memory-changes N it
 //   also times `liaison bundle import` of a bundle of about N changes as a process and reports its
@@ -22,7 +24,7 @@ let contactCount = option("--contacts").flatMap(Int.init) ?? 100_000
 let cliPath = option("--cli") ?? ".build/release/liaison"
 let memoryChanges = option("--memory-changes").flatMap(Int.init)
 let importMemory = CommandLine.arguments.contains("--import-memory")
-let mode = ["import", "search", "cli", "bundle", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
+let mode = ["import", "search", "cli", "bundle", "sync", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
 
 let workFolder = FileManager.default.temporaryDirectory.appending(path: "liaison-bench")
 try? FileManager.default.removeItem(at: workFolder)
@@ -411,5 +413,6 @@ if mode == "all" || mode == "bundle" {
     try benchmarkBundle(from: folder)
     try benchmarkGlobalDirectoryBundle()
 }
+if mode == "all" || mode == "sync" { try benchmarkSync(from: folder) }
 if let memoryChanges { try benchmarkBundleMemory(changes: memoryChanges) }
 if importMemory { try benchmarkImportMemory(csv: csv) }

@@ -44,14 +44,8 @@ extension Directory {
         let theirs = try await transport.vector()
         let pulledBytes = try await transport.pull(beyond: try vector())
         let pulled = try await offload { [self] () throws(LiaisonError) in
-            try withTemporaryFile(named: "pull.liaison-bundle") { file throws(LiaisonError) in
-                try writeFile(pulledBytes, to: file)
-                var reader = try BundleReader(url: file)
-                let exporter = try reader.readHeader().0.exporter
-                guard exporter == peerID else {
-                    throw LiaisonError(.verification, "\(peer.name) answered a pull with a bundle exported by node \(exporter.hex.prefix(8)), not by itself")
-                }
-                return try importBundle(from: file, interruption: interruption)
+            try importBundle(pulledBytes, exportedBy: peerID, interruption: interruption) { exporter in
+                "\(peer.name) answered a pull with a bundle exported by node \(exporter.hex.prefix(8)), not by itself"
             }
         }
         let (pushed, report) = try await push(to: transport, beyond: theirs, peerID: peerID)
@@ -114,14 +108,22 @@ extension Directory {
 
     /// Receives a bundle that `peer` pushed: it must be signed by that peer.
     package func receivePushed(_ bundle: Data, from peer: NodeID) throws(LiaisonError) -> ReceiveReport {
-        try withTemporaryFile(named: "push.liaison-bundle") { file throws(LiaisonError) in
+        try importBundle(bundle, exportedBy: peer) { exporter in
+            "a pushed bundle must be exported by the node that pushes it, not by node \(exporter.hex.prefix(8))"
+        }.report
+    }
+
+    /// Imports bundle bytes that `peer` must have exported; `refusal` words the error when another
+    /// node did.
+    private func importBundle(
+        _ bundle: Data, exportedBy peer: NodeID, interruption: Interruption? = nil, refusal: (NodeID) -> String
+    ) throws(LiaisonError) -> BundleImportSummary {
+        try withTemporaryFile(named: "received.liaison-bundle") { file throws(LiaisonError) in
             try writeFile(bundle, to: file)
             var reader = try BundleReader(url: file)
             let exporter = try reader.readHeader().0.exporter
-            guard exporter == peer else {
-                throw LiaisonError(.verification, "a pushed bundle must be exported by the node that pushes it, not by node \(exporter.hex.prefix(8))")
-            }
-            return try importBundle(from: file).report
+            guard exporter == peer else { throw LiaisonError(.verification, refusal(exporter)) }
+            return try importBundle(from: file, interruption: interruption)
         }
     }
 }

@@ -4,9 +4,9 @@ import Testing
 /// `liaison serve` as an officer runs it: it says where it listens, turns away a client without a
 /// roster certificate, and stops cleanly on SIGTERM.
 @Suite struct ServeTests {
-    @Test func serveListensRefusesStrangersAndStopsOnSIGTERM() throws {
-        let workspace = try Workspace()
-        let node = try workspace.node("node", name: "Chisinau desk", agency: "Police")
+    /// Starts `liaison serve` for `node` on a port the system chooses: the process, its first line
+    /// on standard error, which names the port, and the port.
+    static func serve(_ node: CLINode) throws -> (process: Process, said: String, port: Int) {
         let process = Process()
         process.executableURL = try Workspace.executable()
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", node.data.path]
@@ -14,15 +14,20 @@ import Testing
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        // The first line on standard error names the port the system chose.
         var said = ""
         while !said.contains("\n"), process.isRunning {
             said += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
         }
-        #expect(said.hasPrefix("Serving Chisinau desk on https://127.0.0.1:"), "\(said)")
         let port = try #require(said.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        return (process, said, port)
+    }
+
+    @Test func serveListensRefusesStrangersAndStopsOnSIGTERM() throws {
+        let workspace = try Workspace()
+        let node = try workspace.node("node", name: "Chisinau desk", agency: "Police")
+        let (process, said, port) = try Self.serve(node)
+        defer { if process.isRunning { process.terminate() } }
+        #expect(said.hasPrefix("Serving Chisinau desk on https://127.0.0.1:"), "\(said)")
 
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -47,19 +52,8 @@ import Testing
         let bucharest = try workspace.node("bucharest", name: "Bucharest desk", agency: "DIICOT")
         try chisinau.run("agency", "add", "--country", "MD", "--kind", "police", "--name", "Centre for Combating Trafficking in Persons", "--acronym", "CCTP")
         try bucharest.run("agency", "add", "--country", "RO", "--kind", "police", "--name", "Romanian Police")
-        let process = Process()
-        process.executableURL = try Workspace.executable()
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", chisinau.data.path]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, _, port) = try Self.serve(chisinau)
         defer { if process.isRunning { process.terminate() } }
-        var said = ""
-        while !said.contains("\n"), process.isRunning {
-            said += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
-        }
-        let port = try #require(said.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
 
         try chisinau.run("node", "card", "--out", "chisinau.card", "--url", "https://127.0.0.1:\(port)")
         try bucharest.run("node", "card", "--out", "bucharest.card")
