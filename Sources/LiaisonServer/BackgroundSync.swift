@@ -71,7 +71,7 @@ public struct BackgroundSync: Service {
         for peer in peers {
             do {
                 let summary = try await directory.sync(with: try HTTPSSyncTransport(peer: peer, tls: tls), backoff: backoff)
-                let received = summary.pulled.report
+                let received = summary.received
                 if received.applied > 0 || summary.pushed.commits > 0 {
                     logger.info("synced", metadata: [
                         "peer": "\(peer.nodeID.prefix(8))", "commits.received": "\(received.applied)", "commits.sent": "\(summary.pushed.commits)",

@@ -4,8 +4,13 @@ public import LiaisonCore
 /// What one sync with a peer did, both ways.
 public struct SyncSummary: Sendable {
     public var peer: Peer
-    /// What this node received: the peer's bundle of what this node lacked.
-    public var pulled: BundleImportSummary
+    /// What receiving the commits this node lacked did; empty when the peer had nothing new.
+    public var received: ReceiveReport
+    /// Commits read from the peer's answer.
+    public var commitsRead: Int
+    /// Set when the answer was cut or damaged: what came before was applied, and the next sync
+    /// goes on from there.
+    public var damage: String?
     /// What this node sent: the commits the peer lacked.
     public var pushed: BundleExportSummary
     /// What receiving them did at the peer; nil when there was nothing to send.
@@ -24,11 +29,15 @@ extension Directory {
     ///
     /// The outcome is kept for `peer status` and background sync: a failure delays the next
     /// background attempt by `backoff`.
+    ///
+    /// `progress` hears, while a pull is applied, the commits read so far, the bytes read and the
+    /// bundle's size.
     public func sync(
-        with transport: some SyncTransport, interruption: Interruption? = nil, backoff: SyncBackoff = SyncBackoff()
+        with transport: some SyncTransport, interruption: Interruption? = nil, backoff: SyncBackoff = SyncBackoff(),
+        progress: @escaping @Sendable (Int, Int64, Int64) -> Void = { _, _, _ in }
     ) async throws(LiaisonError) -> SyncSummary {
         do {
-            let summary = try await syncOnce(with: transport, interruption: interruption)
+            let summary = try await syncOnce(with: transport, interruption: interruption, progress: progress)
             let sentAll = summary.peerReport.map { $0.refused.isEmpty && $0.held.isEmpty } ?? true
             try recordSyncSuccess(with: transport.peer, theirs: summary.theirs, sentAll: sentAll, at: clock())
             return summary
@@ -38,18 +47,29 @@ extension Directory {
         }
     }
 
-    private func syncOnce(with transport: some SyncTransport, interruption: Interruption?) async throws(LiaisonError) -> SyncSummary {
+    private func syncOnce(
+        with transport: some SyncTransport, interruption: Interruption?, progress: @escaping @Sendable (Int, Int64, Int64) -> Void
+    ) async throws(LiaisonError) -> SyncSummary {
         let peer = transport.peer
         let peerID = try NodeID(hex: peer.nodeID)
         let theirs = try await transport.vector()
-        let pulledBytes = try await transport.pull(beyond: try vector())
-        let pulled = try await offload { [self] () throws(LiaisonError) in
-            try importBundle(pulledBytes, exportedBy: peerID, interruption: interruption) { exporter in
-                "\(peer.name) answered a pull with a bundle exported by node \(exporter.hex.prefix(8)), not by itself"
+        let mine = try vector()
+        var summary = SyncSummary(peer: peer, received: ReceiveReport(), commitsRead: 0, pushed: BundleExportSummary(), theirs: theirs)
+        // A peer that holds nothing this node lacks is not asked for it: a sync with nothing new
+        // is one small exchange.
+        if !mine.covers(theirs) {
+            let pulledBytes = try await transport.pull(beyond: mine)
+            let pulled = try await offload { [self] () throws(LiaisonError) in
+                try importBundle(pulledBytes, exportedBy: peerID, interruption: interruption, progress: { progress($0, $1, Int64(pulledBytes.count)) }) { exporter in
+                    "\(peer.name) answered a pull with a bundle exported by node \(exporter.hex.prefix(8)), not by itself"
+                }
             }
+            summary.received = pulled.report
+            summary.commitsRead = pulled.commitsRead
+            summary.damage = pulled.damage
         }
-        let (pushed, report) = try await push(to: transport, beyond: theirs, peerID: peerID)
-        return SyncSummary(peer: peer, pulled: pulled, pushed: pushed, peerReport: report, theirs: theirs)
+        (summary.pushed, summary.peerReport) = try await push(to: transport, beyond: theirs, peerID: peerID)
+        return summary
     }
 
     /// Sends the commits beyond `theirs`: in one bundle, or, when the peer refuses one as too large,
@@ -116,14 +136,15 @@ extension Directory {
     /// Imports bundle bytes that `peer` must have exported; `refusal` words the error when another
     /// node did.
     private func importBundle(
-        _ bundle: Data, exportedBy peer: NodeID, interruption: Interruption? = nil, refusal: (NodeID) -> String
+        _ bundle: Data, exportedBy peer: NodeID, interruption: Interruption? = nil, progress: (Int, Int64) -> Void = { _, _ in },
+        refusal: (NodeID) -> String
     ) throws(LiaisonError) -> BundleImportSummary {
         try withTemporaryFile(named: "received.liaison-bundle") { file throws(LiaisonError) in
             try writeFile(bundle, to: file)
             var reader = try BundleReader(url: file)
             let exporter = try reader.readHeader().0.exporter
             guard exporter == peer else { throw LiaisonError(.verification, refusal(exporter)) }
-            return try importBundle(from: file, interruption: interruption)
+            return try importBundle(from: file, interruption: interruption, progress: progress)
         }
     }
 }

@@ -49,11 +49,19 @@ extension Liaison {
             var results: [Result] = []
             var needsAttention = false
             var failed = false
+            let interactive = isatty(STDERR_FILENO) != 0 && !output.json
             for peer in peers {
-                switch await Self.sync(directory, with: peer, tls: tls) {
+                let outcome = await Self.sync(directory, with: peer, tls: tls) { commits, offset, size in
+                    // Large transfers show how far they are.
+                    if interactive, size > 1 << 20 {
+                        FileHandle.standardError.write(Data("\rreceiving from \(peer.name): \(counted(commits, "commit")), \(offset * 100 / max(size, 1))%".utf8))
+                    }
+                }
+                if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                switch outcome {
                 case .success(let summary):
-                    let received = summary.pulled.report
-                    needsAttention = needsAttention || received.needsAttention || summary.pulled.damage != nil
+                    let received = summary.received
+                    needsAttention = needsAttention || received.needsAttention || summary.damage != nil
                     results.append(Result(
                         peer: peer.name, url: peer.url, received: received, commitsSent: summary.pushed.commits,
                         changesSent: summary.pushed.changes, peerReport: summary.peerReport))
@@ -70,9 +78,11 @@ extension Liaison {
             if needsAttention { throw ExitCode(2) }
         }
 
-        private static func sync(_ directory: Directory, with peer: Peer, tls: NodeTLS) async -> Swift.Result<SyncSummary, LiaisonError> {
+        private static func sync(
+            _ directory: Directory, with peer: Peer, tls: NodeTLS, progress: @escaping @Sendable (Int, Int64, Int64) -> Void
+        ) async -> Swift.Result<SyncSummary, LiaisonError> {
             do {
-                return .success(try await directory.sync(with: try HTTPSSyncTransport(peer: peer, tls: tls)))
+                return .success(try await directory.sync(with: try HTTPSSyncTransport(peer: peer, tls: tls), progress: progress))
             } catch {
                 return .failure(error)
             }
@@ -80,7 +90,8 @@ extension Liaison {
 
         private func report(_ summary: SyncSummary, roster: [Peer]) {
             let peer = summary.peer
-            printReceiveReport(summary.pulled.report, source: "\(peer.name) at \(peer.url ?? "")", read: summary.pulled.commitsRead, roster: roster)
+            printReceiveReport(summary.received, source: "\(peer.name) at \(peer.url ?? "")", read: summary.commitsRead, roster: roster)
+            if let damage = summary.damage { say("CUT OFF: \(damage). What arrived before was checked and applied; the next sync goes on from there.") }
             let sent = "  sent:             \(counted(summary.pushed.commits, "commit")), \(counted(summary.pushed.changes, "change"))"
             if let report = summary.peerReport {
                 say(sent + "; \(peer.name) applied \(counted(report.applied, "commit")), refused \(report.refused.count)")

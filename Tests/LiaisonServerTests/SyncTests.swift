@@ -28,18 +28,20 @@ import Testing
         try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
             let transport = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
             let first = try await client.directory.sync(with: transport)
-            #expect(first.pulled.report.applied == 1)
-            #expect(first.pulled.report.changesApplied == 2)
+            #expect(first.received.applied == 1)
+            #expect(first.received.changesApplied == 2)
             #expect(first.pushed.commits == 2)
             #expect(first.peerReport?.applied == 2)
             #expect(first.peerReport?.refused.isEmpty == true)
             #expect(try client.directory.digest() == server.directory.digest())
             #expect(try server.directory.search(SearchQuery("ionescu")).count == 1)
 
-            // Nothing new: nothing applied, nothing sent.
-            let again = try await client.directory.sync(with: transport)
-            #expect(again.pulled.report.applied == 0 && again.pulled.report.alreadyHeld == 0)
+            // Nothing new: one question, the peer's vector; nothing pulled, applied or sent.
+            let counting = CountingLink(transport)
+            let again = try await client.directory.sync(with: counting)
+            #expect(again.received.applied == 0 && again.received.alreadyHeld == 0)
             #expect(again.pushed.commits == 0 && again.peerReport == nil)
+            #expect(counting.pulls == 0 && counting.pushes == 0)
 
             // A revoked node is turned away in the handshake, before it can pull or push.
             try server.directory.revokePeer(client.directory.node.id.hex)
@@ -87,7 +89,7 @@ import Testing
         // The hub restarts on another port before headquarters reaches it.
         try await MutualTLSTests().withServer(hub, idleTimeout: .seconds(120)) { port in
             let synced = try await headquarters.directory.sync(with: try HTTPSSyncTransport(peer: try headquarters.peer(hub, port: port), tls: headquarters.tls, timeout: .seconds(120)))
-            #expect(synced.pulled.report.applied == 1)
+            #expect(synced.received.applied == 1)
         }
         let digests = try [field, hub, headquarters].map { try $0.directory.digest() }
         #expect(Set(digests).count == 1)
@@ -118,12 +120,12 @@ import Testing
             let whole = try await link.pull(beyond: VersionVector())
             let cut = try await client.directory.sync(with: CutLink(inner: link, keeping: whole.count / 2))
             // What arrived whole was applied and kept; the rest is missing, and the summary says so.
-            let kept = cut.pulled.report.applied
+            let kept = cut.received.applied
             #expect(kept > 0 && kept < 40)
-            #expect(cut.pulled.damage != nil)
+            #expect(cut.damage != nil)
             let resumed = try await client.directory.sync(with: link)
-            #expect(resumed.pulled.report.applied == 40 - kept)
-            #expect(resumed.pulled.report.alreadyHeld == 0)
+            #expect(resumed.received.applied == 40 - kept)
+            #expect(resumed.received.alreadyHeld == 0)
             #expect(try client.directory.digest() == server.directory.digest())
         }
     }
@@ -133,11 +135,16 @@ import Testing
         let inner: HTTPSSyncTransport
         private let lock = NSLock()
         private var count = 0
+        private var pullCount = 0
         init(_ inner: HTTPSSyncTransport) { self.inner = inner }
         var peer: Peer { inner.peer }
         var pushes: Int { lock.withLock { count } }
+        var pulls: Int { lock.withLock { pullCount } }
         func vector() async throws(LiaisonError) -> VersionVector { try await inner.vector() }
-        func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data { try await inner.pull(beyond: vector) }
+        func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data {
+            lock.withLock { pullCount += 1 }
+            return try await inner.pull(beyond: vector)
+        }
         func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport {
             lock.withLock { count += 1 }
             return try await inner.push(bundle)

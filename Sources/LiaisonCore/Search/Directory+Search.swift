@@ -197,15 +197,16 @@ extension Directory {
     /// that is not also a whole word of a contact's or agency's name ("mold"; not "maria", which
     /// starts "Mariana"). Words that many countries' names share ("republic", "islands") name none.
     public func countries(namedIn text: String) throws(LiaisonError) -> [Country] {
-        let reference = try referenceData()
+        let words = text.split(whereSeparator: \.isWhitespace).prefix(12).map(String.init)
+        guard !words.isEmpty else { return [] }
+        let table = try countryTable()
         var found: [String: Country] = [:]
-        for word in text.split(whereSeparator: \.isWhitespace).prefix(12).map(String.init) {
-            var matches = reference.countries.values.filter { word.count <= 3 && word == word.uppercased() && ($0.code == word || $0.alpha3 == word) }
+        for word in words {
+            var matches = word.count <= 3 && word == word.uppercased() ? table.countries.filter { $0.code == word || $0.alpha3 == word } : []
             let folded = SearchText.tokens(word)
             if folded.count == 1, folded[0].count >= 4, folded[0].allSatisfy(\.isLetter), !Self.genericCountryWords.contains(folded[0]) {
-                let words = Self.countryWords(of: reference)
-                let named = reference.countries.values.filter { words[$0.code]?.contains(folded[0]) == true }
-                let started = reference.countries.values.filter { country in words[country.code]?.contains { $0.hasPrefix(folded[0]) } == true }
+                let named = table.countries.filter { table.words[$0.code]?.contains(folded[0]) == true }
+                let started = named.isEmpty ? table.countries.filter { country in table.words[country.code]?.contains { $0.hasPrefix(folded[0]) } == true } : []
                 if !named.isEmpty {
                     matches += named
                 } else if !started.isEmpty, try !isWholeNameWord(folded[0]) {
@@ -217,15 +218,19 @@ extension Directory {
         return found.values.sorted { $0.name < $1.name }
     }
 
-    /// The folded words of each country's name that can name it, by code: made once.
-    private static func countryWords(of reference: ReferenceData) -> [String: [String]] {
-        if let words = countryWordsCache.withLock({ $0 }) { return words }
-        let words = reference.countries.mapValues { SearchText.tokens($0.name).filter { $0.count >= 4 && !genericCountryWords.contains($0) } }
-        countryWordsCache.withLock { $0 = words }
-        return words
+    /// The countries, and the folded words of each one's name that can name it, by code: read once
+    /// per process, without the rest of the reference data, so that a search stays quick to start.
+    private func countryTable() throws(LiaisonError) -> (countries: [Country], words: [String: [String]]) {
+        if let table = Self.countryTableCache.withLock({ $0 }) { return table }
+        let countries = try read { db in try Country.fetchAll(db, sql: "SELECT * FROM country ORDER BY code") }
+        let words = Dictionary(uniqueKeysWithValues: countries.map { country in
+            (country.code, SearchText.tokens(country.name).filter { $0.count >= 4 && !Self.genericCountryWords.contains($0) })
+        })
+        Self.countryTableCache.withLock { $0 = (countries, words) }
+        return (countries, words)
     }
 
-    private static let countryWordsCache = Mutex<[String: [String]]?>(nil)
+    private static let countryTableCache = Mutex<(countries: [Country], words: [String: [String]])?>(nil)
 
     private static let genericCountryWords: Set<String> = [
         "republic", "islands", "island", "united", "states", "state", "federation", "democratic", "peoples", "kingdom",
@@ -298,15 +303,30 @@ extension Directory {
         }
     }
 
-    /// The live channels of these contacts and agencies, each owner's in order of preference: one query.
-    private static func reach(of owners: [String], in db: Database) throws -> [String: [Channel]] {
+    /// A channel as a hit shows it.
+    struct Reach {
+        var kind: ChannelKind?
+        var value: String
+        var label: String?
+        var is24x7: Bool
+    }
+
+    /// The live channels of these contacts and agencies, each owner's in order of preference: one
+    /// query, of the columns a hit shows.
+    private static func reach(of owners: [String], in db: Database) throws -> [String: [Reach]] {
         guard !owners.isEmpty else { return [:] }
         let list = "[" + owners.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        let channels = try Channel.fetchAll(db.cachedStatement(sql: """
-            SELECT * FROM channel WHERE deleted = 0 AND person_id IN (SELECT value FROM json_each(?1))
-            UNION ALL SELECT * FROM channel WHERE deleted = 0 AND agency_id IN (SELECT value FROM json_each(?1))
+        var reach: [String: [Reach]] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT coalesce(person_id, agency_id) AS owner, kind, value, label, is_24x7 FROM (
+              SELECT * FROM channel WHERE deleted = 0 AND person_id IN (SELECT value FROM json_each(?1))
+              UNION ALL SELECT * FROM channel WHERE deleted = 0 AND agency_id IN (SELECT value FROM json_each(?1)))
             ORDER BY preference, local_id
             """), arguments: [list])
-        return Dictionary(grouping: channels) { ($0.personID ?? $0.agencyID)?.lowercasedString ?? "" }
+        while let row = try rows.next() {
+            reach[row["owner"], default: []].append(Reach(
+                kind: (row["kind"] as String?).flatMap(ChannelKind.init(rawValue:)), value: row["value"], label: row["label"], is24x7: row["is_24x7"]))
+        }
+        return reach
     }
 }
