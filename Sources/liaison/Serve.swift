@@ -1,8 +1,10 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import LiaisonCore
 import LiaisonServer
 import LiaisonSync
+import Logging
 
 extension Liaison {
     struct Serve: AsyncParsableCommand {
@@ -18,22 +20,35 @@ extension Liaison {
 
         @OptionGroup var data: DataOptions
 
-        @Option(help: "The address and port to listen on, HOST:PORT.")
-        var listen = "0.0.0.0:8443"
+        @Option(help: ArgumentHelp("The address and port to listen on, HOST:PORT (default 0.0.0.0:8443).", valueName: "host:port"))
+        var listen: String?
 
-        @Option(help: ArgumentHelp("Seconds between background syncs with peers; 0 turns background sync off.", valueName: "seconds"))
-        var syncEvery = 60
+        @Option(help: ArgumentHelp("Seconds between background syncs with peers; 0 turns background sync off (default 60).", valueName: "seconds"))
+        var syncEvery: Int?
 
-        func validate() throws {
-            guard (0...86_400).contains(syncEvery) else { throw ValidationError("--sync-every must be 0 to 86400 seconds") }
-        }
+        @Option(help: ArgumentHelp(
+            "A JSON settings file (default: $LIAISON_CONFIG, else liaison.json in the data folder if there is one); LIAISON_* variables and flags win over it. Config/liaison.example.json lists every key.",
+            valueName: "file"))
+        var config: String?
 
         func run() async throws {
+            let settings: ServeSettings
             let configuration: NodeServerConfiguration
             let directory: Directory
             let tls: NodeTLS
             do {
-                configuration = try NodeServerConfiguration(listen: listen)
+                let environment = ProcessInfo.processInfo.environment
+                let inFolder = data.folder.url.appending(path: "liaison.json").path
+                let file = config ?? environment["LIAISON_CONFIG"] ?? (FileManager.default.fileExists(atPath: inFolder) ? inFolder : nil)
+                var flags: [String: ConfigContent] = [:]
+                if let listen { flags["server.listen"] = .string(listen) }
+                if let syncEvery { flags["sync.every_seconds"] = .int(syncEvery) }
+                settings = try await ServeSettings.load(file: file, environment: environment, flags: flags)
+                var listening = try NodeServerConfiguration(listen: settings.listen)
+                listening.idleTimeout = .seconds(settings.idleTimeoutSeconds)
+                listening.maximumConnections = settings.maximumConnections
+                listening.maximumPushBytes = settings.pushLimitBytes
+                configuration = listening
                 directory = try data.open()
                 tls = try NodeTLS(folder: data.folder)
             } catch {
@@ -43,8 +58,12 @@ extension Liaison {
             let address = "\(configuration.host):\(configuration.port)"
             let name = directory.node.name
             do {
+                var logger = Logger(label: "liaison.server")
+                logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .warning
                 try await NodeServer.run(
-                    directory: directory, tls: tls, configuration: configuration, syncPeriod: syncEvery > 0 ? .seconds(syncEvery) : nil
+                    directory: directory, tls: tls, configuration: configuration,
+                    syncPeriod: settings.syncEverySeconds > 0 ? .seconds(settings.syncEverySeconds) : nil,
+                    backoff: SyncBackoff(base: .seconds(settings.backoffBaseSeconds), cap: .seconds(settings.backoffCapSeconds)), logger: logger
                 ) { port in
                     FileHandle.standardError.write(Data("Serving \(name) on https://\(configuration.host):\(port) (mutual TLS, roster peers only). Ctrl-C stops.\n".utf8))
                 }

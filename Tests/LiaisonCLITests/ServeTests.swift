@@ -79,3 +79,46 @@ import Testing
         #expect(unreachable.stderr.contains("error: Chisinau desk: cannot reach Chisinau desk at 127.0.0.1:\(port)"), "\(unreachable)")
     }
 }
+
+/// `serve`'s settings: a file, then LIAISON_* variables, then flags; a bad value names its key.
+@Suite struct ServeSettingsTests {
+    @Test func aBadValueNamesItsKeyAndStrongerSourcesWin() throws {
+        let workspace = try Workspace()
+        let node = try workspace.node("node", name: "Chisinau desk", agency: "Police")
+        try workspace.write(#"{"sync": {"every_seconds": "often"}}"#, to: "bad.json")
+        let badFile = try node.run("serve", "--config", "bad.json", exit: 1)
+        #expect(badFile.stderr.contains("sync.every_seconds") && badFile.stderr.contains("often"), "\(badFile)")
+        let badVariable = try node.run(["serve"], environment: ["LIAISON_LIMITS_CONNECTIONS": "many"], exit: 1)
+        #expect(badVariable.stderr.contains("limits.connections") && badVariable.stderr.contains("many"), "\(badVariable)")
+        let outOfRange = try node.run(["serve", "--sync-every", "100000"], exit: 1)
+        #expect(outOfRange.stderr.contains("sync.every_seconds") && outOfRange.stderr.contains("0 to 86400"), "\(outOfRange)")
+
+        // The file says port 1, the variable a bad address, the flag a free port: the flag wins.
+        try workspace.write(#"{"server": {"listen": "127.0.0.1:1"}, "sync": {"every_seconds": 0}}"#, to: "settings.json")
+        let process = Process()
+        process.executableURL = try Workspace.executable()
+        process.arguments = ["serve", "--config", workspace.folder.appending(path: "settings.json").path, "--listen", "127.0.0.1:0", "--data", node.data.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["LIAISON_SERVER_LISTEN"] = "nowhere:99999"
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var said = ""
+        while !said.contains("\n"), process.isRunning { said += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self) }
+        #expect(said.hasPrefix("Serving Chisinau desk on https://127.0.0.1:"), "\(said)")
+        process.terminate()
+        process.waitUntilExit()
+
+        // The example file in the repository is a valid settings file.
+        let example = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../Config/liaison.example.json").standardizedFileURL.path
+        let checked = try node.run(["serve", "--config", example], environment: ["LIAISON_SERVER_LISTEN": "127.0.0.1:99999"], exit: 1)
+        #expect(checked.stderr.contains("127.0.0.1:99999") && checked.stderr.contains("expected HOST:PORT"), "\(checked)")
+
+        // Without the flag, the variable wins over the file.
+        let fromVariable = try node.run(["serve", "--config", "settings.json"], environment: ["LIAISON_SERVER_LISTEN": "nowhere:99999"], exit: 1)
+        #expect(fromVariable.stderr.contains("nowhere:99999"), "\(fromVariable)")
+    }
+}

@@ -175,8 +175,10 @@ struct CLINode {
     }
 
     @discardableResult
-    func run(_ arguments: [String], exit expected: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws -> CLIRun {
-        let result = try workspace.run(arguments + ["--data", data.path])
+    func run(
+        _ arguments: [String], environment: [String: String] = [:], exit expected: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> CLIRun {
+        let result = try workspace.run(arguments + ["--data", data.path], environment: environment)
         #expect(result.status == expected, "\(result)", sourceLocation: sourceLocation)
         return result
     }
