@@ -4,19 +4,22 @@ import LiaisonCore
 import LiaisonSync
 
 extension Liaison {
-    struct Demo: ParsableCommand {
+    struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a node with a fictional sample directory, then show a country page and a search.",
-            discussion: "Without --data the demo node lives in a new temporary folder on each run, which it prints.")
+            abstract: "Create a node with a fictional sample directory, show a country page and a search, then a federation of three nodes syncing over HTTPS.",
+            discussion: """
+                Without --data the demo nodes live in a new temporary folder on each run, which it prints. Headquarters (the demo node) and a regional hub serve on loopback; a field office edits while cut off and reconnects through the hub. Then the two keep serving until Ctrl-C, with an API token and a curl line; with --once the demo ends there.
+                """)
 
-        @Option(help: ArgumentHelp("Folder for the demo node (default: a temporary folder).", valueName: "dir")) var data: String?
+        @Option(help: ArgumentHelp("Folder for the demo nodes (default: a temporary folder).", valueName: "dir")) var data: String?
+        @Flag(help: "End after the federation has synced, instead of serving until Ctrl-C.") var once = false
 
-        func run() throws {
+        func run() async throws {
+            let folder = NodeFolder(
+                url: data.map { URL(fileURLWithPath: $0) }
+                    ?? FileManager.default.temporaryDirectory.appending(path: "liaison-demo-\(UUID().uuidString.prefix(8).lowercased())"))
             try reportingErrors {
                 // A new folder each run: two demos at once, or two users of one machine, never share one.
-                let folder = NodeFolder(
-                    url: data.map { URL(fileURLWithPath: $0) }
-                        ?? FileManager.default.temporaryDirectory.appending(path: "liaison-demo-\(UUID().uuidString.prefix(8).lowercased())"))
                 let marker = folder.url.appending(path: ".liaison-demo")
                 if folder.exists {
                     guard FileManager.default.fileExists(atPath: marker.path) else {
@@ -48,6 +51,12 @@ extension Liaison {
                       swift run liaison country show VN --data \(path)
                       swift run liaison export --format vcard --country MD --data \(path)
                     """)
+            }
+            do {
+                try await DemoFederation(in: folder.url, headquarters: folder).run(once: once)
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+                throw ExitCode(1)
             }
         }
     }

@@ -62,7 +62,7 @@ import Testing
         let temporary = workspace.folder.appending(path: "tmp")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         func demoFolder(_ arguments: [String] = []) throws -> String {
-            let run = try workspace.run(["demo"] + arguments, environment: ["TMPDIR": temporary.path])
+            let run = try workspace.run(["demo", "--once"] + arguments, environment: ["TMPDIR": temporary.path])
             #expect(run.status == 0, "\(run)")
             #expect(run.stdout.contains(" contacts, 1 signed commit.\n"), "a count with its noun, not commit(s)")
             let line = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("Demo node ") })
