@@ -53,11 +53,8 @@ struct ExportSnapshot {
         var agencyIDs = Set(agencies.map(\.id))
         persons = try Person.fetchAll(db, sql: "SELECT * FROM person WHERE deleted = 0 ORDER BY family_name, given_name, native_name, id")
             .filter { agencyIDs.contains($0.agencyID) }
-        var survivors: [UUID: UUID] = [:]
-        if leavingOutRetired {
-            for row in try Row.fetchAll(db, sql: "SELECT id, survivor FROM retired_record") {
-                if let id = UUID(uuidString: row["id"]), let survivor = UUID(uuidString: row["survivor"]) { survivors[id] = survivor }
-            }
+        let survivors = leavingOutRetired ? try RetiredRecords.survivors(in: db) : [:]
+        if !survivors.isEmpty {
             agencies.removeAll { survivors[$0.id] != nil }
             persons.removeAll { survivors[$0.id] != nil }
             agencyIDs = Set(agencies.map(\.id))

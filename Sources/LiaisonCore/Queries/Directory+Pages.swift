@@ -146,9 +146,7 @@ extension Directory {
         let country = try self.country(code)
         return try read { db in
             // A unit of a retired duplicate is shown under the agency that stays.
-            let survivors = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, survivor FROM retired_record").compactMap { row in
-                UUID(uuidString: row["id"]).flatMap { id in UUID(uuidString: row["survivor"]).map { (id, $0) } }
-            })
+            let survivors = try RetiredRecords.survivors(in: db)
             let agencies = try Agency.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM agency WHERE country = ? AND deleted = 0 AND id \(Self.notRetired) ORDER BY name
                 """), arguments: [country.code]).map { agency in
@@ -168,7 +166,7 @@ extension Directory {
                     agency: agency, units: units,
                     contactCount: ([agency] + units).reduce(0) { $0 + (counts[$1.id.lowercasedString] ?? 0) })
             }
-            let holders = try Self.holderNames(country: country.code, db)
+            let holders = try Self.holderNames(country: country.code, survivors: survivors, db)
             let channels = try Channel.fetchAll(db, sql: """
                 SELECT c.* FROM channel c LEFT JOIN person p ON p.id = c.person_id
                 JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
@@ -283,7 +281,9 @@ extension Directory {
     /// belongs to (a person's agency, a unit's parent, empty for an agency).
     ///
     /// A record retired as a duplicate has its survivor's name, and `id` is the survivor's.
-    private static func holderNames(country: String, _ db: Database) throws -> [String: (id: String, name: String, agency: String)] {
+    private static func holderNames(
+        country: String, survivors: [UUID: UUID], _ db: Database
+    ) throws -> [String: (id: String, name: String, agency: String)] {
         var names: [String: (String, String, String)] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT a.id, a.name, coalesce(p.acronym, p.name, '') AS parent FROM agency a LEFT JOIN agency p ON p.id = a.parent_id
@@ -298,10 +298,8 @@ extension Directory {
             let person = Person(row: row)
             names[person.id.lowercasedString] = (person.id.lowercasedString, person.displayName, (row["agency_acronym"] as String?) ?? row["agency_name"])
         }
-        for row in try Row.fetchAll(db, sql: "SELECT id, survivor FROM retired_record") {
-            let retired: String = row["id"]
-            guard names[retired] != nil else { continue }
-            names[retired] = names[try RetiredRecords.survivor(of: retired, in: db)]
+        for (retired, survivor) in survivors where names[retired.lowercasedString] != nil {
+            names[retired.lowercasedString] = names[survivor.lowercasedString]
         }
         return names
     }

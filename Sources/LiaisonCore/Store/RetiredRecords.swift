@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 package import GRDB
 
 /// Which contacts and agencies are retired into another by a "same" duplicate decision
@@ -56,6 +56,15 @@ package enum RetiredRecords {
                 survivors[smallest] = nil
             }
         }
+    }
+
+    /// Every retired record with its final survivor.
+    package static func survivors(in db: Database) throws -> [UUID: UUID] {
+        var survivors: [UUID: UUID] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, survivor FROM retired_record")) {
+            if let id = UUID(uuidString: row["id"]), let survivor = UUID(uuidString: row["survivor"]) { survivors[id] = survivor }
+        }
+        return survivors
     }
 
     /// The record that stands for `id`: its final survivor, or `id` itself.
