@@ -172,10 +172,8 @@ package struct DuplicateFinder {
 
     /// Node ids to the names an officer knows them by.
     private func stewardNames() throws -> [String: String] {
-        var names = [node: "this node"]
-        for row in try Row.fetchAll(db, sql: "SELECT node_id, name, agency FROM peer") {
-            names[row["node_id"]] = "\(row["name"] as String) (\(row["agency"] as String))"
-        }
+        var names = try RosterName.all(in: db).mapValues(\.shown)
+        names[node] = "this node"
         return names
     }
 

@@ -80,10 +80,7 @@ extension DirectoryTransaction {
     }
 
     private func stewardName(_ steward: String) throws -> String {
-        guard let row = try Row.fetchOne(db, sql: "SELECT name, agency FROM peer WHERE node_id = ?", arguments: [steward]) else {
-            return "node \(steward.prefix(8))"
-        }
-        return "\(row["name"] as String) (\(row["agency"] as String))"
+        try RosterName.of(steward, in: db)?.shown ?? "node \(steward.prefix(8))"
     }
 
     /// Moves what this node keeps of `retired` to `survivor`, every detail with it: a channel or role

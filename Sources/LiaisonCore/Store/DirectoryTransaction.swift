@@ -357,10 +357,8 @@ public final class DirectoryTransaction {
     /// knows it and whom to ask.
     private static func keptElsewhere(_ entity: Entity, steward: String, in db: Database) throws -> String {
         let noun = entity == .person ? "contact" : entity.rawValue
-        if let peer = try Row.fetchOne(db, sql: "SELECT name, agency FROM peer WHERE node_id = ?", arguments: [steward]) {
-            let name: String = peer["name"]
-            let agency: String = peer["agency"]
-            return "this \(noun) is kept by \(name) (\(agency)), and only they can change it: ask \(name) to make the change"
+        if let peer = try RosterName.of(steward, in: db) {
+            return "this \(noun) is kept by \(peer.shown), and only they can change it: ask \(peer.name) to make the change"
         }
         return "this \(noun) is kept by node \(steward), which is not on this node's roster, and only that node can change it: ask the agency that runs it to make the change"
     }
