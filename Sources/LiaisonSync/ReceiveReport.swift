@@ -62,3 +62,11 @@ public struct ForkRecord: Sendable, Hashable, Codable {
     public var otherHeaderHash: String
     public var detectedAt: String
 }
+
+extension ReceiveReport {
+    /// Whether an officer should look: a refused commit or change, a held commit, a steward change
+    /// or a fork (`bundle import` and `sync` then exit 2).
+    public var needsAttention: Bool {
+        !refused.isEmpty || !refusedChanges.isEmpty || !forks.isEmpty || !stewardChanges.isEmpty || !held.isEmpty
+    }
+}

@@ -124,11 +124,7 @@ extension Liaison {
                                 say("WARNING: this node holds evidence of \(counted(forks.count, "fork")); nothing more is applied from \(origins). See `liaison log forks`.")
                             }
                         }
-                        if !report.refused.isEmpty || !report.refusedChanges.isEmpty || !report.forks.isEmpty || !report.stewardChanges.isEmpty
-                            || !report.held.isEmpty || summary.damage != nil
-                        {
-                            throw ExitCode(2)
-                        }
+                        if report.needsAttention || summary.damage != nil { throw ExitCode(2) }
                     }
                 }
             }

@@ -107,10 +107,3 @@ extension Liaison {
     }
 }
 
-extension ReceiveReport {
-    /// Whether an officer should look: a refused commit or change, a held commit, a steward change
-    /// or a fork.
-    var needsAttention: Bool {
-        !refused.isEmpty || !refusedChanges.isEmpty || !forks.isEmpty || !stewardChanges.isEmpty || !held.isEmpty
-    }
-}
