@@ -4,12 +4,16 @@ import Testing
 /// `liaison serve` as an officer runs it: it says where it listens, turns away a client without a
 /// roster certificate, and stops cleanly on SIGTERM.
 @Suite struct ServeTests {
-    /// Starts `liaison serve` for `node` on a port the system chooses: the process, its first line
-    /// on standard error, which names the port, and the port.
-    static func serve(_ node: CLINode) throws -> (process: Process, said: String, port: Int) {
+    /// Starts `liaison serve` for `node` on a port the system chooses, with more `arguments` and
+    /// `environment` variables: the process, its first line on standard error, which names the
+    /// port, and the port.
+    static func serve(
+        _ node: CLINode, arguments: [String] = [], environment: [String: String] = [:]
+    ) throws -> (process: Process, said: String, port: Int) {
         let process = Process()
         process.executableURL = try Workspace.executable()
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", node.data.path]
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", node.data.path] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -95,19 +99,9 @@ import Testing
 
         // The file says port 1, the variable a bad address, the flag a free port: the flag wins.
         try workspace.write(#"{"server": {"listen": "127.0.0.1:1"}, "sync": {"every_seconds": 0}}"#, to: "settings.json")
-        let process = Process()
-        process.executableURL = try Workspace.executable()
-        process.arguments = ["serve", "--config", workspace.folder.appending(path: "settings.json").path, "--listen", "127.0.0.1:0", "--data", node.data.path]
-        var environment = ProcessInfo.processInfo.environment
-        environment["LIAISON_SERVER_LISTEN"] = "nowhere:99999"
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, said, _) = try ServeTests.serve(
+            node, arguments: ["--config", workspace.folder.appending(path: "settings.json").path], environment: ["LIAISON_SERVER_LISTEN": "nowhere:99999"])
         defer { if process.isRunning { process.terminate() } }
-        var said = ""
-        while !said.contains("\n"), process.isRunning { said += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self) }
         #expect(said.hasPrefix("Serving Chisinau desk on https://127.0.0.1:"), "\(said)")
         process.terminate()
         process.waitUntilExit()
