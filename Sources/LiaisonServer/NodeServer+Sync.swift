@@ -30,7 +30,7 @@ extension NodeServer {
             }
             context.logger.info(
                 "received a push", metadata: ["peer": "\(peer.nodeID.prefix(8))", "commits": "\(report.applied)", "refused": "\(report.refused.count)"])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(report))))
+            return try json(report)
         }
     }
 
