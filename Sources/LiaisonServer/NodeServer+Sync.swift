@@ -1,33 +1,84 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import LiaisonCore
 import LiaisonSync
 import Logging
 import NIOCore
+import Synchronization
 
 extension NodeServer {
-    /// `/v1/...`: what peers ask of each other (docs/SYNC.md).
-    static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory, maximumPushBytes: Int) {
+    /// `/v1/...`: what peers ask of each other (docs/SYNC.md). Bundles stream both ways: a pull is
+    /// written to the answer as it is read from the database, and a push is applied batch by batch
+    /// as it arrives.
+    static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory, configuration: NodeServerConfiguration) {
         let sync = router.group("v1")
+        let transfers = TransfersInFlight(perPeer: configuration.maximumTransfersPerPeer)
         sync.get("vector") { _, _ -> Response in
             Response(
-                status: .ok, headers: [.contentType: "application/json"],
+                status: .ok,
+                headers: [.contentType: "application/json", HTTPField.Name(SyncMedia.pushLimitHeader)!: String(configuration.maximumPushBytes)],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try directory.vector().json())))
         }
         sync.post("pull") { request, context -> Response in
             let peer = try await requestingPeer(context, directory)
             let body = try await collect(request, upTo: 1 << 20)
             let vector = try VersionVector(json: Data(body.readableBytesView), fileName: "the pull request of \(peer.name)")
-            let bundle = try await offload { () throws(LiaisonError) in try directory.bundle(beyond: vector, for: try NodeID(hex: peer.nodeID)) }
-            context.logger.info("served a pull", metadata: ["peer": "\(peer.nodeID.prefix(8))", "bytes": "\(bundle.count)"])
-            return Response(status: .ok, headers: [.contentType: SyncMedia.bundle], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bundle)))
+            let peerID = try NodeID(hex: peer.nodeID)
+            let transfer = try transfers.begin(peer)
+            let stream = BundleStream(name: "the pull of \(peer.name)")
+            let logger = context.logger
+            // The export reads the database on a thread of its own, as fast as the answer is sent.
+            DispatchQueue.global(qos: .userInitiated).async {
+                defer { transfer.end() }
+                do throws(LiaisonError) {
+                    let summary = try directory.streamBundle(beyond: vector, for: peerID, into: stream)
+                    logger.info("served a pull", metadata: ["peer": "\(peer.nodeID.prefix(8))", "commits": "\(summary.commits)", "bytes": "\(summary.bytes)"])
+                } catch {
+                    logger.warning("a pull stopped", metadata: ["peer": "\(peer.nodeID.prefix(8))", "error": "\(error.message)"])
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: SyncMedia.bundle], body: ResponseBody { writer in
+                // A client that goes away stops the export; an export that fails cuts the answer
+                // short, without its end marker, so the client knows it is incomplete.
+                defer { stream.stopReading() }
+                while let chunk = try await stream.next() { try await writer.write(ByteBuffer(bytes: chunk)) }
+                try await writer.finish(nil)
+            })
         }
         sync.post("push") { request, context -> Response in
             let peer = try await requestingPeer(context, directory)
-            let body = try await collect(request, upTo: maximumPushBytes)
-            let report = try await offload { () throws(LiaisonError) in
-                try directory.receivePushed(Data(body.readableBytesView), from: try NodeID(hex: peer.nodeID))
+            let peerID = try NodeID(hex: peer.nodeID)
+            let transfer = try transfers.begin(peer)
+            defer { transfer.end() }
+            let stream = BundleStream(name: "the push of \(peer.name)")
+            let receiving = startOffloaded { () throws(LiaisonError) in try directory.receivePushed(from: stream, by: peerID) }
+            let limit = configuration.maximumPushBytes
+            var received = 0
+            var tooLarge = false
+            do {
+                for try await buffer in request.body {
+                    received += buffer.readableBytes
+                    guard received <= limit else {
+                        tooLarge = true
+                        stream.fail("more than the push limit of \(limit) bytes")
+                        break
+                    }
+                    try await stream.send(Array(buffer.readableBytesView))
+                }
+                stream.finish()
+            } catch let error as LiaisonError where stream.stoppedByReader {
+                _ = error  // the importer stopped reading: its own error says why
+            } catch {
+                stream.fail("the request was cut off")
             }
+            let outcome = await receiving.value
+            if tooLarge {
+                throw LiaisonError(
+                    .tooLarge, "the push is larger than this node's limit of \(limit) bytes: send fewer commits at a time",
+                    hint: "what came before the limit was applied")
+            }
+            let report = try outcome.get()
             context.logger.info(
                 "received a push", metadata: ["peer": "\(peer.nodeID.prefix(8))", "commits": "\(report.applied)", "refused": "\(report.refused.count)"])
             return try json(report)
@@ -47,7 +98,43 @@ extension NodeServer {
         do {
             return try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw LiaisonError(.tooLarge, "the request is larger than \(limit >> 20 > 0 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB"): send fewer commits at a time")
+            throw LiaisonError(.tooLarge, "the request is larger than \(limit >> 20 > 0 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")")
         }
+    }
+}
+
+/// Pulls and pushes under way, per peer: a peer that opens more at once than the limit is told to
+/// wait (429), so that one peer cannot hold every database reader.
+final class TransfersInFlight: Sendable {
+    private let perPeer: Int
+    private let counts = Mutex<[String: Int]>([:])
+
+    init(perPeer: Int) { self.perPeer = perPeer }
+
+    /// A place for one more transfer of `peer`, to end when the transfer ends.
+    func begin(_ peer: Peer) throws(LiaisonError) -> Transfer {
+        let admitted = counts.withLock { counts in
+            guard counts[peer.nodeID, default: 0] < perPeer else { return false }
+            counts[peer.nodeID, default: 0] += 1
+            return true
+        }
+        guard admitted else {
+            throw LiaisonError(.busy, "\(perPeer == 1 ? "a transfer" : "\(perPeer) transfers") with this node already run: try again when \(perPeer == 1 ? "it ends" : "one ends")")
+        }
+        return Transfer(peer: peer.nodeID, owner: self)
+    }
+
+    fileprivate func end(_ peer: String) {
+        counts.withLock { counts in
+            counts[peer, default: 1] -= 1
+            if counts[peer] == 0 { counts[peer] = nil }
+        }
+    }
+
+    struct Transfer: Sendable {
+        let peer: String
+        let owner: TransfersInFlight
+
+        func end() { owner.end(peer) }
     }
 }

@@ -39,19 +39,25 @@ public struct NodeServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Connections open at once; the next waits until one closes.
     public var maximumConnections: Int
-    /// The largest bundle a peer may push at once; a larger one gets 413, and the peer sends fewer
-    /// commits at a time.
+    /// The largest bundle a peer may push at once; the server says it before a sync, and a larger
+    /// push gets 413.
     public var maximumPushBytes: Int
+    /// Pulls and pushes of one peer at once; more get 429.
+    public var maximumTransfersPerPeer: Int
+    /// Connections open at once from one IP address; more are closed at once.
+    public var maximumConnectionsPerClient: Int
 
     public init(
         host: String = "0.0.0.0", port: Int = 8443, idleTimeout: Duration = .seconds(30), maximumConnections: Int = 1_000,
-        maximumPushBytes: Int = SyncMedia.maximumBody
+        maximumPushBytes: Int = SyncMedia.maximumPush, maximumTransfersPerPeer: Int = 2, maximumConnectionsPerClient: Int = 32
     ) {
         self.host = host
         self.port = port
         self.idleTimeout = idleTimeout
         self.maximumConnections = maximumConnections
         self.maximumPushBytes = maximumPushBytes
+        self.maximumTransfersPerPeer = maximumTransfersPerPeer
+        self.maximumConnectionsPerClient = maximumConnectionsPerClient
     }
 
     /// Reads `HOST:PORT`, `:PORT` or `HOST`.
@@ -77,14 +83,21 @@ public enum NodeServer {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: LiaisonErrorMiddleware())
         router.add(middleware: PeersOnlyMiddleware(directory: directory, wakeup: wakeup))
-        addSyncRoutes(to: router, directory: directory, maximumPushBytes: configuration.maximumPushBytes)
+        addSyncRoutes(to: router, directory: directory, configuration: configuration)
         addAPIRoutes(to: router, directory: directory)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
             // Read the roster at each handshake, so that a revocation takes effect at once.
             guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
             return .certificateVerified
         }
-        let http = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
+        let perClient = ConnectionsPerClient(limit: configuration.maximumConnectionsPerClient)
+        var http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [perClient.handler()], idleTimeout: TimeAmount(configuration.idleTimeout))
+        // Requests carry a few short headers: a client that sends many, or long ones, is refused
+        // before its request is read.
+        http.httpDecoder.maxHeaderFieldCount = 64
+        http.httpDecoder.maxHeaderFieldSize = 8 << 10
+        http.httpDecoder.maxHeaderListSize = 32 << 10
         return Application(
             router: router,
             server: try .tls(.http1(configuration: http), configuration: channelConfiguration),
@@ -150,6 +163,7 @@ struct LiaisonErrorMiddleware: RouterMiddleware {
         case .nodeFolder, .storage, .network: .internalServerError
         case .interrupted: .serviceUnavailable
         case .tooLarge: .contentTooLarge
+        case .busy: .tooManyRequests
         }
     }
 

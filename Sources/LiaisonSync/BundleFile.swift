@@ -63,6 +63,8 @@ public struct BundleExportSummary: Sendable, Hashable {
     public var bytes: Int64 = 0
     public var assumes = VersionVector()
     public var brings = VersionVector()
+    /// False when a limit stopped the bundle before every commit beyond `assumes`.
+    public var complete = true
 }
 
 /// What `bundle import` did.

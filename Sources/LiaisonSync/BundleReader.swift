@@ -1,8 +1,29 @@
 import Foundation
 import LiaisonCore
 
-/// Reads a bundle file frame by frame, holding one frame in memory at a time.
+/// Reads a bundle, from a file or as it arrives over the network, frame by frame, holding one frame
+/// in memory at a time.
 struct BundleReader {
+    /// Where the bytes come from.
+    enum Source {
+        case file(FileHandle)
+        case stream(BundleStream)
+
+        /// Up to about `count` bytes, or nothing at the end.
+        func read(upToCount count: Int, path: String) throws(LiaisonError) -> [UInt8] {
+            switch self {
+            case .file(let handle):
+                do {
+                    return (try handle.read(upToCount: count)).map { [UInt8]($0) } ?? []
+                } catch {
+                    throw LiaisonError(.invalidFile, "cannot read the bundle: \(error.localizedDescription)", file: path)
+                }
+            case .stream(let stream):
+                return try stream.read() ?? []
+            }
+        }
+    }
+
     enum Item {
         /// A commit, with its changes already decoded when the frame's form gave them.
         case commit(Commit, changes: [Change?]?)
@@ -12,7 +33,7 @@ struct BundleReader {
         case end
     }
 
-    private let handle: FileHandle
+    private let source: Source
     private let path: String
     private var buffer: [UInt8] = []
     private var bufferStart = 0
@@ -24,8 +45,13 @@ struct BundleReader {
         guard let handle = try? FileHandle(forReadingFrom: url) else {
             throw LiaisonError(.invalidFile, "cannot open the bundle", file: url.path)
         }
-        self.handle = handle
+        source = .file(handle)
         path = url.path
+    }
+
+    init(stream: BundleStream) {
+        source = .stream(stream)
+        path = stream.name
     }
 
     /// The header, the bytes its signature covers, and the signature.
@@ -122,19 +148,14 @@ struct BundleReader {
     /// How many bytes follow the end marker, if any.
     mutating func bytesAfterEnd() -> Int? {
         var extra = buffer.count - bufferStart
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { extra += chunk.count }
+        while let chunk = try? source.read(upToCount: 1 << 20, path: path), !chunk.isEmpty { extra += chunk.count }
         return extra > 0 ? extra : nil
     }
 
     private mutating func take(_ count: Int) throws(LiaisonError) -> [UInt8] {
         while buffer.count - bufferStart < count {
-            let chunk: Data?
-            do {
-                chunk = try handle.read(upToCount: max(1 << 20, count))
-            } catch {
-                throw LiaisonError(.invalidFile, "cannot read the bundle: \(error.localizedDescription)", file: path)
-            }
-            guard let chunk, !chunk.isEmpty else {
+            let chunk = try source.read(upToCount: max(1 << 20, count), path: path)
+            guard !chunk.isEmpty else {
                 throw LiaisonError(.verification, "the bundle ends early, at byte \(offset + Int64(buffer.count - bufferStart)): it is truncated", file: path)
             }
             buffer.removeFirst(bufferStart)

@@ -15,9 +15,6 @@ extension Directory {
     public func exportBundle(
         to url: URL, assumes: VersionVector, for receiver: NodeID? = nil, limit: Int = .max, progress: (Int, Int) -> Void = { _, _ in }
     ) throws(LiaisonError) -> BundleExportSummary {
-        let node = self.node
-        let key = try requireSigningKey()
-        let created = clock()
         // Only a bundle is replaced: never a database, a key or any other file.
         if FileManager.default.fileExists(atPath: url.path) {
             let start = (try? FileHandle(forReadingFrom: url)).flatMap { handle in
@@ -40,6 +37,37 @@ extension Directory {
             try? handle.close()
             if !completed { try? FileManager.default.removeItem(at: partial) }
         }
+        let summary = try writeBundle(assumes: assumes, for: receiver, limit: limit, progress: progress) { bytes throws(LiaisonError) in
+            do {
+                try handle.write(contentsOf: bytes)
+            } catch {
+                throw LiaisonError(.invalidFile, "cannot write the bundle: \(error.localizedDescription)", file: url.path)
+            }
+        }
+        try Self.storage {
+            try handle.synchronize()
+            try handle.close()
+            // rename(2) replaces a file of that name in one step: there is always a whole bundle.
+            guard rename(partial.path, url.path) == 0 else {
+                throw LiaisonError(.invalidFile, "cannot move the bundle into place: \(String(cString: strerror(errno)))", file: url.path)
+            }
+            completed = true
+        }
+        return summary
+    }
+
+    /// Writes a bundle of the commits beyond `assumes`, signed for `receiver`, through `emit`, in
+    /// chunks of about a megabyte, from one read of the database. With `limit` or `maximumBytes`,
+    /// the bundle stops before the commit that would pass them, and the summary's
+    /// ``BundleExportSummary/complete`` is false; a first commit larger than `maximumBytes` on its
+    /// own is an error (``LiaisonError/Code/tooLarge``).
+    package func writeBundle(
+        assumes: VersionVector, for receiver: NodeID?, limit: Int = .max, maximumBytes: Int64 = .max,
+        progress: (Int, Int) -> Void = { _, _ in }, emit: ([UInt8]) throws(LiaisonError) -> Void
+    ) throws(LiaisonError) -> BundleExportSummary {
+        let node = self.node
+        let key = try requireSigningKey()
+        let created = clock()
         var summary = BundleExportSummary()
         summary.assumes = assumes
         try Self.storage {
@@ -55,40 +83,46 @@ extension Directory {
                 writer.raw(brings.encoded)
                 let signature = try key.signature(for: BundleFile.signatureDomain + writer.bytes)
                 writer.raw(signature)
-                try handle.write(contentsOf: writer.bytes)
-                summary.bytes += Int64(writer.bytes.count)
-
+                var buffer = writer.bytes
+                let endMarkerSize: Int64 = 9
                 let total = brings.count(beyond: assumes)
-                var buffer: [UInt8] = []
+                var item: [UInt8] = []
                 try LogStore.forEachCommit(beyond: assumes, for: receiver, in: db) { commit in
+                    guard summary.commits < limit else {
+                        summary.complete = false
+                        return false
+                    }
+                    item.removeAll(keepingCapacity: true)
+                    try BundleFile.writeItem(commit, into: &item)
+                    if summary.bytes + Int64(buffer.count + item.count) + endMarkerSize > maximumBytes {
+                        guard summary.commits > 0 else {
+                            let size = summary.bytes + Int64(buffer.count + item.count) + endMarkerSize
+                            throw LiaisonError(.tooLarge, "commit \(commit.header.label) alone makes a bundle of \(size) bytes")
+                        }
+                        summary.complete = false
+                        return false
+                    }
                     let bodies = commit.changeBodies
-                    try BundleFile.writeItem(commit, into: &buffer)
+                    buffer += item
                     summary.commits += 1
                     summary.changes += bodies.count
                     summary.withheldChanges += bodies.filter { $0 == nil }.count
                     if buffer.count > 1 << 20 {
-                        try handle.write(contentsOf: buffer)
+                        try emit(buffer)
                         summary.bytes += Int64(buffer.count)
                         buffer.removeAll(keepingCapacity: true)
                         progress(summary.commits, total)
                     }
-                    return summary.commits < limit
+                    return true
                 }
                 var end = ByteWriter()
                 end.u8(BundleFile.Tag.end)
                 end.u64(UInt64(summary.commits))
                 buffer += end.bytes
-                try handle.write(contentsOf: buffer)
+                try emit(buffer)
                 summary.bytes += Int64(buffer.count)
                 progress(summary.commits, total)
             }
-            try handle.synchronize()
-            try handle.close()
-            // rename(2) replaces a file of that name in one step: there is always a whole bundle.
-            guard rename(partial.path, url.path) == 0 else {
-                throw LiaisonError(.invalidFile, "cannot move the bundle into place: \(String(cString: strerror(errno)))", file: url.path)
-            }
-            completed = true
         }
         return summary
     }

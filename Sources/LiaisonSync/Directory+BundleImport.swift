@@ -22,10 +22,38 @@ extension Directory {
         from url: URL, anyExporter: Bool = false, now: Date? = nil, interruption: Interruption? = nil,
         progress: (Int, Int64) -> Void = { _, _ in }
     ) throws(LiaisonError) -> BundleImportSummary {
+        try importBundle(
+            reading: try BundleReader(url: url), named: url.path, anyExporter: anyExporter, now: now, interruption: interruption,
+            progress: progress)
+    }
+
+    /// Applies a bundle as it arrives, exactly as a file is imported; `exporter` must have made it,
+    /// and `refusal` words the error when another node did. On any error the stream's writer is
+    /// told to stop.
+    package func importBundle(
+        from stream: BundleStream, exportedBy exporter: NodeID, interruption: Interruption? = nil, progress: (Int, Int64) -> Void = { _, _ in },
+        refusal: (NodeID) -> String
+    ) throws(LiaisonError) -> BundleImportSummary {
+        do {
+            return try importBundle(
+                reading: BundleReader(stream: stream), named: stream.name, interruption: interruption, progress: progress
+            ) { made throws(LiaisonError) in
+                guard made == exporter else { throw LiaisonError(.verification, refusal(made)) }
+            }
+        } catch {
+            stream.stopReading()
+            throw error
+        }
+    }
+
+    private func importBundle(
+        reading reader: consuming BundleReader, named name: String, anyExporter: Bool = false, now: Date? = nil,
+        interruption: Interruption?, progress: (Int, Int64) -> Void, checkExporter: (NodeID) throws(LiaisonError) -> Void = { _ in }
+    ) throws(LiaisonError) -> BundleImportSummary {
         let now = now ?? clock()
-        var reader = try BundleReader(url: url)
         let header = try reader.readHeader()
         let exporter = header.0.exporter
+        try checkExporter(exporter)
         let (keys, reference) = try read { db in (try LogStore.knownKeys(in: db), try FieldTable.reference(in: db)) }
         // One key per node: the exporter's key id is its node id.
         let exporterKey = keys[exporter]
@@ -33,14 +61,14 @@ extension Directory {
         if let exporterKey, exporterKey.node == exporter, !exporterKey.revoked {
             guard exporterKey.key.isValidSignature(header.signature, for: BundleFile.signatureDomain + header.signedBytes) else {
                 throw LiaisonError(
-                    .verification, "the bundle's header is not signed by its exporter \(exporter.hex.prefix(8)): it was changed", file: url.path)
+                    .verification, "the bundle's header is not signed by its exporter \(exporter.hex.prefix(8)): it was changed", file: name)
             }
             exporterVerified = true
         } else if !anyExporter {
             let standing = exporterKey?.revoked == true ? "was revoked" : "is not on this node's roster"
             throw LiaisonError(
                 .verification, "the bundle was exported by node \(exporter.hex.prefix(8)), which \(standing): nothing vouches for its header",
-                file: url.path,
+                file: name,
                 hint: "add the exporter's card with `liaison peer add CARD` first, or import with --any-exporter to apply its commits anyway (each is still verified against its author's key)")
         }
         // Fewer, larger checkpoints while the batches go in: each one writes and syncs the
@@ -56,7 +84,7 @@ extension Directory {
         var receivedAny = false
         let agencyRows = SearchIndex.AgencyRowCache()
         while true {
-            if interruption?.isRequested == true { throw Self.interrupted(url, applied: summary.report.applied) }
+            if interruption?.isRequested == true { throw Self.interrupted(name, applied: summary.report.applied) }
             var batch = upcoming.value
             if batch.ending == nil { upcoming = Background { batches.next() } }
             summary.commitsRead += batch.commitsRead
@@ -107,13 +135,15 @@ extension Directory {
 
     /// Each batch was its own transaction: what earlier ones applied stays, and importing the same
     /// bundle again skips it.
-    private static func interrupted(_ url: URL, applied: Int) -> LiaisonError {
-        let file = url.lastPathComponent
-        guard applied > 0 else { return LiaisonError(.interrupted, "Interrupted: nothing was imported from \(file); run the import again.") }
+    private static func interrupted(_ name: String, applied: Int) -> LiaisonError {
+        // A file is named by its file name; a transfer ("the pull from Chisinau") as it is.
+        let file = name.hasPrefix("/") ? URL(filePath: name).lastPathComponent : name
+        let again = name.hasPrefix("/") ? "run the same import again to finish" : "sync again to finish"
+        guard applied > 0 else { return LiaisonError(.interrupted, "Interrupted: nothing was imported from \(file); \(name.hasPrefix("/") ? "run the import again" : "sync again").") }
         let commits = applied == 1 ? "1 commit" : "\(applied) commits"
         return LiaisonError(
             .interrupted,
-            "Interrupted: the \(commits) applied before the interruption are kept and the rest of \(file) was not imported; run the same import again to finish, which skips what is already here.")
+            "Interrupted: the \(commits) applied before the interruption are kept and the rest of \(file) was not imported; \(again), which skips what is already here.")
     }
 
     /// The commits of `notices` that still wait, once for each, with what they wait for now: a

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 public import LiaisonCore
 
 /// What one sync with a peer did, both ways.
@@ -37,7 +37,12 @@ extension Directory {
         progress: @escaping @Sendable (Int, Int64, Int64) -> Void = { _, _, _ in }
     ) async throws(LiaisonError) -> SyncSummary {
         do {
-            let summary = try await syncOnce(with: transport, interruption: interruption, progress: progress)
+            let (summary, cut) = try await syncOnce(with: transport, interruption: interruption, progress: progress)
+            if let cut {
+                // What arrived is kept, and the summary says so; the next try waits as after any failure.
+                try? recordSyncFailure(with: transport.peer, error: cut, at: clock(), backoff: backoff)
+                return summary
+            }
             let sentAll = summary.peerReport.map { $0.refused.isEmpty && $0.held.isEmpty } ?? true
             try recordSyncSuccess(with: transport.peer, theirs: summary.theirs, sentAll: sentAll, at: clock())
             return summary
@@ -47,70 +52,109 @@ extension Directory {
         }
     }
 
+    /// One sync; with the error that cut the pull short, after which nothing is pushed.
     private func syncOnce(
         with transport: some SyncTransport, interruption: Interruption?, progress: @escaping @Sendable (Int, Int64, Int64) -> Void
-    ) async throws(LiaisonError) -> SyncSummary {
+    ) async throws(LiaisonError) -> (SyncSummary, cut: LiaisonError?) {
         let peer = transport.peer
         let peerID = try NodeID(hex: peer.nodeID)
-        let theirs = try await transport.vector()
+        let state = try await transport.state()
+        let theirs = state.vector
         let mine = try vector()
         var summary = SyncSummary(peer: peer, received: ReceiveReport(), commitsRead: 0, pushed: BundleExportSummary(), theirs: theirs)
         // A peer that holds nothing this node lacks is not asked for it: a sync with nothing new
         // is one small exchange.
         if !mine.covers(theirs) {
-            let pulledBytes = try await transport.pull(beyond: mine)
-            let pulled = try await offload { [self] () throws(LiaisonError) in
-                try importBundle(pulledBytes, exportedBy: peerID, interruption: interruption, progress: { progress($0, $1, Int64(pulledBytes.count)) }) { exporter in
+            let expected = Int64(theirs.count(beyond: mine))
+            let stream = BundleStream(name: "the pull from \(peer.name)")
+            let importing = startOffloaded { [self] () throws(LiaisonError) in
+                try importBundle(from: stream, exportedBy: peerID, interruption: interruption, progress: { progress($0, $1, expected) }) { exporter in
                     "\(peer.name) answered a pull with a bundle exported by node \(exporter.hex.prefix(8)), not by itself"
                 }
             }
-            summary.received = pulled.report
-            summary.commitsRead = pulled.commitsRead
-            summary.damage = pulled.damage
+            var cut: LiaisonError?
+            do throws(LiaisonError) {
+                try await transport.pull(beyond: mine, into: stream)
+            } catch {
+                cut = error
+            }
+            switch await importing.value {
+            case .success(let pulled):
+                summary.received = pulled.report
+                summary.commitsRead = pulled.commitsRead
+                summary.damage = pulled.damage
+                if let cut { return (summary, cut) }
+            case .failure(let error):
+                // The importer's error, unless the link failed first and caused it.
+                if let cut, !stream.stoppedByReader { throw cut }
+                throw error
+            }
         }
-        (summary.pushed, summary.peerReport) = try await push(to: transport, beyond: theirs, peerID: peerID)
-        return summary
+        (summary.pushed, summary.peerReport) = try await push(to: transport, beyond: theirs, peerID: peerID, maximumBytes: state.maximumPush)
+        return (summary, nil)
     }
 
-    /// Sends the commits beyond `theirs`: in one bundle, or, when the peer refuses one as too large,
-    /// in bundles of half as many commits each time, until it takes them. A single commit larger
-    /// than the peer accepts is an error, not retried.
+    /// Sends the commits beyond `theirs`, in bundles no larger than the peer accepts: when one
+    /// limit stops a bundle, the next goes on from what the peer holds then. A peer that refuses a
+    /// bundle as too large is sent half as much at a time. A single commit larger than the peer
+    /// accepts is an error, not retried.
     private func push(
-        to transport: some SyncTransport, beyond theirs: VersionVector, peerID: NodeID
+        to transport: some SyncTransport, beyond theirs: VersionVector, peerID: NodeID, maximumBytes: Int64?
     ) async throws(LiaisonError) -> (BundleExportSummary, ReceiveReport?) {
+        let peer = transport.peer
         var assumes = theirs
-        var limit = Int.max
+        var budget = maximumBytes ?? .max
         var pushed = BundleExportSummary()
         var combined: ReceiveReport?
-        while true {
-            let (summary, bundle) = try await offload { [self, assumes, limit] () throws(LiaisonError) in
-                try withTemporaryFile(named: "push.liaison-bundle") { file throws(LiaisonError) in
-                    let summary = try exportBundle(to: file, assumes: assumes, for: peerID, limit: limit)
-                    return (summary, summary.commits > 0 ? try readFile(file) : nil)
+        while try vector().count(beyond: assumes) > 0 {
+            let stream = BundleStream(name: "the push to \(peer.name)")
+            let exporting = startOffloaded { [self, assumes, budget] () throws(LiaisonError) in
+                do throws(LiaisonError) {
+                    let summary = try writeBundle(assumes: assumes, for: peerID, maximumBytes: budget) { bytes throws(LiaisonError) in try stream.write(bytes) }
+                    stream.finish()
+                    return summary
+                } catch {
+                    stream.fail(error.message)
+                    throw error
                 }
             }
-            guard let bundle else { break }
-            let report: ReceiveReport
-            do {
-                report = try await transport.push(bundle)
-            } catch where error.code == .tooLarge {
-                guard summary.commits > 1 else {
-                    throw LiaisonError(
-                        .tooLarge, "one commit, of \(summary.bytes) bytes in its bundle, is larger than \(transport.peer.name) accepts in a push",
-                        hint: "raise the push limit on \(transport.peer.name)'s node, or carry this commit as a bundle file")
-                }
-                limit = summary.commits / 2
+            var sent: Result<ReceiveReport, LiaisonError>
+            do throws(LiaisonError) {
+                sent = .success(try await transport.push(from: stream))
+            } catch {
+                stream.stopReading()
+                sent = .failure(error)
+            }
+            let exported = await exporting.value
+            if case .failure(let error) = exported, !stream.stoppedByReader {
+                // The export failed first, and stopped the push.
+                guard error.code == .tooLarge else { throw error }
+                throw LiaisonError(
+                    .tooLarge, "\(error.message), larger than \(peer.name) accepts in a push (\(budget) bytes)",
+                    hint: "raise the push limit on \(peer.name)'s node, or carry this commit as a bundle file")
+            }
+            let summary: BundleExportSummary
+            switch (exported, sent) {
+            case (.success(let exportSummary), .success(let report)):
+                summary = exportSummary
+                if combined == nil { combined = report } else { combined?.add(report) }
+            case (_, .failure(let error)) where error.code == .tooLarge:
+                // The peer's limit is lower than it said: half as much at a time, until a single
+                // commit is too large on its own.
+                let tried = (try? exported.get().bytes) ?? (budget == .max ? Int64(SyncMedia.maximumPush) : budget)
+                budget = tried / 2
                 continue
+            case (_, .failure(let error)), (.failure(let error), _):
+                throw error
             }
             pushed.commits += summary.commits
             pushed.changes += summary.changes
             pushed.withheldChanges += summary.withheldChanges
             pushed.bytes += summary.bytes
-            if combined == nil { combined = report } else { combined?.add(report) }
-            guard summary.commits >= limit else { break }
+            guard !summary.complete else { break }
             // More to send: from what the peer holds now. A peer that took nothing more would be
             // sent the same again, so the push ends there.
-            let now = try await transport.vector()
+            let now = try await transport.state().vector
             guard now != assumes else { break }
             assumes = now
         }
@@ -118,72 +162,51 @@ extension Directory {
         return (pushed, combined)
     }
 
-    /// What `peer` lacks of this node's log as of `vector`, as a bundle this node signs for it.
-    package func bundle(beyond vector: VersionVector, for peer: NodeID) throws(LiaisonError) -> Data {
-        try withTemporaryFile(named: "pull.liaison-bundle") { file throws(LiaisonError) in
-            _ = try exportBundle(to: file, assumes: vector, for: peer)
-            return try readFile(file)
+    /// Streams what `peer` lacks of this node's log as of `vector`, as a bundle this node signs for
+    /// it, into `stream`, and finishes it; on failure the stream fails with the reason.
+    package func streamBundle(beyond vector: VersionVector, for peer: NodeID, into stream: BundleStream) throws(LiaisonError) -> BundleExportSummary {
+        do {
+            let summary = try writeBundle(assumes: vector, for: peer) { bytes throws(LiaisonError) in try stream.write(bytes) }
+            stream.finish()
+            return summary
+        } catch {
+            stream.fail(error.message)
+            throw error
         }
     }
 
-    /// Receives a bundle that `peer` pushed: it must be signed by that peer.
-    package func receivePushed(_ bundle: Data, from peer: NodeID) throws(LiaisonError) -> ReceiveReport {
-        try importBundle(bundle, exportedBy: peer) { exporter in
+    /// Receives a bundle that `peer` pushes, as it arrives: it must be signed by that peer. A
+    /// bundle damaged or cut after some batches applied is an error that says so; those batches
+    /// stay.
+    package func receivePushed(from stream: BundleStream, by peer: NodeID) throws(LiaisonError) -> ReceiveReport {
+        let summary = try importBundle(from: stream, exportedBy: peer) { exporter in
             "a pushed bundle must be exported by the node that pushes it, not by node \(exporter.hex.prefix(8))"
-        }.report
-    }
-
-    /// Imports bundle bytes that `peer` must have exported; `refusal` words the error when another
-    /// node did.
-    private func importBundle(
-        _ bundle: Data, exportedBy peer: NodeID, interruption: Interruption? = nil, progress: (Int, Int64) -> Void = { _, _ in },
-        refusal: (NodeID) -> String
-    ) throws(LiaisonError) -> BundleImportSummary {
-        try withTemporaryFile(named: "received.liaison-bundle") { file throws(LiaisonError) in
-            try writeFile(bundle, to: file)
-            var reader = try BundleReader(url: file)
-            let exporter = try reader.readHeader().0.exporter
-            guard exporter == peer else { throw LiaisonError(.verification, refusal(exporter)) }
-            return try importBundle(from: file, interruption: interruption, progress: progress)
         }
+        if let damage = summary.damage {
+            throw LiaisonError(
+                .verification,
+                "the pushed bundle is damaged: \(damage); the \(counted(summary.report.applied, "commit")) before the damage were applied")
+        }
+        return summary.report
     }
 }
 
 /// Runs blocking work (the database, files) on another thread, so that it holds no thread of the
 /// caller's executor while it runs.
 package func offload<T: Sendable>(_ work: @escaping @Sendable () throws(LiaisonError) -> T) async throws(LiaisonError) -> T {
-    let result: Result<T, LiaisonError> = await withCheckedContinuation { continuation in
+    try await offloadedResult(work).get()
+}
+
+/// Starts blocking work on another thread and returns at once: its result is awaited when needed,
+/// while the caller does its part (feeds the stream the work reads, say).
+package func startOffloaded<T: Sendable>(_ work: @escaping @Sendable () throws(LiaisonError) -> T) -> Task<Result<T, LiaisonError>, Never> {
+    Task { await offloadedResult(work) }
+}
+
+private func offloadedResult<T: Sendable>(_ work: @escaping @Sendable () throws(LiaisonError) -> T) async -> Result<T, LiaisonError> {
+    await withCheckedContinuation { continuation in
         DispatchQueue.global(qos: .userInitiated).async {
             continuation.resume(returning: Result { () throws(LiaisonError) in try work() })
         }
-    }
-    return try result.get()
-}
-
-/// A file in a new temporary folder, removed with the folder when `body` ends.
-private func withTemporaryFile<T>(named name: String, _ body: (URL) throws(LiaisonError) -> T) throws(LiaisonError) -> T {
-    let folder = FileManager.default.temporaryDirectory.appending(path: "liaison-sync-\(UUID().uuidString)")
-    do {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    } catch {
-        throw LiaisonError(.storage, "cannot make a temporary folder in \(FileManager.default.temporaryDirectory.path): \(error.localizedDescription)")
-    }
-    defer { try? FileManager.default.removeItem(at: folder) }
-    return try body(folder.appending(path: name))
-}
-
-private func writeFile(_ data: Data, to file: URL) throws(LiaisonError) {
-    do {
-        try data.write(to: file)
-    } catch {
-        throw LiaisonError(.storage, "cannot write \(file.path): \(error.localizedDescription)")
-    }
-}
-
-private func readFile(_ file: URL) throws(LiaisonError) -> Data {
-    do {
-        return try Data(contentsOf: file)
-    } catch {
-        throw LiaisonError(.storage, "cannot read \(file.path): \(error.localizedDescription)")
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 public import LiaisonCore
 import NIOConcurrencyHelpers
 import NIOCore
@@ -9,29 +9,49 @@ import NIOSSL
 /// How this node reaches one peer to sync: the seam between the sync rules and the wire.
 ///
 /// The sync client asks the same questions of any transport; ``HTTPSSyncTransport`` answers them
-/// over mutual-TLS HTTPS (docs/SYNC.md).
+/// over mutual-TLS HTTPS (docs/SYNC.md). Bundles travel as streams, so that what arrives is applied
+/// batch by batch while the rest is still on its way.
 public protocol SyncTransport: Sendable {
     /// The peer this transport reaches.
     var peer: Peer { get }
 
-    /// The version vector the peer holds now.
-    func vector() async throws(LiaisonError) -> VersionVector
+    /// What the peer holds now, and the largest push it accepts.
+    func state() async throws(LiaisonError) -> PeerState
 
-    /// A bundle, signed by the peer for this node, of the commits beyond `vector` that this node
-    /// may see.
-    func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data
+    /// Writes into `stream`, as it arrives, a bundle signed by the peer for this node of the
+    /// commits beyond `vector` that this node may see, and finishes the stream. On failure it fails
+    /// the stream with the reason and throws.
+    func pull(beyond vector: VersionVector, into stream: BundleStream) async throws(LiaisonError)
 
-    /// Gives the peer a bundle this node signed for it; returns what receiving it did there.
-    func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport
+    /// Gives the peer the bundle this node writes into `stream`, signed for it, as it is written;
+    /// returns what receiving it did there.
+    func push(from stream: BundleStream) async throws(LiaisonError) -> ReceiveReport
+}
+
+/// What a peer says before a sync.
+public struct PeerState: Sendable, Hashable {
+    /// The version vector the peer holds.
+    public var vector: VersionVector
+    /// The largest bundle it accepts in one push, if it says.
+    public var maximumPush: Int64?
+
+    public init(vector: VersionVector, maximumPush: Int64? = nil) {
+        self.vector = vector
+        self.maximumPush = maximumPush
+    }
 }
 
 /// What sync requests and answers carry.
 public enum SyncMedia {
     /// The media type of a bundle file (PROTOCOL.md, "Bundle file") in a request or an answer.
     public static let bundle = "application/vnd.liaison.bundle"
-    /// The most a request or an answer may carry: a pull or push larger than this is refused, and
-    /// the sender sends fewer commits at a time.
-    public static let maximumBody = 256 << 20
+    /// The header of `GET /v1/vector` that gives the largest push the server accepts, in bytes.
+    public static let pushLimitHeader = "liaison-push-limit"
+    /// The most a push may carry by default: a larger one is refused, and the sender sends fewer
+    /// commits at a time.
+    public static let maximumPush = 256 << 20
+    /// The most an answer other than a bundle may carry.
+    static let maximumAnswer = 1 << 20
 }
 
 /// Mutual-TLS HTTPS to a peer's address from its card: TLS 1.3, this node's certificate as the
@@ -62,34 +82,103 @@ public struct HTTPSSyncTransport: SyncTransport {
         self.timeout = timeout
     }
 
-    public func vector() async throws(LiaisonError) -> VersionVector {
-        let body = try await request(.GET, "/v1/vector")
-        return try VersionVector(json: body, fileName: "the vector of \(peer.name)")
+    public func state() async throws(LiaisonError) -> PeerState {
+        var limit: Int64?
+        let body = try await request(.GET, "/v1/vector") { head in limit = head.headers.first(name: SyncMedia.pushLimitHeader).flatMap { Int64($0) } }
+        return PeerState(vector: try VersionVector(json: body, fileName: "the vector of \(peer.name)"), maximumPush: limit)
     }
 
-    public func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data {
-        try await request(.POST, "/v1/pull", body: Array(vector.json()), contentType: "application/json")
-    }
-
-    public func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport {
-        let body = try await request(.POST, "/v1/push", body: Array(bundle), contentType: SyncMedia.bundle)
+    public func pull(beyond vector: VersionVector, into stream: BundleStream) async throws(LiaisonError) {
         do {
-            return try JSONOutput.decode(ReceiveReport.self, from: body)
+            let head = requestHead(.POST, "/v1/pull", contentType: "application/json", length: vector.json().count)
+            let answer = try await exchange(head, body: .bytes(Array(vector.json()))) { status, buffer throws(LiaisonError) in
+                guard status == .ok else { return false }
+                try await stream.send(Array(buffer.readableBytesView))
+                return true
+            }
+            try check(answer, path: "/v1/pull")
+            stream.finish()
+        } catch {
+            stream.fail(error.message)
+            throw error
+        }
+    }
+
+    public func push(from stream: BundleStream) async throws(LiaisonError) -> ReceiveReport {
+        // The first chunk comes before the connection: an export that fails at once sends nothing.
+        guard let first = try await stream.next() else {
+            throw LiaisonError(.invalidFile, "the push to \(peer.name) had no bundle to send")
+        }
+        var head = requestHead(.POST, "/v1/push", contentType: SyncMedia.bundle, length: nil)
+        head.headers.add(name: "transfer-encoding", value: "chunked")
+        let answer = try await exchange(head, body: .stream(first: first, rest: stream)) { _, _ in false }
+        try check(answer, path: "/v1/push")
+        do {
+            return try JSONOutput.decode(ReceiveReport.self, from: answer.body)
         } catch {
             throw LiaisonError(.network, "\(peer.name) answered a push with something other than a receive report")
         }
     }
 
-    /// The body of a successful answer; any other answer is an error that says what the peer said.
-    package func request(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil) async throws(LiaisonError) -> Data {
-        let response: (status: HTTPResponseStatus, body: Data)
+    /// The body of a successful answer to a request without a bundle; any other answer is an
+    /// error that says what the peer said. `head` sees the answer's head.
+    package func request(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+        head: (HTTPResponseHead) -> Void = { _ in }
+    ) async throws(LiaisonError) -> Data {
+        let answer = try await exchange(
+            requestHead(method, path, contentType: contentType, length: body?.count), body: body.map { .bytes($0) } ?? .none) { _, _ in false }
+        try check(answer, path: path)
+        head(answer.head)
+        return answer.body
+    }
+
+    private func requestHead(_ method: HTTPMethod, _ path: String, contentType: String?, length: Int?) -> HTTPRequestHead {
         var headers: HTTPHeaders = ["host": host, "connection": "close"]
-        if let body {
-            headers.add(name: "content-length", value: String(body.count))
-            if let contentType { headers.add(name: "content-type", value: contentType) }
+        if let length { headers.add(name: "content-length", value: String(length)) }
+        if let contentType { headers.add(name: "content-type", value: contentType) }
+        return HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
+    }
+
+    /// Throws, with what the peer said, unless the answer is 200.
+    private func check(_ answer: Answer, path: String) throws(LiaisonError) {
+        let status = answer.head.status
+        guard status != .ok else { return }
+        let said = String(decoding: answer.body.prefix(300), as: UTF8.self)
+        let code: LiaisonError.Code = switch status {
+        case .unauthorized, .forbidden: .unauthorized
+        case .payloadTooLarge: .tooLarge
+        case .tooManyRequests: .busy
+        default: .network
         }
+        throw LiaisonError(code, "\(peer.name) answered \(path) with \(status.code) \(status.reasonPhrase): \(said)")
+    }
+
+    /// What a request sends after its head.
+    private enum RequestBody {
+        case none
+        case bytes([UInt8])
+        /// A bundle as it is written, in chunks.
+        case stream(first: [UInt8], rest: BundleStream)
+    }
+
+    /// An answer's head and, unless its receiver took them, its body's bytes.
+    private struct Answer {
+        var head: HTTPResponseHead
+        var body: Data
+    }
+
+    /// Sends one request on a new connection and reads its answer. `receive` is offered each piece
+    /// of the body and returns false for those it leaves to the answer (up to a megabyte).
+    ///
+    /// A connection on which nothing moves either way for `timeout` is closed; a transfer that
+    /// keeps moving may take as long as it needs.
+    private func exchange(
+        _ head: HTTPRequestHead, body requestBody: RequestBody,
+        receive: @escaping @Sendable (HTTPResponseStatus, ByteBuffer) async throws(LiaisonError) -> Bool
+    ) async throws(LiaisonError) -> Answer {
         do {
-            response = try await exchange(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers), body: body)
+            return try await connectAndExchange(head, body: requestBody, receive: receive)
         } catch let error as LiaisonError {
             throw error
         } catch {
@@ -97,26 +186,19 @@ public struct HTTPSSyncTransport: SyncTransport {
                 .network, "cannot reach \(peer.name) at \(host):\(port): \(error)",
                 hint: "check the address in its card, that its node runs `liaison serve`, and the link")
         }
-        guard response.status == .ok else {
-            let said = String(decoding: response.body.prefix(300), as: UTF8.self)
-            let code: LiaisonError.Code = switch response.status {
-            case .unauthorized, .forbidden: .unauthorized
-            case .payloadTooLarge: .tooLarge
-            default: .network
-            }
-            throw LiaisonError(code, "\(peer.name) answered \(path) with \(response.status.code) \(response.status.reasonPhrase): \(said)")
-        }
-        return response.body
     }
 
-    /// Sends one request on a new connection and reads the whole answer, up to
-    /// ``SyncMedia/maximumBody`` bytes.
-    private func exchange(_ head: HTTPRequestHead, body requestBody: [UInt8]?) async throws -> (status: HTTPResponseStatus, body: Data) {
+    private func connectAndExchange(
+        _ head: HTTPRequestHead, body requestBody: RequestBody,
+        receive: @escaping @Sendable (HTTPResponseStatus, ByteBuffer) async throws(LiaisonError) -> Bool
+    ) async throws -> Answer {
         let context = context
         let expectedPin = peer.tlsPin
         let peerName = peer.name
         let presented = NIOLockedValueBox<String?>(nil)
         let answered = NIOLockedValueBox(false)
+        let idle = NIOLockedValueBox(false)
+        let timeout = timeout
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(TimeAmount(timeout))
             .connect(host: host, port: port) { channel in
@@ -126,54 +208,71 @@ public struct HTTPSSyncTransport: SyncTransport {
                         presented.withLockedValue { $0 = pin }
                         promise.succeed(pin == expectedPin ? .certificateVerified : .failed)
                     }
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(timeout)))
+                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle { idle.withLockedValue { $0 = true } })
                     try channel.pipeline.syncOperations.addHandler(handler)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
             }
+        let rawChannel = channel.channel
         do {
-            return try await withThrowingTaskGroup(of: (status: HTTPResponseStatus, body: Data)?.self) { group in
-                group.addTask {
-                    try await channel.executeThenClose { inbound, outbound in
+            let answer = try await channel.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self, returning: Answer?.self) { group in
+                    group.addTask {
                         // A server that refuses this node's certificate may close the connection
                         // while the request is written: its alert is read from the inbound side.
-                        var writeError: (any Error)?
                         do {
                             try await outbound.write(.head(head))
-                            if let requestBody { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: requestBody)))) }
+                            switch requestBody {
+                            case .none: break
+                            case .bytes(let bytes): try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                            case .stream(let first, let rest):
+                                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: first))))
+                                while let chunk = try await rest.next() { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk)))) }
+                            }
                             try await outbound.write(.end(nil))
-                        } catch {
-                            writeError = error
+                        } catch let error as LiaisonError {
+                            // The bundle stopped: the server must not take what came as whole.
+                            rawChannel.close(promise: nil)
+                            throw error
                         }
-                        var status: HTTPResponseStatus?
-                        var body = Data()
+                    }
+                    var response: HTTPResponseHead?
+                    var body = Data()
+                    do {
                         for try await part in inbound {
                             switch part {
-                            case .head(let response):
+                            case .head(let head):
                                 answered.withLockedValue { $0 = true }
-                                status = response.status
+                                response = head
                             case .body(let buffer):
-                                guard body.count + buffer.readableBytes <= SyncMedia.maximumBody else {
-                                    throw LiaisonError(.network, "\(peerName) sent more than \(SyncMedia.maximumBody >> 20) MiB in one answer")
+                                guard let status = response?.status else { continue }
+                                if try await receive(status, buffer) { continue }
+                                guard body.count + buffer.readableBytes <= SyncMedia.maximumAnswer else {
+                                    throw LiaisonError(.network, "\(peerName) sent more than \(SyncMedia.maximumAnswer >> 20) MiB in one answer")
                                 }
                                 body.append(contentsOf: buffer.readableBytesView)
-                            case .end: return status.map { ($0, body) }
+                            case .end:
+                                group.cancelAll()
+                                if let response { return Answer(head: response, body: body) }
                             }
                         }
-                        if let writeError { throw writeError }
-                        return nil
+                    } catch {
+                        // The request's own failure (its bundle stopped) says more than the cut it caused.
+                        group.cancelAll()
+                        if case .failure(let writeError as LiaisonError)? = await group.nextResult() { throw writeError }
+                        throw error
                     }
+                    if case .failure(let writeError)? = await group.nextResult() { throw writeError }
+                    return nil
                 }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw LiaisonError(.network, "\(peerName) did not answer within \(timeout.components.seconds) s")
-                }
-                defer { group.cancelAll() }
-                guard let answer = try await group.next() ?? nil else {
-                    throw LiaisonError(.network, "\(peerName) closed the connection before it answered")
-                }
-                return answer
             }
+            guard let answer else {
+                if idle.withLockedValue({ $0 }) { throw idleError }
+                throw LiaisonError(.network, "\(peerName) closed the connection before it answered")
+            }
+            return answer
         } catch let error as LiaisonError {
             throw error
         } catch let error where error is NIOSSLError || error is BoringSSLError {
@@ -181,7 +280,14 @@ public struct HTTPSSyncTransport: SyncTransport {
             // its side of the handshake: a refusal comes as an alert, before any answer.
             guard let pin = presented.withLockedValue({ $0 }), !answered.withLockedValue({ $0 }) else { throw error }
             throw refusedHandshake(error, presentedPin: pin)
+        } catch {
+            if idle.withLockedValue({ $0 }) { throw idleError }
+            throw error
         }
+    }
+
+    private var idleError: LiaisonError {
+        LiaisonError(.network, "\(peer.name) sent nothing for \(timeout.components.seconds) s", hint: "check the link, and try again")
     }
 
     /// The error of a connection that the handshake ended: a server certificate other than the
@@ -196,5 +302,19 @@ public struct HTTPSSyncTransport: SyncTransport {
         return LiaisonError(
             .unauthorized, "\(peer.name) at \(host):\(port) ended the connection in the TLS handshake, before any answer (\(error))",
             hint: "it accepts only nodes on its roster: it must add this node's card with `liaison peer add`")
+    }
+}
+
+/// Closes a connection on which nothing moved for a while, and says so.
+private final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+    let closing: @Sendable () -> Void
+
+    init(_ closing: @escaping @Sendable () -> Void) { self.closing = closing }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
+        closing()
+        context.close(promise: nil)
     }
 }

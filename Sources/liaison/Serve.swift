@@ -48,6 +48,8 @@ extension Liaison {
                 listening.idleTimeout = .seconds(settings.idleTimeoutSeconds)
                 listening.maximumConnections = settings.maximumConnections
                 listening.maximumPushBytes = settings.pushLimitBytes
+                listening.maximumConnectionsPerClient = settings.connectionsPerClient
+                listening.maximumTransfersPerPeer = settings.transfersPerPeer
                 configuration = listening
                 directory = try data.open()
                 tls = try NodeTLS(folder: data.folder)

@@ -13,6 +13,8 @@ struct ServeSettings {
     var pushLimitBytes = 256 << 20
     var idleTimeoutSeconds = 30
     var maximumConnections = 1_000
+    var connectionsPerClient = 32
+    var transfersPerPeer = 2
     var logLevel = "warning"
 
     /// Reads the settings. `file` is the JSON file, if any; `environment` the process's variables,
@@ -41,6 +43,8 @@ struct ServeSettings {
         settings.pushLimitBytes = try number(reader, "limits.push_bytes", default: settings.pushLimitBytes, in: 1 << 16...1 << 30)
         settings.idleTimeoutSeconds = try number(reader, "limits.idle_timeout_seconds", default: settings.idleTimeoutSeconds, in: 1...3_600)
         settings.maximumConnections = try number(reader, "limits.connections", default: settings.maximumConnections, in: 1...100_000)
+        settings.connectionsPerClient = try number(reader, "limits.connections_per_client", default: settings.connectionsPerClient, in: 1...100_000)
+        settings.transfersPerPeer = try number(reader, "limits.transfers_per_peer", default: settings.transfersPerPeer, in: 1...64)
         settings.logLevel = try text(reader, "log.level", default: settings.logLevel)
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(settings.logLevel) else {

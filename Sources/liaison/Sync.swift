@@ -91,7 +91,7 @@ extension Liaison {
         private func report(_ summary: SyncSummary, roster: [Peer]) {
             let peer = summary.peer
             printReceiveReport(summary.received, source: "\(peer.name) at \(peer.url ?? "")", read: summary.commitsRead, roster: roster)
-            if let damage = summary.damage { say("CUT OFF: \(damage). What arrived before was checked and applied; the next sync goes on from there.") }
+            if let damage = summary.damage { say("INCOMPLETE: \(damage). What arrived before was checked and applied; the next sync goes on from there.") }
             let sent = "  sent:             \(counted(summary.pushed.commits, "commit")), \(counted(summary.pushed.changes, "change"))"
             if let report = summary.peerReport {
                 say(sent + "; \(peer.name) applied \(counted(report.applied, "commit")), refused \(report.refused.count)")

@@ -38,7 +38,7 @@ import Testing
 
     /// Runs `node`'s server on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
-        _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumBody, _ body: @Sendable (Int) async throws -> T
+        _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try NodeServer.buildApplication(
@@ -71,11 +71,11 @@ import Testing
         try await withServer(server) { port in
             // The peer gets the server's vector: what it needs to know what to pull.
             let transport = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls)
-            #expect(try await transport.vector() == (try server.directory.vector()))
+            #expect(try await transport.state().vector == (try server.directory.vector()))
 
             // A node that the server's roster does not hold fails in the handshake.
             let refused = try HTTPSSyncTransport(peer: try stranger.peer(server, port: port), tls: stranger.tls)
-            let handshake = await #expect(throws: LiaisonError.self) { try await refused.vector() }
+            let handshake = await #expect(throws: LiaisonError.self) { try await refused.state() }
             #expect(handshake?.code == .unauthorized)
             #expect(handshake?.hint?.contains("liaison peer add") == true, "\(String(describing: handshake))")
 
@@ -83,7 +83,7 @@ import Testing
             var impostor = try client.peer(server, port: port)
             impostor.tlsPin = try stranger.folder.tlsPin()
             let wrongServer = await #expect(throws: LiaisonError.self) {
-                try await HTTPSSyncTransport(peer: impostor, tls: client.tls).vector()
+                try await HTTPSSyncTransport(peer: impostor, tls: client.tls).state()
             }
             #expect(wrongServer?.code == .unauthorized)
             #expect(wrongServer?.message.contains("is not \(impostor.name)") == true, "\(String(describing: wrongServer))")
@@ -100,7 +100,7 @@ import Testing
 
             // Revoking the peer closes the door at once.
             try server.directory.revokePeer(client.directory.node.id.hex)
-            let revoked = await #expect(throws: LiaisonError.self) { try await transport.vector() }
+            let revoked = await #expect(throws: LiaisonError.self) { try await transport.state() }
             #expect(revoked?.code == .unauthorized)
         }
     }
@@ -129,7 +129,7 @@ import Testing
 
         // Nothing listens on port 1 of loopback.
         let unreachable = await #expect(throws: LiaisonError.self) {
-            try await HTTPSSyncTransport(peer: try client.peer(server, port: 1), tls: client.tls).vector()
+            try await HTTPSSyncTransport(peer: try client.peer(server, port: 1), tls: client.tls).state()
         }
         #expect(unreachable?.code == .network)
         #expect(unreachable?.message.hasPrefix("cannot reach Chisinau") == true, "\(String(describing: unreachable))")

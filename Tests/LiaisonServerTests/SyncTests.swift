@@ -67,7 +67,12 @@ import Testing
         try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
             // Bucharest hands over a bundle that Sofia signed: refused, and nothing of it applied.
             let transport = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
-            let error = await #expect(throws: LiaisonError.self) { try await transport.push(try Data(contentsOf: file)) }
+            let stream = BundleStream(name: "a push")
+            let error = await #expect(throws: LiaisonError.self) {
+                try stream.write([UInt8](try Data(contentsOf: file)))
+                stream.finish()
+                return try await transport.push(from: stream)
+            }
             #expect(error?.message.contains("must be exported by the node that pushes it") == true)
             #expect(try server.directory.stats().agencies == 0)
         }
@@ -97,16 +102,6 @@ import Testing
         #expect(try headquarters.directory.vector().sequence(origin: field.directory.node.id, epoch: 1) == 1)
     }
 
-    /// A link that cuts a pull's answer after `keeping` bytes.
-    struct CutLink: SyncTransport {
-        let inner: HTTPSSyncTransport
-        let keeping: Int
-        var peer: Peer { inner.peer }
-        func vector() async throws(LiaisonError) -> VersionVector { try await inner.vector() }
-        func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data { Data(try await inner.pull(beyond: vector).prefix(keeping)) }
-        func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport { try await inner.push(bundle) }
-    }
-
     @Test func aTransferCutMidStreamResumesFromWhereItStopped() async throws {
         let server = try Node("Chisinau"), client = try Node("Bucharest")
         defer { [server, client].forEach { $0.remove() } }
@@ -117,7 +112,7 @@ import Testing
         }
         try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
             let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
-            let whole = try await link.pull(beyond: VersionVector())
+            let whole = try await pulledBundle(through: link, beyond: VersionVector())
             let cut = try await client.directory.sync(with: CutLink(inner: link, keeping: whole.count / 2))
             // What arrived whole was applied and kept; the rest is missing, and the summary says so.
             let kept = cut.received.applied
@@ -127,27 +122,6 @@ import Testing
             #expect(resumed.received.applied == 40 - kept)
             #expect(resumed.received.alreadyHeld == 0)
             #expect(try client.directory.digest() == server.directory.digest())
-        }
-    }
-
-    /// A link that counts the pushes it carries.
-    final class CountingLink: SyncTransport, @unchecked Sendable {
-        let inner: HTTPSSyncTransport
-        private let lock = NSLock()
-        private var count = 0
-        private var pullCount = 0
-        init(_ inner: HTTPSSyncTransport) { self.inner = inner }
-        var peer: Peer { inner.peer }
-        var pushes: Int { lock.withLock { count } }
-        var pulls: Int { lock.withLock { pullCount } }
-        func vector() async throws(LiaisonError) -> VersionVector { try await inner.vector() }
-        func pull(beyond vector: VersionVector) async throws(LiaisonError) -> Data {
-            lock.withLock { pullCount += 1 }
-            return try await inner.pull(beyond: vector)
-        }
-        func push(_ bundle: Data) async throws(LiaisonError) -> ReceiveReport {
-            lock.withLock { count += 1 }
-            return try await inner.push(bundle)
         }
     }
 

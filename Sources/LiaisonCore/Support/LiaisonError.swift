@@ -32,6 +32,8 @@ public struct LiaisonError: Error, Sendable, Equatable {
         case interrupted
         /// A request was larger than the other end accepts: send less at a time.
         case tooLarge = "too-large"
+        /// The other end is busy with the same work for this caller: try again shortly.
+        case busy
     }
 
     public var code: Code
