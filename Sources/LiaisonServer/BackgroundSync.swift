@@ -40,9 +40,56 @@ public struct BackgroundSync: Service {
     public func run() async throws {
         // Graceful shutdown cancels the wait; a sync in flight finishes its batch first.
         do {
-            try await cancelWhenGracefulShutdown { try await loop() }
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await loop() }
+                    group.addTask { await watchPeers() }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
         } catch is CancellationError {
             return
+        }
+    }
+
+    /// Holds a long poll on every peer with an address, so that its new commits are pulled within
+    /// about a second, even when it cannot reach this node to push them (a node behind a firewall
+    /// that serves nobody, say).
+    private func watchPeers() async {
+        var watching: [String: Task<Void, Never>] = [:]
+        defer { watching.values.forEach { $0.cancel() } }
+        while !Task.isCancelled {
+            let peers = ((try? directory.peers()) ?? []).filter { $0.revokedAt == nil && $0.url != nil }
+            let keys = Set(peers.map { "\($0.nodeID) \($0.url ?? "") \($0.tlsPin)" })
+            for (key, task) in watching where !keys.contains(key) {
+                task.cancel()
+                watching[key] = nil
+            }
+            for peer in peers {
+                let key = "\(peer.nodeID) \(peer.url ?? "") \(peer.tlsPin)"
+                if watching[key] == nil { watching[key] = Task { await watch(peer) } }
+            }
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
+
+    private func watch(_ peer: Peer) async {
+        guard let transport = try? HTTPSSyncTransport(peer: peer, tls: tls, timeout: .seconds(40)) else { return }
+        var known: String?
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                guard let theirs = try await transport.waitForChange(after: known, seconds: 25) else { continue }
+                known = theirs.fingerprint
+                failures = 0
+                if let mine = try? directory.vector(), !mine.covers(theirs) { wakeup.wake() }
+            } catch {
+                // Background sync records the peer's failures; the watch only waits to try again.
+                failures += 1
+                logger.debug("cannot watch a peer", metadata: ["peer": "\(peer.nodeID.prefix(8))", "error": "\(error.message)"])
+                try? await Task.sleep(for: backoff.delay(afterFailures: failures, random: .random(in: .min ... .max)))
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import LiaisonCore
 import LiaisonSync
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 extension NodeServer {
@@ -19,6 +20,21 @@ extension NodeServer {
                 status: .ok,
                 headers: [.contentType: "application/json", HTTPField.Name(SyncMedia.pushLimitHeader)!: String(configuration.maximumPushBytes)],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try directory.vector().json())))
+        }
+        sync.get("wait") { request, _ -> Response in
+            // A long poll: the answer comes when this node's vector differs from the one the peer
+            // knows, or after `seconds` (at most 25) with 204, or at once when the server stops.
+            let after = request.uri.queryParameters.get("after")
+            let seconds = min(max(request.uri.queryParameters.get("seconds").flatMap { Int($0) } ?? 20, 0), 25)
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while true {
+                let vector = try directory.vector()
+                if vector.fingerprint != after {
+                    return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: vector.json())))
+                }
+                if ContinuousClock.now >= deadline || Task.isShuttingDownGracefully || Task.isCancelled { return Response(status: .noContent) }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
         }
         sync.post("pull") { request, context -> Response in
             let peer = try await requestingPeer(context, directory)

@@ -47,7 +47,8 @@ extension Directory {
             try recordSyncSuccess(with: transport.peer, theirs: summary.theirs, sentAll: sentAll, at: clock())
             return summary
         } catch {
-            try? recordSyncFailure(with: transport.peer, error: error, at: clock(), backoff: backoff)
+            // An officer's Ctrl-C says nothing of the peer.
+            if error.code != .interrupted { try? recordSyncFailure(with: transport.peer, error: error, at: clock(), backoff: backoff) }
             throw error
         }
     }

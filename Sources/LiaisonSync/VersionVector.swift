@@ -1,4 +1,5 @@
 public import LiaisonCore
+import Crypto
 public import Foundation
 import GRDB
 
@@ -70,6 +71,10 @@ public struct VersionVector: Sendable, Hashable, Codable {
     }
 
     /// The JSON form written by `liaison log vector --json`.
+    /// A short name of this exact vector: the SHA-256 of its bytes, in hex. Two vectors have the
+    /// same fingerprint only when they are equal.
+    public var fingerprint: String { SHA256.hash(data: encoded).map { String(format: "%02x", $0) }.joined() }
+
     public func json() -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -10,6 +10,29 @@ import LiaisonCore
 /// A second signal stops the process at once: SQLite drops a transaction that did not commit.
 func stoppingOnInterrupt(_ body: (Interruption) throws -> Void) throws {
     let interruption = Interruption()
+    let restore = catchSignals(for: interruption)
+    defer { restore() }
+    do {
+        try body(interruption)
+    } catch let error as LiaisonError where error.code == .interrupted {
+        throw exit(after: error, interruption)
+    }
+}
+
+/// ``stoppingOnInterrupt(_:)`` for work that awaits, such as a sync.
+func stoppingOnInterrupt(_ body: (Interruption) async throws -> Void) async throws {
+    let interruption = Interruption()
+    let restore = catchSignals(for: interruption)
+    defer { restore() }
+    do {
+        try await body(interruption)
+    } catch let error as LiaisonError where error.code == .interrupted {
+        throw exit(after: error, interruption)
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a request on `interruption`; the result puts them back.
+private func catchSignals(for interruption: Interruption) -> () -> Void {
     let signals = [SIGINT, SIGTERM]
     let sources = signals.map { number in
         // A dispatch source sees the signal only once its default action (ending the process) is off.
@@ -25,16 +48,16 @@ func stoppingOnInterrupt(_ body: (Interruption) throws -> Void) throws {
         source.resume()
         return source
     }
-    defer {
+    return {
         for source in sources { source.cancel() }
         for number in signals { signal(number, SIG_DFL) }
     }
-    do {
-        try body(interruption)
-    } catch let error as LiaisonError where error.code == .interrupted {
-        // A progress line may be showing.
-        if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        FileHandle.standardError.write(Data("\(error)\n".utf8))
-        throw ExitCode(128 + max(interruption.signal, SIGINT))
-    }
+}
+
+/// Says what was kept, and gives the shell's status for the signal.
+private func exit(after error: LiaisonError, _ interruption: Interruption) -> ExitCode {
+    // A progress line may be showing.
+    if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    return ExitCode(128 + max(interruption.signal, SIGINT))
 }

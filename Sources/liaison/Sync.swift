@@ -50,27 +50,31 @@ extension Liaison {
             var needsAttention = false
             var failed = false
             let interactive = isatty(STDERR_FILENO) != 0 && !output.json
-            for peer in peers {
-                let outcome = await Self.sync(directory, with: peer, tls: tls) { commits, offset, size in
-                    // Large transfers show how far they are.
-                    if interactive, size > 1 << 20 {
-                        FileHandle.standardError.write(Data("\rreceiving from \(peer.name): \(counted(commits, "commit")), \(offset * 100 / max(size, 1))%".utf8))
+            try await stoppingOnInterrupt { interruption in
+                for peer in peers {
+                    let outcome = await Self.sync(directory, with: peer, tls: tls, interruption: interruption) { commits, expected in
+                        // Large transfers show how far they are.
+                        if interactive, expected > 1_000 {
+                            FileHandle.standardError.write(Data("\rreceiving from \(peer.name): \(commits) of \(counted(Int(expected), "commit"))".utf8))
+                        }
                     }
-                }
-                if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                switch outcome {
-                case .success(let summary):
-                    let received = summary.received
-                    needsAttention = needsAttention || received.needsAttention || summary.damage != nil
-                    results.append(Result(
-                        peer: peer.name, url: peer.url, received: received, commitsSent: summary.pushed.commits,
-                        changesSent: summary.pushed.changes, peerReport: summary.peerReport))
-                    if !output.json { report(summary, roster: roster) }
-                case .failure(let error):
-                    // One peer out of reach does not keep the others from syncing.
-                    failed = true
-                    results.append(Result(peer: peer.name, url: peer.url, commitsSent: 0, changesSent: 0, error: error.message))
-                    if !output.json { fail(error, about: peer.name) }
+                    if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                    switch outcome {
+                    case .success(let summary):
+                        let received = summary.received
+                        needsAttention = needsAttention || received.needsAttention || summary.damage != nil
+                        results.append(Result(
+                            peer: peer.name, url: peer.url, received: received, commitsSent: summary.pushed.commits,
+                            changesSent: summary.pushed.changes, peerReport: summary.peerReport))
+                        if !output.json { report(summary, roster: roster) }
+                    case .failure(let error) where error.code == .interrupted:
+                        throw error
+                    case .failure(let error):
+                        // One peer out of reach does not keep the others from syncing.
+                        failed = true
+                        results.append(Result(peer: peer.name, url: peer.url, commitsSent: 0, changesSent: 0, error: error.message))
+                        if !output.json { fail(error, about: peer.name) }
+                    }
                 }
             }
             if output.json { try printJSON(results) }
@@ -79,10 +83,11 @@ extension Liaison {
         }
 
         private static func sync(
-            _ directory: Directory, with peer: Peer, tls: NodeTLS, progress: @escaping @Sendable (Int, Int64, Int64) -> Void
+            _ directory: Directory, with peer: Peer, tls: NodeTLS, interruption: Interruption, progress: @escaping @Sendable (Int, Int64) -> Void
         ) async -> Swift.Result<SyncSummary, LiaisonError> {
             do {
-                return .success(try await directory.sync(with: try HTTPSSyncTransport(peer: peer, tls: tls), progress: progress))
+                let transport = try HTTPSSyncTransport(peer: peer, tls: tls)
+                return .success(try await directory.sync(with: transport, interruption: interruption) { commits, _, expected in progress(commits, expected) })
             } catch {
                 return .failure(error)
             }

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `liaison serve` as an officer runs it: it says where it listens, turns away a client without a
 /// roster certificate, and stops cleanly on SIGTERM.
 @Suite struct ServeTests {
@@ -12,7 +16,7 @@ import Testing
     ) throws -> (process: Process, said: String, port: Int) {
         let process = Process()
         process.executableURL = try Workspace.executable()
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", node.data.path] + arguments
+        process.arguments = ["serve", "--data", node.data.path] + (arguments.contains("--listen") ? [] : ["--listen", "127.0.0.1:0"]) + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let errors = Pipe()
         process.standardError = errors
@@ -81,6 +85,47 @@ import Testing
         // With the server gone, the peer is out of reach: exit 1, with what to check.
         let unreachable = try bucharest.run("sync", "--all", exit: 1)
         #expect(unreachable.stderr.contains("error: Chisinau desk: cannot reach Chisinau desk at 127.0.0.1:\(port)"), "\(unreachable)")
+    }
+}
+
+/// SIGTERM to a server in the middle of a transfer: it finishes or drops the batch in flight, exits
+/// 0, and leaves a node whose log verifies; restarted, it takes the rest.
+@Suite struct ServeShutdownTests {
+    @Test func sigtermDuringAPushLeavesTheNodeWholeAndTheNextSyncFinishes() throws {
+        let workspace = try Workspace()
+        let chisinau = try workspace.node("chisinau", name: "Chisinau desk", agency: "Police")
+        let bucharest = try workspace.node("bucharest", name: "Bucharest desk", agency: "DIICOT")
+        try workspace.write(InterruptTests.csv(contacts: 20_000), to: "contacts.csv")
+        try bucharest.run("import", "contacts.csv")
+        let origin = try bucharest.id()
+        var (server, _, port) = try ServeTests.serve(chisinau, arguments: ["--sync-every", "0"])
+        defer { if server.isRunning { server.terminate() } }
+        try chisinau.run("node", "card", "--out", "chisinau.card", "--url", "https://127.0.0.1:\(port)")
+        try bucharest.run("node", "card", "--out", "bucharest.card")
+        try chisinau.run("peer", "add", "bucharest.card", "--yes")
+        try bucharest.run("peer", "add", "chisinau.card", "--yes")
+
+        let cut = try workspace.run(["sync", "chisinau desk", "--data", bucharest.data.path]) { sync in
+            // The signal comes once the first batch of the push is in.
+            let deadline = Date().addingTimeInterval(120)
+            while server.isRunning, Date() < deadline, try InterruptTests.held(of: origin, by: chisinau) == 0 { Thread.sleep(forTimeInterval: 0.05) }
+            #expect(sync.isRunning, "the push ended before the signal: give it more contacts")
+            kill(server.processIdentifier, SIGTERM)
+        }
+        server.waitUntilExit()
+        #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+        #expect([0, 1, 2].contains(cut.status), "\(cut)")
+        let kept = try InterruptTests.held(of: origin, by: chisinau)
+        #expect(kept > 0)
+        // What the server applied, it applied whole: its log and tables verify.
+        #expect(try chisinau.run("log", "verify").stdout.contains("verified"))
+
+        (server, _, port) = try ServeTests.serve(chisinau, arguments: ["--listen", "127.0.0.1:\(port)", "--sync-every", "0"])
+        try bucharest.run("sync", "chisinau desk")
+        #expect(try bucharest.run("digest").stdout == chisinau.run("digest").stdout)
+        server.terminate()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
     }
 }
 

@@ -73,6 +73,23 @@ import Testing
         }
     }
 
+    @Test func aChangeOnAPeerThatCannotReachThisNodeArrivesByTheLongPoll() async throws {
+        let hub = try Node("Chisinau"), office = try Node("Balti")
+        defer { [hub, office].forEach { $0.remove() } }
+        // The hub has no address for the office: it can never push to it.
+        _ = try hub.directory.addPeer(try office.card())
+        try await MutualTLSTests().withServer(hub, idleTimeout: .seconds(120)) { hubPort in
+            _ = try office.directory.addPeer(try hub.directory.card(tlsPin: try hub.folder.tlsPin(), url: "https://127.0.0.1:\(hubPort)"))
+            try await withSyncingServer(office, period: .seconds(3600)) { _ in
+                #expect(try await eventually(within: 120) { try office.directory.peerStatuses().first?.lastSuccessAt != nil })
+                // The office's period is an hour and its own log does not grow: only its watch
+                // on the hub can bring the hub's write.
+                _ = try hub.directory.write { tx in try tx.save(Agency(name: "Chisinau Border Police", kind: .border, country: "MD")) }
+                #expect(try await eventually(within: 120) { try hub.directory.digest() == office.directory.digest() })
+            }
+        }
+    }
+
     @Test func aFailingPeerWaitsAndIsTriedAgainWhenItConnects() async throws {
         let hub = try Node("Chisinau"), office = try Node("Balti")
         defer { [hub, office].forEach { $0.remove() } }

@@ -40,9 +40,17 @@ import Testing
     func withServer<T: Sendable>(
         _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
+        try await withServer(directory: node.directory, tls: node.tls, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes, body)
+    }
+
+    /// Runs the server of `directory` with `tls` on a free loopback port while `body` runs.
+    func withServer<T: Sendable>(
+        directory: Directory, tls: NodeTLS, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush,
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try NodeServer.buildApplication(
-            directory: node.directory, tls: node.tls,
+            directory: directory, tls: tls,
             configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes),
             logger: Logger(label: "test.server")
         ) { channel in
