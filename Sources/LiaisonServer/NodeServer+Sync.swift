@@ -15,11 +15,16 @@ extension NodeServer {
     static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory, configuration: NodeServerConfiguration) {
         let sync = router.group("v1")
         let transfers = TransfersInFlight(perPeer: configuration.maximumTransfersPerPeer)
-        sync.get("vector") { _, _ -> Response in
-            Response(
-                status: .ok,
-                headers: [.contentType: "application/json", HTTPField.Name(SyncMedia.pushLimitHeader)!: String(configuration.maximumPushBytes)],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try directory.vector().json())))
+        sync.get("vector") { request, _ -> Response in
+            // A peer that knows this vector already gets 304 and no body: a sync with nothing new
+            // costs a few hundred bytes, however many origins the vector has.
+            let vector = try directory.vector()
+            let tag = "\"\(vector.fingerprint)\""
+            let headers: HTTPFields = [.eTag: tag, HTTPField.Name(SyncMedia.pushLimitHeader)!: String(configuration.maximumPushBytes)]
+            if request.headers[.ifNoneMatch] == tag { return Response(status: .notModified, headers: headers) }
+            var withType = headers
+            withType[.contentType] = "application/json"
+            return Response(status: .ok, headers: withType, body: ResponseBody(byteBuffer: ByteBuffer(bytes: vector.json())))
         }
         sync.get("wait") { request, _ -> Response in
             // A long poll: the answer comes when this node's vector differs from the one the peer

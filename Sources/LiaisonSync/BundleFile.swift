@@ -32,12 +32,16 @@ public enum BundleFile {
     /// Appends a commit as a version 2 item: its header and signature as they are, then its
     /// changes in the compact form, deflated.
     static func writeItem(_ commit: Commit, into bytes: inout [UInt8]) throws(LiaisonError) {
-        let changes = CompactCommitEncoder.encodeChanges(of: commit)
+        try writeItem(header: commit.header.encoded, signature: commit.signature, compactChanges: CompactCommitEncoder.encodeChanges(of: commit), into: &bytes)
+    }
+
+    /// A commit item from a commit's header, signature and changes in the compact form.
+    static func writeItem(header: [UInt8], signature: [UInt8], compactChanges changes: [UInt8], into bytes: inout [UInt8]) throws(LiaisonError) {
         let deflated = try Deflate.compress(changes)
         var writer = ByteWriter(capacity: deflated.count + 200)
         writer.u8(Tag.compactFrame)
-        writer.raw(commit.header.encoded)
-        writer.raw(commit.signature)
+        writer.raw(header)
+        writer.raw(signature)
         writer.u32(UInt32(deflated.count))
         writer.u32(UInt32(changes.count))
         writer.raw(deflated)

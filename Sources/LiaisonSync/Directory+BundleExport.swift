@@ -87,26 +87,35 @@ extension Directory {
                 let endMarkerSize: Int64 = 9
                 let total = brings.count(beyond: assumes)
                 var item: [UInt8] = []
-                try LogStore.forEachCommit(beyond: assumes, for: receiver, in: db) { commit in
+                try LogStore.forEachStoredCommit(beyond: assumes, in: db) { stored in
                     guard summary.commits < limit else {
                         summary.complete = false
                         return false
                     }
                     item.removeAll(keepingCapacity: true)
-                    try BundleFile.writeItem(commit, into: &item)
+                    // Most commits reach every node whole: they go as stored, without being decoded.
+                    let (changeCount, withheld): (Int, Int)
+                    if stored.travelsWhole {
+                        try BundleFile.writeItem(header: stored.header, signature: stored.signature, compactChanges: stored.compactChanges, into: &item)
+                        (changeCount, withheld) = (stored.changeCount, 0)
+                    } else {
+                        let commit = try stored.commit(reaching: receiver)
+                        try BundleFile.writeItem(commit, into: &item)
+                        (changeCount, withheld) = (commit.changeBodies.count, commit.changeBodies.filter { $0 == nil }.count)
+                    }
                     if summary.bytes + Int64(buffer.count + item.count) + endMarkerSize > maximumBytes {
                         guard summary.commits > 0 else {
                             let size = summary.bytes + Int64(buffer.count + item.count) + endMarkerSize
-                            throw LiaisonError(.tooLarge, "commit \(commit.header.label) alone makes a bundle of \(size) bytes")
+                            let label = (try? CommitHeader(decoding: stored.header))?.label ?? "of \(item.count) bytes"
+                            throw LiaisonError(.tooLarge, "commit \(label) alone makes a bundle of \(size) bytes")
                         }
                         summary.complete = false
                         return false
                     }
-                    let bodies = commit.changeBodies
                     buffer += item
                     summary.commits += 1
-                    summary.changes += bodies.count
-                    summary.withheldChanges += bodies.filter { $0 == nil }.count
+                    summary.changes += changeCount
+                    summary.withheldChanges += withheld
                     if buffer.count > 1 << 20 {
                         try emit(buffer)
                         summary.bytes += Int64(buffer.count)

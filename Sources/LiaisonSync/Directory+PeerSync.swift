@@ -76,6 +76,12 @@ extension Directory {
 
     /// Notes a sync that reached the peer: its vector as it said it, and, when everything sent was
     /// applied there, that it now holds this node's vector. Clears the backoff.
+    /// The vector `peer` said it held when a sync with it last succeeded.
+    func lastKnownVector(of peer: Peer) throws(LiaisonError) -> VersionVector? {
+        let text = try read { db in try String.fetchOne(db, sql: "SELECT their_vector FROM peer_sync WHERE node_id = ?", arguments: [peer.nodeID]) }
+        return text.flatMap { try? VersionVector(json: Data($0.utf8), fileName: "peer_sync") }
+    }
+
     func recordSyncSuccess(with peer: Peer, theirs: VersionVector, sentAll: Bool, at now: Date) throws(LiaisonError) {
         let time = Timestamp.database(now)
         let known = sentAll ? try vector() : theirs

@@ -59,7 +59,7 @@ extension Directory {
     ) async throws(LiaisonError) -> (SyncSummary, cut: LiaisonError?) {
         let peer = transport.peer
         let peerID = try NodeID(hex: peer.nodeID)
-        let state = try await transport.state()
+        let state = try await transport.state(known: try lastKnownVector(of: peer))
         let theirs = state.vector
         let mine = try vector()
         var summary = SyncSummary(peer: peer, received: ReceiveReport(), commitsRead: 0, pushed: BundleExportSummary(), theirs: theirs)

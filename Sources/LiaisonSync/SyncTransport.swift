@@ -15,8 +15,9 @@ public protocol SyncTransport: Sendable {
     /// The peer this transport reaches.
     var peer: Peer { get }
 
-    /// What the peer holds now, and the largest push it accepts.
-    func state() async throws(LiaisonError) -> PeerState
+    /// What the peer holds now, and the largest push it accepts. `known` is the vector the peer
+    /// held at the last sync: a peer that holds just that may say so without sending it again.
+    func state(known: VersionVector?) async throws(LiaisonError) -> PeerState
 
     /// Writes into `stream`, as it arrives, a bundle signed by the peer for this node of the
     /// commits beyond `vector` that this node may see, and finishes the stream. On failure it fails
@@ -26,6 +27,11 @@ public protocol SyncTransport: Sendable {
     /// Gives the peer the bundle this node writes into `stream`, signed for it, as it is written;
     /// returns what receiving it did there.
     func push(from stream: BundleStream) async throws(LiaisonError) -> ReceiveReport
+}
+
+extension SyncTransport {
+    /// What the peer holds now, sent in full.
+    public func state() async throws(LiaisonError) -> PeerState { try await state(known: nil) }
 }
 
 /// What a peer says before a sync.
@@ -82,9 +88,14 @@ public struct HTTPSSyncTransport: SyncTransport {
         self.timeout = timeout
     }
 
-    public func state() async throws(LiaisonError) -> PeerState {
+    public func state(known: VersionVector?) async throws(LiaisonError) -> PeerState {
         var limit: Int64?
-        let body = try await request(.GET, "/v1/vector") { head in limit = head.headers.first(name: SyncMedia.pushLimitHeader).flatMap { Int64($0) } }
+        var unchanged = false
+        let body = try await request(.GET, "/v1/vector", headers: known.map { ["if-none-match": "\"\($0.fingerprint)\""] } ?? [:]) { head in
+            limit = head.headers.first(name: SyncMedia.pushLimitHeader).flatMap { Int64($0) }
+            unchanged = head.status == .notModified
+        }
+        if unchanged, let known { return PeerState(vector: known, maximumPush: limit) }
         return PeerState(vector: try VersionVector(json: body, fileName: "the vector of \(peer.name)"), maximumPush: limit)
     }
 
@@ -133,11 +144,12 @@ public struct HTTPSSyncTransport: SyncTransport {
     /// The body of a successful answer to a request without a bundle; any other answer is an
     /// error that says what the peer said. `head` sees the answer's head.
     package func request(
-        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil, headers: [String: String] = [:],
         head: (HTTPResponseHead) -> Void = { _ in }
     ) async throws(LiaisonError) -> Data {
-        let answer = try await exchange(
-            requestHead(method, path, contentType: contentType, length: body?.count), body: body.map { .bytes($0) } ?? .none) { _, _ in false }
+        var requestHead = requestHead(method, path, contentType: contentType, length: body?.count)
+        for (name, value) in headers { requestHead.headers.add(name: name, value: value) }
+        let answer = try await exchange(requestHead, body: body.map { .bytes($0) } ?? .none) { _, _ in false }
         try check(answer, path: path)
         head(answer.head)
         return answer.body
@@ -153,7 +165,7 @@ public struct HTTPSSyncTransport: SyncTransport {
     /// Throws, with what the peer said, unless the answer is 200.
     private func check(_ answer: Answer, path: String) throws(LiaisonError) {
         let status = answer.head.status
-        guard status != .ok, status != .noContent else { return }
+        guard ![.ok, .noContent, .notModified].contains(status) else { return }
         let said = String(decoding: answer.body.prefix(300), as: UTF8.self)
         let code: LiaisonError.Code = switch status {
         case .unauthorized, .forbidden: .unauthorized

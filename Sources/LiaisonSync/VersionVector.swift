@@ -167,12 +167,37 @@ extension LogStore {
     /// Hands over each commit held beyond `vector`, in sequence order per origin and epoch, as
     /// `receiver` may see it (nil: any node), until `body` returns false.
     static func forEachCommit(beyond vector: VersionVector, for receiver: NodeID?, in db: Database, _ body: (Commit) throws -> Bool) throws {
+        try forEachStoredCommit(beyond: vector, in: db) { stored in try body(try stored.commit(reaching: receiver)) }
+    }
+
+    /// A commit as the log stores it: its changes in the compact form, decoded only when asked.
+    struct StoredCommit {
+        let row: Row
+
+        var header: [UInt8] { [UInt8](row["header"] as Data) }
+        var signature: [UInt8] { [UInt8](row["signature"] as Data) }
+        var compactChanges: [UInt8] { [UInt8](row["changes"] as Data) }
+        var changeCount: Int { row["change_count"] }
+        /// Every body is here and may reach any node: the stored form is what every receiver gets.
+        var travelsWhole: Bool { row["travels_whole"] }
+
+        func commit(reaching receiver: NodeID?) throws -> Commit { try LogStore.commit(row).reaching(receiver) }
+    }
+
+    /// Hands over each stored commit beyond `vector`, in sequence order per origin and epoch, until
+    /// `body` returns false.
+    static func forEachStoredCommit(beyond vector: VersionVector, in db: Database, _ body: (StoredCommit) throws -> Bool) throws {
         for chain in try VersionVector.stored(in: db).entries {
             let after = vector.sequence(origin: chain.origin, epoch: chain.epoch)
             guard chain.sequence > after else { continue }
-            let rows = try chainRows(origin: chain.origin, epoch: chain.epoch, after: after, in: db)
+            let rows = try Row.fetchCursor(
+                db, sql: """
+                    SELECT \(commitColumns), change_count, travels_whole FROM commit_log
+                    WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence
+                    """,
+                arguments: [chain.origin.hex, chain.epoch, Int64(after)])
             while let row = try rows.next() {
-                guard try body(try commit(row).reaching(receiver)) else { return }
+                guard try body(StoredCommit(row: row)) else { return }
             }
         }
     }

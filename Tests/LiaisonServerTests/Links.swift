@@ -13,7 +13,7 @@ struct DirectLink: SyncTransport {
     let caller: NodeID
     var maximumPush: Int64?
 
-    func state() async throws(LiaisonError) -> PeerState { PeerState(vector: try other.vector(), maximumPush: maximumPush) }
+    func state(known: VersionVector?) async throws(LiaisonError) -> PeerState { PeerState(vector: try other.vector(), maximumPush: maximumPush) }
 
     func pull(beyond vector: VersionVector, into stream: BundleStream) async throws(LiaisonError) {
         let (other, caller) = (other, caller)
@@ -56,7 +56,7 @@ struct FileLink: SyncTransport {
     let caller: NodeID
     let folder: URL
 
-    func state() async throws(LiaisonError) -> PeerState { PeerState(vector: try other.vector()) }
+    func state(known: VersionVector?) async throws(LiaisonError) -> PeerState { PeerState(vector: try other.vector()) }
 
     func pull(beyond vector: VersionVector, into stream: BundleStream) async throws(LiaisonError) {
         let file = folder.appending(path: "pull-\(UUID().uuidString).liaison-bundle")
@@ -96,7 +96,7 @@ struct CutLink: SyncTransport {
     let keeping: Int
     var peer: Peer { inner.peer }
 
-    func state() async throws(LiaisonError) -> PeerState { try await inner.state() }
+    func state(known: VersionVector?) async throws(LiaisonError) -> PeerState { try await inner.state(known: known) }
 
     func pull(beyond vector: VersionVector, into stream: BundleStream) async throws(LiaisonError) {
         let relay = BundleStream(name: stream.name)
@@ -143,7 +143,7 @@ final class CountingLink: SyncTransport {
     var pulls: Int { counts.withLockedValue { $0.pulls } }
     var pushes: Int { counts.withLockedValue { $0.pushes } }
 
-    func state() async throws(LiaisonError) -> PeerState { try await inner.state() }
+    func state(known: VersionVector?) async throws(LiaisonError) -> PeerState { try await inner.state(known: known) }
 
     func pull(beyond vector: VersionVector, into stream: BundleStream) async throws(LiaisonError) {
         counts.withLockedValue { $0.pulls += 1 }

@@ -3,6 +3,7 @@ import LiaisonCore
 import LiaisonServer
 import LiaisonSync
 import LiaisonTestSupport
+import NIOHTTP1
 import Testing
 
 /// Two nodes sync over mutual-TLS HTTPS against a live server on loopback: each ends with what the
@@ -42,6 +43,13 @@ import Testing
             #expect(again.received.applied == 0 && again.received.alreadyHeld == 0)
             #expect(again.pushed.commits == 0 && again.peerReport == nil)
             #expect(counting.pulls == 0 && counting.pushes == 0)
+            // The peer's vector is not sent again when the client knows it: 304, no body.
+            let known = try server.directory.vector()
+            nonisolated(unsafe) var status: HTTPResponseStatus?
+            let body = try await transport.request(.GET, "/v1/vector", headers: ["if-none-match": "\"\(known.fingerprint)\""]) { status = $0.status }
+            #expect(status == .notModified && body.isEmpty)
+            #expect(try await transport.state(known: known).vector == known)
+            #expect(try await transport.state(known: VersionVector()).vector == known)
 
             // A revoked node is turned away in the handshake, before it can pull or push.
             try server.directory.revokePeer(client.directory.node.id.hex)

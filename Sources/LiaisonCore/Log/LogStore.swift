@@ -15,14 +15,14 @@ public enum LogStore {
         }
         let changes = compactChanges ?? CompactCommitEncoder.encodeChanges(of: commit)
         try db.cachedStatement(sql: """
-            INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at, changes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at, changes, travels_whole)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).run([
             header.origin.hex.databaseValue, header.epoch.databaseValue, Int64(header.sequence).databaseValue,
             Int64(bitPattern: header.time.rawValue).databaseValue, Data(header.encoded).databaseValue, Data(header.hash).databaseValue,
             Data(commit.signature).databaseValue, commit.changeHashes.count.databaseValue, Timestamp.database(Date()).databaseValue,
-            Data(changes).databaseValue,
+            Data(changes).databaseValue, travelsWhole(commit).databaseValue,
         ])
         return db.lastInsertedRowID
     }
@@ -30,8 +30,14 @@ public enum LogStore {
     /// Replaces the stored changes of the commit at `position`: bodies filled in or erased.
     package static func replaceChanges(of commit: Commit, at position: Int64, in db: Database) throws {
         try db.execute(
-            sql: "UPDATE commit_log SET changes = ? WHERE position = ?",
-            arguments: [Data(CompactCommitEncoder.encodeChanges(of: commit)), position])
+            sql: "UPDATE commit_log SET changes = ?, travels_whole = ? WHERE position = ?",
+            arguments: [Data(CompactCommitEncoder.encodeChanges(of: commit)), travelsWhole(commit), position])
+    }
+
+    /// Whether a commit holds every body, each one that any node may see: then it reaches every
+    /// receiver exactly as it is stored.
+    static func travelsWhole(_ commit: Commit) -> Bool {
+        commit.changeBodies.allSatisfy { body in body.map { NeedToKnow.mayReach($0, receiver: nil) } ?? false }
     }
 
     /// One stored commit with where it sits in the local log.
@@ -88,7 +94,10 @@ public enum LogStore {
                 header: try CommitHeader(decoding: [UInt8](row["header"] as Data)), signature: [UInt8](row["signature"] as Data),
                 changeHashes: rows.map { [UInt8]($0["hash"] as Data) },
                 changeBodies: rows.map { ($0["body"] as Data?).map { [UInt8]($0) } })
-            try replaceChanges(of: commit, at: row["position"], in: db)
+            // The schema of migration 0004: the later travels_whole column is not there yet.
+            try db.execute(
+                sql: "UPDATE commit_log SET changes = ? WHERE position = ?",
+                arguments: [Data(CompactCommitEncoder.encodeChanges(of: commit)), row["position"] as Int64])
         }
         try db.execute(sql: "DROP TABLE change_log; DROP TABLE pending_task")
     }
