@@ -77,6 +77,7 @@ extension NodeServer {
             let limit = configuration.maximumPushBytes
             var received = 0
             var tooLarge = false
+            var cutOff = false
             do {
                 for try await buffer in request.body {
                     received += buffer.readableBytes
@@ -91,9 +92,13 @@ extension NodeServer {
             } catch let error as LiaisonError where stream.stoppedByReader {
                 _ = error  // the importer stopped reading: its own error says why
             } catch {
+                cutOff = true
                 stream.fail("the request was cut off")
             }
             let outcome = await receiving.value
+            if cutOff, case .failure = outcome {
+                throw LiaisonError(.invalidFile, "the push ended before its bundle did: what came whole before was applied")
+            }
             if tooLarge {
                 throw LiaisonError(
                     .tooLarge, "the push is larger than this node's limit of \(limit) bytes: send fewer commits at a time",
@@ -120,6 +125,8 @@ extension NodeServer {
             return try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw LiaisonError(.tooLarge, "the request is larger than \(limit >> 20 > 0 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")")
+        } catch {
+            throw LiaisonError(.invalidFile, "the request's body could not be read: it was cut off or malformed")
         }
     }
 }

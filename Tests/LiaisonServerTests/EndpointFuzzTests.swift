@@ -2,7 +2,11 @@ import Foundation
 import LiaisonCore
 @testable import LiaisonSync
 import LiaisonTestSupport
+import NIOConcurrencyHelpers
+import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 import Testing
 
 /// Mutated request bodies and queries sent by a peer to every sync and API route of a live server:
@@ -27,7 +31,7 @@ import Testing
         _ = try client.directory.exportBundle(to: file, assumes: VersionVector(), for: server.directory.node.id)
         let bundle = [UInt8](try Data(contentsOf: file))
         let vector = [UInt8](try client.directory.vector().json())
-        let cases = ProcessInfo.processInfo.environment["LIAISON_FUZZ_CASES"].flatMap(Int.init) ?? 150
+        let cases = ProcessInfo.processInfo.environment["LIAISON_FUZZ_CASES"].flatMap(Int.init) ?? 2_000
         var random = SeededGenerator(name: "EndpointFuzzTests")
         let seed = random.seed
         let requests = (0..<cases).map { _ in Self.mutatedRequest(bundle: bundle, vector: vector, random: &random) }
@@ -87,5 +91,130 @@ import Testing
             let paths = ["/api/v1/contacts/", "/api/v1/agencies/", "/api/v1/countries/", "/api/v1/contacts/%2e%2e/vcard/"]
             return (.GET, paths[Int(random.next() % UInt64(paths.count))] + words[Int(random.next() % UInt64(words.count))], nil)
         }
+    }
+
+    /// Requests mutated below HTTP: broken request lines, floods and giant headers, lengths that
+    /// lie, bad chunks, and bodies cut off mid-stream. Each gets a 4xx, a 2xx for one that is still
+    /// valid, or a closed connection; never a 5xx or a hang; and the server goes on serving.
+    @Test func mutatedRawRequestsAndCutStreamsGetAClearAnswer() async throws {
+        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        defer { [server, client].forEach { $0.remove() } }
+        _ = try server.directory.addPeer(try client.card())
+        _ = try client.directory.addPeer(try server.card())
+        _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
+        var bundle: [UInt8] = []
+        _ = try client.directory.writeBundle(assumes: VersionVector(), for: server.directory.node.id) { bundle += $0 }
+        let cases = ProcessInfo.processInfo.environment["LIAISON_FUZZ_RAW_CASES"].flatMap(Int.init) ?? 1_000
+        var random = SeededGenerator(name: "EndpointFuzzTests.raw")
+        let seed = random.seed
+        let requests = (0..<cases).map { _ in Self.rawRequest(bundle: bundle, random: &random) }
+        let digestBefore = try server.directory.digest()
+
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(3)) { port in
+            let context = try NIOSSLContext(configuration: client.tls.clientConfiguration())
+            var answers: [String: Int] = [:]
+            for (index, request) in requests.enumerated() {
+                let (answer, hung) = try await Self.exchange(request.bytes, halfClose: request.halfClose, port: port, context: context)
+                #expect(!hung, "case \(index) (seed \(seed)): \(request.name) had no answer within 20 s")
+                let status = answer.starts(with: Array("HTTP/1.1 ".utf8)) ? String(decoding: answer[9..<min(12, answer.count)], as: UTF8.self) : "closed"
+                #expect(status == "closed" || status.hasPrefix("4") || status.hasPrefix("2"), "case \(index) (seed \(seed)): \(request.name) got \(status)")
+                answers["\(request.name) \(status)", default: 0] += 1
+            }
+            print("EndpointFuzzTests raw: \(cases) cases, answers \(answers.sorted { $0.key < $1.key })")
+            let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
+            #expect(try await link.state().vector == (try server.directory.vector()))
+        }
+        // Only the genuine bundle, whole, could apply.
+        let agencies = try server.directory.stats().agencies
+        #expect(agencies == 0 || agencies == 1)
+        if agencies == 0 { #expect(try server.directory.digest() == digestBefore) }
+    }
+
+    struct RawRequest {
+        var name: String
+        var bytes: [UInt8]
+        var halfClose: Bool
+    }
+
+    static func rawRequest(bundle: [UInt8], random: inout SeededGenerator) -> RawRequest {
+        func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
+        let paths = ["/v1/vector", "/v1/pull", "/v1/push", "/v1/wait?seconds=0", "/api/v1/search?q=mold", "/api/v1/contacts/x"]
+        let path = pick(paths)
+        let close = "Connection: close\r\n"
+        func request(_ head: String, body: [UInt8] = []) -> [UInt8] { Array(head.utf8) + body }
+        switch random.next() % 8 {
+        case 0:
+            let line = pick(["GET", "POST", "DELETE", "PATCH", "G\u{0}T", "GET GET"]) + " " + pick([path, "*", "http://x/../../etc/passwd", "", "/\u{1}"])
+                + pick([" HTTP/1.1", " HTTP/9.9", "", " HTTP/1.1 extra"])
+            return RawRequest(name: "request line", bytes: request(line + "\r\nHost: x\r\n" + close + "\r\n"), halfClose: false)
+        case 1:
+            let headers = (0..<(64 + Int(random.next() % 200))).map { "X-Flood-\($0): y\r\n" }.joined()
+            return RawRequest(name: "header flood", bytes: request("GET \(path) HTTP/1.1\r\nHost: x\r\n" + headers + close + "\r\n"), halfClose: false)
+        case 2:
+            let value = String(repeating: "a", count: 8_000 + Int(random.next() % 40_000))
+            return RawRequest(name: "giant header", bytes: request("GET \(path) HTTP/1.1\r\nHost: x\r\nX-Big: \(value)\r\n" + close + "\r\n"), halfClose: false)
+        case 3:
+            let length = pick(["abc", "-1", "5, 7", "99999999999999999999", "0x10"])
+            return RawRequest(
+                name: "bad length", bytes: request("POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(length)\r\n" + close + "\r\n", body: Array(bundle.prefix(16))),
+                halfClose: false)
+        case 4:
+            // The second chunk promises more than comes: the client then closes its side.
+            let chunk = pick(["zz\r\nab\r\n0\r\n\r\n", "ffffffffffffffff\r\nab", "3\r\nabcdef\r\n0\r\n\r\n", "-5\r\nabcde\r\n0\r\n\r\n"])
+            return RawRequest(
+                name: "bad chunk", bytes: request("POST /v1/push HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n" + close + "\r\n" + chunk), halfClose: chunk.hasPrefix("ffff"))
+        case 5:
+            // A push cut off mid-stream: the length promises more than comes, and the client goes.
+            let sent = Int(random.next() % UInt64(bundle.count))
+            return RawRequest(
+                name: "cut push",
+                bytes: request("POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.liaison.bundle\r\nContent-Length: \(bundle.count)\r\n" + close + "\r\n", body: Array(bundle.prefix(sent))),
+                halfClose: true)
+        case 6:
+            // The same, chunked, without its last chunk.
+            let sent = Int(random.next() % UInt64(bundle.count))
+            let chunk = String(sent, radix: 16) + "\r\n"
+            return RawRequest(
+                name: "cut chunked push",
+                bytes: request("POST /v1/push HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n" + close + "\r\n" + chunk, body: Array(bundle.prefix(sent)) + Array("\r\n".utf8)),
+                halfClose: true)
+        default:
+            let header = pick(["Authorization: Bearer \u{0}", "Authorization: Basic Zm9vOmJhcg==", "If-None-Match: *", "Host:", "Content-Type: ☃", "Expect: 100-continue"])
+            return RawRequest(name: "odd header", bytes: request("GET \(path) HTTP/1.1\r\nHost: x\r\n\(header)\r\n" + close + "\r\n"), halfClose: false)
+        }
+    }
+
+    /// Sends `bytes` on a new TLS connection with the client's certificate, closes its side when
+    /// `halfClose`, and reads the answer until the server closes, for at most 20 seconds.
+    static func exchange(_ bytes: [UInt8], halfClose: Bool, port: Int, context: NIOSSLContext) async throws -> (answer: [UInt8], hung: Bool) {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { _, promise in promise.succeed(.certificateVerified) }
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                }
+            }
+        let raw = channel.channel
+        let hung = NIOLockedValueBox(false)
+        let timer = Task {
+            try await Task.sleep(for: .seconds(20))
+            hung.withLockedValue { $0 = true }
+            raw.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        let answer = try await channel.executeThenClose { inbound, outbound in
+            try? await outbound.write(ByteBuffer(bytes: bytes))
+            if halfClose { outbound.finish() }
+            var answer: [UInt8] = []
+            do {
+                for try await chunk in inbound { answer += chunk.readableBytesView }
+            } catch {
+                // A reset after the answer: what came is the answer.
+            }
+            return answer
+        }
+        return (answer, hung.withLockedValue { $0 })
     }
 }
