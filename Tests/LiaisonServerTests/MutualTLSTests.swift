@@ -38,20 +38,25 @@ import Testing
 
     /// Runs `node`'s server on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
-        _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush, _ body: @Sendable (Int) async throws -> T
+        _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush, connectionsPerClient: Int = 32,
+        _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
-        try await withServer(directory: node.directory, tls: node.tls, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes, body)
+        try await withServer(
+            directory: node.directory, tls: node.tls, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes,
+            connectionsPerClient: connectionsPerClient, body)
     }
 
     /// Runs the server of `directory` with `tls` on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
         directory: Directory, tls: NodeTLS, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush,
-        _ body: @Sendable (Int) async throws -> T
+        connectionsPerClient: Int = 32, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try NodeServer.buildApplication(
             directory: directory, tls: tls,
-            configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes),
+            configuration: .init(
+                host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes,
+                maximumConnectionsPerClient: connectionsPerClient),
             logger: Logger(label: "test.server")
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
@@ -123,6 +128,28 @@ import Testing
             let start = ContinuousClock.now
             #expect(socket.waitForClose(within: .seconds(10)), "the server closes an idle connection")
             #expect(ContinuousClock.now - start < .seconds(5))
+        }
+    }
+
+    @Test func aClientThatHoldsManyConnectionsGetsNoMore() async throws {
+        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        defer { [server, client].forEach { $0.remove() } }
+        _ = try server.directory.addPeer(try client.card())
+        _ = try client.directory.addPeer(try server.card())
+        try await withServer(server, idleTimeout: .seconds(60), connectionsPerClient: 4) { port in
+            // Four connections that never finish their handshake use up this address's share...
+            let held = (0..<4).compactMap { _ in RawConnection(port: port) }
+            #expect(held.count == 4)
+            // ...so a fifth is closed at once, not after the idle timeout.
+            let fifth = try #require(RawConnection(port: port))
+            #expect(fifth.waitForClose(within: .seconds(20)))
+            fifth.close()
+            let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
+            await #expect(throws: LiaisonError.self) { try await link.state() }
+            // Once they close, the address is served again.
+            held.forEach { $0.close() }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await link.state().vector == (try server.directory.vector()))
         }
     }
 
