@@ -50,6 +50,9 @@ final class ByteCountingRelay: @unchecked Sendable {
                 close(server)
                 continue
             }
+            // Without Nagle's delay: the relay must not add the 40 ms of a delayed acknowledgement.
+            var on: Int32 = 1
+            for socket in [client, server] { setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size)) }
             Thread.detachNewThread { [self] in pump(from: client, to: server, upward: true) }
             Thread.detachNewThread { [self] in pump(from: server, to: client, upward: false) }
         }

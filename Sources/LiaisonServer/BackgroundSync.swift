@@ -79,14 +79,15 @@ public struct BackgroundSync: Service {
         var known: String?
         var failures = 0
         while !Task.isCancelled {
+            let started = ContinuousClock.now
             do {
-                guard let theirs = try await transport.waitForChange(after: known, seconds: 25) else { continue }
-                known = theirs.fingerprint
-                failures = 0
-                if let mine = try? directory.vector(), !mine.covers(theirs) { wakeup.wake() }
+                // One connection, kept open between polls, until it fails.
+                known = try await transport.watch(after: known, seconds: 25) { [directory, wakeup] theirs in
+                    if let mine = try? directory.vector(), !mine.covers(theirs) { wakeup.wake() }
+                }
             } catch {
                 // Background sync records the peer's failures; the watch only waits to try again.
-                failures += 1
+                failures = ContinuousClock.now - started > .seconds(60) ? 1 : failures + 1
                 logger.debug("cannot watch a peer", metadata: ["peer": "\(peer.nodeID.prefix(8))", "error": "\(error.message)"])
                 try? await Task.sleep(for: backoff.delay(afterFailures: failures, random: .random(in: .min ... .max)))
             }

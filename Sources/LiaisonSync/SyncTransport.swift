@@ -199,144 +199,57 @@ public struct HTTPSSyncTransport: SyncTransport {
         _ head: HTTPRequestHead, body requestBody: RequestBody,
         receive: @escaping @Sendable (HTTPResponseStatus, ByteBuffer) async throws(LiaisonError) -> Bool
     ) async throws(LiaisonError) -> Answer {
-        do {
-            return try await connectAndExchange(head, body: requestBody, receive: receive)
-        } catch let error as LiaisonError {
-            throw error
-        } catch {
-            throw LiaisonError(
-                .network, "cannot reach \(peer.name) at \(host):\(port): \(error)",
-                hint: "check the address in its card, that its node runs `liaison serve`, and the link")
-        }
-    }
-
-    private func connectAndExchange(
-        _ head: HTTPRequestHead, body requestBody: RequestBody,
-        receive: @escaping @Sendable (HTTPResponseStatus, ByteBuffer) async throws(LiaisonError) -> Bool
-    ) async throws -> Answer {
-        let context = context
-        let expectedPin = peer.tlsPin
         let peerName = peer.name
-        let presented = NIOLockedValueBox<String?>(nil)
-        let answered = NIOLockedValueBox(false)
-        let idle = NIOLockedValueBox(false)
-        let timeout = timeout
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(TimeAmount(timeout))
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, promise in
-                        let pin = NodeTLS.pin(of: certificates)
-                        presented.withLockedValue { $0 = pin }
-                        promise.succeed(pin == expectedPin ? .certificateVerified : .failed)
-                    }
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(timeout)))
-                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle { idle.withLockedValue { $0 = true } })
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-                }
-            }
-        let rawChannel = channel.channel
-        do {
-            let answer = try await channel.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self, returning: Answer?.self) { group in
-                    group.addTask {
-                        // A server that refuses this node's certificate may close the connection
-                        // while the request is written: its alert is read from the inbound side.
-                        do {
-                            try await outbound.write(.head(head))
-                            switch requestBody {
-                            case .none: break
-                            case .bytes(let bytes): try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
-                            case .stream(let first, let rest):
-                                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: first))))
-                                while let chunk = try await rest.next() { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk)))) }
-                            }
-                            try await outbound.write(.end(nil))
-                        } catch let error as LiaisonError {
-                            // The bundle stopped: the server must not take what came as whole.
-                            rawChannel.close(promise: nil)
-                            throw error
-                        }
-                    }
-                    var response: HTTPResponseHead?
-                    var body = Data()
+        return try await withConnection { connection, inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self, returning: Answer.self) { group in
+                group.addTask {
+                    // A server that refuses this node's certificate may close the connection
+                    // while the request is written: its alert is read from the inbound side.
                     do {
-                        for try await part in inbound {
-                            switch part {
-                            case .head(let head):
-                                answered.withLockedValue { $0 = true }
-                                response = head
-                            case .body(let buffer):
-                                guard let status = response?.status else { continue }
-                                if try await receive(status, buffer) { continue }
-                                guard body.count + buffer.readableBytes <= SyncMedia.maximumAnswer else {
-                                    throw LiaisonError(.network, "\(peerName) sent more than \(SyncMedia.maximumAnswer >> 20) MiB in one answer")
-                                }
-                                body.append(contentsOf: buffer.readableBytesView)
-                            case .end:
-                                group.cancelAll()
-                                if let response { return Answer(head: response, body: body) }
-                            }
+                        try await outbound.write(.head(head))
+                        switch requestBody {
+                        case .none: break
+                        case .bytes(let bytes): try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                        case .stream(let first, let rest):
+                            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: first))))
+                            while let chunk = try await rest.next() { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk)))) }
                         }
-                    } catch {
-                        // The request's own failure (its bundle stopped) says more than the cut it caused.
-                        group.cancelAll()
-                        if case .failure(let writeError as LiaisonError)? = await group.nextResult() { throw writeError }
+                        try await outbound.write(.end(nil))
+                    } catch let error as LiaisonError {
+                        // The bundle stopped: the server must not take what came as whole.
+                        connection.close()
                         throw error
                     }
-                    if case .failure(let writeError)? = await group.nextResult() { throw writeError }
-                    return nil
                 }
+                var response: HTTPResponseHead?
+                var body = Data()
+                do {
+                    for try await part in inbound {
+                        switch part {
+                        case .head(let head):
+                            connection.answered()
+                            response = head
+                        case .body(let buffer):
+                            guard let status = response?.status else { continue }
+                            if try await receive(status, buffer) { continue }
+                            guard body.count + buffer.readableBytes <= SyncMedia.maximumAnswer else {
+                                throw LiaisonError(.network, "\(peerName) sent more than \(SyncMedia.maximumAnswer >> 20) MiB in one answer")
+                            }
+                            body.append(contentsOf: buffer.readableBytesView)
+                        case .end:
+                            group.cancelAll()
+                            if let response { return Answer(head: response, body: body) }
+                        }
+                    }
+                } catch {
+                    // The request's own failure (its bundle stopped) says more than the cut it caused.
+                    group.cancelAll()
+                    if case .failure(let writeError as LiaisonError)? = await group.nextResult() { throw writeError }
+                    throw error
+                }
+                if case .failure(let writeError)? = await group.nextResult() { throw writeError }
+                throw connection.closedEarly
             }
-            guard let answer else {
-                if idle.withLockedValue({ $0 }) { throw idleError }
-                throw LiaisonError(.network, "\(peerName) closed the connection before it answered")
-            }
-            return answer
-        } catch let error as LiaisonError {
-            throw error
-        } catch let error where error is NIOSSLError || error is BoringSSLError {
-            // In TLS 1.3 the server checks the client's certificate after the client has finished
-            // its side of the handshake: a refusal comes as an alert, before any answer.
-            guard let pin = presented.withLockedValue({ $0 }), !answered.withLockedValue({ $0 }) else { throw error }
-            throw refusedHandshake(error, presentedPin: pin)
-        } catch {
-            if idle.withLockedValue({ $0 }) { throw idleError }
-            throw error
         }
-    }
-
-    private var idleError: LiaisonError {
-        LiaisonError(.network, "\(peer.name) sent nothing for \(timeout.components.seconds) s", hint: "check the link, and try again")
-    }
-
-    /// The error of a connection that the handshake ended: a server certificate other than the
-    /// roster's says so plainly; else the server refused this node.
-    private func refusedHandshake(_ error: any Error, presentedPin: String) -> LiaisonError {
-        if presentedPin != peer.tlsPin {
-            return LiaisonError(
-                .unauthorized,
-                "the server at \(host):\(port) is not \(peer.name): its certificate's pin is \(presentedPin.prefix(16))…, the roster's is \(peer.tlsPin.prefix(16))…",
-                hint: "if \(peer.name) made a new TLS key, add its new card; otherwise someone else answers at that address")
-        }
-        return LiaisonError(
-            .unauthorized, "\(peer.name) at \(host):\(port) ended the connection in the TLS handshake, before any answer (\(error))",
-            hint: "it accepts only nodes on its roster: it must add this node's card with `liaison peer add`")
-    }
-}
-
-/// Closes a connection on which nothing moved for a while, and says so.
-private final class CloseWhenIdle: ChannelInboundHandler, Sendable {
-    typealias InboundIn = NIOAny
-    let closing: @Sendable () -> Void
-
-    init(_ closing: @escaping @Sendable () -> Void) { self.closing = closing }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
-        closing()
-        context.close(promise: nil)
     }
 }

@@ -3,6 +3,7 @@ import LiaisonCore
 import LiaisonServer
 import LiaisonSync
 import LiaisonTestSupport
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
 
@@ -50,6 +51,17 @@ import Testing
             #expect(status == .notModified && body.isEmpty)
             #expect(try await transport.state(known: known).vector == known)
             #expect(try await transport.state(known: VersionVector()).vector == known)
+
+            // Long polls on one kept-open connection: the first says the vector, the next find
+            // nothing new; a write on the server ends the next poll early with the new vector.
+            let heard = NIOLockedValueBox<[VersionVector]>([])
+            let last = try await transport.watch(after: nil, seconds: 0, rounds: 3) { vector in heard.withLockedValue { $0.append(vector) } }
+            #expect(heard.withLockedValue { $0 } == [known] && last == known.fingerprint)
+            let watching = Task { try await transport.watch(after: last, seconds: 25, rounds: 1) { vector in heard.withLockedValue { $0.append(vector) } } }
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try server.directory.write { tx in try tx.save(Agency(name: "Chisinau Border Police", kind: .border, country: "MD")) }
+            #expect(try await watching.value == (try server.directory.vector().fingerprint))
+            #expect(heard.withLockedValue { $0.count } == 2)
 
             // A revoked node is turned away in the handshake, before it can pull or push.
             try server.directory.revokePeer(client.directory.node.id.hex)
