@@ -129,13 +129,46 @@ import Testing
         let report = try server.directory.receive([commit])
         #expect(report.applied == 1 && report.refusedChanges.isEmpty, "\(report)")
         #expect(try agencyNames(server) == ["Named unit", "Open unit"])
+        // Its next commit names the client alone; the client holds it until the first arrives.
+        let forClient = Change(entity: .agency, recordID: UUID(), operation: agency("Client unit"), distribution: .nodes([client.directory.node.id]))
+        let next = try Commit.sign(
+            changes: [forClient], origin: author.directory.node.id, epoch: 1, sequence: 2, previousHash: commit.header.hash,
+            time: HybridLogicalTime(rawValue: (UInt64(Date().timeIntervalSince1970 * 1000) + 1) << 16), key: key)
+        _ = try client.directory.receive([next])
 
         try await withLink(kind, from: client, to: server) { link in
             let synced = try await client.directory.sync(with: link)
-            #expect(synced.received.applied == 1)
-            // The commit arrived whole and verified; the named change as its hash only.
-            #expect(try client.directory.vector().sequence(origin: author.directory.node.id, epoch: 1) == 1)
-            #expect(try agencyNames(client) == ["Open unit"])
+            // The pulled commit, and the held one it let apply.
+            #expect(synced.received.applied == 2)
+            // On the pull, the commit arrived whole and verified; the named change as its hash only.
+            #expect(try client.directory.vector().sequence(origin: author.directory.node.id, epoch: 1) == 2)
+            #expect(try agencyNames(client) == ["Client unit", "Open unit"])
+            // On the push, the same: the server holds the next commit, not the client's change.
+            #expect(synced.peerReport?.applied == 1)
+            #expect(try server.directory.vector().sequence(origin: author.directory.node.id, epoch: 1) == 2)
+            #expect(try agencyNames(server) == ["Named unit", "Open unit"])
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func pushingTheSameBundleTwiceIsHarmless(_ kind: Kind) async throws {
+        let (server, client) = try pair()
+        defer { [server, client].forEach { $0.remove() } }
+        _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
+        _ = try client.directory.write { tx in try tx.save(Agency(name: "Border Police", kind: .border, country: "RO")) }
+        var written: [UInt8] = []
+        _ = try client.directory.writeBundle(assumes: VersionVector(), for: server.directory.node.id) { written += $0 }
+        let bundle = written
+        try await withLink(kind, from: client, to: server) { link in
+            func push() async throws -> ReceiveReport {
+                let stream = BundleStream(name: "a push")
+                try stream.write(bundle)
+                stream.finish()
+                return try await link.push(from: stream)
+            }
+            let first = try await push()
+            let again = try await push()
+            #expect(first.applied == 2 && again.applied == 0 && again.alreadyHeld == 2)
+            #expect(try client.directory.digest() == server.directory.digest())
         }
     }
 

@@ -7,6 +7,7 @@ import LiaisonSync
 import LiaisonTestSupport
 import Logging
 import NIOCore
+import NIOSSL
 import Testing
 
 /// A node's server on loopback, reached by other nodes over mutual TLS: only roster certificates
@@ -39,24 +40,24 @@ import Testing
     /// Runs `node`'s server on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
         _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush, connectionsPerClient: Int = 32,
-        _ body: @Sendable (Int) async throws -> T
+        transfersPerPeer: Int = 2, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         try await withServer(
             directory: node.directory, tls: node.tls, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes,
-            connectionsPerClient: connectionsPerClient, body)
+            connectionsPerClient: connectionsPerClient, transfersPerPeer: transfersPerPeer, body)
     }
 
     /// Runs the server of `directory` with `tls` on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
         directory: Directory, tls: NodeTLS, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush,
-        connectionsPerClient: Int = 32, _ body: @Sendable (Int) async throws -> T
+        connectionsPerClient: Int = 32, transfersPerPeer: Int = 2, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try NodeServer.buildApplication(
             directory: directory, tls: tls,
             configuration: .init(
                 host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes,
-                maximumConnectionsPerClient: connectionsPerClient),
+                maximumTransfersPerPeer: transfersPerPeer, maximumConnectionsPerClient: connectionsPerClient),
             logger: Logger(label: "test.server")
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
@@ -150,6 +151,28 @@ import Testing
             held.forEach { $0.close() }
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await link.state().vector == (try server.directory.vector()))
+        }
+    }
+
+    @Test func aPeerGetsNoMoreTransfersAtOnceThanItsShare() async throws {
+        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        defer { [server, client].forEach { $0.remove() } }
+        _ = try server.directory.addPeer(try client.card())
+        _ = try client.directory.addPeer(try server.card())
+        _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
+        try await withServer(server, idleTimeout: .seconds(10), transfersPerPeer: 1) { port in
+            // A push that stalls after its first bytes holds the peer's one transfer...
+            let context = try NIOSSLContext(configuration: client.tls.clientConfiguration())
+            let head = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.liaison.bundle\r\nContent-Length: 100000\r\n\r\n"
+            let stalled = Task { try await EndpointFuzzTests.exchange(Array(head.utf8) + Array(repeating: 0x4C, count: 8), halfClose: false, port: port, context: context) }
+            try await Task.sleep(for: .milliseconds(500))
+            // ...so a sync that would push gets 429 and says so.
+            let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
+            let busy = await #expect(throws: LiaisonError.self) { try await client.directory.sync(with: link) }
+            #expect(busy?.code == .busy, "\(String(describing: busy))")
+            // The stalled push ends when the server closes its idle connection; then the sync goes through.
+            _ = try await stalled.value
+            #expect(try await client.directory.sync(with: link).peerReport?.applied == 1)
         }
     }
 
