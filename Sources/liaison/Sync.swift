@@ -52,9 +52,10 @@ extension Liaison {
             let interactive = isatty(STDERR_FILENO) != 0 && !output.json
             try await stoppingOnInterrupt { interruption in
                 for peer in peers {
+                    let started = Date()
                     let outcome = await Self.sync(directory, with: peer, tls: tls, interruption: interruption) { commits, expected in
-                        // Large transfers show how far they are.
-                        if interactive, expected > 1_000 {
+                        // Transfers that take more than a second show how far they are.
+                        if interactive, Date().timeIntervalSince(started) > 1 {
                             FileHandle.standardError.write(Data("\rreceiving from \(peer.name): \(commits) of \(counted(Int(expected), "commit"))".utf8))
                         }
                     }
