@@ -25,8 +25,9 @@ struct BundleReader {
     }
 
     enum Item {
-        /// A commit, with its changes already decoded when the frame's form gave them.
-        case commit(Commit, changes: [Change?]?)
+        /// A commit, with its changes already decoded when the frame's form gave them, and the
+        /// compact form it came in, if it did.
+        case commit(Commit, changes: [Change?]?, compact: [UInt8]?)
         /// A frame that did not parse as a commit, named by its header if that much is readable,
         /// else by its place in the file: it is skipped.
         case damaged(name: String, reason: String)
@@ -110,7 +111,7 @@ struct BundleReader {
             }
             let frame = try take(Int(length))
             do {
-                return .commit(try Commit(frame: frame), changes: nil)
+                return .commit(try Commit(frame: frame), changes: nil, compact: nil)
             } catch {
                 return .damaged(name: name(ofFrame: frame), reason: "unreadable commit: \(error.message)")
             }
@@ -131,7 +132,7 @@ struct BundleReader {
                 let header = try CommitHeader(decoding: Array(signed.prefix(CommitHeader.encodedSize)))
                 let changes = try Deflate.decompress(bytes, size: Int(inflated), limit: BundleFile.maximumFrameSize)
                 let decoded = try CompactCommitDecoder.decode(header: header, signature: Array(signed.suffix(64)), changes: changes)
-                return .commit(decoded.commit, changes: decoded.changes)
+                return .commit(decoded.commit, changes: decoded.changes, compact: changes)
             } catch {
                 return .damaged(name: name, reason: "unreadable commit: \(error.message)")
             }

@@ -20,9 +20,10 @@ struct CheckedCommit: Sendable {
     var prepared: [ChangeApplier.Prepared?] = []
 
     /// Checks `commit`; `decoded` are its changes when its transport form already gave them
-    /// (nil where it did not), which need not be decoded again.
+    /// (nil where it did not), which need not be decoded again, and `compact` that form.
     init(
-        _ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil, reference: ReferenceData? = nil
+        _ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil, compact: [UInt8]? = nil,
+        reference: ReferenceData? = nil
     ) {
         self.commit = commit
         signer = keys[commit.header.keyID]
@@ -40,7 +41,14 @@ struct CheckedCommit: Sendable {
             changes = decodedHere.enumerated().map { index, change in
                 visible.changeBodies[index] == nil ? nil : change ?? decoded?[index]
             }
-            storedChanges = CompactCommitEncoder.encodeChanges(of: visible, decoded: changes)
+            // The compact form it came in is the one to store, unless a body was dropped here:
+            // it was decoded into this very commit.
+            let keptEveryBody = zip(visible.changeBodies, commit.changeBodies).allSatisfy { ($0 == nil) == ($1 == nil) }
+            if let compact, keptEveryBody {
+                storedChanges = compact
+            } else {
+                storedChanges = CompactCommitEncoder.encodeChanges(of: visible, decoded: changes)
+            }
             if let reference {
                 fieldChecks = changes.map { $0.map { FieldTable.checked($0, reference: reference) } ?? .unchecked }
                 prepared = changes.map { $0.flatMap(ChangeApplier.prepare) }

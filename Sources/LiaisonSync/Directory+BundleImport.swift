@@ -188,7 +188,10 @@ final class BundleBatches: @unchecked Sendable {
     // Unchecked: `next()` is called from one thread at a time, each call only after the previous
     // one was waited for, so the reader is never used by two threads at once.
     private var reader: BundleReader
-    private var waiting: (commit: Commit, changes: [Change?]?)?
+    private var waiting: Read?
+
+    /// A commit as read: its changes where its form gave them, and its compact form.
+    private typealias Read = (commit: Commit, changes: [Change?]?, compact: [UInt8]?)
     private let keys: [NodeID: LogStore.KnownKey]
     private let reference: ReferenceData
     private let receiver: NodeID
@@ -204,10 +207,10 @@ final class BundleBatches: @unchecked Sendable {
     /// ``Directory/bundleBatchBytes`` bytes, or one larger commit on its own.
     func next() -> Batch {
         var batch = Batch()
-        var read: [(commit: Commit, changes: [Change?]?)] = []
+        var read: [Read] = []
         var changes = 0
         var bytes = 0
-        func add(_ item: (commit: Commit, changes: [Change?]?)) {
+        func add(_ item: Read) {
             read.append(item)
             changes += item.commit.changeHashes.count
             bytes += item.commit.changeBodies.reduce(0) { $0 + 33 + ($1?.count ?? 0) }
@@ -225,14 +228,14 @@ final class BundleBatches: @unchecked Sendable {
                 break
             }
             switch item {
-            case .commit(let commit, let decoded):
+            case .commit(let commit, let decoded, let compact):
                 batch.commitsRead += 1
                 let size = commit.changeBodies.reduce(0) { $0 + 33 + ($1?.count ?? 0) }
                 if !read.isEmpty, changes + commit.changeHashes.count > Directory.bundleBatchChanges || bytes + size > Directory.bundleBatchBytes {
-                    waiting = (commit, decoded)
+                    waiting = (commit, decoded, compact)
                     break reading
                 }
-                add((commit, decoded))
+                add((commit, decoded, compact))
             case .damaged(let name, let reason):
                 batch.commitsRead += 1
                 batch.damaged.append(.init(commit: name, reason: reason))
@@ -243,7 +246,7 @@ final class BundleBatches: @unchecked Sendable {
         }
         let keys = keys, reference = reference, receiver = receiver
         batch.commits = read.concurrentMap(minimumChunk: 2) {
-            CheckedCommit($0.commit, keys: keys, receiver: receiver, decoded: $0.changes, reference: reference)
+            CheckedCommit($0.commit, keys: keys, receiver: receiver, decoded: $0.changes, compact: $0.compact, reference: reference)
         }
         batch.offset = reader.offset
         return batch

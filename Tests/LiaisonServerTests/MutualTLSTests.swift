@@ -160,18 +160,28 @@ import Testing
         _ = try server.directory.addPeer(try client.card())
         _ = try client.directory.addPeer(try server.card())
         _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
-        try await withServer(server, idleTimeout: .seconds(10), transfersPerPeer: 1) { port in
-            // A push that stalls after its first bytes holds the peer's one transfer...
+        try await withServer(server, idleTimeout: .seconds(30), transfersPerPeer: 1) { port in
+            // A push that stalls after its first bytes holds the peer's one transfer, so a pull
+            // gets 429 and says so. (Should the pull come first, the push is the one refused: the
+            // two try again.)
             let context = try NIOSSLContext(configuration: client.tls.clientConfiguration())
             let head = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.liaison.bundle\r\nContent-Length: 100000\r\n\r\n"
-            let stalled = Task { try await EndpointFuzzTests.exchange(Array(head.utf8) + Array(repeating: 0x4C, count: 8), halfClose: false, port: port, context: context) }
-            try await Task.sleep(for: .milliseconds(500))
-            // ...so a sync that would push gets 429 and says so.
             let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
-            let busy = await #expect(throws: LiaisonError.self) { try await client.directory.sync(with: link) }
-            #expect(busy?.code == .busy, "\(String(describing: busy))")
-            // The stalled push ends when the server closes its idle connection; then the sync goes through.
-            _ = try await stalled.value
+            var refusal: LiaisonError?
+            for _ in 0..<20 where refusal == nil {
+                let stalled = Task { try await EndpointFuzzTests.exchange(Array(head.utf8) + Array(repeating: 0x4C, count: 8), halfClose: false, port: port, context: context) }
+                try await Task.sleep(for: .seconds(1))
+                do {
+                    _ = try await pulledBundle(through: link, beyond: VersionVector())
+                } catch let error as LiaisonError {
+                    refusal = error
+                }
+                // When the stalled push goes away, the peer's transfer is free again.
+                stalled.cancel()
+                _ = try? await stalled.value
+            }
+            #expect(refusal?.code == .busy, "\(String(describing: refusal))")
+            #expect(refusal?.message.contains("429") == true)
             #expect(try await client.directory.sync(with: link).peerReport?.applied == 1)
         }
     }
