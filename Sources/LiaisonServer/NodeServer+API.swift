@@ -20,19 +20,19 @@ extension NodeServer {
             return try json(SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits))
         }
         api.get("countries/:code") { _, context -> Response in
-            let code = try context.parameters.require("code")
+            let code = try context.parameters.require("code").decodedPathSegment
             return try json(try await offload { () throws(LiaisonError) in try directory.countryPage(code) })
         }
         api.get("agencies/:id") { _, context -> Response in
-            let reference = try context.parameters.require("id")
+            let reference = try context.parameters.require("id").decodedPathSegment
             return try json(try await offload { () throws(LiaisonError) in try directory.agencyCard(try directory.agency(matching: reference).id) })
         }
         api.get("contacts/:id") { _, context -> Response in
-            let reference = try context.parameters.require("id")
+            let reference = try context.parameters.require("id").decodedPathSegment
             return try json(try await offload { () throws(LiaisonError) in try directory.contactCard(try directory.person(matching: reference).id) })
         }
         api.get("contacts/:id/vcard") { _, context -> Response in
-            let reference = try context.parameters.require("id")
+            let reference = try context.parameters.require("id").decodedPathSegment
             let (card, name) = try await offload { () throws(LiaisonError) in
                 let person = try directory.person(matching: reference)
                 return (try directory.vCard(contact: person.id), person.id.shortID)
@@ -121,12 +121,12 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
+        guard request.uri.path.routeSegments.first == "api" else { return try await next(request, context) }
         do {
             return try await next(request, context)
         } catch let error as LiaisonError {
             let status = LiaisonErrorMiddleware.status(of: error.code)
-            context.logger.info("refused an API request", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
+            context.logger.info("refused an API request", metadata: ["route": "\(request.uri.path.routeShape)", "code": "\(error.code.rawValue)"])
             let detail = [error.message, error.hint].compactMap { $0 }.joined(separator: "; ")
             let problem = Problem(
                 type: "https://liaison.example/problems/\(error.code.rawValue)", title: status.reasonPhrase, status: status.code, detail: detail,
@@ -144,4 +144,10 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem))))
         }
     }
+}
+
+extension String {
+    /// A path segment with its percent escapes decoded: a tool may look an agency up by a name
+    /// with spaces.
+    var decodedPathSegment: String { removingPercentEncoding ?? self }
 }

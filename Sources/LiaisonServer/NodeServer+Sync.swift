@@ -15,6 +15,9 @@ extension NodeServer {
     static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory, configuration: NodeServerConfiguration) {
         let sync = router.group("v1")
         let transfers = TransfersInFlight(perPeer: configuration.maximumTransfersPerPeer)
+        // A peer needs one long poll; a few more cover a restart that left one open.
+        let waits = TransfersInFlight(perPeer: 4)
+        let vectors = RecentVector(directory: directory)
         sync.get("vector") { request, _ -> Response in
             // A peer that knows this vector already gets 304 and no body: a sync with nothing new
             // costs a few hundred bytes, however many origins the vector has.
@@ -26,14 +29,16 @@ extension NodeServer {
             withType[.contentType] = "application/json"
             return Response(status: .ok, headers: withType, body: ResponseBody(byteBuffer: ByteBuffer(bytes: vector.json())))
         }
-        sync.get("wait") { request, _ -> Response in
+        sync.get("wait") { request, context -> Response in
             // A long poll: the answer comes when this node's vector differs from the one the peer
             // knows, or after `seconds` (at most 25) with 204, or at once when the server stops.
+            let waiting = try waits.begin(try await requestingPeer(context, directory))
+            defer { waiting.end() }
             let after = request.uri.queryParameters.get("after")
             let seconds = min(max(request.uri.queryParameters.get("seconds").flatMap { Int($0) } ?? 20, 0), 25)
             let deadline = ContinuousClock.now + .seconds(seconds)
             while true {
-                let vector = try directory.vector()
+                let vector = try vectors.current()
                 if vector.fingerprint != after {
                     return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: vector.json())))
                 }
@@ -123,6 +128,8 @@ extension NodeServer {
     private static func collect(_ request: Request, upTo limit: Int) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw LiaisonError(.tooLarge, "the request is larger than \(limit >> 20 > 0 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw LiaisonError(.tooLarge, "the request is larger than \(limit >> 20 > 0 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")")
         } catch {
@@ -164,5 +171,20 @@ final class TransfersInFlight: Sendable {
         let owner: TransfersInFlight
 
         func end() { owner.end(peer) }
+    }
+}
+
+/// The node's vector, read at most four times a second however many long polls ask for it.
+final class RecentVector: Sendable {
+    private let directory: Directory
+    private let cached = Mutex<(read: ContinuousClock.Instant, vector: VersionVector)?>(nil)
+
+    init(directory: Directory) { self.directory = directory }
+
+    func current() throws(LiaisonError) -> VersionVector {
+        if let recent = cached.withLock({ $0 }), ContinuousClock.now - recent.read < .milliseconds(250) { return recent.vector }
+        let vector = try directory.vector()
+        cached.withLock { $0 = (.now, vector) }
+        return vector
     }
 }

@@ -138,7 +138,8 @@ struct PeersOnlyMiddleware: RouterMiddleware {
     let wakeup: BackgroundSync.Wakeup?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" else { return try await next(request, context) }
+        // By segments, as the router reads them: "//v1/vector" is a sync route too.
+        guard request.uri.path.routeSegments.first == "v1" else { return try await next(request, context) }
         guard let peer = try await context.presentedPeer(in: directory) else {
             throw LiaisonError(.unauthorized, "sync routes serve only peers: present this node's roster certificate")
         }
@@ -172,9 +173,21 @@ struct LiaisonErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as LiaisonError {
             let status = Self.status(of: error.code)
-            context.logger.info("refused a request", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
+            context.logger.info("refused a request", metadata: ["route": "\(request.uri.path.routeShape)", "code": "\(error.code.rawValue)"])
             let body = try JSONOutput.encode(["error": error.message, "code": error.code.rawValue])
             return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         }
+    }
+}
+
+extension String {
+    /// The path's segments as the router reads them: empty ones ("//") do not count.
+    var routeSegments: [Substring] { split(separator: "/") }
+
+    /// The path with every segment that is not a word of a route replaced by `*`: what may be
+    /// logged, since an id or a name in a path can name a person.
+    var routeShape: String {
+        let words: Set<Substring> = ["v1", "api", "vector", "wait", "pull", "push", "search", "countries", "agencies", "contacts", "vcard"]
+        return "/" + routeSegments.map { words.contains($0) ? String($0) : "*" }.joined(separator: "/")
     }
 }

@@ -53,7 +53,15 @@ struct BundleReader {
     init(stream: BundleStream) {
         source = .stream(stream)
         path = stream.name
+        maximumVectorEntries = Self.maximumStreamedVectorEntries
     }
+
+    /// The most entries a vector of a bundle sent over the network may have: far more than a
+    /// federation's origins and epochs, far fewer than a file may hold, so that a peer cannot make
+    /// a node read a header of a hundred megabytes.
+    static let maximumStreamedVectorEntries = 65_536
+
+    private var maximumVectorEntries = VersionVector.maximumEntries
 
     /// The header, the bytes its signature covers, and the signature.
     mutating func readHeader() throws(LiaisonError) -> (BundleFile.Header, signedBytes: [UInt8], signature: [UInt8]) {
@@ -83,7 +91,9 @@ struct BundleReader {
         let countBytes = try take(4)
         var countReader = ByteReader(countBytes)
         let count = try countReader.u32()
-        guard count <= VersionVector.maximumEntries else { throw LiaisonError(.verification, "the bundle's header is damaged (a vector of \(count) entries)", file: path) }
+        guard count <= maximumVectorEntries else {
+            throw LiaisonError(.verification, "the bundle's header holds a vector of \(count) entries, more than \(maximumVectorEntries)", file: path)
+        }
         let entries = try take(Int(count) * 60)
         signed += countBytes + entries
         var reader = ByteReader(countBytes + entries)

@@ -106,7 +106,9 @@ extension Directory {
             case .end(let bytesAfter):
                 if let bytesAfter { summary.damage = "\(bytesAfter) bytes follow the end of the bundle; they were not read" }
                 if exporterVerified, exporter != node.id {
-                    let vector = String(decoding: header.0.brings.json(), as: UTF8.self)
+                    // Of what it says it brings, only the chains of nodes this one knows.
+                    let brings = VersionVector(header.0.brings.entries.filter { keys[$0.origin] != nil || $0.origin == node.id })
+                    let vector = String(decoding: brings.json(), as: UTF8.self)
                     try Self.storage {
                         try database.write { db in
                             try db.execute(sql: "UPDATE peer SET known_vector = ? WHERE node_id = ?", arguments: [vector, exporter.hex])

@@ -187,7 +187,11 @@ extension Directory {
     /// every handshake and request, so it reads one row.
     public func peer(pinned pin: String) throws(LiaisonError) -> Peer? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM peer WHERE tls_pin = ? AND revoked_at IS NULL LIMIT 1", arguments: [pin]).map(Peer.init(row:))
+            // Every handshake asks: the vector the peer last brought is not read.
+            try Row.fetchOne(
+                db, sql: "SELECT node_id, name, agency, tls_pin, url, added_at, revoked_at FROM peer WHERE tls_pin = ? AND revoked_at IS NULL LIMIT 1",
+                arguments: [pin]
+            ).map(Peer.init(row:))
         }
     }
 

@@ -72,6 +72,9 @@ import Testing
             #expect(card.status == 200)
             #expect((try object(card.body)["person"] as? [String: Any])?["family_name"] as? String == "Popescu")
             #expect(try await curl(port, "/api/v1/agencies/CCTP", token: token).status == 200)
+            // A name with a space, escaped in the path, is read as the name.
+            _ = try server.directory.write { tx in try tx.save(Agency(name: "Border Police", kind: .border, country: "MD")) }
+            #expect(try await curl(port, "/api/v1/agencies/Border%20Police", token: token).status == 200)
             #expect(try await curl(port, "/api/v1/countries/MD", token: token).status == 200)
             let vcard = try await curl(port, "/api/v1/contacts/\(ion.id.lowercasedString)/vcard", token: token)
             #expect(vcard.status == 200 && vcard.type.hasPrefix("text/vcard"))

@@ -1,5 +1,6 @@
+import Crypto
 import Foundation
-import LiaisonCore
+@testable import LiaisonCore
 @testable import LiaisonSync
 import LiaisonTestSupport
 import NIOConcurrencyHelpers
@@ -128,6 +129,45 @@ import Testing
         let agencies = try server.directory.stats().agencies
         #expect(agencies == 0 || agencies == 1)
         if agencies == 0 { #expect(try server.directory.digest() == digestBefore) }
+    }
+
+    @Test func aPushWithAHugeVectorOrAPullTooLargeIsRefusedUnread() async throws {
+        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        defer { [server, client].forEach { $0.remove() } }
+        _ = try server.directory.addPeer(try client.card())
+        _ = try client.directory.addPeer(try server.card())
+        // A bundle, signed by the peer, whose header brings a vector of more entries than a
+        // streamed bundle may hold.
+        var writer = ByteWriter()
+        writer.raw(BundleFile.magic)
+        writer.u8(BundleFile.version)
+        writer.raw(client.directory.node.id.bytes)
+        writer.u64(UInt64(Date().timeIntervalSince1970 * 1000))
+        writer.raw(VersionVector().encoded)
+        let entries = try (0..<(BundleReader.maximumStreamedVectorEntries + 1)).map { index in
+            VersionVector.Entry(
+                origin: try NodeID(bytes: withUnsafeBytes(of: UInt64(index).bigEndian, Array.init) + [UInt8](repeating: 7, count: 8)),
+                epoch: 1, sequence: 1, headerHash: [UInt8](repeating: 0, count: 32))
+        }
+        writer.raw(VersionVector(entries).encoded)
+        writer.raw(try #require(client.directory.signingKey).signature(for: BundleFile.signatureDomain + writer.bytes))
+        writer.u8(BundleFile.Tag.end)
+        writer.u64(0)
+        let bundle = writer.bytes
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
+            let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
+            let stream = BundleStream(name: "a push", capacity: .max)
+            try stream.write(bundle)
+            stream.finish()
+            let refused = await #expect(throws: LiaisonError.self) { try await link.push(from: stream) }
+            #expect(refused?.message.contains("422") == true && refused?.message.contains("more than 65536") == true, "\(String(describing: refused))")
+            #expect(try server.directory.peers().first?.knownVector == nil)
+
+            let tooLarge = await #expect(throws: LiaisonError.self) {
+                try await link.request(.POST, "/v1/pull", body: [UInt8](repeating: 0x20, count: 2 << 20), contentType: "application/json")
+            }
+            #expect(tooLarge?.code == .tooLarge, "\(String(describing: tooLarge))")
+        }
     }
 
     struct RawRequest {

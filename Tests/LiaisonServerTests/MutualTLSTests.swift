@@ -107,10 +107,14 @@ import Testing
             let anonymous = try curl(["-sk", "-o", "-", "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/v1/vector"])
             #expect(anonymous.hasSuffix("\n401"), "\(anonymous)")
             #expect(!anonymous.contains("entries"))
-            for (method, path) in [("GET", "/v1/nothing"), ("POST", "/v1/vector"), ("DELETE", "/v1/vector")] {
-                let answer = try curl(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "https://127.0.0.1:\(port)\(path)"])
+            for (method, path) in [
+                ("GET", "/v1/nothing"), ("POST", "/v1/vector"), ("DELETE", "/v1/vector"), ("GET", "//v1/vector"), ("GET", "///v1//wait?seconds=0"),
+                ("GET", "//v1/nothing"),
+            ] {
+                let answer = try curl(["-sk", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "https://127.0.0.1:\(port)\(path)"])
                 #expect(answer == "401", "\(method) \(path): \(answer)")
             }
+
 
             // Revoking the peer closes the door at once.
             try server.directory.revokePeer(client.directory.node.id.hex)
