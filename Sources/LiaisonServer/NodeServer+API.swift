@@ -127,7 +127,10 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
         } catch let error as LiaisonError {
             let status = LiaisonErrorMiddleware.status(of: error.code)
             context.logger.info("refused an API request", metadata: ["route": "\(request.uri.path.routeShape)", "code": "\(error.code.rawValue)"])
-            let detail = [error.message, error.hint].compactMap { $0 }.joined(separator: "; ")
+            // An ambiguous reference lists the records it matches: their names stay on the node.
+            let detail = error.code == .ambiguous
+                ? "the reference matches several records: give more of the id (the last 8 hex digits that lists show, or the whole id)"
+                : [error.message, error.hint].compactMap { $0 }.joined(separator: "; ")
             let problem = Problem(
                 type: "https://liaison.example/problems/\(error.code.rawValue)", title: status.reasonPhrase, status: status.code, detail: detail,
                 code: error.code.rawValue)

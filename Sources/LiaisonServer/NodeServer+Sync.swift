@@ -12,7 +12,7 @@ extension NodeServer {
     /// `/v1/...`: what peers ask of each other (docs/SYNC.md). Bundles stream both ways: a pull is
     /// written to the answer as it is read from the database, and a push is applied batch by batch
     /// as it arrives.
-    static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory, configuration: NodeServerConfiguration) {
+    static func addSyncRoutes(to router: Router<NodeRequestContext>, directory: Directory, configuration: NodeServerConfiguration, stopping: Stopping) {
         let sync = router.group("v1")
         let transfers = TransfersInFlight(perPeer: configuration.maximumTransfersPerPeer)
         // A peer needs one long poll; a few more cover a restart that left one open.
@@ -42,7 +42,9 @@ extension NodeServer {
                 if vector.fingerprint != after {
                     return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: vector.json())))
                 }
-                if ContinuousClock.now >= deadline || Task.isShuttingDownGracefully || Task.isCancelled { return Response(status: .noContent) }
+                if ContinuousClock.now >= deadline || stopping.isStopping || Task.isShuttingDownGracefully || Task.isCancelled {
+                    return Response(status: .noContent)
+                }
                 try? await Task.sleep(for: .milliseconds(250))
             }
         }

@@ -6,7 +6,8 @@ public import LiaisonSync
 public import Logging
 public import NIOCore
 import NIOSSL
-import ServiceLifecycle
+public import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// The request context of a node's server: keeps the connection, whose client certificate names
@@ -78,12 +79,13 @@ public enum NodeServer {
     /// A request of a peer that background sync was waiting on after failures wakes `wakeup`.
     public static func buildApplication(
         directory: Directory, tls: NodeTLS, configuration: NodeServerConfiguration, logger: Logger = Logger(label: "liaison.server"),
-        wakeup: BackgroundSync.Wakeup? = nil, onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }
+        wakeup: BackgroundSync.Wakeup? = nil, stopping: Stopping = Stopping(),
+        onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: LiaisonErrorMiddleware())
         router.add(middleware: PeersOnlyMiddleware(directory: directory, wakeup: wakeup))
-        addSyncRoutes(to: router, directory: directory, configuration: configuration)
+        addSyncRoutes(to: router, directory: directory, configuration: configuration, stopping: stopping)
         addAPIRoutes(to: router, directory: directory)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
             // Read the roster at each handshake, so that a revocation takes effect at once.
@@ -118,10 +120,13 @@ public enum NodeServer {
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         let wakeup = BackgroundSync.Wakeup()
-        let app = try buildApplication(directory: directory, tls: tls, configuration: configuration, logger: logger, wakeup: wakeup) { channel in
+        let stopping = Stopping()
+        let app = try buildApplication(
+            directory: directory, tls: tls, configuration: configuration, logger: logger, wakeup: wakeup, stopping: stopping
+        ) { channel in
             onListening(channel.localAddress?.port ?? configuration.port)
         }
-        var services: [any Service] = [app]
+        var services: [any Service] = [stopping, app]
         if let syncPeriod {
             services.append(BackgroundSync(directory: directory, tls: tls, period: syncPeriod, backoff: backoff, wakeup: wakeup, logger: logger))
         }
@@ -189,5 +194,20 @@ extension String {
     var routeShape: String {
         let words: Set<Substring> = ["v1", "api", "vector", "wait", "pull", "push", "search", "countries", "agencies", "contacts", "vcard"]
         return "/" + routeSegments.map { words.contains($0) ? String($0) : "*" }.joined(separator: "/")
+    }
+}
+
+/// Says when the server has begun to stop, so that long polls answer at once instead of holding
+/// the shutdown until their time is up.
+public final class Stopping: Service, Sendable {
+    private let stopped = Mutex(false)
+
+    public init() {}
+
+    public var isStopping: Bool { stopped.withLock { $0 } }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        stopped.withLock { $0 = true }
     }
 }

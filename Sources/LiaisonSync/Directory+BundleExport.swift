@@ -62,7 +62,7 @@ extension Directory {
     /// ``BundleExportSummary/complete`` is false; a first commit larger than `maximumBytes` on its
     /// own is an error (``LiaisonError/Code/tooLarge``).
     package func writeBundle(
-        assumes: VersionVector, for receiver: NodeID?, limit: Int = .max, maximumBytes: Int64 = .max,
+        assumes: VersionVector, for receiver: NodeID?, limit: Int = .max, maximumBytes: Int64 = .max, interruption: Interruption? = nil,
         progress: (Int, Int) -> Void = { _, _ in }, emit: ([UInt8]) throws(LiaisonError) -> Void
     ) throws(LiaisonError) -> BundleExportSummary {
         let node = self.node
@@ -88,6 +88,8 @@ extension Directory {
                 let total = brings.count(beyond: assumes)
                 var item: [UInt8] = []
                 try LogStore.forEachStoredCommit(beyond: assumes, in: db) { stored in
+                    // Stopped without its end marker: the receiver keeps only what came whole.
+                    if interruption?.isRequested == true { throw LiaisonError(.interrupted, "Interrupted") }
                     guard summary.commits < limit else {
                         summary.complete = false
                         return false

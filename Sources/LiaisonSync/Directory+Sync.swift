@@ -91,7 +91,8 @@ extension Directory {
                 throw error
             }
         }
-        (summary.pushed, summary.peerReport) = try await push(to: transport, beyond: theirs, peerID: peerID, maximumBytes: state.maximumPush)
+        (summary.pushed, summary.peerReport) = try await push(
+            to: transport, beyond: theirs, peerID: peerID, maximumBytes: state.maximumPush, interruption: interruption)
         return (summary, nil)
     }
 
@@ -100,7 +101,7 @@ extension Directory {
     /// bundle as too large is sent half as much at a time. A single commit larger than the peer
     /// accepts is an error, not retried.
     private func push(
-        to transport: some SyncTransport, beyond theirs: VersionVector, peerID: NodeID, maximumBytes: Int64?
+        to transport: some SyncTransport, beyond theirs: VersionVector, peerID: NodeID, maximumBytes: Int64?, interruption: Interruption?
     ) async throws(LiaisonError) -> (BundleExportSummary, ReceiveReport?) {
         let peer = transport.peer
         var assumes = theirs
@@ -111,7 +112,9 @@ extension Directory {
             let stream = BundleStream(name: "the push to \(peer.name)")
             let exporting = startOffloaded { [self, assumes, budget] () throws(LiaisonError) in
                 do throws(LiaisonError) {
-                    let summary = try writeBundle(assumes: assumes, for: peerID, maximumBytes: budget) { bytes throws(LiaisonError) in try stream.write(bytes) }
+                    let summary = try writeBundle(assumes: assumes, for: peerID, maximumBytes: budget, interruption: interruption) { bytes throws(LiaisonError) in
+                        try stream.write(bytes)
+                    }
                     stream.finish()
                     return summary
                 } catch {
@@ -129,6 +132,11 @@ extension Directory {
             let exported = await exporting.value
             if case .failure(let error) = exported, !stream.stoppedByReader {
                 // The export failed first, and stopped the push.
+                if error.code == .interrupted {
+                    throw LiaisonError(
+                        .interrupted,
+                        "Interrupted: the push to \(peer.name) stopped; what \(peer.name) applied before stays; sync again to finish, which sends only the rest.")
+                }
                 guard error.code == .tooLarge else { throw error }
                 throw LiaisonError(
                     .tooLarge, "\(error.message), larger than \(peer.name) accepts in a push (\(budget) bytes)",

@@ -75,8 +75,11 @@ extension HTTPSSyncTransport {
             if error is NIOSSLError || error is BoringSSLError, let connection, let pin = connection.presentedPin, !connection.didAnswer {
                 throw refusedHandshake(error, presentedPin: pin)
             }
+            if let connection, connection.didAnswer {
+                throw LiaisonError(.network, "the connection to \(peer.name) broke: \(Self.plain(error))", hint: "sync again: what arrived whole is kept")
+            }
             throw LiaisonError(
-                .network, "cannot reach \(peer.name) at \(host):\(port): \(error)",
+                .network, "cannot reach \(peer.name) at \(host):\(port): \(Self.plain(error))",
                 hint: "check the address in its card, that its node runs `liaison serve`, and the link")
         }
     }
@@ -129,6 +132,20 @@ extension HTTPSSyncTransport {
             }
             return known
         }
+    }
+
+    /// A network error as an officer can read it: the system's words, without the library's.
+    static func plain(_ error: any Error) -> String {
+        let text = "\(error)"
+        for (marker, words) in [
+            ("Connection refused", "nothing answers at that address (connection refused)"), ("Connect timeout", "no answer to the connection (timed out)"),
+            ("No route to host", "no route to that host"), ("uncleanShutdown", "the other end closed the connection mid-answer"),
+            ("Connection reset", "the connection was reset"), ("Network is unreachable", "the network is unreachable"),
+            ("nodename nor servname", "the host name is not known"), ("Name or service not known", "the host name is not known"),
+        ] where text.contains(marker) {
+            return words
+        }
+        return text
     }
 
     private var idleError: LiaisonError {

@@ -82,7 +82,8 @@ struct DemoFederation {
             \(Set(digests).count == 1 ? "Equal: the three nodes hold the same directory, each commit checked against its author's key." : "NOT EQUAL")
             """)
         guard !once else {
-            serving.cancel()
+            // Stopped as Ctrl-C stops them: the servers finish what they are doing and close.
+            await servers.triggerGracefulShutdown()
             _ = await serving.result
             return
         }

@@ -63,7 +63,8 @@ extension Liaison {
                     switch outcome {
                     case .success(let summary):
                         let received = summary.received
-                        needsAttention = needsAttention || received.needsAttention || summary.damage != nil
+                        // What the peer refused of this node's push needs attention as much as what this node refused.
+                        needsAttention = needsAttention || received.needsAttention || summary.damage != nil || summary.peerReport?.needsAttention == true
                         results.append(Result(
                             peer: peer.name, url: peer.url, received: received, commitsSent: summary.pushed.commits,
                             changesSent: summary.pushed.changes, peerReport: summary.peerReport))

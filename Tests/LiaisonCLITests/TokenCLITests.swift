@@ -19,5 +19,10 @@ import Testing
         let revoked = try #require(try node.json("token", "list") as? [[String: Any]])
         #expect(revoked.first?["revoked_at"] as? String != nil)
         #expect(try node.run("token", "revoke", "nobody", exit: 1).stderr.contains("no token named \"nobody\""))
+        // A revoked token's name serves a new token; the old one stays revoked.
+        let renewed = try #require(try node.json("token", "create", "--name", "desk laptop") as? [String: Any])
+        #expect(renewed["token"] as? String != token)
+        let again = try #require(try node.json("token", "list") as? [[String: Any]])
+        #expect(again.count == 1 && again.first?["revoked_at"] == nil)
     }
 }

@@ -10,7 +10,7 @@ package enum CommitAdmission {
     package static func refusal(_ commit: Commit, signer: LogStore.KnownKey?, acceptingRevoked: Bool = false) -> String? {
         let header = commit.header
         guard let signer else {
-            return "signed by key \(header.keyID.hex.prefix(8)), which is not in this node's roster: its origin is not trusted here"
+            return "signed by key \(header.keyID.hex.prefix(8)), which is not in this node's roster: its origin is not trusted here (add that node's card with `liaison peer add`; a card without an address will do)"
         }
         guard signer.node == header.origin else {
             return "signed by the key of node \(signer.node.hex.prefix(8)) but claims origin \(header.origin.hex.prefix(8)): forged or damaged"

@@ -30,8 +30,11 @@ extension Directory {
         let now = Timestamp.database(clock())
         try Self.storage {
             try database.write { db in
+                // A revoked token's name may serve again: the revoked one goes.
+                try db.execute(sql: "DELETE FROM api_token WHERE name = ? AND revoked_at IS NOT NULL", arguments: [name])
                 guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_token WHERE name = ?)", arguments: [name])! else {
-                    throw LiaisonError(.conflict, "a token named \"\(name)\" exists", hint: "revoke it with `liaison token revoke \(name)`, or choose another name")
+                    throw LiaisonError(
+                        .conflict, "a token named \"\(name)\" exists", hint: "revoke it with `liaison token revoke \"\(name)\"`, or choose another name")
                 }
                 try db.execute(
                     sql: "INSERT INTO api_token (name, hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
