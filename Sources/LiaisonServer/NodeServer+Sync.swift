@@ -57,7 +57,7 @@ extension NodeServer {
             let stream = BundleStream(name: "the pull of \(peer.name)")
             let logger = context.logger
             // The export reads the database on a thread of its own, as fast as the answer is sent.
-            DispatchQueue.global(qos: .userInitiated).async {
+            Thread.detachNewThread {
                 defer { transfer.end() }
                 do throws(LiaisonError) {
                     let summary = try directory.streamBundle(beyond: vector, for: peerID, into: stream)

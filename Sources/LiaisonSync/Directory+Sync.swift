@@ -213,8 +213,10 @@ package func startOffloaded<T: Sendable>(_ work: @escaping @Sendable () throws(L
 }
 
 private func offloadedResult<T: Sendable>(_ work: @escaping @Sendable () throws(LiaisonError) -> T) async -> Result<T, LiaisonError> {
+    // A thread of its own: the work may wait on a stream for as long as the link takes, and must
+    // not hold one of the dispatch pool's few threads meanwhile.
     await withCheckedContinuation { continuation in
-        DispatchQueue.global(qos: .userInitiated).async {
+        Thread.detachNewThread {
             continuation.resume(returning: Result { () throws(LiaisonError) in try work() })
         }
     }

@@ -38,12 +38,7 @@ import Testing
         }
     }
 
-    func pair() throws -> (Node, Node) {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
-        return (server, client)
-    }
+    func pair() throws -> (Node, Node) { try MutualTLSTests.peers() }
 
     @Test(arguments: Kind.allCases) func bothWaysThenNothingNew(_ kind: Kind) async throws {
         let (server, client) = try pair()

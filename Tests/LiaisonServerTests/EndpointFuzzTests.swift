@@ -98,10 +98,8 @@ import Testing
     /// lie, bad chunks, and bodies cut off mid-stream. Each gets a 4xx, a 2xx for one that is still
     /// valid, or a closed connection; never a 5xx or a hang; and the server goes on serving.
     @Test func mutatedRawRequestsAndCutStreamsGetAClearAnswer() async throws {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        let (server, client) = try MutualTLSTests.peers()
         defer { [server, client].forEach { $0.remove() } }
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
         _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
         var bundle: [UInt8] = []
         _ = try client.directory.writeBundle(assumes: VersionVector(), for: server.directory.node.id) { bundle += $0 }
@@ -132,10 +130,8 @@ import Testing
     }
 
     @Test func aPushWithAHugeVectorOrAPullTooLargeIsRefusedUnread() async throws {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        let (server, client) = try MutualTLSTests.peers()
         defer { [server, client].forEach { $0.remove() } }
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
         // A bundle, signed by the peer, whose header brings a vector of more entries than a
         // streamed bundle may hold.
         var writer = ByteWriter()

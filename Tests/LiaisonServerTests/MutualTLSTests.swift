@@ -37,6 +37,14 @@ import Testing
         func remove() { try? FileManager.default.removeItem(at: folder.url) }
     }
 
+    /// A server node and a client node, each on the other's roster.
+    static func peers(server: String = "Chisinau", client: String = "Bucharest") throws -> (server: Node, client: Node) {
+        let (serving, asking) = (try Node(server), try Node(client))
+        _ = try serving.directory.addPeer(try asking.card())
+        _ = try asking.directory.addPeer(try serving.card())
+        return (serving, asking)
+    }
+
     /// Runs `node`'s server on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
         _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush, connectionsPerClient: Int = 32,
@@ -161,10 +169,8 @@ import Testing
     }
 
     @Test func aPeerGetsNoMoreTransfersAtOnceThanItsShare() async throws {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        let (server, client) = try Self.peers()
         defer { [server, client].forEach { $0.remove() } }
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
         _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
         try await withServer(server, idleTimeout: .seconds(30), transfersPerPeer: 1) { port in
             // A push that stalls after its first bytes holds the peer's one transfer, so a pull

@@ -1,13 +1,18 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Work started on another thread at once, whose result is waited for when it is needed.
+///
+/// The thread is its own, not one of the dispatch pool's: the work may block for as long as a
+/// link is slow (reading a bundle as it arrives), and a pool of as many threads as cores must not
+/// be held by such waits while other work queues behind them.
 package final class Background<Value: Sendable>: Sendable {
     private let result = Mutex<Value?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
     package init(_ work: @escaping @Sendable () -> Value) {
-        DispatchQueue.global(qos: .userInitiated).async { [self] in
+        Thread.detachNewThread { [self] in
             let value = work()
             result.withLock { $0 = value }
             done.signal()
