@@ -223,7 +223,9 @@ import Testing
     /// Sends `bytes` on a new TLS connection with the client's certificate, closes its side when
     /// `halfClose`, and reads the answer until the server closes, for at most 60 seconds: a hang,
     /// not a slow answer on a loaded machine.
-    static func exchange(_ bytes: [UInt8], halfClose: Bool, port: Int, context: NIOSSLContext) async throws -> (answer: [UInt8], hung: Bool) {
+    static func exchange(
+        _ bytes: [UInt8], halfClose: Bool, port: Int, context: NIOSSLContext, giveUpAfter limit: Duration = .seconds(60)
+    ) async throws -> (answer: [UInt8], hung: Bool) {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -236,7 +238,7 @@ import Testing
         let raw = channel.channel
         let hung = NIOLockedValueBox(false)
         let timer = Task {
-            try await Task.sleep(for: .seconds(60))
+            try await Task.sleep(for: limit)
             hung.withLockedValue { $0 = true }
             raw.close(promise: nil)
         }

@@ -172,16 +172,21 @@ import Testing
         let (server, client) = try Self.peers()
         defer { [server, client].forEach { $0.remove() } }
         _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
-        try await withServer(server, idleTimeout: .seconds(30), transfersPerPeer: 1) { port in
+        try await withServer(server, idleTimeout: .seconds(30), connectionsPerClient: 1_000, transfersPerPeer: 1) { port in
             // A push that stalls after its first bytes holds the peer's one transfer, so a pull
             // gets 429 and says so. (Should the pull come first, the push is the one refused: the
-            // two try again.)
+            // two try again. The connections of tries that lost may linger until their idle
+            // timeout, hence the high limit per client here.)
             let context = try NIOSSLContext(configuration: client.tls.clientConfiguration())
             let head = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.liaison.bundle\r\nContent-Length: 100000\r\n\r\n"
             let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
             var refusal: LiaisonError?
             for _ in 0..<20 where refusal == nil {
-                let stalled = Task { try await EndpointFuzzTests.exchange(Array(head.utf8) + Array(repeating: 0x4C, count: 8), halfClose: false, port: port, context: context) }
+                // The stalled push closes its connection after three seconds.
+                let stalled = Task {
+                    try await EndpointFuzzTests.exchange(
+                        Array(head.utf8) + Array(repeating: 0x4C, count: 8), halfClose: false, port: port, context: context, giveUpAfter: .seconds(3))
+                }
                 try await Task.sleep(for: .seconds(1))
                 do {
                     _ = try await pulledBundle(through: link, beyond: VersionVector())
@@ -189,7 +194,6 @@ import Testing
                     refusal = error
                 }
                 // When the stalled push goes away, the peer's transfer is free again.
-                stalled.cancel()
                 _ = try? await stalled.value
             }
             #expect(refusal?.code == .busy, "\(String(describing: refusal))")
