@@ -99,16 +99,6 @@ public struct HTTPSSyncTransport: SyncTransport {
         return PeerState(vector: try VersionVector(json: body, fileName: "the vector of \(peer.name)"), maximumPush: limit)
     }
 
-    /// The peer's vector once it differs from the one of `fingerprint` (at once when nil), or nil
-    /// when it did not change within about `seconds`: a long poll, so that this node hears of the
-    /// peer's new commits as they come, without asking again and again.
-    public func waitForChange(after fingerprint: String?, seconds: Int) async throws(LiaisonError) -> VersionVector? {
-        var status: HTTPResponseStatus = .ok
-        let body = try await request(.GET, "/v1/wait?seconds=\(seconds)" + (fingerprint.map { "&after=\($0)" } ?? "")) { head in status = head.status }
-        guard status != .noContent else { return nil }
-        return try VersionVector(json: body, fileName: "the vector of \(peer.name)")
-    }
-
     public func pull(beyond vector: VersionVector, into stream: BundleStream) async throws(LiaisonError) {
         do {
             let head = requestHead(.POST, "/v1/pull", contentType: "application/json", length: vector.json().count)

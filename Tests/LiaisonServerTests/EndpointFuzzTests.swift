@@ -17,10 +17,8 @@ import Testing
     typealias Node = MutualTLSTests.Node
 
     @Test func mutatedRequestsGetAClearAnswerAndNothingBreaks() async throws {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        let (server, client) = try MutualTLSTests.peers()
         defer { [server, client].forEach { $0.remove() } }
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
         _ = try client.directory.write { tx in
             let police = try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO"))
             try tx.save(Person(agencyID: police.id, givenName: "Andreea", familyName: "Ionescu"))

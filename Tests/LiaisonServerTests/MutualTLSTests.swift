@@ -145,10 +145,8 @@ import Testing
     }
 
     @Test func aClientThatHoldsManyConnectionsGetsNoMore() async throws {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        let (server, client) = try Self.peers()
         defer { [server, client].forEach { $0.remove() } }
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
         try await withServer(server, idleTimeout: .seconds(60), connectionsPerClient: 4) { port in
             // Four connections that never finish their handshake use up this address's share...
             let held = (0..<4).compactMap { _ in RawConnection(port: port) }

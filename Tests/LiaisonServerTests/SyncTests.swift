@@ -13,10 +13,8 @@ import Testing
     typealias Node = MutualTLSTests.Node
 
     @Test func twoNodesSyncBothWaysThenHaveNothingNew() async throws {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        let (server, client) = try MutualTLSTests.peers()
         defer { [server, client].forEach { $0.remove() } }
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
         _ = try server.directory.write { tx in
             let police = try tx.save(Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "MD"))
             try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu"))
@@ -123,10 +121,8 @@ import Testing
     }
 
     @Test func aTransferCutMidStreamResumesFromWhereItStopped() async throws {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        let (server, client) = try MutualTLSTests.peers()
         defer { [server, client].forEach { $0.remove() } }
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
         for index in 0..<40 {
             _ = try server.directory.write { tx in try tx.save(Agency(name: "Inspectorate \(index)", kind: .police, country: "MD")) }
         }
@@ -149,10 +145,8 @@ import Testing
     static func incompressible(_ count: Int) -> String { (0..<count).map { _ in UUID().uuidString }.joined(separator: " ") }
 
     @Test func aPushTooLargeForThePeerIsSplit() async throws {
-        let server = try Node("Chisinau"), client = try Node("Bucharest")
+        let (server, client) = try MutualTLSTests.peers()
         defer { [server, client].forEach { $0.remove() } }
-        _ = try server.directory.addPeer(try client.card())
-        _ = try client.directory.addPeer(try server.card())
         for index in 0..<30 {
             _ = try client.directory.write { tx in
                 try tx.save(Agency(name: "Inspectorate \(index)", kind: .police, country: "RO", address: Self.incompressible(5)))
