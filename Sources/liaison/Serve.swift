@@ -43,7 +43,9 @@ extension Liaison {
                 var flags: [String: ConfigContent] = [:]
                 if let listen { flags["server.listen"] = .string(listen) }
                 if let syncEvery { flags["sync.every_seconds"] = .int(syncEvery) }
-                settings = try await ServeSettings.load(file: file, environment: environment, flags: flags)
+                settings = try await ServeSettings.load(file: file, environment: environment, flags: flags) { warning in
+                    FileHandle.standardError.write(Data("\(warning)\n".utf8))
+                }
                 var listening = try NodeServerConfiguration(listen: settings.listen)
                 listening.idleTimeout = .seconds(settings.idleTimeoutSeconds)
                 listening.maximumConnections = settings.maximumConnections

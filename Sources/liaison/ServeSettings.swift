@@ -17,10 +17,41 @@ struct ServeSettings {
     var transfersPerPeer = 2
     var logLevel = "warning"
 
+    /// What a key holds.
+    enum Kind {
+        case number(ClosedRange<Int>)
+        case text
+        case choice([String])
+    }
+
+    /// Every key of the settings, as Config/liaison.example.json lists them.
+    static let keys: [(name: String, kind: Kind)] = [
+        ("server.listen", .text),
+        ("sync.every_seconds", .number(0...86_400)),
+        ("sync.backoff.base_seconds", .number(1...86_400)),
+        ("sync.backoff.cap_seconds", .number(1...604_800)),
+        ("limits.push_bytes", .number(1 << 16...1 << 30)),
+        ("limits.idle_timeout_seconds", .number(1...3_600)),
+        ("limits.connections", .number(1...100_000)),
+        ("limits.connections_per_client", .number(1...100_000)),
+        ("limits.transfers_per_peer", .number(1...64)),
+        ("log.level", .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
+    ]
+
+    /// The environment variable that sets `key`: `sync.every_seconds` is `LIAISON_SYNC_EVERY_SECONDS`.
+    static func variable(for key: String) -> String {
+        "LIAISON_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
     /// Reads the settings. `file` is the JSON file, if any; `environment` the process's variables,
     /// of which those named `LIAISON_` and a key in capitals, dots as underscores, count
-    /// (`LIAISON_SYNC_EVERY_SECONDS`); `flags` the keys given on the command line.
-    static func load(file: String?, environment: [String: String], flags: [String: ConfigContent]) async throws(LiaisonError) -> ServeSettings {
+    /// (`LIAISON_SYNC_EVERY_SECONDS`); `flags` the keys given on the command line. Each source is
+    /// checked on its own first, so that an error names where the bad value came from.
+    static func load(
+        file: String?, environment: [String: String], flags: [String: ConfigContent], warn: (String) -> Void = { _ in }
+    ) async throws(LiaisonError) -> ServeSettings {
+        if let file { try checkFile(file) }
+        try checkEnvironment(environment, warn: warn)
         var providers: [any ConfigProvider] = [
             InMemoryProvider(values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)), ConfigValue($0.value, isSecret: false)) })),
             EnvironmentVariablesProvider(environmentVariables: Dictionary(uniqueKeysWithValues: environment.compactMap { name, value in
@@ -36,42 +67,48 @@ struct ServeSettings {
         }
         let reader = ConfigReader(providers: providers)
         var settings = ServeSettings()
-        settings.listen = try text(reader, "server.listen", default: settings.listen)
-        settings.syncEverySeconds = try number(reader, "sync.every_seconds", default: settings.syncEverySeconds, in: 0...86_400)
-        settings.backoffBaseSeconds = try number(reader, "sync.backoff.base_seconds", default: settings.backoffBaseSeconds, in: 1...86_400)
-        settings.backoffCapSeconds = try number(reader, "sync.backoff.cap_seconds", default: settings.backoffCapSeconds, in: 1...604_800)
-        settings.pushLimitBytes = try number(reader, "limits.push_bytes", default: settings.pushLimitBytes, in: 1 << 16...1 << 30)
-        settings.idleTimeoutSeconds = try number(reader, "limits.idle_timeout_seconds", default: settings.idleTimeoutSeconds, in: 1...3_600)
-        settings.maximumConnections = try number(reader, "limits.connections", default: settings.maximumConnections, in: 1...100_000)
-        settings.connectionsPerClient = try number(reader, "limits.connections_per_client", default: settings.connectionsPerClient, in: 1...100_000)
-        settings.transfersPerPeer = try number(reader, "limits.transfers_per_peer", default: settings.transfersPerPeer, in: 1...64)
-        settings.logLevel = try text(reader, "log.level", default: settings.logLevel)
-        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-        guard levels.contains(settings.logLevel) else {
-            throw LiaisonError.invalid("log.level", settings.logLevel, "expected one of \(levels.joined(separator: ", "))")
-        }
+        settings.listen = text(reader, "server.listen", default: settings.listen)
+        settings.syncEverySeconds = try number(reader, "sync.every_seconds", default: settings.syncEverySeconds)
+        settings.backoffBaseSeconds = try number(reader, "sync.backoff.base_seconds", default: settings.backoffBaseSeconds)
+        settings.backoffCapSeconds = try number(reader, "sync.backoff.cap_seconds", default: settings.backoffCapSeconds)
+        settings.pushLimitBytes = try number(reader, "limits.push_bytes", default: settings.pushLimitBytes)
+        settings.idleTimeoutSeconds = try number(reader, "limits.idle_timeout_seconds", default: settings.idleTimeoutSeconds)
+        settings.maximumConnections = try number(reader, "limits.connections", default: settings.maximumConnections)
+        settings.connectionsPerClient = try number(reader, "limits.connections_per_client", default: settings.connectionsPerClient)
+        settings.transfersPerPeer = try number(reader, "limits.transfers_per_peer", default: settings.transfersPerPeer)
+        settings.logLevel = text(reader, "log.level", default: settings.logLevel)
         guard settings.backoffBaseSeconds <= settings.backoffCapSeconds else {
             throw LiaisonError.invalid("sync.backoff.base_seconds", "\(settings.backoffBaseSeconds)", "must not be above sync.backoff.cap_seconds (\(settings.backoffCapSeconds))")
         }
         return settings
     }
 
-    /// A whole number in `range`; a value of another type, or out of range, is an error naming the key.
-    private static func number(_ reader: ConfigReader, _ key: String, default value: Int, in range: ClosedRange<Int>) throws(LiaisonError) -> Int {
-        let configKey = ConfigKey(key.split(separator: ".").map(String.init))
-        if let number = reader.int(forKey: configKey) {
-            guard range.contains(number) else { throw LiaisonError.invalid(key, "\(number)", "expected \(range.lowerBound) to \(range.upperBound)") }
-            return number
+    /// A whole number in its key's range. File and environment are checked before; this catches flags.
+    private static func number(_ reader: ConfigReader, _ key: String, default value: Int) throws(LiaisonError) -> Int {
+        guard let number = reader.int(forKey: ConfigKey(key.split(separator: ".").map(String.init))) else { return value }
+        if case .number(let range)? = kind(of: key), !range.contains(number) {
+            throw LiaisonError.invalid(key, "\(number)", "expected \(range.lowerBound) to \(range.upperBound)")
         }
-        if let text = reader.string(forKey: configKey) { throw LiaisonError.invalid(key, text, "expected a whole number") }
-        if let flag = reader.bool(forKey: configKey) { throw LiaisonError.invalid(key, "\(flag)", "expected a whole number") }
-        return value
+        return number
     }
 
-    private static func text(_ reader: ConfigReader, _ key: String, default value: String) throws(LiaisonError) -> String {
-        let configKey = ConfigKey(key.split(separator: ".").map(String.init))
-        if let text = reader.string(forKey: configKey) { return text }
-        if let number = reader.int(forKey: configKey) { throw LiaisonError.invalid(key, "\(number)", "expected text") }
-        return value
+    private static func text(_ reader: ConfigReader, _ key: String, default value: String) -> String {
+        reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init))) ?? value
+    }
+
+    static func kind(of key: String) -> Kind? {
+        keys.first { $0.name == key }?.kind
+    }
+
+    /// Why `text` is not a value of `kind`, or nil when it is.
+    static func problem(with text: String, as kind: Kind) -> String? {
+        switch kind {
+        case .text: return nil
+        case .number(let range):
+            guard let number = Int(text), text.allSatisfy(\.isASCII), !text.hasPrefix("+") else { return "expected a whole number" }
+            return range.contains(number) ? nil : "expected \(range.lowerBound) to \(range.upperBound)"
+        case .choice(let choices):
+            return choices.contains(text) ? nil : "expected one of \(choices.joined(separator: ", "))"
+        }
     }
 }

@@ -142,6 +142,31 @@ import Glibc
         let outOfRange = try node.run(["serve", "--sync-every", "100000"], exit: 1)
         #expect(outOfRange.stderr.contains("sync.every_seconds") && outOfRange.stderr.contains("0 to 86400"), "\(outOfRange)")
 
+        // Each of these files is refused before serve starts, with the file and the key or the place named.
+        let badFiles: [(json: String, says: [String])] = [
+            (#"{"sync": {"every_seconds": true}}"#, ["sync.every_seconds", "expected a whole number", "true"]),
+            (#"{"sync": {"every_seconds": 3.5}}"#, ["sync.every_seconds", "expected a whole number", "3.5"]),
+            (#"{"sync": {"every_seconds": 1e3}}"#, ["sync.every_seconds", "1e3"]),
+            (#"{"sync": {"evry_seconds": 30}}"#, ["sync.evry_seconds", "no setting has this key", "sync.every_seconds"]),
+            (#"{"limits": {"connections": 10,}}"#, ["not JSON", "line 1, column 31"]),
+            (#"{"limits": {"connections": 10, "connections": 20}}"#, ["appears twice"]),
+            (#"{"server": {"listen": 8443}}"#, ["server.listen", "expected text"]),
+            (#"{"log": {"level": "loud"}}"#, ["log.level", "loud", "expected one of"]),
+            (#"{"sync": 60}"#, ["sync", "expected an object"]),
+            (#"[]"#, ["expected an object"]),
+        ]
+        for (json, says) in badFiles {
+            try workspace.write(json, to: "bad.json")
+            // A listen address that cannot be used ends serve even if the file were taken.
+            let refused = try node.run(["serve", "--config", "bad.json"], environment: ["LIAISON_SERVER_LISTEN": "127.0.0.1:99999"], exit: 1)
+            #expect(refused.stderr.contains("bad.json"), "\(json): \(refused)")
+            for text in says { #expect(refused.stderr.contains(text), "\(json) should say \(text): \(refused)") }
+        }
+        let fromWhere = try node.run(["serve"], environment: ["LIAISON_SYNC_EVERY_SECONDS": "2.5"], exit: 1)
+        #expect(fromWhere.stderr.contains("set by LIAISON_SYNC_EVERY_SECONDS") && fromWhere.stderr.contains("2.5"), "\(fromWhere)")
+        let misspelt = try node.run(["serve"], environment: ["LIAISON_SYNC_EVRY_SECONDS": "5", "LIAISON_SERVER_LISTEN": "127.0.0.1:99999"], exit: 1)
+        #expect(misspelt.stderr.contains("warning: LIAISON_SYNC_EVRY_SECONDS is not a setting"), "\(misspelt)")
+
         // The file says port 1, the variable a bad address, the flag a free port: the flag wins.
         try workspace.write(#"{"server": {"listen": "127.0.0.1:1"}, "sync": {"every_seconds": 0}}"#, to: "settings.json")
         let (process, said, _) = try ServeTests.serve(
