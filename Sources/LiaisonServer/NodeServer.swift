@@ -47,10 +47,14 @@ public struct NodeServerConfiguration: Sendable {
     public var maximumTransfersPerPeer: Int
     /// Connections open at once from one IP address; more are closed at once.
     public var maximumConnectionsPerClient: Int
+    /// How long a client without a peer certificate may take to send a whole request, from the
+    /// moment the connection can take one; a slower one is cut off (``StrangerDeadline``).
+    public var strangerRequestTimeout: Duration
 
     public init(
         host: String = "0.0.0.0", port: Int = 8443, idleTimeout: Duration = .seconds(30), maximumConnections: Int = 1_000,
-        maximumPushBytes: Int = SyncMedia.maximumPush, maximumTransfersPerPeer: Int = 2, maximumConnectionsPerClient: Int = 32
+        maximumPushBytes: Int = SyncMedia.maximumPush, maximumTransfersPerPeer: Int = 2, maximumConnectionsPerClient: Int = 32,
+        strangerRequestTimeout: Duration = .seconds(15)
     ) {
         self.host = host
         self.port = port
@@ -59,6 +63,7 @@ public struct NodeServerConfiguration: Sendable {
         self.maximumPushBytes = maximumPushBytes
         self.maximumTransfersPerPeer = maximumTransfersPerPeer
         self.maximumConnectionsPerClient = maximumConnectionsPerClient
+        self.strangerRequestTimeout = strangerRequestTimeout
     }
 
     /// Reads `HOST:PORT`, `:PORT` or `HOST`.
@@ -94,7 +99,8 @@ public enum NodeServer {
         }
         let perClient = ConnectionsPerClient(limit: configuration.maximumConnectionsPerClient)
         var http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [perClient.handler()], idleTimeout: TimeAmount(configuration.idleTimeout))
+            additionalChannelHandlers: [perClient.handler(), StrangerDeadline(limit: TimeAmount(configuration.strangerRequestTimeout), logger: logger)],
+            idleTimeout: TimeAmount(configuration.idleTimeout))
         // Requests carry a few short headers: a client that sends many, or long ones, is refused
         // before its request is read.
         http.httpDecoder.maxHeaderFieldCount = 64

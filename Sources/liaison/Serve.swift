@@ -48,6 +48,7 @@ extension Liaison {
                 }
                 var listening = try NodeServerConfiguration(listen: settings.listen)
                 listening.idleTimeout = .seconds(settings.idleTimeoutSeconds)
+                listening.strangerRequestTimeout = .seconds(settings.requestSeconds)
                 listening.maximumConnections = settings.maximumConnections
                 listening.maximumPushBytes = settings.pushLimitBytes
                 listening.maximumConnectionsPerClient = settings.connectionsPerClient

@@ -12,6 +12,7 @@ struct ServeSettings {
     var backoffCapSeconds = 3_600
     var pushLimitBytes = 256 << 20
     var idleTimeoutSeconds = 30
+    var requestSeconds = 15
     var maximumConnections = 1_000
     var connectionsPerClient = 32
     var transfersPerPeer = 2
@@ -32,6 +33,7 @@ struct ServeSettings {
         ("sync.backoff.cap_seconds", .number(1...604_800)),
         ("limits.push_bytes", .number(1 << 16...1 << 30)),
         ("limits.idle_timeout_seconds", .number(1...3_600)),
+        ("limits.request_seconds", .number(1...600)),
         ("limits.connections", .number(1...100_000)),
         ("limits.connections_per_client", .number(1...100_000)),
         ("limits.transfers_per_peer", .number(1...64)),
@@ -73,6 +75,7 @@ struct ServeSettings {
         settings.backoffCapSeconds = try number(reader, "sync.backoff.cap_seconds", default: settings.backoffCapSeconds)
         settings.pushLimitBytes = try number(reader, "limits.push_bytes", default: settings.pushLimitBytes)
         settings.idleTimeoutSeconds = try number(reader, "limits.idle_timeout_seconds", default: settings.idleTimeoutSeconds)
+        settings.requestSeconds = try number(reader, "limits.request_seconds", default: settings.requestSeconds)
         settings.maximumConnections = try number(reader, "limits.connections", default: settings.maximumConnections)
         settings.connectionsPerClient = try number(reader, "limits.connections_per_client", default: settings.connectionsPerClient)
         settings.transfersPerPeer = try number(reader, "limits.transfers_per_peer", default: settings.transfersPerPeer)

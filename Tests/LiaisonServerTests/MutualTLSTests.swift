@@ -7,6 +7,7 @@ import LiaisonSync
 import LiaisonTestSupport
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import Testing
 
@@ -48,24 +49,26 @@ import Testing
     /// Runs `node`'s server on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
         _ node: Node, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush, connectionsPerClient: Int = 32,
-        transfersPerPeer: Int = 2, _ body: @Sendable (Int) async throws -> T
+        transfersPerPeer: Int = 2, strangerRequestTimeout: Duration = .seconds(15), _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         try await withServer(
             directory: node.directory, tls: node.tls, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes,
-            connectionsPerClient: connectionsPerClient, transfersPerPeer: transfersPerPeer, body)
+            connectionsPerClient: connectionsPerClient, transfersPerPeer: transfersPerPeer, strangerRequestTimeout: strangerRequestTimeout, body)
     }
 
     /// Runs the server of `directory` with `tls` on a free loopback port while `body` runs.
     func withServer<T: Sendable>(
         directory: Directory, tls: NodeTLS, idleTimeout: Duration = .seconds(30), maximumPushBytes: Int = SyncMedia.maximumPush,
-        connectionsPerClient: Int = 32, transfersPerPeer: Int = 2, _ body: @Sendable (Int) async throws -> T
+        connectionsPerClient: Int = 32, transfersPerPeer: Int = 2, strangerRequestTimeout: Duration = .seconds(15),
+        _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try NodeServer.buildApplication(
             directory: directory, tls: tls,
             configuration: .init(
                 host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumPushBytes: maximumPushBytes,
-                maximumTransfersPerPeer: transfersPerPeer, maximumConnectionsPerClient: connectionsPerClient),
+                maximumTransfersPerPeer: transfersPerPeer, maximumConnectionsPerClient: connectionsPerClient,
+                strangerRequestTimeout: strangerRequestTimeout),
             logger: Logger(label: "test.server")
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
@@ -163,6 +166,74 @@ import Testing
             held.forEach { $0.close() }
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await link.state().vector == (try server.directory.vector()))
+        }
+    }
+
+    @Test func aClientWithoutACertificateThatTricklesItsRequestIsCutOff() async throws {
+        let (server, client) = try Self.peers()
+        defer { [server, client].forEach { $0.remove() } }
+        try await withServer(server, idleTimeout: .seconds(30), connectionsPerClient: 3, strangerRequestTimeout: .seconds(1)) { port in
+            // Clients without a certificate send a byte every 200 ms, well within the idle timeout:
+            // the body of a push they will be refused, the head of a search, and a second request
+            // after a first one answered at once.
+            let push = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+            let slowSecond = "GET /api/search?q=x HTTP/1.1\r\nHost: x\r\n\r\nGET /api/search?q="
+            let start = ContinuousClock.now
+            async let pushing = Self.trickle(port: port, first: push, then: String(repeating: "L", count: 500))
+            async let searching = Self.trickle(port: port, first: "GET /api/search?q=", then: String(repeating: "x", count: 500))
+            async let asking = Self.trickle(port: port, first: slowSecond, then: String(repeating: "x", count: 500))
+            let cut = try await [pushing, searching, asking]
+            // Each is cut off about a second after it could have sent its request, not after its
+            // 100 seconds of bytes.
+            for (index, after) in cut.enumerated() {
+                #expect(after.map { $0 < .seconds(8) } == true, "client \(index): \(String(describing: after))")
+            }
+            #expect(ContinuousClock.now - start < .seconds(10))
+            // The address's connections are free again for a peer.
+            try await Task.sleep(for: .milliseconds(300))
+            let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls)
+            #expect(try await link.state().vector == (try server.directory.vector()))
+        }
+    }
+
+    /// Connects over TLS without a certificate, sends `first`, then `then` a byte every 200 ms:
+    /// how long until the server closed the connection, or nil if it never did.
+    static func trickle(port: Int, first: String, then rest: String) async throws -> Duration? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        let context = try NIOSSLContext(configuration: configuration)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let start = ContinuousClock.now
+        return try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Duration?.self) { group in
+                group.addTask {
+                    do { for try await _ in inbound {} } catch {}
+                    return ContinuousClock.now - start
+                }
+                group.addTask {
+                    try? await outbound.write(ByteBuffer(string: first))
+                    for byte in rest.utf8 {
+                        try await Task.sleep(for: .milliseconds(200))
+                        do {
+                            try await outbound.write(ByteBuffer(bytes: [byte]))
+                        } catch {
+                            // Closed: the reader tells when.
+                            try? await Task.sleep(for: .seconds(3_600))
+                            return nil
+                        }
+                    }
+                    return nil
+                }
+                let closed = try await group.next() ?? nil
+                group.cancelAll()
+                return closed
+            }
         }
     }
 
