@@ -4,6 +4,7 @@ import LiaisonCore
 import LiaisonSync
 import Logging
 import NIOCore
+import NIOPosix
 
 /// `/api/v1/...`: the JSON API for officers' tools (docs/openapi.yaml). Callers are peers, with
 /// their roster certificate, or local tools with a token from `liaison token create`.
@@ -14,26 +15,24 @@ extension NodeServer {
         api.get("search") { request, _ -> Response in
             let parameters = request.uri.queryParameters
             let query = try searchQuery(parameters)
-            let (hits, countries) = try await offload { () throws(LiaisonError) in
-                (try directory.search(query), query.country == nil ? try directory.countries(namedIn: query.text) : [])
-            }
+            let (hits, countries) = try await reading { () throws(LiaisonError) in try directory.searchNamingCountries(query) }
             return try json(SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits))
         }
         api.get("countries/:code") { _, context -> Response in
             let code = try context.parameters.require("code").decodedPathSegment
-            return try json(try await offload { () throws(LiaisonError) in try directory.countryPage(code) })
+            return try json(try await reading { () throws(LiaisonError) in try directory.countryPage(code) })
         }
         api.get("agencies/:id") { _, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
-            return try json(try await offload { () throws(LiaisonError) in try directory.agencyCard(try directory.agency(matching: reference).id) })
+            return try json(try await reading { () throws(LiaisonError) in try directory.agencyCard(try directory.agency(matching: reference).id) })
         }
         api.get("contacts/:id") { _, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
-            return try json(try await offload { () throws(LiaisonError) in try directory.contactCard(try directory.person(matching: reference).id) })
+            return try json(try await reading { () throws(LiaisonError) in try directory.contactCard(try directory.person(matching: reference).id) })
         }
         api.get("contacts/:id/vcard") { _, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
-            let (card, name) = try await offload { () throws(LiaisonError) in
+            let (card, name) = try await reading { () throws(LiaisonError) in
                 let person = try directory.person(matching: reference)
                 return (try directory.vCard(contact: person.id), person.id.shortID)
             }
@@ -42,6 +41,12 @@ extension NodeServer {
                 headers: [.contentType: "text/vcard; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name).vcf\""],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: card)))
         }
+    }
+
+    /// Runs a short read of the database on the pool of threads kept for blocking work, not on an
+    /// event loop, and without a thread of its own for each request.
+    static func reading<T: Sendable>(_ work: @escaping @Sendable () throws(LiaisonError) -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { try work() }
     }
 
     /// The answer of `/api/v1/search`: the countries the query names, whose pages to offer first,
@@ -84,7 +89,7 @@ extension NodeServer {
     }
 
     static func json(_ value: some Encodable) throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(value))))
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(value, pretty: false))))
     }
 }
 
@@ -136,7 +141,7 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
                 code: error.code.rawValue)
             var headers: HTTPFields = [.contentType: "application/problem+json"]
             if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem))))
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem, pretty: false))))
         } catch let error as HTTPError {
             // The router's own refusals (no such route, a method not allowed) as problems too.
             let problem = Problem(
@@ -144,7 +149,7 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
                 code: error.status == .notFound ? "not-found" : "invalid-value")
             return Response(
                 status: error.status, headers: [.contentType: "application/problem+json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem))))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem, pretty: false))))
         }
     }
 }

@@ -33,14 +33,12 @@ extension Liaison {
         func run() throws {
             try reportingErrors {
                 let directory = try data.openForReading()
-                let hits = try directory.search(SearchQuery(
+                let (hits, countries) = try directory.searchNamingCountries(SearchQuery(
                     query.joined(separator: " "), country: country?.uppercased(), kind: kind, crimeArea: crimeArea, function: function,
                     languages: languages.flatMap { $0.split(separator: ";").map(String.init) }, only24x7: only24x7, limit: limit))
                 if output.json { return try printJSON(hits) }
-                if country == nil {
-                    for named in try directory.countries(namedIn: query.joined(separator: " ")) {
-                        say("\(named.name) (\(named.code)): its country page is `liaison country show \(named.code)`")
-                    }
+                for named in countries {
+                    say("\(named.name) (\(named.code)): its country page is `liaison country show \(named.code)`")
                 }
                 printHits(hits)
                 if hits.count == limit { say("(the first \(limit) matches; --limit shows more)") }

@@ -70,8 +70,18 @@ extension Directory {
     /// by BM25. A query that names a country ("mold", "Moldova", "MD") also finds that country's
     /// contacts and agencies, after those.
     public func search(_ query: SearchQuery) throws(LiaisonError) -> [SearchHit] {
-        let words = Array(SearchText.queryWords(query.text).prefix(12))
+        try searchNamingCountries(query).hits
+    }
+
+    /// ``search(_:)``, and the countries the query names (``countries(namedIn:)``; none when the
+    /// query has a country filter), whose pages a caller may offer first.
+    public func searchNamingCountries(_ query: SearchQuery) throws(LiaisonError) -> (hits: [SearchHit], countries: [Country]) {
         let named = query.country == nil ? try countries(namedIn: query.text) : []
+        return (try search(query, named: named), named)
+    }
+
+    private func search(_ query: SearchQuery, named: [Country]) throws(LiaisonError) -> [SearchHit] {
+        let words = Array(SearchText.queryWords(query.text).prefix(12))
         var facets: [String] = []
         func anyOf(_ tokens: [String]) -> String { "(" + tokens.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }
         if let country = query.country { facets.append(anyOf([SearchIndex.facet("cc", try self.country(country).code)])) }
@@ -200,37 +210,49 @@ extension Directory {
         let words = text.split(whereSeparator: \.isWhitespace).prefix(12).map(String.init)
         guard !words.isEmpty else { return [] }
         let table = try countryTable()
-        var found: [String: Country] = [:]
+        var found: Set<Int> = []
         for word in words {
-            var matches = word.count <= 3 && word == word.uppercased() ? table.countries.filter { $0.code == word || $0.alpha3 == word } : []
+            var matches: Set<Int> = []
+            if word.count <= 3, word == word.uppercased(), let coded = table.byCode[word] { matches.insert(coded) }
             let folded = SearchText.tokens(word)
             if folded.count == 1, folded[0].count >= 4, folded[0].allSatisfy(\.isLetter), !Self.genericCountryWords.contains(folded[0]) {
-                let named = table.countries.filter { table.words[$0.code]?.contains(folded[0]) == true }
-                let started = named.isEmpty ? table.countries.filter { country in table.words[country.code]?.contains { $0.hasPrefix(folded[0]) } == true } : []
-                if !named.isEmpty {
-                    matches += named
-                } else if !started.isEmpty, try !isWholeNameWord(folded[0]) {
-                    matches += started
+                if let named = table.byWord[folded[0]] {
+                    matches.formUnion(named)
+                } else {
+                    let started = Set(table.byWord.filter { $0.key.hasPrefix(folded[0]) }.values.joined())
+                    if !started.isEmpty, try !isWholeNameWord(folded[0]) { matches.formUnion(started) }
                 }
             }
-            if !matches.isEmpty, matches.count <= 3 { for country in matches { found[country.code] = country } }
+            if matches.count <= 3 { found.formUnion(matches) }
         }
-        return found.values.sorted { $0.name < $1.name }
+        return found.map { table.countries[$0] }.sorted { $0.name < $1.name }
     }
 
-    /// The countries, and the folded words of each one's name that can name it, by code: read once
-    /// per process, without the rest of the reference data, so that a search stays quick to start.
-    private func countryTable() throws(LiaisonError) -> (countries: [Country], words: [String: [String]]) {
+    /// The countries, by their alpha-2 and alpha-3 codes, and by the folded words of their names that
+    /// can name them, as positions in `countries`: read once per process, without the rest of the
+    /// reference data, so that a search stays quick to start.
+    private func countryTable() throws(LiaisonError) -> CountryTable {
         if let table = Self.countryTableCache.withLock({ $0 }) { return table }
         let countries = try read { db in try Country.fetchAll(db, sql: "SELECT * FROM country ORDER BY code") }
-        let words = Dictionary(uniqueKeysWithValues: countries.map { country in
-            (country.code, SearchText.tokens(country.name).filter { $0.count >= 4 && !Self.genericCountryWords.contains($0) })
-        })
-        Self.countryTableCache.withLock { $0 = (countries, words) }
-        return (countries, words)
+        var table = CountryTable(countries: countries)
+        for (index, country) in countries.enumerated() {
+            table.byCode[country.code] = index
+            table.byCode[country.alpha3] = index
+            for word in Set(SearchText.tokens(country.name)) where word.count >= 4 && !Self.genericCountryWords.contains(word) {
+                table.byWord[word, default: []].append(index)
+            }
+        }
+        Self.countryTableCache.withLock { $0 = table }
+        return table
     }
 
-    private static let countryTableCache = Mutex<(countries: [Country], words: [String: [String]])?>(nil)
+    private struct CountryTable {
+        var countries: [Country]
+        var byCode: [String: Int] = [:]
+        var byWord: [String: [Int]] = [:]
+    }
+
+    private static let countryTableCache = Mutex<CountryTable?>(nil)
 
     private static let genericCountryWords: Set<String> = [
         "republic", "islands", "island", "united", "states", "state", "federation", "democratic", "peoples", "kingdom",

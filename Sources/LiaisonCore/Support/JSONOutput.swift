@@ -4,9 +4,10 @@ public import Foundation
 /// database columns and the import formats, dates in ISO 8601, and record ids in lower case, as the
 /// database, the command line and the tables show them.
 public enum JSONOutput {
-    public static func encode(_ value: some Encodable) throws(LiaisonError) -> Data {
+    /// `pretty` for people; without it, one line, for programs (the JSON API).
+    public static func encode(_ value: some Encodable, pretty: Bool = true) throws(LiaisonError) -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data: Data
@@ -29,7 +30,8 @@ public enum JSONOutput {
                 index += 1
             }
         }
-        return Data(bytes) + Data("\n".utf8)
+        if pretty { bytes.append(UInt8(ascii: "\n")) }
+        return Data(bytes)
     }
 
     /// Reads JSON that ``encode(_:)`` wrote.
