@@ -309,7 +309,9 @@ final class Receiver {
         guard case .upsert(let groups) = change.operation, !namedBeforeCreation.contains(change.recordID) else { return nil }
         let localID = db.lastInsertedRowID
         var fields: [String: FieldValue] = [:]
-        for group in groups.values { fields.merge(group) { first, _ in first } }
+        for group in groups.groups {
+            for (name, value) in group.fields where fields[name] == nil { fields[name] = value }
+        }
         return SearchIndex.CreatedPerson(localID: localID, fields: fields)
     }
 

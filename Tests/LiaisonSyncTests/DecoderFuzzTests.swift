@@ -717,7 +717,7 @@ import Glibc
             default:
                 // A group or a field removed or added, or a value of any type.
                 var groups: [String: [String: FieldValue]] = [:]
-                if case .upsert(let carried) = change.operation { groups = carried }
+                if case .upsert(let carried) = change.operation { groups = carried.dictionary }
                 let names = groups.keys.sorted()
                 let group = names.isEmpty || random.chance(0.2) ? random.pick(["name", "placement", "channel", "role", "~deleted", "", "x"]) : random.pick(names)
                 var fields = groups[group] ?? [:]
@@ -731,7 +731,7 @@ import Glibc
                 default: fields[fieldNames.isEmpty ? "value" : random.pick(fieldNames)] = randomValue(&random)
                 }
                 if !fields.isEmpty || groups[group] != nil { groups[group] = fields }
-                change.operation = .upsert(groups)
+                change.operation = .upsert(FieldGroups(groups))
             }
         }
     }
@@ -1007,7 +1007,7 @@ extension SeededGenerator {
         let agency = Agency(name: "Far Away Police", kind: .police, country: "MD")
         var groups = agency.fieldGroups
         groups["address"]?["address"] = .text(String(repeating: "a", count: 2 << 20))
-        let body = Change(entity: .agency, recordID: agency.id, operation: .upsert(groups)).encoded
+        let body = Change(entity: .agency, recordID: agency.id, operation: .upsert(FieldGroups(groups))).encoded
         let large = try signedAgain(commits[0], key: key) { commit in
             commit.changeBodies = [body]
             commit.changeHashes = [Change.hash(of: body)]

@@ -473,9 +473,9 @@ import Testing
         // SQLite would store the whole text, and it would be read back cut at the NUL.
         let withNul = Agency(name: "Border\u{0}Police", kind: .police, country: "MD")
         let good = Agency(name: "Somewhere Police", kind: .police, country: "MD")
-        let first = try signed([Change(entity: .agency, recordID: bad.id, operation: .upsert(bad.fieldGroups))], key: key, sequence: 1, previous: nil)
-        let second = try signed([Change(entity: .agency, recordID: withNul.id, operation: .upsert(withNul.fieldGroups))], key: key, sequence: 2, previous: first.header)
-        let third = try signed([Change(entity: .agency, recordID: good.id, operation: .upsert(good.fieldGroups))], key: key, sequence: 3, previous: second.header)
+        let first = try signed([Change(entity: .agency, recordID: bad.id, operation: .upsert(FieldGroups(bad.fieldGroups)))], key: key, sequence: 1, previous: nil)
+        let second = try signed([Change(entity: .agency, recordID: withNul.id, operation: .upsert(FieldGroups(withNul.fieldGroups)))], key: key, sequence: 2, previous: first.header)
+        let third = try signed([Change(entity: .agency, recordID: good.id, operation: .upsert(FieldGroups(good.fieldGroups)))], key: key, sequence: 3, previous: second.header)
         let report = try receiver.receive([first, second, third])
         #expect(report.applied == 3 && report.changesApplied == 1)
         #expect(report.refusedChanges.map(\.reason).allSatisfy { $0.contains("invalid change") })
@@ -502,9 +502,9 @@ import Testing
             : Channel(agencyID: agency.id, kind: .phone, value: "+37322000100").fieldGroups
         let group = try #require(groups.first { $0.value[field] != nil }?.key, "\(rule)")
         groups[group]?[field] = value
-        let record = Change(entity: entity == "person" ? .person : .channel, recordID: UUID(), operation: .upsert(groups))
+        let record = Change(entity: entity == "person" ? .person : .channel, recordID: UUID(), operation: .upsert(FieldGroups(groups)))
         let commit = try signed(
-            [Change(entity: .agency, recordID: agency.id, operation: .upsert(agency.fieldGroups)), record], key: key, sequence: 1, previous: nil)
+            [Change(entity: .agency, recordID: agency.id, operation: .upsert(FieldGroups(agency.fieldGroups))), record], key: key, sequence: 1, previous: nil)
         let report = try receiver.receive([commit])
         #expect(report.applied == 1 && report.changesApplied == 1, "\(rule)")
         #expect(report.refusedChanges.count == 1, "\(rule)")
@@ -517,8 +517,8 @@ import Testing
         let (key, receiver) = try authorKeyAndReceiver()
         let small = Agency(name: "Border Police", kind: .police, country: "MD")
         let huge = Agency(name: String(repeating: "A", count: Commit.maximumChangeSize + 1), kind: .police, country: "MD")
-        let first = try signed([Change(entity: .agency, recordID: small.id, operation: .upsert(small.fieldGroups))], key: key, sequence: 1, previous: nil)
-        let second = try signed([Change(entity: .agency, recordID: huge.id, operation: .upsert(huge.fieldGroups))], key: key, sequence: 2, previous: first.header)
+        let first = try signed([Change(entity: .agency, recordID: small.id, operation: .upsert(FieldGroups(small.fieldGroups)))], key: key, sequence: 1, previous: nil)
+        let second = try signed([Change(entity: .agency, recordID: huge.id, operation: .upsert(FieldGroups(huge.fieldGroups)))], key: key, sequence: 2, previous: first.header)
         // Sent before its predecessor, it would wait in a form no frame can hold.
         let early = try receiver.receive([second])
         #expect(early.refused.first?.reason.contains("a frame carries at most \(Commit.maximumChangeSize)") == true, "\(early.refused)")
@@ -546,7 +546,7 @@ import Testing
         var groups = renamed.fieldGroups
         groups["address"] = nil
         groups["placement"]?["country"] = .text("ZZ")
-        let invalid = try signed([Change(entity: .agency, recordID: record, operation: .upsert(groups))], key: key, sequence: 2, previous: first.header)
+        let invalid = try signed([Change(entity: .agency, recordID: record, operation: .upsert(FieldGroups(groups)))], key: key, sequence: 2, previous: first.header)
         var moved = try copy.agency(matching: record.lowercasedString)
         moved.country = "RO"
         _ = try copy.write { [moved] tx in try tx.save(moved) }
@@ -631,7 +631,7 @@ import Testing
         let key = Curve25519.Signing.PrivateKey()
         let node = try Directory.inMemory(name: "Desk", signingKey: key)
         let agency = Agency(name: "Border Police", kind: .police, country: "MD")
-        let first = try signed([Change(entity: .agency, recordID: agency.id, operation: .upsert(agency.fieldGroups))], key: key, sequence: 1, previous: nil)
+        let first = try signed([Change(entity: .agency, recordID: agency.id, operation: .upsert(FieldGroups(agency.fieldGroups)))], key: key, sequence: 1, previous: nil)
         var last = try signed([], key: key, sequence: 1, previous: first.header)
         last.header.epoch = .max
         last.signature = Array(try key.signature(for: last.header.signingInput))

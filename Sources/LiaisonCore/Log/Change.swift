@@ -30,7 +30,7 @@ public enum Distribution: Sendable, Hashable {
 public struct Change: Sendable, Hashable {
     public enum Operation: Sendable, Hashable {
         /// Sets each named field group to the given field values.
-        case upsert([String: [String: FieldValue]])
+        case upsert(FieldGroups)
         /// Marks the record deleted (a tombstone).
         case delete
     }
@@ -64,10 +64,11 @@ extension Change {
         case .upsert(let groups):
             writer.u8(1)
             writer.u32(UInt32(groups.count))
-            for (group, fields) in groups.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-                writer.text(group)
-                writer.u32(UInt32(fields.count))
-                for (name, value) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            // Field groups hold their names in canonical order.
+            for group in groups.groups {
+                writer.text(group.name)
+                writer.u32(UInt32(group.count))
+                for (name, value) in group.fields {
                     writer.text(name)
                     Self.encode(value, into: &writer)
                 }
@@ -116,23 +117,23 @@ extension Change {
             operation = .delete
         case 1:
             // Canonical form, checked as it is read: names in strictly increasing byte order.
-            var groups: [String: [String: FieldValue]] = [:]
+            var groups: [FieldGroup] = []
             var previousGroup: String?
             for _ in 0..<(try reader.u32()) {
                 let group = try reader.text()
                 guard previousGroup.map({ $0.utf8.lexicographicallyPrecedes(group.utf8) }) ?? true else { throw Self.notCanonical }
                 previousGroup = group
-                var fields: [String: FieldValue] = [:]
-                var previousName: String?
+                var names: [String] = []
+                var values: [FieldValue] = []
                 for _ in 0..<(try reader.u32()) {
                     let name = try reader.text()
-                    guard previousName.map({ $0.utf8.lexicographicallyPrecedes(name.utf8) }) ?? true else { throw Self.notCanonical }
-                    previousName = name
-                    fields[name] = try Self.decodeValue(&reader)
+                    guard names.last.map({ $0.utf8.lexicographicallyPrecedes(name.utf8) }) ?? true else { throw Self.notCanonical }
+                    names.append(name)
+                    values.append(try Self.decodeValue(&reader))
                 }
-                groups[group] = fields
+                groups.append(FieldGroup(name: group, fieldNames: names, values: values))
             }
-            operation = .upsert(groups)
+            operation = .upsert(FieldGroups(canonical: groups))
         case let kind:
             throw LiaisonError(.verification, "unknown change operation \(kind)")
         }

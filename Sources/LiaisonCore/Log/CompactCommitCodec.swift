@@ -243,13 +243,15 @@ package struct CompactCommitDecoder {
             let mask = try reader.u8()
             let layout = CompactCommit.layout[entity] ?? []
             guard mask >> UInt8(layout.count) == 0 else { throw LiaisonError(.verification, "change \(index) names a group its kind does not have") }
-            var groups: [String: [String: FieldValue]] = [:]
+            // The layout is canonical order: the values are read into place.
+            var groups: [FieldGroup] = []
             for (bit, entry) in layout.enumerated() where mask & (1 << UInt8(bit)) != 0 {
-                var fields: [String: FieldValue] = [:]
-                for name in entry.fields { fields[name] = try readValue(&reader) }
-                groups[entry.group] = fields
+                var values: [FieldValue] = []
+                values.reserveCapacity(entry.fields.count)
+                for _ in entry.fields { values.append(try readValue(&reader)) }
+                groups.append(FieldGroup(name: entry.group, fieldNames: entry.fields, values: values))
             }
-            return Change(entity: entity, recordID: recordID, operation: .upsert(groups), distribution: distribution)
+            return Change(entity: entity, recordID: recordID, operation: .upsert(FieldGroups(canonical: groups)), distribution: distribution)
         case let operation:
             throw LiaisonError(.verification, "change \(index) has unknown operation \(operation)")
         }

@@ -164,19 +164,18 @@ package enum ChangeApplier {
     }
 
     private static func columnValues(
-        _ groups: [String: [String: FieldValue]], known: [String: [String]], table: String, id: String
+        _ groups: FieldGroups, known: [String: [String]], table: String, id: String
     ) throws -> [(group: String, columns: [String], values: [DatabaseValue])] {
-        try groups.sorted(by: { $0.key < $1.key }).map { group, fields in
-            guard let expected = known[group], fields.count == expected.count else {
-                throw LiaisonError(.verification, "unknown field group \"\(group)\" or fields for \(table)", record: id)
+        try groups.groups.map { group in
+            guard let expected = known[group.name], group.count == expected.count else {
+                throw LiaisonError(.verification, "unknown field group \"\(group.name)\" or fields for \(table)", record: id)
             }
-            let values = try expected.map { name throws -> DatabaseValue in
-                guard let value = fields[name] else {
-                    throw LiaisonError(.verification, "field group \"\(group)\" of \(table) lacks \(name)", record: id)
-                }
-                return databaseValue(value)
+            // Groups hold their fields in the columns' order, unless a field is missing.
+            guard group.fieldNames == expected else {
+                let missing = expected.first { group[$0] == nil } ?? ""
+                throw LiaisonError(.verification, "field group \"\(group.name)\" of \(table) lacks \(missing)", record: id)
             }
-            return (group, expected, values)
+            return (group.name, expected, group.values.map(databaseValue))
         }
     }
 

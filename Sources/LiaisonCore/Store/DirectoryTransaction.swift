@@ -308,7 +308,7 @@ public final class DirectoryTransaction {
             return groups.filter { oldGroups[$0.key] != $0.value }
         } ?? groups
         guard !changed.isEmpty else { return [] }
-        try apply(Change(entity: Record.entity, recordID: record.id, operation: .upsert(changed)), isNew: existing == nil)
+        try apply(Change(entity: Record.entity, recordID: record.id, operation: .upsert(FieldGroups(changed))), isNew: existing == nil)
         return Array(changed.keys)
     }
 

@@ -79,17 +79,38 @@ package enum FieldTable {
         guard case .upsert(let carried) = change.operation else { return }
         guard !carried.isEmpty else { throw invalid(change, "an upsert of \(change.entity.table) carries no field group") }
         let known = groups[change.entity] ?? [:]
-        for (group, fields) in carried {
-            guard let expected = known[group] else { throw invalid(change, "\(change.entity.table) has no field group \"\(group)\"") }
-            // Every node checks every change it receives: one lookup per field.
-            for (name, value) in fields {
-                guard let kind = expected[name] else { throw invalid(change, "field group \"\(group)\" of \(change.entity.table) has no field \(name)") }
-                if let reason = mismatch(value, kind) { throw invalid(change, "field \(name) of \(change.entity.table) \(reason)") }
+        let ordered = orderedGroups[change.entity] ?? [:]
+        for fields in carried.groups {
+            let group = fields.name
+            guard let expected = known[group], let order = ordered[group] else {
+                throw invalid(change, "\(change.entity.table) has no field group \"\(group)\"")
             }
-            if fields.count < expected.count, let missing = expected.keys.sorted().first(where: { fields[$0] == nil }) {
-                throw invalid(change, "field group \"\(group)\" of \(change.entity.table) lacks \(missing)")
+            // Every node checks every change it receives. A group with every field in canonical
+            // order, the usual case, is checked by position.
+            if fields.fieldNames == order.names {
+                for (index, value) in fields.values.enumerated() {
+                    if let reason = mismatch(value, order.kinds[index]) {
+                        throw invalid(change, "field \(order.names[index]) of \(change.entity.table) \(reason)")
+                    }
+                }
+            } else {
+                for (name, value) in fields.fields {
+                    guard let kind = expected[name] else { throw invalid(change, "field group \"\(group)\" of \(change.entity.table) has no field \(name)") }
+                    if let reason = mismatch(value, kind) { throw invalid(change, "field \(name) of \(change.entity.table) \(reason)") }
+                }
+                if let missing = order.names.first(where: { fields[$0] == nil }) {
+                    throw invalid(change, "field group \"\(group)\" of \(change.entity.table) lacks \(missing)")
+                }
             }
             if let reason = groupRule(change.entity, group, fields, reference: reference) { throw invalid(change, reason) }
+        }
+    }
+
+    /// Per record kind, per group: its fields' names in canonical order, and their kinds.
+    private static let orderedGroups: [Entity: [String: (names: [String], kinds: [Kind])]] = groups.mapValues { groups in
+        groups.mapValues { fields in
+            let names = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            return (names, names.map { fields[$0]! })
         }
     }
 
@@ -113,7 +134,7 @@ package enum FieldTable {
     }
 
     /// The rules that join fields of one group, and the reference data: what is broken, or nil.
-    private static func groupRule(_ entity: Entity, _ group: String, _ fields: [String: FieldValue], reference: ReferenceData) -> String? {
+    private static func groupRule(_ entity: Entity, _ group: String, _ fields: FieldGroup, reference: ReferenceData) -> String? {
         switch (entity, group) {
         case (.agency, "name"):
             if fields["name"] == .text("") { return "the name of an agency is empty" }

@@ -35,8 +35,8 @@ import Testing
             id: try #require(UUID(uuidString: "0a0b0c0d-0e0f-4011-8213-141516171819")), agencyID: agencyID, kind: .phone,
             value: "+37322123456", preference: 1, is24x7: true)
         let changes = [
-            Change(entity: .agency, recordID: agency.id, operation: .upsert(agency.fieldGroups)),
-            Change(entity: .channel, recordID: channel.id, operation: .upsert(channel.fieldGroups)),
+            Change(entity: .agency, recordID: agency.id, operation: .upsert(FieldGroups(agency.fieldGroups))),
+            Change(entity: .channel, recordID: channel.id, operation: .upsert(FieldGroups(channel.fieldGroups))),
         ]
         #expect(changes.map { $0.encoded.hexString } == vector.change_bytes)
         let hashes = changes.map { Change.hash(of: $0.encoded) }

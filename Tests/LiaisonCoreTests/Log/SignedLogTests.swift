@@ -28,7 +28,7 @@ import Testing
             Issue.record("expected an upsert")
             return
         }
-        #expect(Array(groups.keys) == ["name"], "only the changed field group travels")
+        #expect(groups.names == ["name"], "only the changed field group travels")
         #expect(try directory.read { db in try LogStore.verify(in: db) }.commits == 2)
     }
 
