@@ -13,10 +13,13 @@ public struct PeerStatus: Sendable, Hashable, Codable {
     public var failures: Int
     /// Background sync does not try again before this time.
     public var nextAttemptAt: String?
-    /// Commits this node holds that the peer lacks, as far as this node knows.
+    /// Commits this node holds that the peer lacks, as far as this node knows: all of them while
+    /// ``peerVectorKnown`` is false, an upper bound.
     public var commitsToSend: Int
-    /// Commits the peer held at the last sync that this node still lacks.
-    public var commitsToReceive: Int
+    /// Whether the peer has said what it holds, in a sync or a bundle.
+    public var peerVectorKnown: Bool
+    /// Commits the peer held at the last sync that this node still lacks; nil before a sync.
+    public var commitsToReceive: Int?
 }
 
 /// How long background sync waits after failures: doubling from `base` up to `cap`, each wait
@@ -55,8 +58,8 @@ extension Directory {
                 return PeerStatus(
                     peer: peer, lastAttemptAt: row["last_attempt_at"], lastSuccessAt: row["last_success_at"], lastError: row["last_error"],
                     lastErrorAt: row["last_error_at"], failures: row["failures"], nextAttemptAt: row["next_attempt_at"],
-                    commitsToSend: mine.count(beyond: peer.knownVector ?? VersionVector()),
-                    commitsToReceive: theirs.map { $0.count(beyond: mine) } ?? 0)
+                    commitsToSend: mine.count(beyond: peer.knownVector ?? VersionVector()), peerVectorKnown: peer.knownVector != nil,
+                    commitsToReceive: theirs.map { $0.count(beyond: mine) })
             }
         }
     }

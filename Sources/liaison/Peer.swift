@@ -32,8 +32,8 @@ extension Liaison {
                         }
                         table.add(
                             peer.name + (peer.revokedAt == nil ? "" : " (revoked)"), peer.url ?? "bundles only", status.lastSuccessAt ?? "never",
-                            status.lastSuccessAt != nil && status.failures == 0 ? "" : error ?? "", counted(status.commitsToSend, "commit"),
-                            counted(status.commitsToReceive, "commit"))
+                            status.lastSuccessAt != nil && status.failures == 0 ? "" : error ?? "", (status.peerVectorKnown || status.commitsToSend == 0 ? "" : "up to ") + counted(status.commitsToSend, "commit"),
+                            status.commitsToReceive.map { counted($0, "commit") } ?? "unknown until a sync")
                     }
                     say(table.render(maxWidth: 60))
                 }

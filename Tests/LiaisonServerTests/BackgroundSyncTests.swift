@@ -101,6 +101,9 @@ import Testing
         await #expect(throws: LiaisonError.self) { try await office.directory.sync(with: unreachable) }
         let failed = try #require(try office.directory.peerStatuses().first)
         #expect(failed.failures == 1 && failed.lastError?.contains("cannot reach") == true && failed.nextAttemptAt != nil)
+        // Never reached: what it holds is unknown, so everything is to send, and nothing is known to receive.
+        let held = try office.directory.stats().commits
+        #expect(!failed.peerVectorKnown && failed.commitsToSend == held && failed.commitsToReceive == nil)
         // Waiting: background sync leaves it out until its time comes.
         #expect(try office.directory.peersDueForSync(now: Date()).isEmpty)
         #expect(try office.directory.peersDueForSync(now: Date().addingTimeInterval(3600)).map(\.nodeID) == [hubPeer.nodeID])
