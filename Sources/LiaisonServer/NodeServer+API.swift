@@ -101,8 +101,9 @@ struct APIAccessMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if try await context.presentedPeer(in: directory) != nil { return try await next(request, context) }
-        guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer "),
-            try directory.tokenHolder(String(authorization.dropFirst("Bearer ".count)).trimmed) != nil
+        // The scheme's name is not case-sensitive (RFC 9110, 11.1).
+        guard let authorization = request.headers[.authorization], authorization.prefix(7).lowercased() == "bearer ",
+            try directory.tokenHolder(String(authorization.dropFirst(7)).trimmed) != nil
         else {
             throw LiaisonError(
                 .unauthorized, "the API serves peers and holders of a token: send Authorization: Bearer TOKEN",

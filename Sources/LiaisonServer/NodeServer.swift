@@ -67,12 +67,30 @@ public struct NodeServerConfiguration: Sendable {
     }
 
     /// Reads `HOST:PORT`, `:PORT` or `HOST`.
+    /// An IPv6 address is written in brackets: `[::1]:8443`. An empty text is refused, so that a
+    /// blank value does not open the node on every interface.
     public init(listen: String) throws(LiaisonError) {
-        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let port = parts.count == 2 ? Int(parts[1]) : 8443, (0...65535).contains(port) else {
-            throw LiaisonError.invalid("listen", listen, "expected HOST:PORT, such as 0.0.0.0:8443")
+        let invalid = LiaisonError.invalid("server.listen", listen, "expected HOST:PORT, such as 0.0.0.0:8443 or [::1]:8443")
+        var host = Substring(listen)
+        var portText: Substring?
+        if listen.hasPrefix("[") {
+            guard let close = listen.firstIndex(of: "]") else { throw invalid }
+            host = listen[listen.index(after: listen.startIndex)..<close]
+            let rest = listen[listen.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { throw invalid }
+                portText = rest.dropFirst()
+            }
+            guard !host.isEmpty else { throw invalid }
+        } else {
+            let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2 else { throw invalid }
+            host = parts[0]
+            portText = parts.count == 2 ? parts[1] : nil
         }
-        self.init(host: parts[0].isEmpty ? "0.0.0.0" : String(parts[0]), port: port)
+        let port: Int? = if let portText { Int(portText) } else { 8443 }
+        guard !listen.isEmpty, !host.contains(where: \.isWhitespace), let port, (0...65535).contains(port) else { throw invalid }
+        self.init(host: host.isEmpty ? "0.0.0.0" : String(host), port: port)
     }
 }
 

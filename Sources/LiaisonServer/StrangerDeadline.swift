@@ -22,8 +22,10 @@ final class StrangerDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private let logger: Logger
     private var deadline: Scheduled<Void>?
     private var isPeer = false
-    /// A request has begun whose answer has not ended yet.
-    private var isAnswering = false
+    /// A request's head has arrived and its end has not.
+    private var isReceiving = false
+    /// Requests whose answers have not ended: more than one when a client pipelines.
+    private var unanswered = 0
 
     init(limit: TimeAmount, logger: Logger) {
         self.limit = limit
@@ -41,15 +43,21 @@ final class StrangerDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            isAnswering = true
+            isReceiving = true
+            unanswered += 1
             // The handshake is over once a request head arrives, so the certificate is known.
             if !isPeer, (try? context.pipeline.syncOperations.nioSSL_peerCertificate()) != nil {
                 isPeer = true
                 stopClock()
             }
+            // A request that comes while others are answered has its own time from now; one
+            // that comes on an idle connection keeps the time that started when it fell idle.
+            if !isPeer, deadline == nil { startClock(context: context) }
         case .end:
-            // Answered before the body was read (a refusal): the next request's time starts now.
-            if isAnswering { stopClock() } else if !isPeer { startClock(context: context) }
+            isReceiving = false
+            // Being answered: the client waits on the node. Answered before its body was read
+            // (a refusal): the connection is idle, and the next request's time starts now.
+            if unanswered > 0 { stopClock() } else if !isPeer { startClock(context: context) }
         case .body:
             break
         }
@@ -58,17 +66,17 @@ final class StrangerDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
-            isAnswering = false
-            if !isPeer { startClock(context: context) }
+            unanswered = max(unanswered - 1, 0)
+            if unanswered == 0, !isReceiving, !isPeer { startClock(context: context) }
         }
         context.write(data, promise: promise)
     }
 
     private func startClock(context: ChannelHandlerContext) {
         stopClock()
-        let loop = context.eventLoop.assumeIsolated()
-        deadline = loop.scheduleTask(in: limit) { [logger] in
-            logger.info("closed a connection whose request took too long", metadata: ["seconds": "\(self.limit.nanoseconds / 1_000_000_000)"])
+        let seconds = limit.nanoseconds / 1_000_000_000
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [logger] in
+            logger.info("closed a connection whose request took too long", metadata: ["seconds": "\(seconds)"])
             context.close(promise: nil)
         }
     }

@@ -14,6 +14,8 @@ struct CheckedCommit: Sendable {
     var changes: [Change?]
     /// The visible changes in the compact form the log stores, made before the write lock is taken.
     var storedChanges: [UInt8] = []
+    /// Whether the visible commit reaches every node as stored (``LogStore/travelsWhole(_:)``).
+    var travelsWhole = false
     /// Each change checked against the field tables, when reference data was given; else empty.
     var fieldChecks: [FieldTable.Check] = []
     /// Each upsert's column values, when reference data was given; else empty.
@@ -49,6 +51,7 @@ struct CheckedCommit: Sendable {
             } else {
                 storedChanges = CompactCommitEncoder.encodeChanges(of: visible, decoded: changes)
             }
+            travelsWhole = LogStore.travelsWhole(visible)
             if let reference {
                 fieldChecks = changes.map { $0.map { FieldTable.checked($0, reference: reference) } ?? .unchecked }
                 prepared = changes.map { $0.flatMap(ChangeApplier.prepare) }

@@ -18,8 +18,28 @@ public struct PeerStatus: Sendable, Hashable, Codable {
     public var commitsToSend: Int
     /// Whether the peer has said what it holds, in a sync or a bundle.
     public var peerVectorKnown: Bool
-    /// Commits the peer held at the last sync that this node still lacks; nil before a sync.
+    /// Commits the peer held at the last sync, or in its last bundle, that this node still lacks;
+    /// nil while the peer has never said what it holds.
     public var commitsToReceive: Int?
+
+    private enum CodingKeys: String, CodingKey {
+        case peer, lastAttemptAt, lastSuccessAt, lastError, lastErrorAt, failures, nextAttemptAt, commitsToSend, peerVectorKnown, commitsToReceive
+    }
+
+    /// As synthesized, except that an unknown count is written as null rather than left out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(peer, forKey: .peer)
+        try container.encodeIfPresent(lastAttemptAt, forKey: .lastAttemptAt)
+        try container.encodeIfPresent(lastSuccessAt, forKey: .lastSuccessAt)
+        try container.encodeIfPresent(lastError, forKey: .lastError)
+        try container.encodeIfPresent(lastErrorAt, forKey: .lastErrorAt)
+        try container.encode(failures, forKey: .failures)
+        try container.encodeIfPresent(nextAttemptAt, forKey: .nextAttemptAt)
+        try container.encode(commitsToSend, forKey: .commitsToSend)
+        try container.encode(peerVectorKnown, forKey: .peerVectorKnown)
+        try container.encode(commitsToReceive, forKey: .commitsToReceive)
+    }
 }
 
 /// How long background sync waits after failures: doubling from `base` up to `cap`, each wait
@@ -59,7 +79,8 @@ extension Directory {
                     peer: peer, lastAttemptAt: row["last_attempt_at"], lastSuccessAt: row["last_success_at"], lastError: row["last_error"],
                     lastErrorAt: row["last_error_at"], failures: row["failures"], nextAttemptAt: row["next_attempt_at"],
                     commitsToSend: mine.count(beyond: peer.knownVector ?? VersionVector()), peerVectorKnown: peer.knownVector != nil,
-                    commitsToReceive: theirs.map { $0.count(beyond: mine) })
+                    // A peer reached only by bundles said what it holds in its last bundle.
+                    commitsToReceive: (theirs ?? peer.knownVector).map { $0.count(beyond: mine) })
             }
         }
     }

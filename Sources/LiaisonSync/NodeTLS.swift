@@ -1,5 +1,6 @@
 import Foundation
 public import LiaisonCore
+import NIOCore
 public import NIOSSL
 
 /// A node's TLS identity: its certificate and key from `init`, for both ends of a sync connection.
@@ -31,6 +32,9 @@ public struct NodeTLS: Sendable {
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv13
         configuration.certificateVerification = .optionalVerification
+        // A closed connection waits this long for the client's close_notify before its socket
+        // goes: a client that never sends one would hold its slot five seconds by default.
+        configuration.shutdownTimeout = .seconds(1)
         return configuration
     }
 

@@ -197,7 +197,7 @@ final class Receiver {
     func apply(_ commit: Commit, checked: CheckedCommit, name: String) throws {
         let changes = checked.changes
         let header = commit.header
-        let position = try LogStore.append(commit, compactChanges: checked.storedChanges, in: db)
+        let position = try LogStore.append(commit, compactChanges: checked.storedChanges, travelsWhole: checked.travelsWhole, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
         let stamp = Stamp(time: header.time, origin: header.origin, epoch: header.epoch)
         // Which of the commit's records are stored, in one read per kind instead of one a change.

@@ -33,7 +33,7 @@ extension Liaison {
                         table.add(
                             peer.name + (peer.revokedAt == nil ? "" : " (revoked)"), peer.url ?? "bundles only", status.lastSuccessAt ?? "never",
                             status.lastSuccessAt != nil && status.failures == 0 ? "" : error ?? "", (status.peerVectorKnown || status.commitsToSend == 0 ? "" : "up to ") + counted(status.commitsToSend, "commit"),
-                            status.commitsToReceive.map { counted($0, "commit") } ?? "unknown until a sync")
+                            status.commitsToReceive.map { counted($0, "commit") } ?? "unknown yet")
                     }
                     say(table.render(maxWidth: 60))
                 }

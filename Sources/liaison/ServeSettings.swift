@@ -1,7 +1,7 @@
 import Configuration
 import Foundation
 import LiaisonCore
-import SystemPackage
+import LiaisonServer
 
 /// The settings of `liaison serve`, from weakest to strongest: a JSON file, `LIAISON_*` environment
 /// variables, then flags (Config/liaison.example.json lists every key).
@@ -21,13 +21,15 @@ struct ServeSettings {
     /// What a key holds.
     enum Kind {
         case number(ClosedRange<Int>)
+        /// HOST:PORT, as `NodeServerConfiguration(listen:)` reads it.
+        case address
         case text
         case choice([String])
     }
 
     /// Every key of the settings, as Config/liaison.example.json lists them.
     static let keys: [(name: String, kind: Kind)] = [
-        ("server.listen", .text),
+        ("server.listen", .address),
         ("sync.every_seconds", .number(0...86_400)),
         ("sync.backoff.base_seconds", .number(1...86_400)),
         ("sync.backoff.cap_seconds", .number(1...604_800)),
@@ -52,22 +54,20 @@ struct ServeSettings {
     static func load(
         file: String?, environment: [String: String], flags: [String: ConfigContent], warn: (String) -> Void = { _ in }
     ) async throws(LiaisonError) -> ServeSettings {
-        if let file { try checkFile(file) }
+        // The file is read once, by the strict reader, and its checked values given to the
+        // configuration reader as they are.
+        let fromFile = try file.map { file throws(LiaisonError) in try checkFile(file) } ?? [:]
         try checkEnvironment(environment, warn: warn)
-        var providers: [any ConfigProvider] = [
-            InMemoryProvider(values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)), ConfigValue($0.value, isSecret: false)) })),
+        func inMemory(_ values: [String: ConfigContent]) -> InMemoryProvider {
+            InMemoryProvider(values: Dictionary(uniqueKeysWithValues: values.map { (AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)), ConfigValue($0.value, isSecret: false)) }))
+        }
+        let reader = ConfigReader(providers: [
+            inMemory(flags),
             EnvironmentVariablesProvider(environmentVariables: Dictionary(uniqueKeysWithValues: environment.compactMap { name, value in
                 name.hasPrefix("LIAISON_") ? (String(name.dropFirst("LIAISON_".count)), value) : nil
             })),
-        ]
-        if let file {
-            do {
-                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
-            } catch {
-                throw LiaisonError(.invalidFile, "cannot read the settings: \(error)", file: file, hint: "Config/liaison.example.json shows every key")
-            }
-        }
-        let reader = ConfigReader(providers: providers)
+            inMemory(fromFile),
+        ])
         var settings = ServeSettings()
         settings.listen = text(reader, "server.listen", default: settings.listen)
         settings.syncEverySeconds = try number(reader, "sync.every_seconds", default: settings.syncEverySeconds)
@@ -107,6 +107,13 @@ struct ServeSettings {
     static func problem(with text: String, as kind: Kind) -> String? {
         switch kind {
         case .text: return nil
+        case .address:
+            do {
+                _ = try NodeServerConfiguration(listen: text)
+                return nil
+            } catch {
+                return error.message
+            }
         case .number(let range):
             guard let number = Int(text), text.allSatisfy(\.isASCII), !text.hasPrefix("+") else { return "expected a whole number" }
             return range.contains(number) ? nil : "expected \(range.lowerBound) to \(range.upperBound)"

@@ -31,6 +31,8 @@ enum StrictJSON: Equatable {
 
     static func parse(_ bytes: some Collection<UInt8>) throws(SyntaxError) -> StrictJSON {
         var reader = Reader(bytes: Array(bytes))
+        // RFC 8259 lets a reader ignore a byte-order mark, which some editors write.
+        if reader.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { reader.index = 3 }
         reader.skipSpace()
         let value = try reader.value(depth: 0)
         reader.skipSpace()

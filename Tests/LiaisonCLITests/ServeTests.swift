@@ -153,6 +153,13 @@ import Glibc
             (#"{"server": {"listen": 8443}}"#, ["server.listen", "expected text"]),
             (#"{"log": {"level": "loud"}}"#, ["log.level", "loud", "expected one of"]),
             (#"{"sync": 60}"#, ["sync", "expected an object"]),
+            (#"{"sync": {"every_seconds": 1}, "sync.every_seconds": 2}"#, ["sync.every_seconds", "must not contain a dot"]),
+            (#"{"server": {"listen": ""}}"#, ["server.listen", "expected HOST:PORT"]),
+            (#"{"server": {"listen": "127.0.0.1:"}}"#, ["server.listen", "expected HOST:PORT"]),
+            // Notes may hold anything; the error is the listen address's.
+            (#"{"//": [{"a": [1, {"b": null}]}], "server": {"listen": "127.0.0.1:99999"}}"#, ["server.listen", "127.0.0.1:99999"]),
+            // A byte-order mark is read past: the error is the value's.
+            ("\u{FEFF}" + #"{"sync": {"every_seconds": "often"}}"#, ["sync.every_seconds", "often"]),
             (#"[]"#, ["expected an object"]),
         ]
         for (json, says) in badFiles {
@@ -164,13 +171,21 @@ import Glibc
         }
         let fromWhere = try node.run(["serve"], environment: ["LIAISON_SYNC_EVERY_SECONDS": "2.5"], exit: 1)
         #expect(fromWhere.stderr.contains("set by LIAISON_SYNC_EVERY_SECONDS") && fromWhere.stderr.contains("2.5"), "\(fromWhere)")
-        let misspelt = try node.run(["serve"], environment: ["LIAISON_SYNC_EVRY_SECONDS": "5", "LIAISON_SERVER_LISTEN": "127.0.0.1:99999"], exit: 1)
+        let blank = try node.run(["serve"], environment: ["LIAISON_SERVER_LISTEN": ""], exit: 1)
+        #expect(blank.stderr.contains("server.listen") && blank.stderr.contains("set by LIAISON_SERVER_LISTEN"), "\(blank)")
+        // A bad value in the file is an error even where a flag overrides it.
+        try workspace.write(#"{"server": {"listen": "garbage:::"}}"#, to: "bad.json")
+        let overridden = try node.run(["serve", "--config", "bad.json", "--listen", "127.0.0.1:99999"], exit: 1)
+        #expect(overridden.stderr.contains("bad.json") && overridden.stderr.contains("garbage:::"), "\(overridden)")
+        let folder = try node.run(["serve", "--config", "."], environment: ["LIAISON_SERVER_LISTEN": "127.0.0.1:99999"], exit: 1)
+        #expect(folder.stderr.contains("not a regular file"), "\(folder)")
+        let misspelt = try node.run(["serve", "--listen", "127.0.0.1:99999"], environment: ["LIAISON_SYNC_EVRY_SECONDS": "5"], exit: 1)
         #expect(misspelt.stderr.contains("warning: LIAISON_SYNC_EVRY_SECONDS is not a setting"), "\(misspelt)")
 
-        // The file says port 1, the variable a bad address, the flag a free port: the flag wins.
+        // The file says port 1, the variable another address, the flag a free port: the flag wins.
         try workspace.write(#"{"server": {"listen": "127.0.0.1:1"}, "sync": {"every_seconds": 0}}"#, to: "settings.json")
         let (process, said, _) = try ServeTests.serve(
-            node, arguments: ["--config", workspace.folder.appending(path: "settings.json").path], environment: ["LIAISON_SERVER_LISTEN": "nowhere:99999"])
+            node, arguments: ["--config", workspace.folder.appending(path: "settings.json").path], environment: ["LIAISON_SERVER_LISTEN": "127.0.0.2:1"])
         defer { if process.isRunning { process.terminate() } }
         #expect(said.hasPrefix("Serving Chisinau desk on https://127.0.0.1:"), "\(said)")
         process.terminate()

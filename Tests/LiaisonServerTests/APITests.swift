@@ -14,14 +14,14 @@ import Testing
 
     /// Runs curl against the server, on a thread of its own: the test's task must not hold one of
     /// the threads that the server's handlers run on while it waits.
-    func curl(_ port: Int, _ path: String, token: String? = nil) async throws -> (status: Int, type: String, body: Data) {
+    func curl(_ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer") async throws -> (status: Int, type: String, body: Data) {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try curlNow(port, path, token: token) }) }
+            DispatchQueue.global().async { continuation.resume(with: Result { try curlNow(port, path, token: token, scheme: scheme) }) }
         }
     }
 
     /// Runs curl against the server: the status, the content type and the body.
-    func curlNow(_ port: Int, _ path: String, token: String? = nil) throws -> (status: Int, type: String, body: Data) {
+    func curlNow(_ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer") throws -> (status: Int, type: String, body: Data) {
         let folder = Fixtures.temporaryFolder()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -29,7 +29,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-sk", "-o", bodyFile.path, "-w", "%{http_code} %{content_type}", "--max-time", "120"]
-            + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? []) + ["https://127.0.0.1:\(port)\(path)"]
+            + (token.map { ["-H", "Authorization: \(scheme) \($0)"] } ?? []) + ["https://127.0.0.1:\(port)\(path)"]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -76,6 +76,8 @@ import Testing
             _ = try server.directory.write { tx in try tx.save(Agency(name: "Border Police", kind: .border, country: "MD")) }
             #expect(try await curl(port, "/api/v1/agencies/Border%20Police", token: token).status == 200)
             #expect(try await curl(port, "/api/v1/countries/MD", token: token).status == 200)
+            // The scheme's name is not case-sensitive.
+            #expect(try await curl(port, "/api/v1/countries/MD", token: token, scheme: "bearer").status == 200)
             let vcard = try await curl(port, "/api/v1/contacts/\(ion.id.lowercasedString)/vcard", token: token)
             #expect(vcard.status == 200 && vcard.type.hasPrefix("text/vcard"))
             #expect(String(decoding: vcard.body, as: UTF8.self).hasPrefix("BEGIN:VCARD\r\nVERSION:4.0\r\n"))

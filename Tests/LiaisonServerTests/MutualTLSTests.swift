@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 import Testing
 
 /// A node's server on loopback, reached by other nodes over mutual TLS: only roster certificates
@@ -142,7 +143,7 @@ import Testing
             let socket = try #require(RawConnection(port: port))
             defer { socket.close() }
             let start = ContinuousClock.now
-            #expect(socket.waitForClose(within: .seconds(10)), "the server closes an idle connection")
+            #expect(await socket.waitForClose(within: .seconds(10)), "the server closes an idle connection")
             #expect(ContinuousClock.now - start < .seconds(5))
         }
     }
@@ -158,7 +159,7 @@ import Testing
             try await Task.sleep(for: .seconds(1))
             // ...so a fifth is closed at once, not after the idle timeout.
             let fifth = try #require(RawConnection(port: port))
-            #expect(fifth.waitForClose(within: .seconds(20)))
+            #expect(await fifth.waitForClose(within: .seconds(20)))
             fifth.close()
             let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls, timeout: .seconds(120))
             await #expect(throws: LiaisonError.self) { try await link.state() }
@@ -178,7 +179,6 @@ import Testing
             // after a first one answered at once.
             let push = "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
             let slowSecond = "GET /api/search?q=x HTTP/1.1\r\nHost: x\r\n\r\nGET /api/search?q="
-            let start = ContinuousClock.now
             async let pushing = Self.trickle(port: port, first: push, then: String(repeating: "L", count: 500))
             async let searching = Self.trickle(port: port, first: "GET /api/search?q=", then: String(repeating: "x", count: 500))
             async let asking = Self.trickle(port: port, first: slowSecond, then: String(repeating: "x", count: 500))
@@ -188,7 +188,6 @@ import Testing
             for (index, after) in cut.enumerated() {
                 #expect(after.map { $0 < .seconds(8) } == true, "client \(index): \(String(describing: after))")
             }
-            #expect(ContinuousClock.now - start < .seconds(10))
             // The address's connections are free again for a peer.
             try await Task.sleep(for: .milliseconds(300))
             let link = try HTTPSSyncTransport(peer: try client.peer(server, port: port), tls: client.tls)
@@ -210,11 +209,17 @@ import Testing
                 }
             }
         let start = ContinuousClock.now
+        // The close is timed where it happens, on the connection's event loop: the tests' tasks
+        // may wait for a free thread.
+        let closedAfter = CloseTime()
+        let closed = channel.channel.closeFuture
+        closed.whenComplete { _ in closedAfter.value.withLock { $0 = ContinuousClock.now - start } }
         return try await channel.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: Duration?.self) { group in
                 group.addTask {
                     do { for try await _ in inbound {} } catch {}
-                    return ContinuousClock.now - start
+                    try? await closed.get()
+                    return closedAfter.value.withLock { $0 }
                 }
                 group.addTask {
                     try? await outbound.write(ByteBuffer(string: first))
@@ -301,6 +306,11 @@ import Testing
     }
 }
 
+/// When a connection closed, as its event loop saw it.
+final class CloseTime: Sendable {
+    let value = Mutex<Duration?>(nil)
+}
+
 /// A plain TCP connection to loopback that sends nothing.
 struct RawConnection {
     let descriptor: Int32
@@ -317,8 +327,15 @@ struct RawConnection {
         guard descriptor >= 0, connected == 0 else { return nil }
     }
 
-    /// Whether the other end closes the connection within `limit`.
-    func waitForClose(within limit: Duration) -> Bool {
+    /// Whether the other end closes the connection within `limit`. The wait blocks a thread of
+    /// its own, not one of the few that run the tests' tasks.
+    func waitForClose(within limit: Duration) async -> Bool {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: blockingWaitForClose(within: limit)) }
+        }
+    }
+
+    private func blockingWaitForClose(within limit: Duration) -> Bool {
         var timeout = timeval(tv_sec: Int(limit.components.seconds), tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var byte: UInt8 = 0

@@ -31,10 +31,8 @@ package enum CompactCommit {
     static let entities: [Entity] = [.agency, .person, .channel, .designation, .duplicateDecision]
 
     /// Each kind's groups in canonical order, each with its fields in canonical order.
-    static let layout: [Entity: [(group: String, fields: [String])]] = FieldTable.groups.mapValues { groups in
-        groups.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { group in
-            (group, (groups[group] ?? [:]).keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
-        }
+    static let layout: [Entity: [(group: String, fields: [String])]] = FieldTable.canonicalFields.mapValues { groups in
+        groups.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { group in (group, groups[group]?.names ?? []) }
     }
 }
 

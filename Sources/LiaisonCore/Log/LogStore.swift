@@ -7,7 +7,8 @@ public enum LogStore {
     /// Appends a commit; `compactChanges` are its changes in the compact form when the caller has
     /// made them already, on another thread.
     @discardableResult
-    package static func append(_ commit: Commit, compactChanges: [UInt8]? = nil, in db: Database) throws -> Int64 {
+    /// `travelsWhole` is ``travelsWhole(_:)`` of the commit, when the caller found it already.
+    package static func append(_ commit: Commit, compactChanges: [UInt8]? = nil, travelsWhole whole: Bool? = nil, in db: Database) throws -> Int64 {
         let header = commit.header
         // SQLite integers are signed: a sequence or time beyond Int64 cannot be stored or ordered.
         guard header.sequence <= UInt64(Int64.max), header.time.rawValue <= UInt64(Int64.max) else {
@@ -22,7 +23,7 @@ public enum LogStore {
             header.origin.hex.databaseValue, header.epoch.databaseValue, Int64(header.sequence).databaseValue,
             Int64(bitPattern: header.time.rawValue).databaseValue, Data(header.encoded).databaseValue, Data(header.hash).databaseValue,
             Data(commit.signature).databaseValue, commit.changeHashes.count.databaseValue, Timestamp.database(Date()).databaseValue,
-            Data(changes).databaseValue, travelsWhole(commit).databaseValue,
+            Data(changes).databaseValue, (whole ?? travelsWhole(commit)).databaseValue,
         ])
         return db.lastInsertedRowID
     }
@@ -36,7 +37,7 @@ public enum LogStore {
 
     /// Whether a commit holds every body, each one that any node may see: then it reaches every
     /// receiver exactly as it is stored.
-    static func travelsWhole(_ commit: Commit) -> Bool {
+    package static func travelsWhole(_ commit: Commit) -> Bool {
         commit.changeBodies.allSatisfy { body in body.map { NeedToKnow.mayReach($0, receiver: nil) } ?? false }
     }
 

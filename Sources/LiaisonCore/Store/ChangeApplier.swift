@@ -8,7 +8,7 @@ package import GRDB
 package enum ChangeApplier {
     /// The columns of each field group, per record kind. A change naming any other group or field is
     /// refused, so a change's names can safely become column names.
-    static let fieldGroups: [Entity: [String: [String]]] = FieldTable.groups.mapValues { $0.mapValues { $0.keys.sorted() } }
+    static let fieldGroups: [Entity: [String: [String]]] = FieldTable.canonicalFields.mapValues { $0.mapValues(\.names) }
 
     /// What applying a change did.
     package enum Outcome: Equatable {
@@ -172,8 +172,8 @@ package enum ChangeApplier {
             }
             // Groups hold their fields in the columns' order, unless a field is missing.
             guard group.fieldNames == expected else {
-                let missing = expected.first { group[$0] == nil } ?? ""
-                throw LiaisonError(.verification, "field group \"\(group.name)\" of \(table) lacks \(missing)", record: id)
+                let problem = expected.first { group[$0] == nil }.map { "lacks \($0)" } ?? "has its fields out of order"
+                throw LiaisonError(.verification, "field group \"\(group.name)\" of \(table) \(problem)", record: id)
             }
             return (group.name, expected, group.values.map(databaseValue))
         }
@@ -200,7 +200,8 @@ package enum ChangeApplier {
 
     /// The insert of a new record with every field group, the usual case, built once per kind.
     private static let insertWithAllGroups: [Entity: String] = Dictionary(uniqueKeysWithValues: fieldGroups.map { entity, groups in
-        (entity, insertSQL(entity.table, groups.keys.sorted().flatMap { groups[$0] ?? [] }))
+        // In the order of a change's groups, whose values are bound in turn.
+        (entity, insertSQL(entity.table, groups.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.flatMap { groups[$0] ?? [] }))
     })
 
     private static func databaseValue(_ value: FieldValue) -> DatabaseValue {

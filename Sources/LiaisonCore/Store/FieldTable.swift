@@ -79,7 +79,7 @@ package enum FieldTable {
         guard case .upsert(let carried) = change.operation else { return }
         guard !carried.isEmpty else { throw invalid(change, "an upsert of \(change.entity.table) carries no field group") }
         let known = groups[change.entity] ?? [:]
-        let ordered = orderedGroups[change.entity] ?? [:]
+        let ordered = canonicalFields[change.entity] ?? [:]
         for fields in carried.groups {
             let group = fields.name
             guard let expected = known[group], let order = ordered[group] else {
@@ -106,8 +106,10 @@ package enum FieldTable {
         }
     }
 
-    /// Per record kind, per group: its fields' names in canonical order, and their kinds.
-    private static let orderedGroups: [Entity: [String: (names: [String], kinds: [Kind])]] = groups.mapValues { groups in
+    /// Per record kind, per group: its fields' names in canonical order (increasing UTF-8 byte
+    /// order), and their kinds. The one order that change bytes, the compact form and the columns
+    /// of an insert share.
+    package static let canonicalFields: [Entity: [String: (names: [String], kinds: [Kind])]] = groups.mapValues { groups in
         groups.mapValues { fields in
             let names = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             return (names, names.map { fields[$0]! })

@@ -16,11 +16,9 @@ extension Statement {
             throw DatabaseError(
                 resultCode: .SQLITE_MISUSE, message: "\(values.count) values for \(sqlite3_bind_parameter_count(statement)) parameters", sql: sql)
         }
-        sqlite3_reset(statement)
-        defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-        }
+        // Every parameter is bound below, so no binding of an earlier run is left to clear; the
+        // reset after the step leaves the statement ready for the next run.
+        defer { sqlite3_reset(statement) }
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let code: Int32
