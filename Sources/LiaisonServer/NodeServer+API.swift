@@ -127,9 +127,18 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.routeSegments.first == "api" else { return try await next(request, context) }
+        // Sync routes answer errors as docs/SYNC.md says; every other path with problems.
+        let segments = request.uri.path.routeSegments
+        guard segments.first != "v1" else { return try await next(request, context) }
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && request.method != .get && Self.isAPIRoute(segments) {
+            let problem = Problem(
+                type: "about:blank", title: HTTPResponse.Status.methodNotAllowed.reasonPhrase, status: 405,
+                detail: "the API is read with GET (or HEAD)", code: "invalid-value")
+            return Response(
+                status: .methodNotAllowed, headers: [.contentType: "application/problem+json", .allow: "GET, HEAD"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem, pretty: false))))
         } catch let error as LiaisonError {
             let status = LiaisonErrorMiddleware.status(of: error.code)
             context.logger.info("refused an API request", metadata: ["route": "\(request.uri.path.routeShape)", "code": "\(error.code.rawValue)"])
@@ -151,6 +160,18 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
             return Response(
                 status: error.status, headers: [.contentType: "application/problem+json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem, pretty: false))))
+        }
+    }
+}
+
+extension ProblemDetailsMiddleware {
+    /// Whether a path is one of the API's routes, whatever the method.
+    static func isAPIRoute(_ segments: [Substring]) -> Bool {
+        guard segments.count >= 3, segments[0] == "api", segments[1] == "v1" else { return false }
+        switch (segments[2], segments.count) {
+        case ("search", 3), ("countries", 4), ("agencies", 4), ("contacts", 4): return true
+        case ("contacts", 5): return segments[4] == "vcard"
+        default: return false
         }
     }
 }

@@ -105,7 +105,8 @@ public enum NodeServer {
         wakeup: BackgroundSync.Wakeup? = nil, stopping: Stopping = Stopping(),
         onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = Router(context: NodeRequestContext.self)
+        // HEAD answers as GET does, without the body (RFC 9110, 9.3.2).
+        let router = Router(context: NodeRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: LiaisonErrorMiddleware())
         router.add(middleware: PeersOnlyMiddleware(directory: directory, wakeup: wakeup))
         addSyncRoutes(to: router, directory: directory, configuration: configuration, stopping: stopping)

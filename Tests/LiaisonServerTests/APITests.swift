@@ -14,14 +14,16 @@ import Testing
 
     /// Runs curl against the server, on a thread of its own: the test's task must not hold one of
     /// the threads that the server's handlers run on while it waits.
-    func curl(_ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer") async throws -> (status: Int, type: String, body: Data) {
+    func curl(
+        _ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer", method: String = "GET"
+    ) async throws -> (status: Int, type: String, body: Data) {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try curlNow(port, path, token: token, scheme: scheme) }) }
+            DispatchQueue.global().async { continuation.resume(with: Result { try curlNow(port, path, token: token, scheme: scheme, method: method) }) }
         }
     }
 
     /// Runs curl against the server: the status, the content type and the body.
-    func curlNow(_ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer") throws -> (status: Int, type: String, body: Data) {
+    func curlNow(_ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer", method: String = "GET") throws -> (status: Int, type: String, body: Data) {
         let folder = Fixtures.temporaryFolder()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -29,6 +31,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-sk", "-o", bodyFile.path, "-w", "%{http_code} %{content_type}", "--max-time", "120"]
+            + (method == "HEAD" ? ["--head"] : ["-X", method])
             + (token.map { ["-H", "Authorization: \(scheme) \($0)"] } ?? []) + ["https://127.0.0.1:\(port)\(path)"]
         let output = Pipe()
         process.standardOutput = output
@@ -78,6 +81,14 @@ import Testing
             #expect(try await curl(port, "/api/v1/countries/MD", token: token).status == 200)
             // The scheme's name is not case-sensitive.
             #expect(try await curl(port, "/api/v1/countries/MD", token: token, scheme: "bearer").status == 200)
+            // HEAD answers as GET without the body; another method gets 405 and what is allowed;
+            // a path that is no route gets a problem too.
+            let head = try await curl(port, "/api/v1/countries/MD", token: token, method: "HEAD")
+            #expect(head.status == 200 && head.type.hasPrefix("application/json"), "\(head)")
+            let posted = try await curl(port, "/api/v1/search?q=x", token: token, method: "POST")
+            #expect(posted.status == 405 && posted.type.hasPrefix("application/problem+json"), "\(posted)")
+            let nowhere = try await curl(port, "/", token: token)
+            #expect(nowhere.status == 404 && nowhere.type.hasPrefix("application/problem+json"), "\(nowhere)")
             let vcard = try await curl(port, "/api/v1/contacts/\(ion.id.lowercasedString)/vcard", token: token)
             #expect(vcard.status == 200 && vcard.type.hasPrefix("text/vcard"))
             #expect(String(decoding: vcard.body, as: UTF8.self).hasPrefix("BEGIN:VCARD\r\nVERSION:4.0\r\n"))
