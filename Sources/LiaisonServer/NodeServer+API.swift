@@ -16,7 +16,8 @@ extension NodeServer {
             let parameters = request.uri.queryParameters
             let query = try searchQuery(parameters)
             let (hits, countries) = try await reading { () throws(LiaisonError) in try directory.searchNamingCountries(query) }
-            return try json(SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits))
+            let answer = SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.json)))
         }
         api.get("countries/:code") { _, context -> Response in
             let code = try context.parameters.require("code").decodedPathSegment
@@ -98,12 +99,13 @@ extension NodeServer {
 struct APIAccessMiddleware: RouterMiddleware {
     typealias Context = NodeRequestContext
     let directory: Directory
+    let tokens = RecentTokens()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if try await context.presentedPeer(in: directory) != nil { return try await next(request, context) }
         // The scheme's name is not case-sensitive (RFC 9110, 11.1).
         guard let authorization = request.headers[.authorization], authorization.prefix(7).lowercased() == "bearer ",
-            try directory.tokenHolder(String(authorization.dropFirst(7)).trimmed) != nil
+            try tokens.isGood(String(authorization.dropFirst(7)).trimmed, in: directory)
         else {
             throw LiaisonError(
                 .unauthorized, "the API serves peers and holders of a token: send Authorization: Bearer TOKEN",
