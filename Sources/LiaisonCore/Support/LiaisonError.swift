@@ -94,7 +94,7 @@ extension LiaisonError: CustomStringConvertible {
         if let record { text += "\(record): " }
         if let field { text += "\(field): " }
         text += message
-        if let value, !message.contains(value) { text += " (got \"\(value)\")" }
+        if let value, !message.contains("\"\(value)\"") { text += " (got \"\(value)\")" }
         for rowError in rowErrors { text += "\n  \(rowError)" }
         if let hint { text += "\nhint: \(hint)" }
         return text
