@@ -20,7 +20,7 @@ import Testing
         let logger = Logger(label: "test.server")
         let wakeup = BackgroundSync.Wakeup()
         let app = try NodeServer.buildApplication(
-            directory: node.directory, tls: node.tls, configuration: .init(host: "127.0.0.1", port: 0), logger: logger, wakeup: wakeup
+            directory: node.directory, tls: node.tls, configuration: .init(host: "127.0.0.1", port: 0, strangerRequestTimeout: .seconds(600)), logger: logger, wakeup: wakeup
         ) { channel in continuation.yield(channel.localAddress?.port ?? 0) }
         let sync = BackgroundSync(directory: node.directory, tls: node.tls, period: period, wakeup: wakeup, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app, sync], logger: logger))
