@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+package import GRDB
 import GRDBSQLite
 
 extension Statement {
@@ -10,7 +10,7 @@ extension Statement {
     /// its `StatementArguments`, several times what SQLite takes to insert the row. This binds
     /// straight to SQLite. It does not tell GRDB's transaction observers of the write, which
     /// Liaison does not use, so it is only for writes inside a transaction.
-    func run(_ values: [DatabaseValue]) throws {
+    package func run(_ values: [DatabaseValue]) throws {
         let statement = sqliteStatement
         guard Int(sqlite3_bind_parameter_count(statement)) == values.count else {
             throw DatabaseError(
