@@ -17,7 +17,7 @@ extension NodeServer {
             let query = try searchQuery(parameters)
             let (hits, countries) = try await reading { () throws(LiaisonError) in try directory.searchNamingCountries(query) }
             let answer = SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.json)))
+            return json(bytes: answer.json)
         }
         api.get("countries/:code") { _, context -> Response in
             let code = try context.parameters.require("code").decodedPathSegment
@@ -90,7 +90,11 @@ extension NodeServer {
     }
 
     static func json(_ value: some Encodable) throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(value, pretty: false))))
+        json(bytes: [UInt8](try JSONOutput.encode(value, pretty: false)))
+    }
+
+    static func json(bytes: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 
@@ -138,9 +142,7 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
             let problem = Problem(
                 type: "about:blank", title: HTTPResponse.Status.methodNotAllowed.reasonPhrase, status: 405,
                 detail: "the API is read with GET (or HEAD)", code: "invalid-value")
-            return Response(
-                status: .methodNotAllowed, headers: [.contentType: "application/problem+json", .allow: "GET, HEAD"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem, pretty: false))))
+            return try Self.response(problem, status: .methodNotAllowed, headers: [.allow: "GET, HEAD"])
         } catch let error as LiaisonError {
             let status = LiaisonErrorMiddleware.status(of: error.code)
             context.logger.info("refused an API request", metadata: ["route": "\(request.uri.path.routeShape)", "code": "\(error.code.rawValue)"])
@@ -151,18 +153,21 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
             let problem = Problem(
                 type: "https://liaison.example/problems/\(error.code.rawValue)", title: status.reasonPhrase, status: status.code, detail: detail,
                 code: error.code.rawValue)
-            var headers: HTTPFields = [.contentType: "application/problem+json"]
-            if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem, pretty: false))))
+            return try Self.response(problem, status: status, headers: error.code == .unauthorized ? [.wwwAuthenticate: "Bearer"] : [:])
         } catch let error as HTTPError {
             // The router's own refusals (no such route, a method not allowed) as problems too.
             let problem = Problem(
                 type: "about:blank", title: error.status.reasonPhrase, status: error.status.code, detail: error.body ?? error.status.reasonPhrase,
                 code: error.status == .notFound ? "not-found" : "invalid-value")
-            return Response(
-                status: error.status, headers: [.contentType: "application/problem+json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem, pretty: false))))
+            return try Self.response(problem, status: error.status)
         }
+    }
+
+    /// A problem as its answer: its JSON as `application/problem+json`, with `headers` added.
+    static func response(_ problem: Problem, status: HTTPResponse.Status, headers: HTTPFields = [:]) throws -> Response {
+        var fields: HTTPFields = [.contentType: "application/problem+json"]
+        fields.append(contentsOf: headers)
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONOutput.encode(problem, pretty: false))))
     }
 }
 

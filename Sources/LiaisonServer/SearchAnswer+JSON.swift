@@ -53,6 +53,7 @@ extension NodeServer.SearchAnswer {
 /// JSON text as Foundation's encoder writes it without escaping slashes.
 struct JSONBytes {
     var bytes: [UInt8] = []
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -75,9 +76,8 @@ struct JSONBytes {
             case 0x09: raw("\\t")
             case 0x00..<0x20:
                 raw("\\u00")
-                let digits: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(digits[Int(byte >> 4)])
-                bytes.append(digits[Int(byte & 0x0F)])
+                bytes.append(Self.hexDigits[Int(byte >> 4)])
+                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
             default:
                 bytes.append(byte)
             }

@@ -3,7 +3,7 @@ import GRDB
 public import LiaisonCore
 
 /// How syncing with one peer stands.
-public struct PeerStatus: Sendable, Hashable, Codable {
+public struct PeerStatus: Sendable, Hashable, Encodable {
     public var peer: Peer
     public var lastAttemptAt: String?
     public var lastSuccessAt: String?
@@ -17,7 +17,7 @@ public struct PeerStatus: Sendable, Hashable, Codable {
     /// ``peerVectorKnown`` is false, an upper bound.
     public var commitsToSend: Int
     /// Whether the peer has said what it holds, in a sync or a bundle.
-    public var peerVectorKnown: Bool
+    public var peerVectorKnown: Bool { peer.knownVector != nil }
     /// Commits the peer held at the last sync, or in its last bundle, that this node still lacks;
     /// nil while the peer has never said what it holds.
     public var commitsToReceive: Int?
@@ -26,7 +26,8 @@ public struct PeerStatus: Sendable, Hashable, Codable {
         case peer, lastAttemptAt, lastSuccessAt, lastError, lastErrorAt, failures, nextAttemptAt, commitsToSend, peerVectorKnown, commitsToReceive
     }
 
-    /// As synthesized, except that an unknown count is written as null rather than left out.
+    /// As synthesized, with whether the peer's vector is known, and an unknown count written as
+    /// null rather than left out.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(peer, forKey: .peer)
@@ -78,7 +79,7 @@ extension Directory {
                 return PeerStatus(
                     peer: peer, lastAttemptAt: row["last_attempt_at"], lastSuccessAt: row["last_success_at"], lastError: row["last_error"],
                     lastErrorAt: row["last_error_at"], failures: row["failures"], nextAttemptAt: row["next_attempt_at"],
-                    commitsToSend: mine.count(beyond: peer.knownVector ?? VersionVector()), peerVectorKnown: peer.knownVector != nil,
+                    commitsToSend: mine.count(beyond: peer.knownVector ?? VersionVector()),
                     // A peer reached only by bundles said what it holds in its last bundle.
                     commitsToReceive: (theirs ?? peer.knownVector).map { $0.count(beyond: mine) })
             }

@@ -41,11 +41,11 @@ extension ServeSettings {
             switch (value, kind) {
             case (.number(let written), .number):
                 reason = problem(with: written, as: kind)
-            case (.string(let text), .text), (.string(let text), .choice), (.string(let text), .address):
+            case (.string(let text), .choice), (.string(let text), .address):
                 reason = problem(with: text, as: kind)
             case (_, .number):
                 reason = "expected a whole number"
-            case (_, .text), (_, .choice), (_, .address):
+            case (_, .choice), (_, .address):
                 reason = "expected text in quotes"
             }
             if let reason { throw LiaisonError(.invalidValue, reason, field: name, value: value.written, file: file) }

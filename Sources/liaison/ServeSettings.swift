@@ -23,7 +23,6 @@ struct ServeSettings {
         case number(ClosedRange<Int>)
         /// HOST:PORT, as `NodeServerConfiguration(listen:)` reads it.
         case address
-        case text
         case choice([String])
     }
 
@@ -89,9 +88,7 @@ struct ServeSettings {
     /// A whole number in its key's range. File and environment are checked before; this catches flags.
     private static func number(_ reader: ConfigReader, _ key: String, default value: Int) throws(LiaisonError) -> Int {
         guard let number = reader.int(forKey: ConfigKey(key.split(separator: ".").map(String.init))) else { return value }
-        if case .number(let range)? = kind(of: key), !range.contains(number) {
-            throw LiaisonError.invalid(key, "\(number)", "expected \(range.lowerBound) to \(range.upperBound)")
-        }
+        if let kind = kind(of: key), let reason = problem(with: "\(number)", as: kind) { throw LiaisonError.invalid(key, "\(number)", reason) }
         return number
     }
 
@@ -106,7 +103,6 @@ struct ServeSettings {
     /// Why `text` is not a value of `kind`, or nil when it is.
     static func problem(with text: String, as kind: Kind) -> String? {
         switch kind {
-        case .text: return nil
         case .address:
             do {
                 _ = try NodeServerConfiguration(listen: text)

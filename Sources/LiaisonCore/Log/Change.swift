@@ -121,13 +121,13 @@ extension Change {
             var previousGroup: String?
             for _ in 0..<(try reader.u32()) {
                 let group = try reader.text()
-                guard previousGroup.map({ $0.utf8.lexicographicallyPrecedes(group.utf8) }) ?? true else { throw Self.notCanonical }
+                guard previousGroup.map({ $0.canonicallyPrecedes(group) }) ?? true else { throw Self.notCanonical }
                 previousGroup = group
                 var names: [String] = []
                 var values: [FieldValue] = []
                 for _ in 0..<(try reader.u32()) {
                     let name = try reader.text()
-                    guard names.last.map({ $0.utf8.lexicographicallyPrecedes(name.utf8) }) ?? true else { throw Self.notCanonical }
+                    guard names.last.map({ $0.canonicallyPrecedes(name) }) ?? true else { throw Self.notCanonical }
                     names.append(name)
                     values.append(try Self.decodeValue(&reader))
                 }

@@ -31,9 +31,7 @@ package enum CompactCommit {
     static let entities: [Entity] = [.agency, .person, .channel, .designation, .duplicateDecision]
 
     /// Each kind's groups in canonical order, each with its fields in canonical order.
-    static let layout: [Entity: [(group: String, fields: [String])]] = FieldTable.canonicalFields.mapValues { groups in
-        groups.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { group in (group, groups[group]?.names ?? []) }
-    }
+    static let layout: [Entity: [(group: String, fields: [String])]] = FieldTable.canonicalFields.mapValues { $0.map { ($0.group, $0.names) } }
 }
 
 /// The record ids a commit has carried so far, in order: both ends keep the same list.

@@ -13,8 +13,8 @@ public struct FieldGroups: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     }
 
     public init(_ dictionary: [String: [String: FieldValue]]) {
-        groups = dictionary.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { name, fields in
-            let sorted = fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        groups = dictionary.sorted { $0.key.canonicallyPrecedes($1.key) }.map { name, fields in
+            let sorted = fields.sorted { $0.key.canonicallyPrecedes($1.key) }
             return FieldGroup(name: name, fieldNames: sorted.map(\.key), values: sorted.map(\.value))
         }
     }
@@ -62,5 +62,12 @@ public struct FieldGroup: Sendable, Hashable {
 
     public var dictionary: [String: FieldValue] {
         Dictionary(uniqueKeysWithValues: fields.map { ($0, $1) })
+    }
+}
+
+extension String {
+    /// The order of names in a change's bytes: increasing UTF-8 byte order.
+    package func canonicallyPrecedes(_ other: String) -> Bool {
+        utf8.lexicographicallyPrecedes(other.utf8)
     }
 }

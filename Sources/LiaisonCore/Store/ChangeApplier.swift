@@ -8,7 +8,9 @@ package import GRDB
 package enum ChangeApplier {
     /// The columns of each field group, per record kind. A change naming any other group or field is
     /// refused, so a change's names can safely become column names.
-    static let fieldGroups: [Entity: [String: [String]]] = FieldTable.canonicalFields.mapValues { $0.mapValues(\.names) }
+    static let fieldGroups: [Entity: [String: [String]]] = FieldTable.canonicalFields.mapValues { groups in
+        Dictionary(uniqueKeysWithValues: groups.map { ($0.group, $0.names) })
+    }
 
     /// What applying a change did.
     package enum Outcome: Equatable {
@@ -198,11 +200,11 @@ package enum ChangeApplier {
         return "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
     }
 
-    /// The insert of a new record with every field group, the usual case, built once per kind.
-    private static let insertWithAllGroups: [Entity: String] = Dictionary(uniqueKeysWithValues: fieldGroups.map { entity, groups in
-        // In the order of a change's groups, whose values are bound in turn.
-        (entity, insertSQL(entity.table, groups.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.flatMap { groups[$0] ?? [] }))
-    })
+    /// The insert of a new record with every field group, the usual case, built once per kind: its
+    /// columns come in the order of a change's groups, whose values are bound in turn.
+    private static let insertWithAllGroups: [Entity: String] = FieldTable.canonicalFields.reduce(into: [:]) { inserts, kind in
+        inserts[kind.key] = insertSQL(kind.key.table, kind.value.flatMap(\.names))
+    }
 
     private static func databaseValue(_ value: FieldValue) -> DatabaseValue {
         switch value {

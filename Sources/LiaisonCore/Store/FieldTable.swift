@@ -78,27 +78,28 @@ package enum FieldTable {
     private static func check(_ change: Change, reference: ReferenceData) throws(LiaisonError) {
         guard case .upsert(let carried) = change.operation else { return }
         guard !carried.isEmpty else { throw invalid(change, "an upsert of \(change.entity.table) carries no field group") }
-        let known = groups[change.entity] ?? [:]
-        let ordered = canonicalFields[change.entity] ?? [:]
+        let known = canonicalFields[change.entity] ?? []
         for fields in carried.groups {
             let group = fields.name
-            guard let expected = known[group], let order = ordered[group] else {
+            guard let expected = known.first(where: { $0.group == group }) else {
                 throw invalid(change, "\(change.entity.table) has no field group \"\(group)\"")
             }
             // Every node checks every change it receives. A group with every field in canonical
             // order, the usual case, is checked by position.
-            if fields.fieldNames == order.names {
+            if fields.fieldNames == expected.names {
                 for (index, value) in fields.values.enumerated() {
-                    if let reason = mismatch(value, order.kinds[index]) {
-                        throw invalid(change, "field \(order.names[index]) of \(change.entity.table) \(reason)")
+                    if let reason = mismatch(value, expected.kinds[index]) {
+                        throw invalid(change, "field \(expected.names[index]) of \(change.entity.table) \(reason)")
                     }
                 }
             } else {
                 for (name, value) in fields.fields {
-                    guard let kind = expected[name] else { throw invalid(change, "field group \"\(group)\" of \(change.entity.table) has no field \(name)") }
-                    if let reason = mismatch(value, kind) { throw invalid(change, "field \(name) of \(change.entity.table) \(reason)") }
+                    guard let index = expected.names.firstIndex(of: name) else {
+                        throw invalid(change, "field group \"\(group)\" of \(change.entity.table) has no field \(name)")
+                    }
+                    if let reason = mismatch(value, expected.kinds[index]) { throw invalid(change, "field \(name) of \(change.entity.table) \(reason)") }
                 }
-                if let missing = order.names.first(where: { fields[$0] == nil }) {
+                if let missing = expected.names.first(where: { fields[$0] == nil }) {
                     throw invalid(change, "field group \"\(group)\" of \(change.entity.table) lacks \(missing)")
                 }
             }
@@ -106,13 +107,14 @@ package enum FieldTable {
         }
     }
 
-    /// Per record kind, per group: its fields' names in canonical order (increasing UTF-8 byte
-    /// order), and their kinds. The one order that change bytes, the compact form and the columns
-    /// of an insert share.
-    package static let canonicalFields: [Entity: [String: (names: [String], kinds: [Kind])]] = groups.mapValues { groups in
-        groups.mapValues { fields in
-            let names = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            return (names, names.map { fields[$0]! })
+    /// Per record kind, its groups, each with its fields' names and their kinds, all in canonical
+    /// order (``Swift/String/canonicallyPrecedes(_:)``): the one order that change bytes, the
+    /// compact form and the columns of an insert share.
+    package static let canonicalFields: [Entity: [(group: String, names: [String], kinds: [Kind])]] = groups.mapValues { groups in
+        groups.keys.sorted { $0.canonicallyPrecedes($1) }.map { group in
+            let fields = groups[group] ?? [:]
+            let names = fields.keys.sorted { $0.canonicallyPrecedes($1) }
+            return (group, names, names.map { fields[$0]! })
         }
     }
 
