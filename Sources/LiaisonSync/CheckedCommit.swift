@@ -16,10 +16,8 @@ struct CheckedCommit: Sendable {
     var storedChanges: [UInt8] = []
     /// Whether the visible commit reaches every node as stored (``LogStore/travelsWhole(_:)``).
     var travelsWhole = false
-    /// Each change checked against the field tables, when reference data was given; else empty.
-    var fieldChecks: [FieldTable.Check] = []
-    /// Each upsert's column values, when reference data was given; else empty.
-    var prepared: [ChangeApplier.Prepared?] = []
+    /// What applying each change needs, when reference data was given; else empty.
+    var prepared: [PreparedChange] = []
 
     /// Checks `commit`; `decoded` are its changes when its transport form already gave them
     /// (nil where it did not), which need not be decoded again, and `compact` that form.
@@ -53,11 +51,41 @@ struct CheckedCommit: Sendable {
             }
             travelsWhole = LogStore.travelsWhole(visible)
             if let reference {
-                fieldChecks = changes.map { $0.map { FieldTable.checked($0, reference: reference) } ?? .unchecked }
-                prepared = changes.map { $0.flatMap(ChangeApplier.prepare) }
+                prepared = changes.map { $0.map { PreparedChange($0, reference: reference) } ?? PreparedChange() }
             }
         case .failure(let error):
             refusal = error.message
+        }
+    }
+}
+
+/// What applying one received change needs besides the tables, worked out before the write lock
+/// is taken.
+struct PreparedChange: Sendable {
+    /// The change checked against the field tables.
+    var fieldCheck = FieldTable.Check.unchecked
+    /// An upsert's column values.
+    var columns: ChangeApplier.Prepared?
+    /// A contact's creation as its search entry needs it, should the change create the contact.
+    var createdPerson: SearchIndex.CreatedPerson?
+    /// The agency or person that a channel's or role's upsert names.
+    var owners: [Receiver.Owner]?
+    /// What a channel or role adds to its contact's search entry, should the change create it.
+    var addition = Receiver.EntryAddition.nothing
+
+    init() {}
+
+    init(_ change: Change, reference: ReferenceData) {
+        fieldCheck = FieldTable.checked(change, reference: reference)
+        columns = ChangeApplier.prepare(change)
+        switch change.entity {
+        case .person:
+            if case .upsert(let groups) = change.operation { createdPerson = SearchIndex.CreatedPerson(creation: groups) }
+        case .channel, .designation:
+            owners = Receiver.owners(in: change)
+            addition = Receiver.entryAddition(of: change)
+        case .agency, .duplicateDecision:
+            break
         }
     }
 }

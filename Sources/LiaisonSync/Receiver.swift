@@ -209,7 +209,6 @@ final class Receiver {
             }
             let outcome = try apply(
                 change, stamp: stamp, name: name, isNew: !stored.contains(change.recordID),
-                fieldCheck: index < checked.fieldChecks.count ? checked.fieldChecks[index] : .unchecked,
                 prepared: index < checked.prepared.count ? checked.prepared[index] : nil)
             if outcome == .created { stored.insert(change.recordID) }
             if case .refused(let reason) = outcome {
@@ -243,17 +242,17 @@ final class Receiver {
     /// known not to be stored; nil looks it up. `counted` is false for a logged change applied
     /// again, which the report counted when it came.
     func apply(
-        _ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, fieldCheck: FieldTable.Check = .unchecked,
-        prepared: ChangeApplier.Prepared? = nil, counted: Bool = true
+        _ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, prepared: PreparedChange? = nil, counted: Bool = true
     ) throws -> ChangeApplier.Outcome {
         // For channels and designations this read also tells whether the record is new.
         let before = isNew == true ? nil : try owners(of: change)
         // A change that breaks the tables' rules (a missing name, an unknown country) is refused
         // like one that breaks stewardship, the same on every node, instead of stopping the batch.
         let outcome = try ChangeApplier.applyRefusingInvalid(
-            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), fieldCheck: fieldCheck, prepared: prepared, in: db)
+            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), fieldCheck: prepared?.fieldCheck ?? .unchecked,
+            prepared: prepared?.columns, in: db)
         // Before changes that waited for this record apply, which may edit it.
-        if outcome == .created, change.entity == .person { createdPersons[change.recordID] = createdPerson(change) }
+        if outcome == .created, change.entity == .person { createdPersons[change.recordID] = createdPerson(change, prepared: prepared) }
         switch outcome {
         case .refused, .superseded:
             return outcome
@@ -285,14 +284,14 @@ final class Receiver {
             if outcome != .applied || renamed { renamedAgencies.insert(id) }
         case .channel, .designation:
             // A record just created holds what its change says: no need to read it back.
-            let after = outcome == .created ? Self.owners(in: change) : try owners(of: change)
+            let after = outcome == .created ? prepared?.owners ?? Self.owners(in: change) : try owners(of: change)
             for owner in (before ?? []) + (after ?? []) {
                 if owner.isPerson { touchedPersons.insert(owner.id) } else { touchedAgencies.insert(owner.id) }
             }
             // A contact created later in this transaction whose channels or roles arrived first,
             // or were moved to it first, has its entry read back from the tables.
             if outcome == .created, let owner = after?.first(where: \.isPerson), createdPersons[owner.id] != nil {
-                noteCreated(change, of: owner.id)
+                add(prepared?.addition ?? Self.entryAddition(of: change), toEntryOf: owner.id)
             } else {
                 for owner in (before ?? []) + (after ?? []) where owner.isPerson {
                     createdPersons[owner.id] = nil
@@ -305,14 +304,12 @@ final class Receiver {
 
     /// The index source of a contact just created by `change`, unless channels or roles created
     /// before it in this transaction name it: those arrived first, and the index reads them back.
-    func createdPerson(_ change: Change) -> SearchIndex.CreatedPerson? {
-        guard case .upsert(let groups) = change.operation, !namedBeforeCreation.contains(change.recordID) else { return nil }
-        let localID = db.lastInsertedRowID
-        var fields: [String: FieldValue] = [:]
-        for group in groups.groups {
-            for (name, value) in group.fields where fields[name] == nil { fields[name] = value }
-        }
-        return SearchIndex.CreatedPerson(localID: localID, fields: fields)
+    func createdPerson(_ change: Change, prepared: PreparedChange?) -> SearchIndex.CreatedPerson? {
+        guard case .upsert(let groups) = change.operation, !namedBeforeCreation.contains(change.recordID),
+            var person = prepared?.createdPerson ?? SearchIndex.CreatedPerson(creation: groups)
+        else { return nil }
+        person.localID = db.lastInsertedRowID
+        return person
     }
 
     /// Leaves to the index's reading the contacts created here that channels or roles stored
@@ -328,26 +325,39 @@ final class Receiver {
         }
     }
 
-    /// What a channel or role created with a contact adds to its index entry.
-    func noteCreated(_ change: Change, of person: UUID) {
-        guard case .upsert(let groups) = change.operation, let fields = groups[change.entity.rawValue] else { return }
+    /// What a channel or role created with a contact adds to the contact's index entry.
+    enum EntryAddition: Sendable {
+        case nothing
+        case reach24x7
+        case role(SearchIndex.Role)
+        /// A role that the index reads back instead.
+        case unreadable
+    }
+
+    static func entryAddition(of change: Change) -> EntryAddition {
+        guard case .upsert(let groups) = change.operation, let fields = groups[change.entity.rawValue] else { return .nothing }
         switch change.entity {
         case .channel:
-            if fields["is_24x7"] == .bool(true) { createdPersons[person]?.has24x7Channel = true }
+            return fields["is_24x7"] == .bool(true) ? .reach24x7 : .nothing
         case .designation:
             // The index reads roles back as "area function" pairs separated by commas: a value
             // that would not read back the same is left to that reading.
             let areaText: String? = if case .text(let name) = fields["crime_area"] { name } else { nil }
             guard case .text(let name) = fields["function"], let function = FocalFunction(rawValue: name),
                 !(areaText ?? "").contains(where: { $0 == " " || $0 == "," })
-            else {
-                createdPersons[person] = nil
-                return
-            }
-            let area = areaText.flatMap(CrimeArea.init(rawValue:))
-            createdPersons[person]?.roles.append((area, function))
+            else { return .unreadable }
+            return .role((areaText.flatMap(CrimeArea.init(rawValue:)), function))
         case .person, .agency, .duplicateDecision:
-            break
+            return .nothing
+        }
+    }
+
+    func add(_ addition: EntryAddition, toEntryOf person: UUID) {
+        switch addition {
+        case .nothing: break
+        case .reach24x7: createdPersons[person]?.has24x7Channel = true
+        case .role(let role): createdPersons[person]?.roles.append(role)
+        case .unreadable: createdPersons[person] = nil
         }
     }
 
@@ -383,8 +393,10 @@ final class Receiver {
         try retryRefusals(of: nil)
     }
 
+    typealias Owner = (id: UUID, isPerson: Bool)
+
     /// The agency or person a channel's or designation's change names.
-    static func owners(in change: Change) -> [(id: UUID, isPerson: Bool)]? {
+    static func owners(in change: Change) -> [Owner]? {
         guard case .upsert(let groups) = change.operation, let fields = groups[change.entity.rawValue] else { return nil }
         var owners: [(UUID, Bool)] = []
         // Only the canonical text joins the tables: an id in upper case names no stored record.

@@ -77,38 +77,46 @@ package enum SearchIndex {
         var facets: String
 
         init(rowID: Int64, name: String, other: [String], facets: [String]) {
+            self.init(rowID: rowID, name: name, foldedOther: other.map(SearchText.fold), facets: facets)
+        }
+
+        init(rowID: Int64, name: String, foldedOther: [String], facets: [String]) {
             self.rowID = rowID
             self.name = name
-            self.other = other.map(SearchText.fold).joined(separator: " ")
-            self.facets = Array(Set(facets)).sorted().joined(separator: " ")
+            other = foldedOther.joined(separator: " ")
+            // Sorted, each once.
+            var unique: [String] = []
+            for facet in facets.sorted() where facet != unique.last { unique.append(facet) }
+            self.facets = unique.joined(separator: " ")
         }
 
         /// A contact's entry: its names; its position, rank and agency's names as other text; its
         /// agency's country and kind, its languages, roles and 24/7 reach as facets.
         init(_ person: PersonSource) {
             let own = person.text
-            let names: [String?] = [own.givenName, own.familyName, own.nativeName]
-            let otherText: [String?] = [
-                own.position, own.rank, person.agency.name, person.agency.acronym, person.agency.nativeName,
-                person.parent?.name, person.parent?.acronym,
-            ]
-            var other = otherText.compactMap { $0 }
-            var facets = [facet("cc", person.agency.country), facet("kind", person.agency.kind)]
-            facets += own.languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
+            var other = own.other + person.agency.foldedNames + (person.parent?.foldedParentNames ?? [])
+            var facets = person.agency.facets + own.languageFacets
             addRoles(person.roles, other: &other, facets: &facets)
             if person.has24x7Channel || person.roles.contains(where: { $0.function == .contact24x7 }) { facets.append("x24x7") }
-            self.init(rowID: SearchIndex.rowID(person: person.localID), name: names.compactMap { $0 }.map(SearchText.fold).joined(separator: " "), other: other, facets: facets)
+            self.init(rowID: SearchIndex.rowID(person: person.localID), name: own.names, foldedOther: other, facets: facets)
         }
     }
 
-    /// A contact's own values that its entry indexes.
-    package struct PersonText {
-        var givenName: String?
-        var familyName: String?
-        var nativeName: String?
-        var position: String?
-        var rank: String?
-        var languages: [String]
+    /// A contact's own values that its entry indexes, folded for search: the costly part of an
+    /// entry, which a receive makes before the write lock is taken.
+    package struct PersonText: Sendable {
+        /// Given, family and native names, folded and joined.
+        var names: String
+        /// Position and rank, folded.
+        var other: [String]
+        /// A facet for each language's primary subtag.
+        var languageFacets: [String]
+
+        init(givenName: String?, familyName: String?, nativeName: String?, position: String?, rank: String?, languages: [String]) {
+            names = [givenName, familyName, nativeName].compactMap { $0 }.map(SearchText.fold).joined(separator: " ")
+            other = [position, rank].compactMap { $0 }.map(SearchText.fold)
+            languageFacets = languages.compactMap { $0.split(separator: "-").first.map { facet("lang", String($0)) } }
+        }
     }
 
     /// What a contact's entry is made of.
@@ -121,15 +129,24 @@ package enum SearchIndex {
         var roles: [Role]
     }
 
-    /// The columns of an agency that its contacts' entries name, as stored.
+    /// The columns of an agency that its contacts' entries name, as stored, and folded.
     fileprivate struct AgencyRow {
-        var name: String?
-        var acronym: String?
-        var nativeName: String?
-        var kind: String
-        var country: String
         /// As stored: the tables' joins compare the text.
         var parentID: String?
+        /// Name, acronym and native name, folded: a contact's entry names its agency.
+        var foldedNames: [String]
+        /// Name and acronym, folded: a contact's entry names its agency's parent by these.
+        var foldedParentNames: [String]
+        /// The country and kind facets of the agency's contacts.
+        var facets: [String]
+
+        init(name: String?, acronym: String?, nativeName: String?, kind: String, country: String, parentID: String? = nil) {
+            self.parentID = parentID
+            let name = name.map(SearchText.fold), acronym = acronym.map(SearchText.fold)
+            foldedParentNames = [name, acronym].compactMap { $0 }
+            foldedNames = [name, acronym, nativeName.map(SearchText.fold)].compactMap { $0 }
+            facets = [facet("cc", country), facet("kind", kind)]
+        }
     }
 
     /// The agency rows that contacts' entries name, read once: a batch's contacts share a few
@@ -160,8 +177,8 @@ package enum SearchIndex {
     /// A contact created in the current transaction, with what its entry needs: its values as
     /// saved, its row's local id, and what its channels and roles created with it add. The caller
     /// makes one only while no other change touched the contact, its channels or its roles.
-    package struct CreatedPerson {
-        var localID: Int64
+    package struct CreatedPerson: Sendable {
+        package var localID: Int64
         var agencyID: UUID
         var text: PersonText
         package var has24x7Channel = false
@@ -175,19 +192,23 @@ package enum SearchIndex {
                 rank: person.rank, languages: person.languages)
         }
 
-        /// A contact as a received creation carries it: its field values by name, across groups.
-        package init?(localID: Int64, fields: [String: FieldValue]) {
-            func value(_ name: String) -> String? {
-                if case .text(let value) = fields[name] { value } else { nil }
+        /// A contact as a received creation carries it, its local id still to be set; nil if its
+        /// agency is not named in canonical text, which only the tables' joins can follow.
+        package init?(creation groups: FieldGroups) {
+            func field(_ name: String) -> FieldValue? {
+                for group in groups.groups { if let value = group[name] { return value } }
+                return nil
             }
-            // Only the canonical text joins the agency: anything else is left to reading back.
-            guard let agencyID = value("agency_id").flatMap(UUID.init(canonicalText:)) else { return nil }
-            self.localID = localID
+            func text(_ name: String) -> String? {
+                if case .text(let value) = field(name) { value } else { nil }
+            }
+            guard let agencyID = text("agency_id").flatMap(UUID.init(canonicalText:)) else { return nil }
+            localID = 0
             self.agencyID = agencyID
-            let languages: [String] = if case .list(let items) = fields["languages"] { items } else { [] }
-            text = PersonText(
-                givenName: value("given_name"), familyName: value("family_name"), nativeName: value("native_name"),
-                position: value("position"), rank: value("rank"), languages: languages)
+            let languages: [String] = if case .list(let items) = field("languages") { items } else { [] }
+            self.text = PersonText(
+                givenName: text("given_name"), familyName: text("family_name"), nativeName: text("native_name"),
+                position: text("position"), rank: text("rank"), languages: languages)
         }
     }
 
@@ -240,7 +261,7 @@ package enum SearchIndex {
         for (rowID, row) in try liveRows(select, table: "person", ids: ids, unindexed: unindexed, stale: &stale, rowID: rowID(person:), in: db) {
             let agency = AgencyRow(name: row[9], acronym: row[10], nativeName: row[11], kind: row[12], country: row[13])
             // Only the parent's names are indexed.
-            let parent = AgencyRow(name: row[14], acronym: row[15], kind: "", country: "")
+            let parent = AgencyRow(name: row[14], acronym: row[15], nativeName: nil, kind: "", country: "")
             let text = PersonText(
                 givenName: row[3], familyName: row[4], nativeName: row[5], position: row[6], rank: row[7],
                 languages: JSONStringArray.decode(row[8] ?? "[]"))
@@ -288,13 +309,26 @@ package enum SearchIndex {
     /// and the pair, so that a search for a function in a crime area needs both in the same role.
     private static func addRoles(_ roles: [Role], other: inout [String], facets: inout [String]) {
         for role in roles {
-            let area = role.area?.rawValue ?? "all"
-            if let crimeArea = role.area { other.append(String(crimeArea.rawValue.map { $0 == "-" ? " " : $0 })) }
-            facets.append(facet("area", area))
-            facets.append(facet("fn", role.function.rawValue))
-            facets.append(facet("role", area + role.function.rawValue))
+            guard let terms = roleTerms[role.area]?[role.function] else { continue }
+            if let area = terms.area { other.append(area) }
+            facets += terms.facets
         }
     }
+
+    /// What each pair of crime area (nil: all) and function adds: the area as words, folded, and
+    /// facets.
+    private static let roleTerms: [CrimeArea?: [FocalFunction: (area: String?, facets: [String])]] = {
+        var terms: [CrimeArea?: [FocalFunction: (area: String?, facets: [String])]] = [:]
+        for crimeArea in [nil] + CrimeArea.allCases.map(Optional.some) {
+            let area = crimeArea?.rawValue ?? "all"
+            for function in FocalFunction.allCases {
+                terms[crimeArea, default: [:]][function] = (
+                    crimeArea.map { SearchText.fold(String($0.rawValue.map { $0 == "-" ? " " : $0 })) },
+                    [facet("area", area), facet("fn", function.rawValue), facet("role", area + function.rawValue)])
+            }
+        }
+        return terms
+    }()
 }
 
 // Outside the struct, so that its memberwise initialiser stays.

@@ -188,11 +188,21 @@ package enum ChangeApplier {
         in db: Database
     ) throws {
         let hasAllGroups = values.count == (fieldGroups[entity]?.count ?? 0)
-        let time = stamp.databaseTime.databaseValue
-        var allValues: [DatabaseValue] = [id.databaseValue, stamp.origin.hex.databaseValue, stamp.text.databaseValue, time, time, false.databaseValue, "{}".databaseValue]
-        for value in values { allValues += value.values }
         let sql = (hasAllGroups ? insertWithAllGroups[entity] : nil) ?? insertSQL(entity.table, values.flatMap(\.columns))
-        try db.cachedStatement(sql: sql).run(allValues)
+        let statement = try db.cachedStatement(sql: sql)
+        let time = stamp.databaseTime.databaseValue
+        var count: Int32 = 0
+        func bind(_ value: DatabaseValue) throws {
+            count += 1
+            try statement.bind(value, at: count)
+        }
+        for value in [id.databaseValue, stamp.origin.hex.databaseValue, stamp.text.databaseValue, time, time, false.databaseValue, "{}".databaseValue] {
+            try bind(value)
+        }
+        for group in values {
+            for value in group.values { try bind(value) }
+        }
+        try statement.step(bound: Int(count))
     }
 
     private static func insertSQL(_ table: String, _ columns: [String]) -> String {
