@@ -73,7 +73,10 @@ extension Directory {
         }
         // Fewer, larger checkpoints while the batches go in: each one writes and syncs the
         // database file. The write-ahead log grows to about 32 MiB at most.
-        try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192") }
+        try? database.writeWithoutTransaction { db in
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \((32 << 20) / max(pageSize, 512))")
+        }
         defer { try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 1000") } }
         // Where this node's records end: those created by this import come after.
         let recordsBefore = try read { db in try DuplicateFinder.NewRecords(in: db) }

@@ -127,6 +127,9 @@ public struct NodeFolder: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            // Pages of 8 KiB instead of 4 for a database created now (a database keeps the size it
+            // was made with): a receive into a new node writes and syncs fewer, fuller pages.
+            try db.execute(sql: "PRAGMA page_size = 8192")
             // 48 MiB of page cache instead of 2: bulk imports update several indexes per record, and
             // a bundle import of any size stays within 150 MB.
             try db.execute(sql: "PRAGMA cache_size = -49152")
