@@ -200,17 +200,12 @@ final class Receiver {
         let position = try LogStore.append(commit, compactChanges: checked.storedChanges, travelsWhole: checked.travelsWhole, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
         let stamp = Stamp(time: header.time, origin: header.origin, epoch: header.epoch)
-        // Which of the commit's records are stored, in one read per kind instead of one a change.
-        var stored = try storedRecords(changes.compactMap { $0 })
         for (index, change) in changes.enumerated() {
             guard let change else {
                 report.changesWithheld += 1
                 continue
             }
-            let outcome = try apply(
-                change, stamp: stamp, name: name, isNew: !stored.contains(change.recordID),
-                prepared: index < checked.prepared.count ? checked.prepared[index] : nil)
-            if outcome == .created { stored.insert(change.recordID) }
+            let outcome = try apply(change, stamp: stamp, name: name, prepared: index < checked.prepared.count ? checked.prepared[index] : nil)
             if case .refused(let reason) = outcome {
                 try recordRefusal(change, position: position, index: index, reason: reason)
                 refusedNotices.append((position, index, .init(commit: name, reason: "change \(index) (\(change.entity.rawValue) \(change.recordID.lowercasedString)): \(reason)")))
@@ -224,37 +219,28 @@ final class Receiver {
         report.applied += 1
     }
 
-    /// The ids of these changes' records that are stored.
-    func storedRecords(_ changes: [Change]) throws -> Set<UUID> {
-        var stored: Set<UUID> = []
-        for entity in Entity.allCases {
-            let ids = changes.filter { $0.entity == entity }.map { "\"" + $0.recordID.lowercasedString + "\"" }
-            guard !ids.isEmpty else { continue }
-            let found = try String.fetchAll(
-                db.cachedStatement(sql: "SELECT id FROM \(entity.table) WHERE id IN (SELECT value FROM json_each(?))"),
-                arguments: ["[" + ids.joined(separator: ",") + "]"])
-            stored.formUnion(found.compactMap(UUID.init(uuidString:)))
-        }
-        return stored
-    }
-
     /// Applies one change and notes what the search index must redo. `isNew` says the record is
     /// known not to be stored; nil looks it up. `counted` is false for a logged change applied
     /// again, which the report counted when it came.
     func apply(
         _ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, prepared: PreparedChange? = nil, counted: Bool = true
     ) throws -> ChangeApplier.Outcome {
+        // A creation is tried as new, without a look: the insert finds a stored record itself.
+        let triedAsNew = isNew ?? (prepared?.columns?.hasEveryGroup == true ? true : nil)
         // For channels and designations this read also tells whether the record is new.
-        let before = isNew == true ? nil : try owners(of: change)
+        let before = triedAsNew == true ? nil : try owners(of: change)
         // A change that breaks the tables' rules (a missing name, an unknown country) is refused
         // like one that breaks stewardship, the same on every node, instead of stopping the batch.
         let outcome = try ChangeApplier.applyRefusingInvalid(
-            change, stamp: stamp, isNew: isNew ?? (change.entity.hasOwner && before == nil), fieldCheck: prepared?.fieldCheck ?? .unchecked,
+            change, stamp: stamp, isNew: triedAsNew ?? (change.entity.hasOwner && before == nil), fieldCheck: prepared?.fieldCheck ?? .unchecked,
             prepared: prepared?.columns, in: db)
+        if outcome == .alreadyStored {
+            return try apply(change, stamp: stamp, name: name, isNew: false, prepared: prepared, counted: counted)
+        }
         // Before changes that waited for this record apply, which may edit it.
         if outcome == .created, change.entity == .person { createdPersons[change.recordID] = createdPerson(change, prepared: prepared) }
         switch outcome {
-        case .refused, .superseded:
+        case .refused, .superseded, .alreadyStored:
             return outcome
         case .created:
             try retryRefusals(of: change.recordID)

@@ -24,6 +24,9 @@ package enum ChangeApplier {
         case replacedSteward(previous: String)
         /// The stewardship rule refused the change; the same on every node.
         case refused(String)
+        /// The change creates a record the caller said was new, but it is stored: nothing was
+        /// written, and the change is to be applied again as one to a stored record.
+        case alreadyStored
     }
 
     /// Applies one change by the merge rules (docs/PROTOCOL.md, "Merge"). `isNew` says the caller
@@ -60,8 +63,7 @@ package enum ChangeApplier {
         case .superseded:
             return .superseded
         case .create:
-            try insert(change.entity, id: id, values: values, stamp: stamp, in: db)
-            return .created
+            return try insert(change.entity, id: id, values: values, stamp: stamp, in: db) ? .created : .alreadyStored
         case .replace(let previous):
             // Every column is rewritten from the creation, so nothing of the previous steward's
             // writes remains; the row keeps its local id, which the search index refers to.
@@ -144,25 +146,33 @@ package enum ChangeApplier {
         } catch let error as LiaisonError where error.code == .verification {
             outcome = .refused("invalid change: \(error.message)")
         } catch let error as DatabaseError where [.SQLITE_CONSTRAINT, .SQLITE_MISMATCH].contains(error.resultCode) {
+            // A creation tried as new may have met a stored record, which its merge could leave
+            // as it is: the caller applies it again as a change to that record.
+            if isNew, try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM \(change.entity.table) WHERE id = ?)"),
+                arguments: [change.recordID.lowercasedString]) == true
+            {
+                return .alreadyStored
+            }
             outcome = .refused("invalid change: \(error.message ?? "breaks a rule of the \(change.entity.table) table")")
         }
         return outcome
     }
 
-    /// The change's field groups in name order, each with its columns and their database values;
-    /// a group or field the record kind does not have is refused.
     /// A change's field groups in name order, each with its columns and their database values.
     package struct Prepared: Sendable {
         var values: [(group: String, columns: [String], values: [DatabaseValue])]
+        /// Whether the upsert has every field group of its kind, as a creation has.
+        package var hasEveryGroup: Bool
     }
 
     /// The column values of an upsert, made where no transaction waits; nil for a delete or for
     /// a change that names a group or field its kind does not have, which ``apply`` refuses.
     package static func prepare(_ change: Change) -> Prepared? {
         guard case .upsert(let groups) = change.operation else { return nil }
-        let values = try? columnValues(
-            groups, known: fieldGroups[change.entity] ?? [:], table: change.entity.table, id: change.recordID.lowercasedString)
-        return values.map(Prepared.init)
+        let known = fieldGroups[change.entity] ?? [:]
+        let values = try? columnValues(groups, known: known, table: change.entity.table, id: change.recordID.lowercasedString)
+        return values.map { Prepared(values: $0, hasEveryGroup: $0.count == known.count) }
     }
 
     private static func columnValues(
@@ -182,11 +192,13 @@ package enum ChangeApplier {
     }
 
     /// Inserts a record created by `stamp`'s node with every field group of `values`: each group's
-    /// stamp is the claim, which the stamps column leaves out.
+    /// stamp is the claim, which the stamps column leaves out. Returns false, having written
+    /// nothing, if a record with this id is stored: a caller that takes a creation's record for new
+    /// without looking learns it here, from the lookup the insert makes anyway.
     private static func insert(
         _ entity: Entity, id: String, values: [(group: String, columns: [String], values: [DatabaseValue])], stamp: Stamp,
         in db: Database
-    ) throws {
+    ) throws -> Bool {
         let hasAllGroups = values.count == (fieldGroups[entity]?.count ?? 0)
         let sql = (hasAllGroups ? insertWithAllGroups[entity] : nil) ?? insertSQL(entity.table, values.flatMap(\.columns))
         let statement = try db.cachedStatement(sql: sql)
@@ -203,11 +215,12 @@ package enum ChangeApplier {
             for value in group.values { try bind(value) }
         }
         try statement.step(bound: Int(count))
+        return db.changesCount > 0
     }
 
     private static func insertSQL(_ table: String, _ columns: [String]) -> String {
         let allColumns = ["id", "steward", "claim", "created_at", "modified_at", "deleted", "stamps"] + columns
-        return "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
+        return "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", "))) ON CONFLICT (id) DO NOTHING"
     }
 
     /// The insert of a new record with every field group, the usual case, built once per kind: its

@@ -325,8 +325,13 @@ public final class DirectoryTransaction {
     private func apply(_ change: Change, isNew: Bool = false) throws {
         // The rules every receiver checks: a change this node signs is never refused elsewhere.
         try FieldTable.check(change, in: db)
-        if case .refused(let reason) = try ChangeApplier.apply(change, stamp: stamp, isNew: isNew, in: db) {
+        switch try ChangeApplier.apply(change, stamp: stamp, isNew: isNew, in: db) {
+        case .refused(let reason):
             throw LiaisonError(.conflict, reason, record: change.recordID.lowercasedString)
+        case .alreadyStored:
+            throw LiaisonError(.conflict, "a record with this id is already stored", record: change.recordID.lowercasedString)
+        case .created, .applied, .superseded, .replacedSteward:
+            break
         }
         pending.append(change)
     }
