@@ -280,7 +280,30 @@ func runQuietly(_ arguments: [String], whileRunning: ((pid_t) -> Void)? = nil) -
     } else {
         waitpid(pid, &status, 0)
     }
-    return status >> 8
+    // A process ended by a signal (killed when memory ran out) has no exit status.
+    return status & 0x7f == 0 ? status >> 8 : -1
+}
+
+/// Runs the tool and returns what it wrote to standard output; an exit other than 0 is an error.
+func runCapturing(_ arguments: [String]) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: cliPath)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+        throw LiaisonError(.storage, "liaison \(arguments.prefix(2).joined(separator: " ")) ended with status \(process.terminationStatus)")
+    }
+    return data
+}
+
+/// When the tool was built: the figures are that build's, which may be older than the sources.
+func builtAt(_ tool: String) -> String {
+    guard let date = (try? FileManager.default.attributesOfItem(atPath: tool))?[.modificationDate] as? Date else { return "at an unknown time" }
+    return "on " + date.formatted(.iso8601)
 }
 
 func benchmarkCLI(folder: NodeFolder) throws {
@@ -310,22 +333,20 @@ func benchmarkBundle(from folder: NodeFolder) throws {
     var changes = 0
     sync()
     // As an officer receives, and as the git peer is timed: a process that opens the node, imports
-    // and closes it. Without the built tool, in this process.
+    // and closes it, with no other connection open (the last to close checkpoints the log). Without
+    // the built tool, in this process.
     let asProcess = FileManager.default.isExecutableFile(atPath: cliPath)
+    if asProcess { try receiver.database.close() }
     let importTime = try seconds {
         if asProcess {
-            let status = runQuietly(["bundle", "import", "--data", receiverFolder.url.path, bundle.path])
-            guard status == 0 else { throw LiaisonError(.storage, "liaison bundle import exited with \(status)") }
+            let output = try runCapturing(["bundle", "import", "--json", "--data", receiverFolder.url.path, bundle.path])
+            let summary = try JSONSerialization.jsonObject(with: output) as? [String: Any]
+            changes = (summary?["report"] as? [String: Any])?["changes_applied"] as? Int ?? 0
         } else {
             changes = try receiver.importBundle(from: bundle).report.changesApplied
         }
     }
-    // Every change of this bundle creates a record.
-    if asProcess {
-        changes = try receiver.read { db in
-            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM agency) + (SELECT count(*) FROM person) + (SELECT count(*) FROM channel) + (SELECT count(*) FROM designation)") ?? 0
-        }
-    }
+    let received = asProcess ? try receiverFolder.open() : receiver
     let sameRowsTime = try plainInsertOfSameRows(from: receiverFolder, into: "bundle-same-rows")
     let size = (try FileManager.default.attributesOfItem(atPath: bundle.path)[.size] as? NSNumber)?.intValue ?? 0
     let rate = Double(changes) / importTime
@@ -333,10 +354,10 @@ func benchmarkBundle(from folder: NodeFolder) throws {
     let git = try gitPeer(of: source, in: workFolder.appending(path: "git-peer"))
     print("""
         bundle of \(contactCount) contacts: \(changes) changes, \(size / 1_000_000) MB, exported in \(String(format: "%.2f", exportTime)) s
-          bundle import:    \(String(format: "%.2f", importTime)) s, \(Int(rate)) changes/s (verify, merge, index\(asProcess ? ", as a process" : ""); goal ≥ 30,000)
+          bundle import:    \(String(format: "%.2f", importTime)) s, \(Int(rate)) changes/s (verify, merge, index\(asProcess ? "; \(cliPath) as a process, built \(builtAt(cliPath))" : ""); goal ≥ 30,000)
           plain same rows:  \(String(format: "%.2f", sameRowsTime)) s, \(Int(plainRate)) changes/s (every row the import wrote, same schema)
           ratio:            \(String(format: "%.3f", rate / plainRate)) of the plain insert rate (goal ≥ 0.4)
-          digests equal:    \(try source.digest() == receiver.digest())
+          digests equal:    \(try source.digest() == received.digest())
           git peer:         \(String(format: "%.2f", git.seconds)) s to clone its bundle and verify its signed commit (best of 3), \(git.bytes / 1_000_000) MB
           against git:      \(String(format: "%.2f", importTime / git.seconds))× its time (goal ≤ 1), \(String(format: "%.2f", Double(size) / Double(git.bytes)))× its bundle
         """)

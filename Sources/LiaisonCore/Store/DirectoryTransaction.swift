@@ -96,7 +96,7 @@ public final class DirectoryTransaction {
     }
 
     // Creating records with new random ids, as imports do, without looking them up first: an id that
-    // is already stored fails the table's uniqueness constraint.
+    // is already stored is refused as a conflict, and nothing is written.
 
     func create(_ agency: Agency) throws -> Agency { try store(try validator.agency(agency), existing: nil) }
     func create(_ person: Person) throws -> Person { try store(try validator.person(person), existing: nil, freshID: true) }
