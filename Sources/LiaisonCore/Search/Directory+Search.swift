@@ -58,7 +58,8 @@ public struct SearchHit: Sendable, Hashable, Codable {
     public var email: String?
     /// The first secure mailbox, as "SYSTEM: address" when its system is known.
     public var secureChannel: String?
-    /// Whether any of its channels is staffed around the clock (then ``phone``, if it is a phone).
+    /// Whether it is reachable around the clock: a channel staffed 24/7 (then ``phone``, if it is a
+    /// phone), or a role as 24/7 point of contact, as the search's 24/7 filter counts it.
     public var is24x7: Bool = false
 }
 
@@ -302,7 +303,9 @@ extension Directory {
                 byRowID[SearchIndex.rowID(agency: row["local_id"])] = (row, .agency)
             }
         }
-        let reach = try Self.reach(of: byRowID.values.map { $0.0["id"] as String }, in: db)
+        let owners = byRowID.values.map { $0.0["id"] as String }
+        let reach = try Self.reach(of: owners, in: db)
+        let roundTheClockByRole = try Self.roundTheClockByRole(owners, in: db)
         return found.compactMap { rowID, match in
             guard let (row, entity) = byRowID[rowID], let id = row.uuid("id") else { return nil }
             let name: String
@@ -321,7 +324,7 @@ extension Directory {
                     ?? channels.first { $0.kind == .mobile })?.value,
                 email: channels.first { $0.kind == .email }?.value,
                 secureChannel: secure.map { channel in channel.label.map { "\($0): \(channel.value)" } ?? channel.value },
-                is24x7: channels.contains(where: \.is24x7))
+                is24x7: channels.contains(where: \.is24x7) || roundTheClockByRole.contains(row["id"] as String))
         }
     }
 
@@ -350,5 +353,15 @@ extension Directory {
                 kind: (row["kind"] as String?).flatMap(ChannelKind.init(rawValue:)), value: row["value"], label: row["label"], is24x7: row["is_24x7"]))
         }
         return reach
+    }
+
+    /// Those of these contacts and agencies that hold a live role as 24/7 point of contact.
+    private static func roundTheClockByRole(_ owners: [String], in db: Database) throws -> Set<String> {
+        guard !owners.isEmpty else { return [] }
+        let list = "[" + owners.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        return Set(try String.fetchAll(db.cachedStatement(sql: """
+            SELECT person_id FROM designation WHERE deleted = 0 AND function = ?2 AND person_id IN (SELECT value FROM json_each(?1))
+            UNION SELECT agency_id FROM designation WHERE deleted = 0 AND function = ?2 AND agency_id IN (SELECT value FROM json_each(?1))
+            """), arguments: [list, FocalFunction.contact24x7.rawValue]))
     }
 }

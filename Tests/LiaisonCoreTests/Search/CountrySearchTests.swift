@@ -20,6 +20,11 @@ import Testing
             try tx.save(Person(agencyID: bka.id, givenName: "Jonas", familyName: "Weber", position: "Analyst"))
             let romania = try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO"))
             try tx.save(Person(agencyID: romania.id, givenName: "Maria", familyName: "Moldovan"))
+            // Reachable around the clock by role only: no channel says 24/7.
+            let hellenic = try tx.save(Agency(name: "Hellenic Police", kind: .police, country: "GR"))
+            let pappas = try tx.save(Person(agencyID: hellenic.id, givenName: "Nikos", familyName: "Pappas"))
+            try tx.save(Channel(personID: pappas.id, kind: .phone, value: "+302100000101"))
+            try tx.save(Designation(personID: pappas.id, crimeArea: .traffickingInPersons, function: .contact24x7))
         }
         return directory
     }
@@ -52,5 +57,13 @@ import Testing
         #expect(hit.is24x7)
         let schmidt = try #require(try Self.directory.get().search(SearchQuery("schmidt")).first)
         #expect(schmidt.phone == nil && !schmidt.is24x7)
+    }
+
+    @Test func aTwentyFourSevenRoleMarksAHitAsTheFilterFindsIt() throws {
+        let directory = try Self.directory.get()
+        let hits = try directory.search(SearchQuery("pappas", only24x7: true))
+        #expect(hits.map(\.name) == ["Nikos Pappas"])
+        #expect(hits.first?.is24x7 == true)
+        #expect(hits.first?.phone == "+302100000101")
     }
 }
