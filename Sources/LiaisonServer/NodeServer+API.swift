@@ -13,8 +13,8 @@ extension NodeServer {
         router.add(middleware: ProblemDetailsMiddleware())
         let api = router.group("api/v1").add(middleware: APIAccessMiddleware(directory: directory))
         api.get("search") { request, _ -> Response in
-            let parameters = request.uri.queryParameters
-            let query = try searchQuery(parameters)
+            try checkSearchParameters(request.uri.query, request.uri.queryParameters)
+            let query = try searchQuery(request.uri.queryParameters)
             let (hits, countries) = try await reading { () throws(LiaisonError) in try directory.searchNamingCountries(query) }
             let answer = SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits)
             return json(bytes: answer.json)
@@ -60,6 +60,35 @@ extension NodeServer {
 
         var countries: [CountryOffer]
         var hits: [SearchHit]
+    }
+
+    /// The parameters `/api/v1/search` takes; only `language` may be repeated.
+    static let searchParameters: [Substring] = ["q", "country", "kind", "crime_area", "function", "language", "24x7", "limit"]
+
+    /// Refuses a query that a search would otherwise read as something it does not say: a
+    /// misspelt parameter (`cuntry=MD`, a search without its filter), one given twice, or a percent
+    /// sign that starts no escape.
+    static func checkSearchParameters(_ raw: String?, _ parameters: Parameters) throws(LiaisonError) {
+        let bytes = Array((raw ?? "").utf8)
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "%") {
+            let escape = bytes.dropFirst(index + 1).prefix(2)
+            let isHexDigit = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20) }
+            guard escape.count == 2, escape.allSatisfy(isHexDigit)
+            else {
+                let text = String(decoding: bytes[index...].prefix(3), as: UTF8.self)
+                throw LiaisonError.invalid("query", text, "a percent sign must start an escape of two hexadecimal digits, such as %20")
+            }
+        }
+        var seen: Set<Substring> = []
+        for (name, value) in parameters {
+            guard searchParameters.contains(name) else {
+                throw LiaisonError.invalid(
+                    String(name), String(value), "no such parameter; the search takes \(searchParameters.joined(separator: ", "))")
+            }
+            guard seen.insert(name).inserted || name == "language" else {
+                throw LiaisonError.invalid(String(name), String(value), "given twice; only language may be repeated")
+            }
+        }
     }
 
     /// The CLI's search filters, from query parameters: `q`, `country`, `kind`, `crime_area`,
