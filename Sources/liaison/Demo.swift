@@ -55,7 +55,7 @@ extension Liaison {
             do {
                 try await DemoFederation(in: folder.url, headquarters: folder).run(once: once)
             } catch {
-                FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+                FileHandle.standardError.write(Data("error: \(error.message.terminalSafe)\n".utf8))
                 throw ExitCode(1)
             }
         }

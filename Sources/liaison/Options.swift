@@ -31,9 +31,15 @@ func reportingErrors(_ body: () throws -> Void) throws {
         // Not a failure: `stoppingOnInterrupt` says what was kept.
         throw error
     } catch let error as LiaisonError {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        printError(error)
         throw ExitCode(error.code == .verification ? 2 : 1)
     }
+}
+
+/// Prints an error on standard error, its control characters shown as `?`: a value it quotes may
+/// come from a file, a variable or a peer.
+func printError(_ error: some Error) {
+    FileHandle.standardError.write(Data("error: \(String(describing: error).terminalSafe)\n".utf8))
 }
 
 /// Prints a notice for the officer on standard error, apart from a command's output.

@@ -43,9 +43,7 @@ extension Liaison {
                 var flags: [String: ConfigContent] = [:]
                 if let listen { flags["server.listen"] = .string(listen) }
                 if let syncEvery { flags["sync.every_seconds"] = .int(syncEvery) }
-                settings = try await ServeSettings.load(file: file, environment: environment, flags: flags) { warning in
-                    FileHandle.standardError.write(Data("\(warning)\n".utf8))
-                }
+                settings = try await ServeSettings.load(file: file, environment: environment, flags: flags) { warning in note(warning) }
                 var listening = try NodeServerConfiguration(listen: settings.listen)
                 listening.idleTimeout = .seconds(settings.idleTimeoutSeconds)
                 listening.strangerRequestTimeout = .seconds(settings.requestSeconds)
@@ -57,7 +55,7 @@ extension Liaison {
                 directory = try data.open()
                 tls = try NodeTLS(folder: data.folder)
             } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                printError(error)
                 throw ExitCode(1)
             }
             let address = "\(configuration.host):\(configuration.port)"

@@ -109,7 +109,7 @@ extension Liaison {
 
         private func fail(_ error: LiaisonError, about peer: String? = nil) {
             let text = "error: \(peer.map { "\($0): " } ?? "")\(error.message)\n" + (error.hint.map { "hint: \($0)\n" } ?? "")
-            FileHandle.standardError.write(Data(text.utf8))
+            FileHandle.standardError.write(Data(text.terminalSafe.utf8))
         }
     }
 }

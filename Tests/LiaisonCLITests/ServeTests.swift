@@ -139,6 +139,9 @@ import Glibc
         #expect(badFile.stderr.contains("sync.every_seconds") && badFile.stderr.contains("often"), "\(badFile)")
         let badVariable = try node.run(["serve"], environment: ["LIAISON_LIMITS_CONNECTIONS": "many"], exit: 1)
         #expect(badVariable.stderr.contains("limits.connections") && badVariable.stderr.contains("many"), "\(badVariable)")
+        // A value that would retitle the terminal is shown with its control characters as "?".
+        let escaping = try node.run(["serve"], environment: ["LIAISON_LIMITS_CONNECTIONS": "many\u{1B}]0;owned\u{07}"], exit: 1)
+        #expect(escaping.stderr.contains("many?]0;owned?") && !escaping.stderr.contains("\u{1B}"), "\(escaping)")
         let outOfRange = try node.run(["serve", "--sync-every", "100000"], exit: 1)
         #expect(outOfRange.stderr.contains("sync.every_seconds") && outOfRange.stderr.contains("0 to 86400"), "\(outOfRange)")
 
