@@ -79,6 +79,24 @@ extension NodeServer {
                 throw LiaisonError.invalid("query", text, "a percent sign must start an escape of two hexadecimal digits, such as %20")
             }
         }
+        // The query as its escapes decode, which the search reads as text.
+        var decoded: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), let escaped = UInt8(String(decoding: bytes[index + 1...index + 2], as: UTF8.self), radix: 16) {
+                decoded.append(escaped)
+                index += 3
+            } else {
+                decoded.append(bytes[index])
+                index += 1
+            }
+        }
+        guard String(validating: decoded, as: UTF8.self) != nil else {
+            throw LiaisonError.invalid("query", raw ?? "", "is not UTF-8 text once its percent escapes are decoded")
+        }
+        guard !decoded.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw LiaisonError.invalid("query", "", "holds a control character")
+        }
         var seen: Set<Substring> = []
         for (name, value) in parameters {
             guard searchParameters.contains(name) else {
@@ -86,7 +104,7 @@ extension NodeServer {
                     String(name), String(value), "no such parameter; the search takes \(searchParameters.joined(separator: ", "))")
             }
             guard seen.insert(name).inserted || name == "language" else {
-                throw LiaisonError.invalid(String(name), String(value), "given twice; only language may be repeated")
+                throw LiaisonError.invalid(String(name), String(value), "\(name) is given twice; only language may be repeated")
             }
         }
     }
@@ -103,7 +121,7 @@ extension NodeServer {
             return value
         }
         let limitText = parameters["limit"].map(String.init) ?? "20"
-        guard let limit = Int(limitText), (1...1000).contains(limit) else { throw LiaisonError.invalid("limit", limitText, "expected 1 to 1000") }
+        guard limitText.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let limit = Int(limitText), (1...1000).contains(limit) else { throw LiaisonError.invalid("limit", limitText, "expected 1 to 1000") }
         let only24x7Text = parameters["24x7"].map(String.init) ?? "false"
         guard ["true", "false"].contains(only24x7Text) else { throw LiaisonError.invalid("24x7", only24x7Text, "expected true or false") }
         let query = SearchQuery(

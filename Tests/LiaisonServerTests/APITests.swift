@@ -99,6 +99,8 @@ import Testing
                 ("/api/v1/search?q=popescu", revoked, 401, "unauthorized"), ("/api/v1/search?kind=spaceship", token, 400, "invalid-value"),
                 ("/api/v1/search?q=popescu&cuntry=MD", token, 400, "invalid-value"), ("/api/v1/search?q=popescu&q=ivanov", token, 400, "invalid-value"),
                 ("/api/v1/search?q=pop%zzescu", token, 400, "invalid-value"), ("/api/v1/search?q=popescu%2", token, 400, "invalid-value"),
+                ("/api/v1/search?q=popescu%FF", token, 400, "invalid-value"), ("/api/v1/search?q=popescu%00", token, 400, "invalid-value"),
+                ("/api/v1/search?q=popescu&limit=%2B5", token, 400, "invalid-value"),
                 ("/api/v1/contacts/0000ffff", token, 404, "not-found"), ("/api/v1/nowhere", token, 404, "not-found"),
             ] as [(String, String?, Int, String)] {
                 let refused = try await curl(port, path, token: sent)
