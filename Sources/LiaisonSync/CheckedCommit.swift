@@ -84,7 +84,7 @@ struct PreparedChange: Sendable {
         case .channel, .designation:
             owners = Receiver.owners(in: change)
             addition = Receiver.entryAddition(of: change)
-        case .agency, .duplicateDecision:
+        case .agency, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup:
             break
         }
     }

@@ -259,6 +259,8 @@ final class Receiver {
         case .duplicateDecision:
             // Retirements are derived anew when the batch ends.
             break
+        case .note, .noteEvaluation, .noteLink, .sharingGroup:
+            break
         case .person:
             touchedPersons.insert(id)
             if outcome == .created { created.insert(id) } else { createdPersons[id] = nil }

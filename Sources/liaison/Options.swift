@@ -69,6 +69,33 @@ extension FocalFunction: ExpressibleByArgument {
 
 extension ExportFormat: ExpressibleByArgument {}
 
+extension SourceReliability: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(validating: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension InformationCredibility: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(validating: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension Marking: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(validating: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension DataSubject: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(validating: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension NoteRelation: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(validating: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension NoteNature: EnumerableFlag {}
+
 extension VocabularyTerm {
     init(validating text: String) throws { self = try Self.parse(text) }
 }

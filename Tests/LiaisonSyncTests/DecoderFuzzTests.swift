@@ -711,7 +711,7 @@ import Glibc
             case 2:
                 change.distribution = random.pick([
                     .federation, .nodeOnly, .nodes([world.receiverID]), .nodes([world.other.node.id]), .nodes([]),
-                    .nodes([world.receiverID, world.author.node.id, world.other.node.id]), .group("desk"),
+                    .nodes([world.receiverID, world.author.node.id, world.other.node.id]), .group("desk", recipients: [world.receiverID]),
                 ])
             case 3: change.operation = random.chance(0.5) ? .delete : .upsert([:])
             default:

@@ -6,21 +6,26 @@ public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
     case agency, person, channel, designation
     /// A decision that two contacts or two agencies are the same, or are not.
     case duplicateDecision = "duplicate_decision"
+    /// A graded intelligence note.
+    case note
+    /// A later grading of a note by any node: never changed once written.
+    case noteEvaluation = "note_evaluation"
+    /// A relation between two notes: one corroborates, contradicts, duplicates or relates to another.
+    case noteLink = "note_link"
+    /// A named set of nodes that notes can be shared with.
+    case sharingGroup = "sharing_group"
 
     /// The table that holds the records.
     package var table: String { rawValue }
-}
 
-/// Which nodes may receive a change.
-public enum Distribution: Sendable, Hashable {
-    /// Every node of the federation.
-    case federation
-    /// This node only: never leaves it.
-    case nodeOnly
-    /// The named nodes only.
-    case nodes([NodeID])
-    /// The members of a sharing group.
-    case group(String)
+    /// Whether the kind belongs to the directory, which every node holds alike, rather than to
+    /// intelligence, which each node holds as far as it is entitled.
+    package var isDirectory: Bool {
+        switch self {
+        case .agency, .person, .channel, .designation, .duplicateDecision, .sharingGroup: true
+        case .note, .noteEvaluation, .noteLink: false
+        }
+    }
 }
 
 /// One change to one record: field groups set to new values, or the record deleted.
@@ -168,47 +173,6 @@ extension Change {
         hasher.update(data: Domain.change)
         hasher.update(data: encoded)
         return Array(hasher.finalize())
-    }
-}
-
-extension Distribution {
-    /// The scope byte, then for named nodes a u32 count and the node ids in increasing order, for
-    /// a sharing group its name as text (docs/PROTOCOL.md, "Distribution scope").
-    package func encode(into writer: inout ByteWriter) {
-        switch self {
-        case .federation:
-            writer.u8(0)
-        case .nodeOnly:
-            writer.u8(1)
-        case .nodes(let nodes):
-            writer.u8(2)
-            let sorted = Set(nodes).sorted()
-            writer.u32(UInt32(sorted.count))
-            for node in sorted { writer.raw(node.bytes) }
-        case .group(let name):
-            writer.u8(3)
-            writer.text(name)
-        }
-    }
-
-    /// Reads what ``encode(into:)`` writes, refusing node ids out of order or repeated.
-    package init(reading reader: inout ByteReader) throws(LiaisonError) {
-        switch try reader.u8() {
-        case 0: self = .federation
-        case 1: self = .nodeOnly
-        case 2:
-            var nodes: [NodeID] = []
-            let count = try reader.u32()
-            guard count <= UInt32(reader.remaining / 16) else { throw LiaisonError(.verification, "a distribution of \(count) nodes exceeds the bytes left") }
-            for _ in 0..<count {
-                let node = try NodeID(bytes: Array(try reader.take(16)))
-                guard nodes.last.map({ $0 < node }) ?? true else { throw LiaisonError(.verification, "change bytes are not in canonical form") }
-                nodes.append(node)
-            }
-            self = .nodes(nodes)
-        case 3: self = .group(try reader.text())
-        case let scope: throw LiaisonError(.verification, "unknown distribution scope \(scope) in change")
-        }
     }
 }
 

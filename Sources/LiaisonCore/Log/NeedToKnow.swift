@@ -10,10 +10,9 @@ package enum NeedToKnow {
         switch distribution {
         case .federation:
             true
-        case .nodes(let nodes):
+        case .nodes(let nodes), .group(_, let nodes):
             receiver.map(nodes.contains) ?? false
-        case .nodeOnly, .group:
-            // Sharing groups have no members yet: their bodies stay where they were written.
+        case .nodeOnly:
             false
         }
     }

@@ -41,7 +41,7 @@ extension Directory {
         try byID(Designation.self, reference, kind: "designation") { "\($0.function.rawValue) (\($0.id.shortID))" }
     }
 
-    private func byID<Record: ReplicatedRecord & FetchableRecord & TableRecord>(
+    func byID<Record: ReplicatedRecord & FetchableRecord & TableRecord>(
         _ type: Record.Type, _ reference: String, kind: String, describe: (Record) -> String
     ) throws(LiaisonError) -> Record {
         let key = reference.trimmed.lowercased()
@@ -61,6 +61,7 @@ extension Directory {
         let listing = switch kind {
         case "agency": "`liaison agency list` shows agencies with their ids"
         case "contact": "`liaison contact list` shows contacts with their ids"
+        case "note": "`liaison note list` shows notes with their ids"
         default: "`liaison agency show` and `liaison contact show` list roles with their ids"
         }
         guard let first = matches.first else {

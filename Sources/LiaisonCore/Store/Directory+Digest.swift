@@ -13,10 +13,15 @@ extension Directory {
         try read { db in
             var hasher = SHA256()
             hasher.update(data: Array("liaison/digest/v1".utf8) + [0])
-            for entity in Entity.allCases {
-                // Decisions came with a later version of the protocol: a directory without any keeps
-                // the digest it had.
-                if entity == .duplicateDecision, try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM duplicate_decision)")! { continue }
+            // Notes, evaluations and links are left out: each node holds those it is entitled to.
+            for entity in Entity.allCases where entity.isDirectory {
+                // Decisions and groups came with later versions of the protocol: a directory
+                // without any keeps the digest it had.
+                if entity == .duplicateDecision || entity == .sharingGroup,
+                    try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(entity.table))")!
+                {
+                    continue
+                }
                 let columns = try db.columns(in: entity.table).map(\.name).filter { $0 != "local_id" }.sorted()
                 hasher.update(data: Self.digestBytes(entity.rawValue))
                 let rows = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM \(entity.table) ORDER BY id")

@@ -301,25 +301,31 @@ public final class DirectoryTransaction {
     // MARK: Internals
 
     /// Records changes for the groups that differ from `existing`; returns the groups changed.
-    private func record<Record: ReplicatedRecord>(_ record: Record, existing: Record?) throws -> [String] {
+    /// With `whole`, a change carries every group as soon as one differs.
+    func record<Record: ReplicatedRecord>(
+        _ record: Record, existing: Record?, distribution: Distribution = .federation, whole: Bool = false
+    ) throws -> [String] {
         let groups = record.fieldGroups
         let changed = existing.map { old in
             let oldGroups = old.fieldGroups
             return groups.filter { oldGroups[$0.key] != $0.value }
         } ?? groups
         guard !changed.isEmpty else { return [] }
-        try apply(Change(entity: Record.entity, recordID: record.id, operation: .upsert(FieldGroups(changed))), isNew: existing == nil)
-        return Array(changed.keys)
+        let carried = whole ? groups : changed
+        try apply(
+            Change(entity: Record.entity, recordID: record.id, operation: .upsert(FieldGroups(carried)), distribution: distribution),
+            isNew: existing == nil)
+        return Array(carried.keys)
     }
 
     /// The metadata a saved record has once its change is applied.
-    private func metadata(after previous: RecordMetadata?) -> RecordMetadata {
+    func metadata(after previous: RecordMetadata?) -> RecordMetadata {
         let now = stamp.iso8601Time
         return RecordMetadata(steward: previous?.steward ?? node.id.hex, createdAt: previous?.createdAt ?? now, modifiedAt: now)
     }
 
-    private func tombstone<Record: ReplicatedRecord>(_ type: Record.Type, _ id: UUID) throws {
-        try apply(Change(entity: Record.entity, recordID: id, operation: .delete))
+    func tombstone<Record: ReplicatedRecord>(_ type: Record.Type, _ id: UUID, distribution: Distribution = .federation) throws {
+        try apply(Change(entity: Record.entity, recordID: id, operation: .delete, distribution: distribution))
     }
 
     private func apply(_ change: Change, isNew: Bool = false) throws {
@@ -347,7 +353,7 @@ public final class DirectoryTransaction {
     }
 
     /// The stored record with this id, if any, after checking that this node may edit it.
-    private func existingForEdit<Record: ReplicatedRecord & FetchableRecord & TableRecord>(_ type: Record.Type, _ id: UUID) throws -> Record? {
+    func existingForEdit<Record: ReplicatedRecord & FetchableRecord & TableRecord>(_ type: Record.Type, _ id: UUID) throws -> Record? {
         guard let existing = try validator.fetch(type, id) else { return nil }
         guard existing.isLive else {
             throw LiaisonError(.conflict, "this \(Record.entity.rawValue) was removed", record: id.lowercasedString)
@@ -361,7 +367,13 @@ public final class DirectoryTransaction {
     /// Why this node may not change a record another node keeps, naming that node as the roster
     /// knows it and whom to ask.
     private static func keptElsewhere(_ entity: Entity, steward: String, in db: Database) throws -> String {
-        let noun = entity == .person ? "contact" : entity.rawValue
+        let noun = switch entity {
+        case .person: "contact"
+        case .sharingGroup: "sharing group"
+        case .noteEvaluation: "evaluation"
+        case .noteLink: "link"
+        default: entity.rawValue
+        }
         if let peer = try RosterName.of(steward, in: db) {
             return "this \(noun) is kept by \(peer.shown), and only they can change it: ask \(peer.name) to make the change"
         }

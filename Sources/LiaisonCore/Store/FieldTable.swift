@@ -49,6 +49,23 @@ package enum FieldTable {
         .duplicateDecision: [
             "decision": ["kind": .text, "record_id": .text, "other_id": .text, "verdict": .text, "note": .optionalText]
         ],
+        .note: [
+            "note": [
+                "title": .text, "language": .text, "body": .text, "countries": .list, "agency_ids": .list, "person_ids": .list,
+                "crime_areas": .list, "refers_to": .optionalText, "subjects": .list, "nature": .text, "review_on": .optionalText,
+                "retain_until": .optionalText, "status": .text, "reliability": .optionalText, "credibility": .optionalText,
+                "marking": .optionalText, "distribution": .text, "derived_from": .optionalText,
+            ]
+        ],
+        .noteEvaluation: [
+            "evaluation": ["note_id": .text, "reliability": .text, "credibility": .text, "comment": .optionalText]
+        ],
+        .noteLink: [
+            "link": ["note_id": .text, "relation": .text, "other_id": .text, "comment": .optionalText]
+        ],
+        .sharingGroup: [
+            "group": ["name": .text, "purpose": .optionalText, "members": .list]
+        ],
     ]
 
     /// What checking a change against the tables found, when it was checked before its writing.
@@ -103,7 +120,9 @@ package enum FieldTable {
                     throw invalid(change, "field group \"\(group)\" of \(change.entity.table) lacks \(missing)")
                 }
             }
-            if let reason = groupRule(change.entity, group, fields, reference: reference) { throw invalid(change, reason) }
+            if let reason = groupRule(change.entity, group, fields, reference: reference) ?? IntelligenceRules.broken(by: change, fields) {
+                throw invalid(change, reason)
+            }
         }
     }
 
@@ -148,6 +167,10 @@ package enum FieldTable {
             }
             if case .text(let code) = fields["subdivision"], reference.subdivisions[code] == nil {
                 return "unknown subdivision \"\(code)\": not an ISO 3166-2 code of the reference data"
+            }
+        case (.note, "note"):
+            if case .list(let codes) = fields["countries"], let code = codes.first(where: { reference.countries[$0] == nil }) {
+                return "unknown country \"\(code)\": not an ISO 3166-1 alpha-2 code of the reference data"
             }
         case (.person, "name"):
             if fields.values.allSatisfy({ $0 == .null }) { return "a person needs a given, family or native-script name" }

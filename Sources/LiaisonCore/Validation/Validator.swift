@@ -237,7 +237,7 @@ final class Validator {
         try Directory.storage(body)
     }
 
-    private func required(_ value: String, field: String) throws(LiaisonError) -> String {
+    func required(_ value: String, field: String) throws(LiaisonError) -> String {
         guard let value = try text(value, field: field) else { throw LiaisonError(.invalidValue, "is required", field: field) }
         return value
     }
@@ -245,7 +245,7 @@ final class Validator {
     /// Cleans a text field and refuses what an officer could not see or a terminal would obey: control
     /// characters (line breaks only where allowed), invisible spaces and direction overrides that can
     /// make two different names look the same. Also bounds the length.
-    private func text(_ value: String?, field: String, lineBreaks: Bool = false) throws(LiaisonError) -> String? {
+    func text(_ value: String?, field: String, lineBreaks: Bool = false, limit: Int? = nil) throws(LiaisonError) -> String? {
         guard var value = clean(value) else { return nil }
         if lineBreaks, value.contains("\r\n") { value = value.replacingOccurrences(of: "\r\n", with: "\n") }
         func shown() -> String { value.unicodeScalars.map { Self.isRefused($0, lineBreaks: lineBreaks) ? "?" : String($0) }.joined() }
@@ -256,7 +256,7 @@ final class Validator {
                 .invalidValue, "contains \(what) (U+\(String(bad.value, radix: 16, uppercase: true)))", field: field, value: shown(),
                 hint: "retype the value, or remove the hidden character")
         }
-        let limit = lineBreaks ? 2000 : 300
+        let limit = limit ?? (lineBreaks ? 2000 : 300)
         guard value.utf8.count <= limit || value.count <= limit else {
             throw LiaisonError(.invalidValue, "is \(value.count) characters long; at most \(limit)", field: field, value: String(value.prefix(40)) + "…")
         }
@@ -280,7 +280,7 @@ final class Validator {
         return text
     }
 
-    private func date(_ text: String, field: String) throws(LiaisonError) -> String {
+    func date(_ text: String, field: String) throws(LiaisonError) -> String {
         guard text.utf8.count == 10, text.enumerated().allSatisfy({ index, character in
             index == 4 || index == 7 ? character == "-" : character.isASCII && character.isNumber
         }) else {

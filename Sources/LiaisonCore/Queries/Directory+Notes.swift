@@ -1,0 +1,160 @@
+public import Foundation
+import GRDB
+
+/// A note with what other nodes said of it: the page `note show` prints.
+public struct NotePage: Sendable, Codable {
+    public var note: Note
+    /// The author node as the roster names it, or its id.
+    public var author: String
+    public var evaluations: [Evaluation]
+    public var links: [Link]
+    /// Notes held here that were derived from this one.
+    public var derived: [NoteSummary]
+    /// Each node's latest grading combined (``combinedGrading(_:)``); nil for a draft.
+    public var combined: CombinedGrading?
+
+    public struct Evaluation: Sendable, Codable {
+        public var evaluation: NoteEvaluation
+        public var evaluator: String
+    }
+
+    public struct Link: Sendable, Codable {
+        public var link: NoteLink
+        /// Whether this note is the link's first note ("this corroborates that").
+        public var isOutgoing: Bool
+        /// The other note, if it is held here.
+        public var other: NoteSummary?
+        public var author: String
+    }
+}
+
+/// A line of a note list.
+public struct NoteSummary: Sendable, Codable, Hashable {
+    public var id: UUID
+    public var title: String
+    public var status: NoteStatus
+    public var grading: String?
+    public var marking: Marking?
+    public var distribution: Distribution
+    public var refersTo: String?
+    public var modifiedAt: String
+
+    init(_ note: Note) {
+        id = note.id
+        title = note.title
+        status = note.status
+        grading = note.grading
+        marking = note.marking
+        distribution = note.distribution
+        refersTo = note.refersTo
+        modifiedAt = note.metadata?.modifiedAt ?? ""
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, status, grading, marking, distribution, refersTo = "refers_to", modifiedAt = "modified_at"
+    }
+}
+
+/// The grading that the author's and every evaluator's latest grading give together.
+public struct CombinedGrading: Sendable, Codable, Hashable {
+    public var reliability: SourceReliability
+    public var credibility: InformationCredibility
+    /// How many nodes' gradings were combined.
+    public var nodes: Int
+    public var corroborations: Int
+    public var contradictions: Int
+
+    public var grading: String { reliability.rawValue + credibility.rawValue }
+}
+
+extension Directory {
+    /// The live note named by a full or short id.
+    public func note(matching reference: String) throws(LiaisonError) -> Note {
+        try byID(Note.self, reference, kind: "note") { "\($0.title) (\($0.id.shortID))" }
+    }
+
+    /// Notes held here, latest first; drafts only with `drafts`.
+    public func notes(drafts: Bool = true) throws(LiaisonError) -> [NoteSummary] {
+        try read { db in
+            try Note.fetchAll(
+                db, sql: "SELECT * FROM note WHERE deleted = 0 \(drafts ? "" : "AND status = 'published'") ORDER BY modified_at DESC, id"
+            ).map(NoteSummary.init)
+        }
+    }
+
+    /// A note's page: the note, its evaluations in order, its links both ways and the combined grading.
+    public func notePage(_ id: UUID) throws(LiaisonError) -> NotePage {
+        try read { db in
+            guard let note = try Note.fetchOne(db, sql: "SELECT * FROM note WHERE id = ? AND deleted = 0", arguments: [id.lowercasedString]) else {
+                throw LiaisonError(.notFound, "no note \(id.lowercasedString) is held here")
+            }
+            let names = try RosterName.all(in: db)
+            func name(_ steward: String?) -> String {
+                guard let steward else { return "?" }
+                if steward == self.node.id.hex { return "this node" }
+                return names[steward]?.shown ?? "node \(steward.prefix(8))"
+            }
+            let evaluations = try NoteEvaluation.fetchAll(
+                db, sql: "SELECT * FROM note_evaluation WHERE note_id = ? AND deleted = 0 ORDER BY claim, id", arguments: [id.lowercasedString])
+            let links = try NoteLink.fetchAll(
+                db, sql: "SELECT * FROM note_link WHERE (note_id = ?1 OR other_id = ?1) AND deleted = 0 ORDER BY claim, id", arguments: [id.lowercasedString])
+            var pageLinks: [NotePage.Link] = []
+            for link in links {
+                let isOutgoing = link.noteID == id
+                let otherID = isOutgoing ? link.otherID : link.noteID
+                let other = try Note.fetchOne(db, sql: "SELECT * FROM note WHERE id = ? AND deleted = 0", arguments: [otherID.lowercasedString])
+                pageLinks.append(.init(link: link, isOutgoing: isOutgoing, other: other.map(NoteSummary.init), author: name(link.metadata?.steward)))
+            }
+            let derived = try Note.fetchAll(
+                db, sql: "SELECT * FROM note WHERE derived_from = ? AND deleted = 0 ORDER BY claim", arguments: [id.lowercasedString])
+            return NotePage(
+                note: note, author: name(note.metadata?.steward),
+                evaluations: evaluations.map { .init(evaluation: $0, evaluator: name($0.metadata?.steward)) },
+                links: pageLinks, derived: derived.map(NoteSummary.init),
+                combined: Self.combinedGrading(of: note, evaluations: evaluations, links: links))
+        }
+    }
+
+    /// Each node's latest grading (the author's is the note's own), combined grade by grade: the
+    /// median, the worse of the two middle grades when there is an even number. F and 6 ("cannot
+    /// be judged") count only when no node judged.
+    static func combinedGrading(of note: Note, evaluations: [NoteEvaluation], links: [NoteLink]) -> CombinedGrading? {
+        guard note.status == .published, let reliability = note.reliability, let credibility = note.credibility else { return nil }
+        var latest: [String: (SourceReliability, InformationCredibility)] = [note.metadata?.steward ?? "": (reliability, credibility)]
+        // Evaluations come in the order they were written: a node's later one replaces its earlier.
+        for evaluation in evaluations { latest[evaluation.metadata?.steward ?? ""] = (evaluation.reliability, evaluation.credibility) }
+        func median<T: Comparable>(_ grades: [T], unjudged: T) -> T {
+            let judged = grades.filter { $0 != unjudged }.sorted()
+            guard !judged.isEmpty else { return unjudged }
+            return judged[judged.count / 2]
+        }
+        let incoming = links.filter { $0.otherID == note.id }
+        return CombinedGrading(
+            reliability: median(latest.values.map(\.0), unjudged: .f), credibility: median(latest.values.map(\.1), unjudged: .six),
+            nodes: latest.count, corroborations: incoming.count { $0.relation == .corroborates },
+            contradictions: incoming.count { $0.relation == .contradicts })
+    }
+
+    /// The live sharing groups, by name.
+    public func sharingGroups() throws(LiaisonError) -> [SharingGroup] {
+        try read { db in try SharingGroup.fetchAll(db, sql: "SELECT * FROM sharing_group WHERE deleted = 0 ORDER BY name, id") }
+    }
+
+    /// The live sharing group with this name (any case) or full or short id.
+    public func sharingGroup(matching reference: String) throws(LiaisonError) -> SharingGroup {
+        let key = reference.trimmed.lowercased()
+        let groups = try sharingGroups()
+        let matches = groups.filter { $0.name.lowercased() == key }
+        let byID = key.count >= 4 ? groups.filter { $0.id.lowercasedString.hasPrefix(key) || $0.id.lowercasedString.hasSuffix(key) } : []
+        let found = matches.isEmpty ? byID : matches
+        guard let group = found.first else {
+            throw LiaisonError(.notFound, "no sharing group \"\(reference)\"", hint: "`liaison group list` shows the groups")
+        }
+        guard found.count == 1 else {
+            throw LiaisonError(
+                .ambiguous, "\"\(reference)\" names \(found.count) sharing groups: " + found.map { "\($0.name) (\($0.id.shortID))" }.joined(separator: "; "),
+                hint: "give the group's id")
+        }
+        return group
+    }
+}
