@@ -1,3 +1,4 @@
+import Crypto
 import LiaisonCore
 
 /// A received commit checked against the roster before the write lock is taken: signature,
@@ -22,14 +23,16 @@ struct CheckedCommit: Sendable {
     /// Checks `commit`; `decoded` are its changes when its transport form already gave them
     /// (nil where it did not), which need not be decoded again, and `compact` that form.
     init(
-        _ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, decoded: [Change?]? = nil, compact: [UInt8]? = nil,
-        reference: ReferenceData? = nil
+        _ commit: Commit, keys: [NodeID: LogStore.KnownKey], receiver: NodeID, opener: Curve25519.KeyAgreement.PrivateKey? = nil,
+        decoded: [Change?]? = nil, compact: [UInt8]? = nil, reference: ReferenceData? = nil
     ) {
         self.commit = commit
         signer = keys[commit.header.keyID]
         refusal = CommitAdmission.refusal(commit, signer: signer) ?? commit.frameLimitRefusal
-        // Bodies this node is not entitled to are kept as their hash only, whoever sent them.
-        visible = commit.reaching(receiver)
+        // Bodies sealed to this node are opened, and checked against their hashes as they are;
+        // bodies this node is not entitled to are kept as their hash only, whoever sent them.
+        let opened = refusal == nil ? opener.map { commit.openingSealedBodies(for: receiver, key: $0) } ?? commit : commit
+        visible = opened.kept(by: receiver)
         changes = []
         guard refusal == nil else { return }
         var toDecode = visible

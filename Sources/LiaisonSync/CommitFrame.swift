@@ -1,7 +1,8 @@
 import LiaisonCore
 /// A commit as it travels in bundles and waits in `held_commit` (docs/PROTOCOL.md, "Bundle file"):
 /// the 121-byte header, the 64-byte signature, u32 change count, then per change its 32-byte hash,
-/// u8 1 and the u32-length-prefixed body, or u8 0 when the body is withheld.
+/// u8 1 and the u32-length-prefixed body, or u8 0 when the body is withheld; flags 3 and 2 are
+/// the same followed by the change's sealed copies.
 extension Commit {
 
     var frame: [UInt8] {
@@ -9,14 +10,23 @@ extension Commit {
         writer.raw(header.encoded)
         writer.raw(signature)
         writer.u32(UInt32(changeHashes.count))
-        for (hash, body) in zip(changeHashes, changeBodies) {
+        for (index, (hash, body)) in zip(changeHashes, changeBodies).enumerated() {
             writer.raw(hash)
+            let copies = sealedBodies[index] ?? []
             if let body {
-                writer.u8(1)
+                writer.u8(copies.isEmpty ? 1 : 3)
                 writer.u32(UInt32(body.count))
                 writer.raw(body)
             } else {
-                writer.u8(0)
+                writer.u8(copies.isEmpty ? 0 : 2)
+            }
+            guard !copies.isEmpty else { continue }
+            writer.u32(UInt32(copies.count))
+            for copy in copies {
+                writer.raw(copy.recipient.bytes)
+                writer.raw(copy.encapsulatedKey)
+                writer.u32(UInt32(copy.ciphertext.count))
+                writer.raw(copy.ciphertext)
             }
         }
         return writer.bytes
@@ -29,7 +39,8 @@ extension Commit {
         if let body = changeBodies.lazy.compactMap({ $0 }).first(where: { $0.count > Self.maximumChangeSize }) {
             return "a change of \(body.count) bytes: a frame carries at most \(Self.maximumChangeSize)"
         }
-        let size = CommitHeader.encodedSize + signature.count + 4 + changeBodies.reduce(0) { $0 + 33 + ($1.map { 4 + $0.count } ?? 0) }
+        let sealedSize = sealedBodies.values.reduce(0) { total, copies in total + 4 + copies.reduce(0) { $0 + 52 + $1.ciphertext.count } }
+        let size = CommitHeader.encodedSize + signature.count + 4 + changeBodies.reduce(0) { $0 + 33 + ($1.map { 4 + $0.count } ?? 0) } + sealedSize
         guard size <= BundleFile.maximumFrameSize else {
             return "a frame of \(size) bytes: a bundle carries at most \(BundleFile.maximumFrameSize)"
         }
@@ -55,21 +66,45 @@ extension Commit {
         }
         var hashes: [[UInt8]] = []
         var bodies: [[UInt8]?] = []
+        var sealed: [Int: [SealedBody]] = [:]
         hashes.reserveCapacity(Int(count))
         bodies.reserveCapacity(Int(count))
-        for _ in 0..<count {
+        for index in 0..<Int(count) {
             hashes.append(Array(try reader.take(32)))
-            switch try reader.u8() {
-            case 0:
+            let flag = try reader.u8()
+            switch flag {
+            case 0, 2:
                 bodies.append(nil)
-            case 1:
+            case 1, 3:
                 let length = try reader.u32()
                 guard length <= Self.maximumChangeSize else { throw LiaisonError(.verification, "a change of \(length) bytes") }
                 bodies.append(Array(try reader.take(Int(length))))
-            case let flag:
+            default:
                 throw LiaisonError(.verification, "unknown change flag \(flag)")
             }
+            if flag >= 2 { sealed[index] = try Self.sealedCopies(&reader) }
         }
-        self.init(header: header, signature: signature, changeHashes: hashes, changeBodies: bodies)
+        self.init(header: header, signature: signature, changeHashes: hashes, changeBodies: bodies, sealedBodies: sealed)
+    }
+
+    /// A u32 count of at least one, then per copy the recipient, the encapsulated key and the
+    /// u32-length-prefixed ciphertext, recipients in increasing order.
+    private static func sealedCopies(_ reader: inout ByteReader) throws(LiaisonError) -> [SealedBody] {
+        let count = try reader.u32()
+        guard count >= 1, Int(count) <= reader.remaining / (52 + SealedBody.overhead) else {
+            throw LiaisonError(.verification, "a change with \(count) sealed copies")
+        }
+        var copies: [SealedBody] = []
+        for _ in 0..<count {
+            let recipient = try NodeID(bytes: Array(try reader.take(16)))
+            guard copies.last.map({ $0.recipient < recipient }) ?? true else { throw LiaisonError(.verification, "sealed copies out of order") }
+            let key = Array(try reader.take(32))
+            let length = try reader.u32()
+            guard length >= SealedBody.overhead, length <= UInt32(maximumChangeSize + SealedBody.overhead) else {
+                throw LiaisonError(.verification, "a sealed copy of \(length) bytes")
+            }
+            copies.append(SealedBody(recipient: recipient, encapsulatedKey: key, ciphertext: Array(try reader.take(Int(length)))))
+        }
+        return copies
     }
 }

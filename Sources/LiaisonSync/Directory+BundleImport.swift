@@ -82,7 +82,7 @@ extension Directory {
         let recordsBefore = try read { db in try DuplicateFinder.NewRecords(in: db) }
         var summary = BundleImportSummary(header: header.0, exporterVerified: exporterVerified)
         // The next batch is read, inflated and checked on another thread while this one is written.
-        let batches = BundleBatches(reader: reader, keys: keys, reference: reference, receiver: node.id)
+        let batches = BundleBatches(reader: reader, keys: keys, reference: reference, receiver: node.id, opener: encryptionKey)
         var upcoming = Background { batches.next() }
         var receivedAny = false
         let agencyRows = SearchIndex.AgencyRowCache()
@@ -200,8 +200,13 @@ final class BundleBatches: @unchecked Sendable {
     private let keys: [NodeID: LogStore.KnownKey]
     private let reference: ReferenceData
     private let receiver: NodeID
+    private let opener: Curve25519.KeyAgreement.PrivateKey?
 
-    init(reader: BundleReader, keys: [NodeID: LogStore.KnownKey], reference: ReferenceData, receiver: NodeID) {
+    init(
+        reader: BundleReader, keys: [NodeID: LogStore.KnownKey], reference: ReferenceData, receiver: NodeID,
+        opener: Curve25519.KeyAgreement.PrivateKey?
+    ) {
+        self.opener = opener
         self.reader = reader
         self.keys = keys
         self.reference = reference
@@ -249,9 +254,9 @@ final class BundleBatches: @unchecked Sendable {
                 break reading
             }
         }
-        let keys = keys, reference = reference, receiver = receiver
+        let keys = keys, reference = reference, receiver = receiver, opener = opener
         batch.commits = read.concurrentMap(minimumChunk: 2) {
-            CheckedCommit($0.commit, keys: keys, receiver: receiver, decoded: $0.changes, compact: $0.compact, reference: reference)
+            CheckedCommit($0.commit, keys: keys, receiver: receiver, opener: opener, decoded: $0.changes, compact: $0.compact, reference: reference)
         }
         batch.offset = reader.offset
         return batch

@@ -24,7 +24,8 @@ extension Directory {
         let node = self.node
         let now = now ?? clock()
         let (keys, reference) = try read { db in (try LogStore.knownKeys(in: db), try FieldTable.reference(in: db)) }
-        let checked = commits.concurrentMap(minimumChunk: 8) { CheckedCommit($0, keys: keys, receiver: node.id, reference: reference) }
+        let opener = encryptionKey
+        let checked = commits.concurrentMap(minimumChunk: 8) { CheckedCommit($0, keys: keys, receiver: node.id, opener: opener, reference: reference) }
         return try receive(checked: checked, now: now)
     }
 
@@ -36,7 +37,7 @@ extension Directory {
         let node = self.node
         return try Self.storage {
             try database.write { db in
-                let receiver = try Receiver(db: db, node: node, now: now, random: random, agencyRows: agencyRows)
+                let receiver = try Receiver(db: db, node: node, now: now, random: random, agencyRows: agencyRows, opener: encryptionKey)
                 try receiver.offerDueCommits()
                 for commit in checked { try receiver.offer(commit) }
                 try receiver.finish()

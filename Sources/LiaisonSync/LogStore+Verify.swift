@@ -108,6 +108,7 @@ extension LogStore {
                     arguments: [row["key_id"], row["node_id"], row["public_key"], row["valid_from"]])
             }
             // A clock far ahead: nothing is held for its time.
+            // The log holds the bodies this node opened: the replay opens nothing.
             let receiver = try Receiver(db: replay, node: node, now: .distantFuture)
             var position: Int64 = 0
             var replayed = 0

@@ -11,9 +11,11 @@ import GRDB
 public struct NodeCard: Sendable, Hashable, Codable {
     public static let formatName = "liaison-node-card"
     static let signatureDomain = Array("liaison/node-card/v1".utf8) + [0]
+    static let signatureDomainWithEncryptionKey = Array("liaison/node-card/v2".utf8) + [0]
 
     public var format = NodeCard.formatName
-    public var version = 1
+    /// 2 for a card with an encryption key; 1, without, as the first releases wrote.
+    public var version = 2
     public var nodeID: NodeID
     public var name: String
     public var agency: String
@@ -22,18 +24,27 @@ public struct NodeCard: Sendable, Hashable, Codable {
     /// SHA-256 of the TLS certificate's SubjectPublicKeyInfo, hex.
     public var tlsPin: String
     public var url: String?
+    /// The raw X25519 public key that bodies sealed to the node are sealed to, base64; version 2 only.
+    public var encryptionKey: String?
     public var signature: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case format, version, nodeID = "node_id", name, agency, signingKey = "signing_key", tlsPin = "tls_pin", url, signature
+        case format, version, nodeID = "node_id", name, agency, signingKey = "signing_key", tlsPin = "tls_pin", url
+        case encryptionKey = "encryption_key", signature
     }
 
     /// The bytes the signature covers: the domain prefix, then each field as u32 length and UTF-8.
     var signedBytes: [UInt8] {
         var writer = ByteWriter(capacity: 256)
-        writer.raw(Self.signatureDomain)
+        writer.raw(version == 1 ? Self.signatureDomain : Self.signatureDomainWithEncryptionKey)
         for field in [nodeID.hex, name, agency, signingKey, tlsPin, url ?? ""] { writer.text(field) }
+        if version != 1 { writer.text(encryptionKey ?? "") }
         return writer.bytes
+    }
+
+    /// The card's encryption key, once ``verified()`` accepted the card; nil for a version 1 card.
+    public var encryptionPublicKey: Curve25519.KeyAgreement.PublicKey? {
+        encryptionKey.flatMap { Self.canonicalBase64($0, bytes: 32) }.flatMap { try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: $0) }
     }
 
     /// SHA-256 of the signing key, grouped for reading aloud over the phone.
@@ -45,8 +56,16 @@ public struct NodeCard: Sendable, Hashable, Codable {
     /// The card's public key after checking the card (docs/PROTOCOL.md, "Node card"): its key is a
     /// trustworthy Ed25519 key, its node id belongs to it, and its signature verifies.
     public func verified() throws(LiaisonError) -> Curve25519.Signing.PublicKey {
-        guard format == Self.formatName, version == 1 else {
-            throw LiaisonError(.invalidFile, "format \"\(format)\" version \(version) is not a Liaison node card version 1")
+        guard format == Self.formatName, version == 1 || version == 2 else {
+            throw LiaisonError(.invalidFile, "format \"\(format)\" version \(version) is not a Liaison node card of version 1 or 2")
+        }
+        if version == 1, encryptionKey != nil {
+            throw LiaisonError(.verification, "a node card of version 1 has no encryption key")
+        }
+        if version == 2 {
+            guard let encryptionKey, let raw = Self.canonicalBase64(encryptionKey, bytes: 32), raw.contains(where: { $0 != 0 }) else {
+                throw LiaisonError(.verification, "the card's encryption key is not 32 bytes of padded base64")
+            }
         }
         guard let raw = Self.canonicalBase64(signingKey, bytes: 32) else {
             throw LiaisonError(.verification, "the card's signing key is not 32 bytes of padded base64")
@@ -97,7 +116,7 @@ public struct NodeCard: Sendable, Hashable, Codable {
             throw LiaisonError(.invalidFile, "not a Liaison node card: \(Directory.describe(error))", file: fileName, hint: "a card comes from `liaison node card`")
         }
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        let allowed = Set(["format", "version", "node_id", "name", "agency", "signing_key", "tls_pin", "url", "signature"])
+        let allowed = Set(["format", "version", "node_id", "name", "agency", "signing_key", "tls_pin", "url", "encryption_key", "signature"])
         if let extra = object.keys.filter({ !allowed.contains($0) }).sorted().first {
             throw LiaisonError(.invalidFile, "a node card has no key \"\(extra)\"", file: fileName, hint: "a card comes from `liaison node card`")
         }
@@ -138,6 +157,7 @@ extension Directory {
             nodeID: node.id, name: node.name, agency: node.agency, signingKey: node.publicKey.rawRepresentation.base64EncodedString(),
             tlsPin: tlsPin, url: url)
         let key = try requireSigningKey()
+        card.encryptionKey = Sealing.encryptionKey(for: key).publicKey.rawRepresentation.base64EncodedString()
         do {
             card.signature = try key.signature(for: card.signedBytes).base64EncodedString()
         } catch {
@@ -159,11 +179,14 @@ extension Directory {
                 }
                 try db.execute(
                     sql: """
-                        INSERT INTO peer (node_id, name, agency, tls_pin, url, card, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO peer (node_id, name, agency, tls_pin, url, card, added_at, encryption_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, agency = excluded.agency, tls_pin = excluded.tls_pin,
-                          url = excluded.url, card = excluded.card
+                          url = excluded.url, card = excluded.card, encryption_key = coalesce(excluded.encryption_key, peer.encryption_key)
                         """,
-                    arguments: [card.nodeID.hex, card.name, card.agency, card.tlsPin, card.url, card.json(), now])
+                    arguments: [
+                        card.nodeID.hex, card.name, card.agency, card.tlsPin, card.url, card.json(), now,
+                        card.encryptionPublicKey?.rawRepresentation,
+                    ])
                 // A node removed from the roster and added again is trusted again.
                 try db.execute(
                     sql: """

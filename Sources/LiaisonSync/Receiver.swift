@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import GRDB
 import LiaisonCore
 
@@ -38,11 +39,14 @@ final class Receiver {
 
     /// Agency rows that the search index reads, kept across the batches of one receive.
     let agencyRows: SearchIndex.AgencyRowCache
+    /// This node's encryption key, which opens bodies sealed to it.
+    let opener: Curve25519.KeyAgreement.PrivateKey?
 
     init(
         db: Database, node: NodeIdentity, now: Date, random: @escaping () -> UInt64 = { .random(in: .min ... .max) },
-        agencyRows: SearchIndex.AgencyRowCache = .init()
+        agencyRows: SearchIndex.AgencyRowCache = .init(), opener: Curve25519.KeyAgreement.PrivateKey? = nil
     ) throws {
+        self.opener = opener
         self.db = db
         self.agencyRows = agencyRows
         self.node = node
@@ -86,7 +90,7 @@ final class Receiver {
 
     /// Takes one commit, checking it here.
     func offer(_ commit: Commit) throws {
-        try offer(CheckedCommit(commit, keys: keys, receiver: node.id))
+        try offer(CheckedCommit(commit, keys: keys, receiver: node.id, opener: opener))
     }
 
     /// Takes one checked commit, and then every held commit that it lets follow.
@@ -101,7 +105,7 @@ final class Receiver {
                 """), arguments: [header.origin.hex, header.epoch, Int64(header.sequence + 1), header.epoch])
             for frame in followers {
                 guard let commit = try heldCommit(frame) else { continue }
-                queue.append(CheckedCommit(commit, keys: keys, receiver: node.id))
+                queue.append(CheckedCommit(commit, keys: keys, receiver: node.id, opener: opener))
             }
         }
     }
@@ -130,7 +134,9 @@ final class Receiver {
             try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(hash)])
             // A copy that carries changes this node holds as hashes only: a relay withheld them
             // before, or this node was not entitled then.
-            if commit.changeBodies.contains(where: { $0 != nil }) { try fillWithheldBodies(commit, position: position, name: name) }
+            // Bodies sealed to this node were opened when the copy was checked.
+            let carried = checked.refusal == nil ? checked.visible : commit
+            if carried.changeBodies.contains(where: { $0 != nil }) { try fillWithheldBodies(carried, position: position, name: name) }
             return false
         }
         if let fork = try Row.fetchOne(db, sql: "SELECT epoch, sequence FROM fork WHERE origin = ? LIMIT 1", arguments: [header.origin.hex]) {
@@ -139,7 +145,7 @@ final class Receiver {
             return false
         }
         // Checked before the transaction began: checked again only if the roster changed since.
-        let checked = checked.signer == keys[header.keyID] ? checked : CheckedCommit(commit, keys: keys, receiver: node.id)
+        let checked = checked.signer == keys[header.keyID] ? checked : CheckedCommit(commit, keys: keys, receiver: node.id, opener: opener)
         if let reason = checked.refusal {
             try refuse(commit, reason)
             return false

@@ -278,7 +278,7 @@ func describe(_ distribution: Distribution, in directory: Directory) throws -> S
     case .nodeOnly: return "this node only"
     case .nodes(let nodes):
         let peers = Dictionary(try directory.peers().map { ($0.nodeID, $0.name) }, uniquingKeysWith: { first, _ in first })
-        return nodes.map { peers[$0.hex] ?? "node \($0.hex.prefix(8))" }.joined(separator: ", ")
+        return nodes.map { $0 == directory.node.id ? "this node" : peers[$0.hex] ?? "node \($0.hex.prefix(8))" }.joined(separator: ", ")
     case .group(let id, let recipients):
         let name = try directory.sharingGroups().first { $0.id.lowercasedString == id }?.name ?? "group \(id.suffix(8))"
         return "group \(name) (\(counted(recipients.count, "node")))"

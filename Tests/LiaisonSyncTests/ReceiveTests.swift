@@ -420,8 +420,9 @@ import Testing
 
     /// A card's signature over its fields as written (docs/PROTOCOL.md, "Node card").
     private func resigned(_ object: [String: Any], with key: Curve25519.Signing.PrivateKey) throws -> String {
-        var bytes = Array("liaison/node-card/v1".utf8) + [0]
-        for field in ["node_id", "name", "agency", "signing_key", "tls_pin", "url"] {
+        let version = object["version"] as? Int ?? 1
+        var bytes = Array("liaison/node-card/v\(version)".utf8) + [0]
+        for field in ["node_id", "name", "agency", "signing_key", "tls_pin", "url"] + (version == 1 ? [] : ["encryption_key"]) {
             let text = Array((object[field] as? String ?? "").utf8)
             bytes += withUnsafeBytes(of: UInt32(text.count).bigEndian, Array.init) + text
         }

@@ -109,12 +109,17 @@ public struct Commit: Sendable, Hashable {
     public var changeHashes: [[UInt8]]
     /// The change bytes, in order; nil where the change was withheld or purged.
     public var changeBodies: [[UInt8]?]
+    /// Per change index, its body sealed to each node it is addressed to: what carries a body of
+    /// named nodes or a sharing group through nodes that may not read it. Outside the signature:
+    /// a receiver checks what it opens against the change hash.
+    public var sealedBodies: [Int: [SealedBody]]
 
-    public init(header: CommitHeader, signature: [UInt8], changeHashes: [[UInt8]], changeBodies: [[UInt8]?]) {
+    public init(header: CommitHeader, signature: [UInt8], changeHashes: [[UInt8]], changeBodies: [[UInt8]?], sealedBodies: [Int: [SealedBody]] = [:]) {
         self.header = header
         self.signature = signature
         self.changeHashes = changeHashes
         self.changeBodies = changeBodies
+        self.sealedBodies = sealedBodies
     }
 
     /// Signs the changes as the next commit of a log.

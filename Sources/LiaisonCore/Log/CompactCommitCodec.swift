@@ -17,7 +17,13 @@ package enum CompactCommit {
         case canonical = 1
         /// Field values in table order, without names.
         case compact = 2
+        /// Copies of the body sealed to the nodes it is addressed to; the change follows in one
+        /// of the forms above.
+        case sealed = 3
     }
+
+    /// The smallest sealed copy: a node id, an encapsulated key, a length and a tag.
+    static let minimumSealedSize = 16 + 32 + 1 + SealedBody.overhead
 
     /// Value tags of the compact form.
     enum Tag: UInt8 {
@@ -70,6 +76,16 @@ package struct CompactCommitEncoder {
         var writer = ByteWriter(capacity: 64 + commit.changeBodies.reduce(0) { $0 + ($1?.count ?? 33) / 2 })
         writer.varint(UInt64(commit.changeHashes.count))
         for (index, (hash, body)) in zip(commit.changeHashes, commit.changeBodies).enumerated() {
+            if let copies = commit.sealedBodies[index], !copies.isEmpty {
+                writer.u8(CompactCommit.Form.sealed.rawValue)
+                writer.varint(UInt64(copies.count))
+                for copy in copies {
+                    writer.raw(copy.recipient.bytes)
+                    writer.raw(copy.encapsulatedKey)
+                    writer.varint(UInt64(copy.ciphertext.count))
+                    writer.raw(copy.ciphertext)
+                }
+            }
             guard let body else {
                 writer.u8(CompactCommit.Form.hashOnly.rawValue)
                 writer.raw(hash)
@@ -192,8 +208,14 @@ package struct CompactCommitDecoder {
         hashes.reserveCapacity(count)
         bodies.reserveCapacity(count)
         decoded.reserveCapacity(count)
+        var sealed: [Int: [SealedBody]] = [:]
         for index in 0..<count {
-            let form = try reader.u8()
+            var form = try reader.u8()
+            if form == CompactCommit.Form.sealed.rawValue {
+                sealed[index] = try sealedCopies(&reader, index: index)
+                form = try reader.u8()
+                guard form != CompactCommit.Form.sealed.rawValue else { throw LiaisonError(.verification, "change \(index) has its sealed copies twice") }
+            }
             switch CompactCommit.Form(rawValue: form) {
             case .hashOnly:
                 hashes.append(Array(try reader.take(32)))
@@ -218,12 +240,34 @@ package struct CompactCommitDecoder {
                 hashes.append(Change.hash(of: body))
                 bodies.append(body)
                 decoded.append(change)
-            case nil:
+            case .sealed, nil:
                 throw LiaisonError(.verification, "change \(index) has unknown form \(form)")
             }
         }
         guard reader.isAtEnd else { throw LiaisonError(.verification, "bytes after the commit's last change") }
-        return (Commit(header: header, signature: signature, changeHashes: hashes, changeBodies: bodies), decoded)
+        return (Commit(header: header, signature: signature, changeHashes: hashes, changeBodies: bodies, sealedBodies: sealed), decoded)
+    }
+
+    /// A change's sealed copies: a count, then per copy the recipient, the encapsulated key, and
+    /// the ciphertext with its length. Recipients are in increasing order, each once.
+    private func sealedCopies(_ reader: inout ByteReader, index: Int) throws(LiaisonError) -> [SealedBody] {
+        let count = try reader.count(minimumSize: CompactCommit.minimumSealedSize)
+        guard count > 0 else { throw LiaisonError(.verification, "change \(index) has no sealed copy after its sealed form") }
+        var copies: [SealedBody] = []
+        copies.reserveCapacity(count)
+        for _ in 0..<count {
+            let recipient = try NodeID(bytes: Array(try reader.take(16)))
+            guard copies.last.map({ $0.recipient < recipient }) ?? true else {
+                throw LiaisonError(.verification, "the sealed copies of change \(index) are not in increasing order of recipient")
+            }
+            let key = Array(try reader.take(32))
+            let length = try reader.count()
+            guard length >= SealedBody.overhead, length <= Commit.maximumChangeSize + SealedBody.overhead else {
+                throw LiaisonError(.verification, "a sealed copy of change \(index) has \(length) bytes")
+            }
+            copies.append(SealedBody(recipient: recipient, encapsulatedKey: key, ciphertext: Array(try reader.take(length))))
+        }
+        return copies
     }
 
     private func compactChange(_ reader: inout ByteReader, index: Int) throws(LiaisonError) -> Change {

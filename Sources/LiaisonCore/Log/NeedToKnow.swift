@@ -20,23 +20,49 @@ package enum NeedToKnow {
     /// Whether a change's bytes may reach `receiver`. Reads only the distribution, which follows
     /// the format version, the kind and the record id; bytes that do not parse stay here.
     package static func mayReach(_ body: [UInt8], receiver: NodeID?) -> Bool {
+        distribution(of: body).map { mayReach($0, receiver: receiver) } ?? false
+    }
+
+    /// The nodes a body of named nodes or a sharing group is addressed to, which it travels
+    /// sealed to; nil for any other body.
+    package static func sealedRecipients(_ body: [UInt8]) -> Set<NodeID>? {
+        switch distribution(of: body) {
+        case .nodes(let nodes), .group(_, let nodes): Set(nodes)
+        case .federation, .nodeOnly, nil: nil
+        }
+    }
+
+    private static func distribution(of body: [UInt8]) -> Distribution? {
         var reader = ByteReader(body)
         do {
             _ = try reader.u8()
             _ = try reader.text()
             _ = try reader.take(16)
-            return mayReach(try Distribution(reading: &reader), receiver: receiver)
+            return try Distribution(reading: &reader)
         } catch {
-            return false
+            return nil
         }
     }
 }
 
 extension Commit {
-    /// The commit as `receiver` may see it: changes it may not see travel as their hash only.
+    /// The commit as it is sent to `receiver` (nil: any node): changes it may not see travel as
+    /// their hash only, and a body sealed to it travels sealed only. Sealed copies travel to every
+    /// node, which may carry them on.
     package func reaching(_ receiver: NodeID?) -> Commit {
         var commit = self
-        commit.changeBodies = changeBodies.map { body in body.flatMap { NeedToKnow.mayReach($0, receiver: receiver) ? $0 : nil } }
+        commit.changeBodies = changeBodies.enumerated().map { index, body in
+            guard let body, NeedToKnow.mayReach(body, receiver: receiver) else { return nil }
+            if let receiver, sealedBodies[index]?.contains(where: { $0.recipient == receiver }) == true { return nil }
+            return body
+        }
+        return commit
+    }
+
+    /// The commit as `node` keeps it: bodies it may not see are dropped, whoever sent them.
+    package func kept(by node: NodeID) -> Commit {
+        var commit = self
+        commit.changeBodies = changeBodies.map { body in body.flatMap { NeedToKnow.mayReach($0, receiver: node) ? $0 : nil } }
         return commit
     }
 }

@@ -90,6 +90,9 @@ public final class Directory: Sendable {
         }
     }
 
+    /// The key that opens bodies sealed to this node; nil when it was opened for reading only.
+    package var encryptionKey: Curve25519.KeyAgreement.PrivateKey? { signingKey.map(Sealing.encryptionKey(for:)) }
+
     /// The node's signing key, for everything that signs.
     package func requireSigningKey() throws(LiaisonError) -> Curve25519.Signing.PrivateKey {
         guard let signingKey else {
@@ -138,6 +141,19 @@ public final class Directory: Sendable {
             return queue
         }
         return try create(database: queue, name: name, agency: agency, signingKey: signingKey, clock: clock, random: random)
+    }
+
+    /// A node in a database file at `path` (WAL), its schema copied from a database migrated once:
+    /// for tests that read the files a node writes.
+    package static func onDisk(
+        path: String, name: String, agency: String, signingKey: Curve25519.Signing.PrivateKey
+    ) throws(LiaisonError) -> Directory {
+        let pool: DatabasePool = try storage {
+            let pool = try DatabasePool(path: path)
+            try migratedTemplate().backup(to: pool)
+            return pool
+        }
+        return try create(database: pool, name: name, agency: agency, signingKey: signingKey)
     }
 
     private static let template = Mutex<DatabaseQueue?>(nil)

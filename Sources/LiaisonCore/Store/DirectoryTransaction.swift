@@ -268,12 +268,18 @@ public final class DirectoryTransaction {
             db.cachedStatement(sql: "SELECT header_hash FROM commit_log WHERE origin = ? AND epoch < ? ORDER BY epoch DESC, sequence DESC LIMIT 1"),
             arguments: [node.id.hex, epoch])
         let previousHash = (previous?["header_hash"] as Data?).map { [UInt8]($0) } ?? CommitHeader.genesisHash
-        let commit = try Commit.sign(
+        var commit = try Commit.sign(
             changes: pending, origin: node.id, epoch: epoch, sequence: sequence,
             previousHash: previousHash, time: stamp.time, key: key)
+        // Bodies for named nodes or a sharing group travel sealed to each of them.
+        if pending.contains(where: { !($0.distribution.recipients ?? []).isEmpty }) {
+            try commit.sealBodies(keys: try Self.encryptionKeys(in: db)) { node in
+                (try? RosterName.of(node.hex, in: self.db))?.shown ?? "node \(node.hex.prefix(8)), which is not on this node's roster,"
+            }
+        }
         // The log's compact form of the commit is made on another thread while the index is redone.
-        let changes = pending
-        let compact = Background { CompactCommitEncoder.encodeChanges(of: commit, decoded: changes) }
+        let (changes, sealed) = (pending, commit)
+        let compact = Background { CompactCommitEncoder.encodeChanges(of: sealed, decoded: changes) }
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
             created: createdPersons, agencyRows: agencyRows, in: db)
@@ -385,6 +391,16 @@ public final class DirectoryTransaction {
             throw LiaisonError(.notFound, "no \(Record.entity.rawValue) with this id", record: id.lowercasedString)
         }
         return record
+    }
+
+    /// The encryption keys of the roster's peers that are not revoked, by node.
+    private static func encryptionKeys(in db: Database) throws -> [NodeID: Curve25519.KeyAgreement.PublicKey] {
+        var keys: [NodeID: Curve25519.KeyAgreement.PublicKey] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT node_id, encryption_key FROM peer WHERE encryption_key IS NOT NULL AND revoked_at IS NULL") {
+            guard let node = try? NodeID(hex: row["node_id"]), let key = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: row["encryption_key"] as Data) else { continue }
+            keys[node] = key
+        }
+        return keys
     }
 
     private static func nextTime(_ db: Database, now: Date) throws -> HybridLogicalTime {
