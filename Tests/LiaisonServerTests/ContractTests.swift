@@ -145,6 +145,30 @@ import Testing
         }
     }
 
+    @Test(arguments: Kind.allCases) func aNoteSealedToTheClientCrossesAServerThatCannotReadIt(_ kind: Kind) async throws {
+        let (server, client) = try pair()
+        let author = try Node("Kyiv")
+        defer { [server, client, author].forEach { $0.remove() } }
+        for node in [server, client] {
+            _ = try node.directory.addPeer(try author.card())
+            _ = try author.directory.addPeer(try node.card())
+        }
+        let note = Note(
+            title: "Convoy", language: "en", body: "SEALED-FOR-THE-CLIENT", status: .published, reliability: .b, credibility: .two,
+            marking: .red, distribution: .nodes([client.directory.node.id]))
+        _ = try author.directory.write { tx in try tx.save(note) }
+        _ = try server.directory.receive(try author.directory.commits(beyond: VersionVector(), for: server.directory.node.id))
+        #expect(try server.directory.notes().isEmpty)
+        try await withLink(kind, from: client, to: server) { link in
+            let synced = try await client.directory.sync(with: link)
+            #expect(synced.received.applied == 1 && synced.received.refusedChanges.isEmpty)
+            #expect(try client.directory.note(matching: note.id.lowercasedString).body == "SEALED-FOR-THE-CLIENT")
+            #expect(try server.directory.notes().isEmpty)
+            let serverLog = try server.directory.read { db in try Data.fetchAll(db, sql: "SELECT changes FROM commit_log") }
+            #expect(!serverLog.contains { $0.range(of: Data("SEALED-FOR-THE-CLIENT".utf8)) != nil })
+        }
+    }
+
     @Test(arguments: Kind.allCases) func pushingTheSameBundleTwiceIsHarmless(_ kind: Kind) async throws {
         let (server, client) = try pair()
         defer { [server, client].forEach { $0.remove() } }

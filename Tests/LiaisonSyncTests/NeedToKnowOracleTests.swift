@@ -222,14 +222,14 @@ struct OracleRun {
         return Set(nodes.indices.filter { reach.contains(nodes[$0].node.id) })
     }
 
-    /// The nodes linked, directly or through others, to `start`.
-    private func component(of start: Int) -> Set<Int> {
+    /// The nodes linked, directly or through others (only `within`, when given), to `start`.
+    private func component(of start: Int, within: Set<Int>? = nil) -> Set<Int> {
         var seen: Set<Int> = [start]
         var queue = [start]
         while let next = queue.popLast() {
             for (low, high) in links where low == next || high == next {
                 let other = low == next ? high : low
-                if seen.insert(other).inserted { queue.append(other) }
+                if within?.contains(other) ?? true, seen.insert(other).inserted { queue.append(other) }
             }
         }
         return seen
@@ -255,11 +255,9 @@ struct OracleRun {
                 guard component(of: item.author).contains(index) else { continue }
                 if !held.contains(item.marker) {
                     failures.append("node \(index), entitled and linked to node \(item.author), does not hold \(item.marker) (\(item.description))")
-                } else if index != item.author, item.entitled != nil {
-                    // Did it come through a node that could not read it?
-                    let readers = item.entitled ?? []
-                    let path = component(of: item.author)
-                    if path.contains(where: { !readers.contains($0) }) { totals.sealedDeliveries += 1 }
+                } else if let readers = item.entitled, !component(of: item.author, within: readers).contains(index) {
+                    // No path of nodes that may read it joins the two: it came through one that could not.
+                    totals.sealedDeliveries += 1
                 }
             }
         }
