@@ -19,17 +19,44 @@ extension NodeServer {
             let answer = SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits)
             return json(bytes: answer.json)
         }
+        // Pages carry the notes that concern them, as far as the caller may read them.
         api.get("countries/:code") { _, context -> Response in
             let code = try context.parameters.require("code").decodedPathSegment
-            return try json(try await reading { () throws(LiaisonError) in try directory.countryPage(code) })
+            var page = try await reading { () throws(LiaisonError) in try directory.countryPage(code) }
+            page.notes = page.notes.filter(context.noteReader.mayRead)
+            return try json(page)
         }
         api.get("agencies/:id") { _, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
-            return try json(try await reading { () throws(LiaisonError) in try directory.agencyCard(try directory.agency(matching: reference).id) })
+            var card = try await reading { () throws(LiaisonError) in try directory.agencyCard(try directory.agency(matching: reference).id) }
+            card.notes = card.notes.filter(context.noteReader.mayRead)
+            return try json(card)
         }
         api.get("contacts/:id") { _, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
-            return try json(try await reading { () throws(LiaisonError) in try directory.contactCard(try directory.person(matching: reference).id) })
+            var card = try await reading { () throws(LiaisonError) in try directory.contactCard(try directory.person(matching: reference).id) }
+            card.notes = card.notes.filter(context.noteReader.mayRead)
+            return try json(card)
+        }
+        api.get("notes") { request, context -> Response in
+            let reader = context.noteReader
+            try checkParameters(request.uri.query, request.uri.queryParameters, allowed: noteSearchParameters, repeatable: [])
+            guard reader != .directoryOnly else { throw directoryOnlyRefusal }
+            let query = try noteQuery(request.uri.queryParameters, includeDrafts: reader == .local)
+            // A peer's search reads further, so that the notes it may not read leave a full page.
+            var widened = query
+            if reader != .local { widened.limit = 1000 }
+            let wide = widened
+            let found = try await reading { () throws(LiaisonError) in try directory.searchNotes(wide) }
+            return try json(Array(found.filter(reader.mayRead).prefix(query.limit)))
+        }
+        api.get("notes/:id") { _, context -> Response in
+            let reader = context.noteReader
+            guard reader != .directoryOnly else { throw directoryOnlyRefusal }
+            let reference = try context.parameters.require("id").decodedPathSegment
+            return try json(try await reading { () throws(LiaisonError) in
+                try directory.notePage(try directory.note(matching: reference).id, for: reader)
+            })
         }
         api.get("contacts/:id/vcard") { _, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
@@ -65,10 +92,21 @@ extension NodeServer {
     /// The parameters `/api/v1/search` takes; only `language` may be repeated.
     static let searchParameters: [Substring] = ["q", "country", "kind", "crime_area", "function", "language", "24x7", "limit"]
 
+    /// The parameters `/api/v1/notes` takes, none repeated.
+    static let noteSearchParameters: [Substring] = ["q", "country", "crime_area", "reliability", "credibility", "marking", "from", "to", "limit"]
+
+    static var directoryOnlyRefusal: LiaisonError {
+        LiaisonError(.forbidden, "this token reads the directory only: notes need a token made without --directory-only")
+    }
+
+    static func checkSearchParameters(_ raw: String?, _ parameters: Parameters) throws(LiaisonError) {
+        try checkParameters(raw, parameters, allowed: searchParameters, repeatable: ["language"])
+    }
+
     /// Refuses a query that a search would otherwise read as something it does not say: a
     /// misspelt parameter (`cuntry=MD`, a search without its filter), one given twice, or a percent
     /// sign that starts no escape.
-    static func checkSearchParameters(_ raw: String?, _ parameters: Parameters) throws(LiaisonError) {
+    static func checkParameters(_ raw: String?, _ parameters: Parameters, allowed: [Substring], repeatable: Set<Substring>) throws(LiaisonError) {
         let bytes = Array((raw ?? "").utf8)
         for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "%") {
             let escape = bytes.dropFirst(index + 1).prefix(2)
@@ -99,12 +137,14 @@ extension NodeServer {
         }
         var seen: Set<Substring> = []
         for (name, value) in parameters {
-            guard searchParameters.contains(name) else {
+            guard allowed.contains(name) else {
                 throw LiaisonError.invalid(
-                    String(name), String(value), "no such parameter; the search takes \(searchParameters.joined(separator: ", "))")
+                    String(name), String(value), "no such parameter; the search takes \(allowed.joined(separator: ", "))")
             }
-            guard seen.insert(name).inserted || name == "language" else {
-                throw LiaisonError.invalid(String(name), String(value), "\(name) is given twice; only language may be repeated")
+            guard seen.insert(name).inserted || repeatable.contains(name) else {
+                throw LiaisonError.invalid(
+                    String(name), String(value),
+                    "\(name) is given twice\(repeatable.isEmpty ? "" : "; only \(repeatable.sorted().joined(separator: ", ")) may be repeated")")
             }
         }
     }
@@ -136,6 +176,23 @@ extension NodeServer {
         return query
     }
 
+    /// The note search of `/api/v1/notes`, from query parameters as `liaison search --notes` takes them.
+    static func noteQuery(_ parameters: Parameters, includeDrafts: Bool) throws(LiaisonError) -> NoteQuery {
+        func term<T: VocabularyTerm>(_ name: String, _ type: T.Type) throws(LiaisonError) -> T? {
+            guard let found = parameters[Substring(name)] else { return nil }
+            return try T.parse(String(found), field: name)
+        }
+        let limitText = parameters["limit"].map(String.init) ?? "20"
+        guard limitText.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let limit = Int(limitText), (1...1000).contains(limit) else {
+            throw LiaisonError.invalid("limit", limitText, "expected 1 to 1000")
+        }
+        return NoteQuery(
+            parameters["q"].map(String.init) ?? "", country: parameters["country"].map(String.init), crimeArea: try term("crime_area", CrimeArea.self),
+            reliability: try term("reliability", SourceReliability.self), credibility: try term("credibility", InformationCredibility.self),
+            marking: try term("marking", Marking.self), from: parameters["from"].map(String.init), to: parameters["to"].map(String.init),
+            includeDrafts: includeDrafts, limit: limit)
+    }
+
     static func json(_ value: some Encodable) throws -> Response {
         json(bytes: [UInt8](try JSONOutput.encode(value, pretty: false)))
     }
@@ -153,15 +210,20 @@ struct APIAccessMiddleware: RouterMiddleware {
     let tokens = RecentTokens()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if try await context.presentedPeer(in: directory) != nil { return try await next(request, context) }
+        var context = context
+        if let peer = try await context.presentedPeer(in: directory) {
+            context.noteReader = .peer(try NodeID(hex: peer.nodeID))
+            return try await next(request, context)
+        }
         // The scheme's name is not case-sensitive (RFC 9110, 11.1).
         guard let authorization = request.headers[.authorization], authorization.prefix(7).lowercased() == "bearer ",
-            try tokens.isGood(String(authorization.dropFirst(7)).trimmed, in: directory)
+            let token = try tokens.holder(String(authorization.dropFirst(7)).trimmed, in: directory)
         else {
             throw LiaisonError(
                 .unauthorized, "the API serves peers and holders of a token: send Authorization: Bearer TOKEN",
                 hint: "make a token on the node with `liaison token create --name NAME`; an expired or revoked token does not work")
         }
+        context.noteReader = token.directoryOnly ? .directoryOnly : .local
         return try await next(request, context)
     }
 }

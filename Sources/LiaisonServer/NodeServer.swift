@@ -16,6 +16,9 @@ public struct NodeRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let channel: any NIOCore.Channel
 
+    /// Which notes the caller may read, as the API's access check found.
+    var noteReader = NoteReader.directoryOnly
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
@@ -187,6 +190,7 @@ struct LiaisonErrorMiddleware: RouterMiddleware {
     static func status(of code: LiaisonError.Code) -> HTTPResponse.Status {
         switch code {
         case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
         case .notFound: .notFound
         case .invalidValue, .invalidFile, .invalidRows, .ambiguous: .badRequest
         case .conflict: .conflict

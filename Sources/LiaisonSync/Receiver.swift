@@ -39,6 +39,8 @@ final class Receiver {
 
     /// Agency rows that the search index reads, kept across the batches of one receive.
     let agencyRows: SearchIndex.AgencyRowCache
+    /// Notes written in this batch, whose search entries are made anew when it ends.
+    var touchedNotes: Set<UUID> = []
     /// This node's encryption key, which opens bodies sealed to it.
     let opener: Curve25519.KeyAgreement.PrivateKey?
 
@@ -69,6 +71,7 @@ final class Receiver {
             report.held.append(notice)
         }
         try forgetCreatedPersonsNamedBefore()
+        try NoteIndex.reindex(touchedNotes, in: db)
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
             created: createdPersons, agencyRows: agencyRows, in: db)
@@ -265,7 +268,9 @@ final class Receiver {
         case .duplicateDecision:
             // Retirements are derived anew when the batch ends.
             break
-        case .note, .noteEvaluation, .noteLink, .sharingGroup:
+        case .note:
+            touchedNotes.insert(id)
+        case .noteEvaluation, .noteLink, .sharingGroup:
             break
         case .person:
             touchedPersons.insert(id)

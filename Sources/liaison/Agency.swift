@@ -116,6 +116,7 @@ extension Liaison {
                         }
                         say("\nContacts:\n" + table.render())
                     }
+                    printNotes(card.notes)
                 }
             }
         }

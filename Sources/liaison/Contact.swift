@@ -115,6 +115,7 @@ extension Liaison {
                     if !card.sameAs.isEmpty { say("Same as: \(card.sameAs.map(\.shortID).joined(separator: ", ")) (decided duplicates, shown here)") }
                     printChannels(card.channels)
                     printDesignations(card.designations)
+                    printNotes(card.notes)
                 }
             }
         }

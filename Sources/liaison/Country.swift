@@ -51,6 +51,7 @@ func printCountryPage(_ page: CountryPage) {
     say("\(c.name) (\(c.code) / \(c.alpha3))\(c.unSubregion.map { " — \($0)" } ?? "")\(c.callingCode.map { ", calling code +\($0)" } ?? "")")
     if page.agencies.isEmpty {
         say("\nNo agencies yet.")
+        printNotes(page.notes)
         return
     }
     say("\nAgencies")
@@ -80,4 +81,5 @@ func printCountryPage(_ page: CountryPage) {
         }
         say(table.render(maxWidth: 44).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
+    printNotes(page.notes)
 }

@@ -22,17 +22,47 @@ extension Liaison {
         var languages: [String] = []
         @Flag(name: .customLong("24x7"), help: "Only contacts and agencies reachable around the clock.") var only24x7 = false
         @Option(help: "At most this many results.") var limit = 20
+        @Flag(help: "Search the intelligence notes held here instead: title, body, and the countries, agencies, contacts and crime areas they concern.")
+        var notes = false
+        @Option(help: ArgumentHelp("With --notes: source reliability this good or better (A–F).", valueName: "grade")) var reliability: SourceReliability?
+        @Option(help: ArgumentHelp("With --notes: information credibility this good or better (1–6).", valueName: "grade"))
+        var credibility: InformationCredibility?
+        @Option(help: ArgumentHelp("With --notes: only this TLP marking.", valueName: "marking")) var marking: Marking?
+        @Option(help: ArgumentHelp("With --notes: information from this day on.", valueName: "YYYY-MM-DD")) var from: String?
+        @Option(help: ArgumentHelp("With --notes: information up to this day.", valueName: "YYYY-MM-DD")) var to: String?
 
         func validate() throws {
+            guard (1...1000).contains(limit) else { throw ValidationError("--limit must be 1 to 1000") }
+            if notes {
+                guard kind == nil, function == nil, languages.isEmpty, !only24x7 else {
+                    throw ValidationError("--kind, --function, --language and --24x7 filter contacts, not notes")
+                }
+                guard !query.isEmpty || country != nil || crimeArea != nil || reliability != nil || credibility != nil || marking != nil
+                    || from != nil || to != nil
+                else { throw ValidationError("give words to search for, or at least one filter") }
+                return
+            }
+            guard reliability == nil, credibility == nil, marking == nil, from == nil, to == nil else {
+                throw ValidationError("--reliability, --credibility, --marking, --from and --to filter notes: add --notes")
+            }
             guard !query.isEmpty || country != nil || kind != nil || crimeArea != nil || function != nil || !languages.isEmpty || only24x7 else {
                 throw ValidationError("give words to search for, or at least one filter")
             }
-            guard (1...1000).contains(limit) else { throw ValidationError("--limit must be 1 to 1000") }
         }
 
         func run() throws {
             try reportingErrors {
                 let directory = try data.openForReading()
+                if notes {
+                    let found = try directory.searchNotes(NoteQuery(
+                        query.joined(separator: " "), country: country, crimeArea: crimeArea, reliability: reliability, credibility: credibility,
+                        marking: marking, from: from, to: to, limit: limit))
+                    if output.json { return try printJSON(found) }
+                    guard !found.isEmpty else { return say("No matching notes.") }
+                    printNotes(found, heading: nil)
+                    if found.count == limit { say("(the first \(limit) matches; --limit shows more)") }
+                    return
+                }
                 let (hits, countries) = try directory.searchNamingCountries(SearchQuery(
                     query.joined(separator: " "), country: country?.uppercased(), kind: kind, crimeArea: crimeArea, function: function,
                     languages: languages.flatMap { $0.split(separator: ";").map(String.init) }, only24x7: only24x7, limit: limit))
@@ -64,4 +94,19 @@ func printHits(_ hits: [SearchHit]) {
     var table = Table(headers: columns.map(\.header))
     for hit in hits { table.add(columns.map { $0.cell(hit) }) }
     say(table.render(maxWidth: 32))
+}
+
+/// Notes as a table: id, day, grading, marking, title.
+func printNotes(_ notes: [NoteSummary], heading: String? = "Notes") {
+    guard !notes.isEmpty else { return }
+    var table = Table("Id", "Refers to", "Grade", "Marking", "Title")
+    for note in notes {
+        table.add(short(note.id), note.refersTo ?? "", note.status == .draft ? "draft" : note.grading ?? "", note.marking?.rawValue ?? "", note.title)
+    }
+    let rendered = table.render(maxWidth: 60)
+    if let heading {
+        say("\n\(heading)\n" + rendered.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    } else {
+        say(rendered)
+    }
 }

@@ -17,20 +17,25 @@ extension Liaison {
             @OptionGroup var output: OutputOptions
             @Option(help: "Who or what uses it, e.g. \"desk laptop\".") var name: String
             @Option(help: ArgumentHelp("The last day it works, YYYY-MM-DD (UTC).", valueName: "date")) var expires: String?
+            @Flag(name: .customLong("directory-only"), help: "Read the directory only: no intelligence notes, evaluations or links.")
+            var directoryOnly = false
 
             struct Created: Encodable {
                 var name: String
                 var token: String
                 var expiresAt: String?
+                var directoryOnly: Bool
             }
 
             func run() throws {
                 try reportingErrors {
                     let directory = try data.open()
-                    let (token, record) = try directory.createToken(name: name, expires: expires)
-                    if output.json { return try printJSON(Created(name: record.name, token: token, expiresAt: record.expiresAt)) }
+                    let (token, record) = try directory.createToken(name: name, expires: expires, directoryOnly: directoryOnly)
+                    if output.json {
+                        return try printJSON(Created(name: record.name, token: token, expiresAt: record.expiresAt, directoryOnly: record.directoryOnly))
+                    }
                     say("""
-                        Token for \(record.name)\(record.expiresAt.map { ", until \($0)" } ?? ""):
+                        Token for \(record.name)\(record.expiresAt.map { ", until \($0)" } ?? "")\(record.directoryOnly ? ", directory reads only" : ""):
                         \(token)
                         Keep it like a password: it is not shown again. Revoke it with `liaison token revoke "\(record.name)"`.
                         """)
@@ -49,8 +54,10 @@ extension Liaison {
                     let tokens = try data.openForReading().tokens()
                     if output.json { return try printJSON(tokens) }
                     guard !tokens.isEmpty else { return say("No tokens. Make one with `liaison token create --name NAME`.") }
-                    var table = Table("Name", "Created", "Expires", "Revoked")
-                    for token in tokens { table.add(token.name, token.createdAt, token.expiresAt ?? "never", token.revokedAt ?? "") }
+                    var table = Table("Name", "Reads", "Created", "Expires", "Revoked")
+                    for token in tokens {
+                        table.add(token.name, token.directoryOnly ? "directory" : "all", token.createdAt, token.expiresAt ?? "never", token.revokedAt ?? "")
+                    }
                     say(table.render())
                 }
             }

@@ -125,23 +125,36 @@ import Testing
             let police = try tx.save(Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "MD"))
             return try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu"))
         }.value
+        let note = try server.directory.write { tx in
+            try tx.save(Note(
+                title: "Popescu route", language: "en", body: "", status: .published, reliability: .b, credibility: .two, marking: .green,
+                distribution: .federation))
+        }.value
         let token = try server.directory.createToken(name: "contract").token
         let document = try String(contentsOf: URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../docs/openapi.yaml"), encoding: .utf8)
         let paths = document.split(separator: "\n").filter { $0.hasPrefix("  /api/") }.map { String($0.dropFirst(2).dropLast()) }
-        #expect(paths.count == 5)
+        #expect(paths.count == 7)
         @Sendable func required(_ schema: String) -> [String] {
             guard let range = document.range(of: "\n    \(schema):\n      type: object\n      required: [") else { return [] }
             let rest = document[range.upperBound...]
             return rest[..<(rest.firstIndex(of: "]") ?? rest.endIndex)].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
-        let schemas = ["/api/v1/search": "SearchAnswer", "/api/v1/countries/{code}": "CountryPage", "/api/v1/agencies/{id}": "AgencyCard", "/api/v1/contacts/{id}": "ContactCard"]
+        let schemas = [
+            "/api/v1/search": "SearchAnswer", "/api/v1/countries/{code}": "CountryPage", "/api/v1/agencies/{id}": "AgencyCard",
+            "/api/v1/contacts/{id}": "ContactCard", "/api/v1/notes/{id}": "NotePage",
+        ]
         try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
             for path in paths {
-                let id = path.hasPrefix("/api/v1/agencies/") ? "CCTP" : ion.id.lowercasedString
+                let id = path.hasPrefix("/api/v1/agencies/") ? "CCTP" : path.hasPrefix("/api/v1/notes/") ? note.id.lowercasedString : ion.id.lowercasedString
                 let concrete = path.replacingOccurrences(of: "{code}", with: "MD").replacingOccurrences(of: "{id}", with: id)
-                    + (path.hasSuffix("search") ? "?q=popescu" : "")
+                    + (path.hasSuffix("search") || path.hasSuffix("notes") ? "?q=popescu" : "")
                 let answer = try await curl(port, concrete, token: token)
                 #expect(answer.status == 200, "\(path) is documented but answers \(answer.status)")
+                if path.hasSuffix("notes") {
+                    let found = try #require(try JSONSerialization.jsonObject(with: answer.body) as? [[String: Any]])
+                    #expect(found.map { $0["id"] as? String } == [note.id.lowercasedString])
+                    for key in required("NoteSummary") { #expect(found.first?.keys.contains(key) == true, "a note summary lacks \(key)") }
+                }
                 guard let schema = schemas[path] else { continue }
                 let keys = Set(try object(answer.body).keys)
                 #expect(!required(schema).isEmpty)
@@ -149,6 +162,61 @@ import Testing
             }
             let problem = try await curl(port, "/api/v1/search?q=popescu")
             for key in required("Problem") { #expect(try object(problem.body).keys.contains(key), "a problem lacks \(key)") }
+        }
+    }
+
+    @Test func notesReachEachCallerAsFarAsItMayReadThem() async throws {
+        let server = try Node("Chisinau"), entitled = try Node("Bucharest"), other = try Node("Athens")
+        defer { [server, entitled, other].forEach { $0.remove() } }
+        for peer in [entitled, other] {
+            _ = try server.directory.addPeer(try peer.card())
+            _ = try peer.directory.addPeer(try server.card())
+        }
+        let police = try server.directory.write { tx in try tx.save(Agency(name: "Border Police", kind: .border, country: "MD")) }.value
+        func note(_ title: String, _ distribution: Distribution, status: NoteStatus = .published) throws -> Note {
+            try server.directory.write { tx in
+                try tx.save(Note(
+                    title: title, language: "en", body: "Seen at Leușeni", countries: ["MD"], agencyIDs: [police.id], status: status,
+                    reliability: .b, credibility: .two, marking: .amber, distribution: distribution))
+            }.value
+        }
+        let open = try note("Open route", .federation)
+        let named = try note("Named route", .nodes([entitled.directory.node.id]))
+        let draft = try note("Draft route", .nodeOnly, status: .draft)
+        let everything = try server.directory.createToken(name: "desk").token
+        let directoryOnly = try server.directory.createToken(name: "kiosk", directoryOnly: true).token
+        #expect(try server.directory.tokens().first { $0.name == "kiosk" }?.directoryOnly == true)
+
+        try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
+            @Sendable func ids(_ data: Data) throws -> Set<String> {
+                Set(try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]]).compactMap { $0["id"] as? String })
+            }
+            let local = try await curl(port, "/api/v1/notes?q=route", token: everything)
+            #expect(local.status == 200)
+            #expect(try ids(local.body) == Set([open, named, draft].map(\.id.lowercasedString)))
+            let page = try object(try await curl(port, "/api/v1/countries/MD", token: everything).body)
+            #expect((page["notes"] as? [Any])?.count == 3)
+
+            let kiosk = try await curl(port, "/api/v1/notes?q=route", token: directoryOnly)
+            let refusal = try object(kiosk.body)
+            #expect(kiosk.status == 403 && refusal["code"] as? String == "forbidden")
+            #expect(try await curl(port, "/api/v1/notes/\(open.id.shortID)", token: directoryOnly).status == 403)
+            let kioskCard = try object(try await curl(port, "/api/v1/agencies/\(police.id.shortID)", token: directoryOnly).body)
+            #expect((kioskCard["notes"] as? [Any])?.isEmpty == true)
+            #expect(!(String(decoding: try await curl(port, "/api/v1/countries/MD", token: directoryOnly).body, as: UTF8.self).contains("route")))
+
+            for (peer, expected) in [(entitled, [open, named]), (other, [open])] {
+                let link = try HTTPSSyncTransport(peer: try peer.peer(server, port: port), tls: peer.tls, timeout: .seconds(120))
+                #expect(try ids(try await link.request(.GET, "/api/v1/notes?q=route")) == Set(expected.map(\.id.lowercasedString)))
+                let card = try object(try await link.request(.GET, "/api/v1/agencies/\(police.id.lowercasedString)"))
+                #expect(Set((card["notes"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }) == Set(expected.map(\.id.lowercasedString)))
+                let shown = try object(try await link.request(.GET, "/api/v1/notes/\(open.id.lowercasedString)"))
+                #expect((shown["note"] as? [String: Any])?["title"] as? String == "Open route")
+                #expect((shown["evaluations"] as? [Any])?.isEmpty == true)
+            }
+            let link = try HTTPSSyncTransport(peer: try other.peer(server, port: port), tls: other.tls, timeout: .seconds(120))
+            await #expect(throws: LiaisonError.self) { try await link.request(.GET, "/api/v1/notes/\(named.id.lowercasedString)") }
+            await #expect(throws: LiaisonError.self) { try await link.request(.GET, "/api/v1/notes/\(draft.id.lowercasedString)") }
         }
     }
 }

@@ -206,6 +206,40 @@ import Testing
         #expect(outcome == .refused("an evaluation is never changed or removed: a node that thinks again writes another"))
     }
 
+    @Test func notesAreFoundByFoldedWordsAndFiltersAndShownOnTheirPages() throws {
+        let nodes = try Federation.nodes(2)
+        let police = try nodes[0].write { tx in try tx.save(Agency(name: "Poliția de Frontieră", acronym: "IGPF", kind: .border, country: "MD")) }.value
+        let officer = try nodes[0].write { tx in try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu")) }.value
+        let route = Note(
+            title: "Вербовка через объявления", language: "ru", body: "Автобусы из Кишинёва в Бари", countries: ["MD", "IT"], agencyIDs: [police.id],
+            personIDs: [officer.id], crimeAreas: [.forcedLabour], refersTo: "2026-11-20", status: .published, reliability: .b, credibility: .two,
+            marking: .amber, distribution: .federation)
+        let other = Note(
+            title: "Document fraud at Otopeni", language: "en", body: "Forged visas", countries: ["RO"], crimeAreas: [.documentFraud],
+            refersTo: "2026-10-01", status: .published, reliability: .d, credibility: .four, marking: .green, distribution: .federation)
+        for note in [route, other] { try Self.save(note, on: nodes[0]) }
+        try Federation.syncAll(nodes)
+        for node in nodes {
+            func found(_ query: NoteQuery) throws -> [UUID] { try node.searchNotes(query).map(\.id) }
+            #expect(try found(NoteQuery("verbovka")) == [route.id], "a Latin query finds Cyrillic")
+            #expect(try found(NoteQuery("kishin bari")) == [route.id], "words of the body, a word's start")
+            #expect(try found(NoteQuery("frontiera popescu")) == [route.id], "the names of the agencies and contacts it concerns")
+            #expect(try found(NoteQuery("forced labour")) == [route.id], "its crime areas")
+            #expect(try found(NoteQuery("", country: "it")) == [route.id])
+            #expect(try found(NoteQuery("", reliability: .c)) == [route.id], "C or better")
+            #expect(try found(NoteQuery("", reliability: .d)).count == 2)
+            #expect(try found(NoteQuery("", credibility: .three, marking: .amber)) == [route.id])
+            #expect(try found(NoteQuery("", from: "2026-11-01")) == [route.id])
+            #expect(try found(NoteQuery("visas", to: "2026-10-31")) == [other.id])
+            #expect(try found(NoteQuery("visas", crimeArea: .forcedLabour)).isEmpty)
+            #expect(try node.countryPage("MD").notes.map(\.id) == [route.id])
+            #expect(try node.agencyCard(police.id).notes.map(\.id) == [route.id])
+            #expect(try node.contactCard(officer.id).notes.map(\.id) == [route.id])
+        }
+        let day = #expect(throws: LiaisonError.self) { try nodes[0].searchNotes(NoteQuery("", from: "20 Nov")) }
+        #expect(day?.field == "from")
+    }
+
     @Test(arguments: [
         ("a distribution field that is not the change's", "distribution", FieldValue.text("this-node"), "the note's distribution field does not say"),
         ("a draft for the federation", "status", .text("draft"), "a draft note is distributed beyond its node"),

@@ -9,12 +9,14 @@ public struct APIToken: Sendable, Hashable, Codable {
     /// `YYYY-MM-DD`: the token works until the end of that day, UTC.
     public var expiresAt: String?
     public var revokedAt: String?
+    /// Whether the token reads the directory only: no note, evaluation or link.
+    public var directoryOnly: Bool = false
 }
 
 extension Directory {
     /// Makes a token for a tool or an officer's script: returns it, the one time it is shown. Only
     /// its SHA-256 is kept, and a token is 256 random bits, so the hash cannot be turned back.
-    public func createToken(name: String, expires: String? = nil) throws(LiaisonError) -> (token: String, record: APIToken) {
+    public func createToken(name: String, expires: String? = nil, directoryOnly: Bool = false) throws(LiaisonError) -> (token: String, record: APIToken) {
         let name = name.trimmed
         guard !name.isEmpty, name.count <= 100 else { throw LiaisonError.invalid("name", name, "give a name of 1 to 100 characters") }
         if let expires {
@@ -37,18 +39,20 @@ extension Directory {
                         .conflict, "a token named \"\(name)\" exists", hint: "revoke it with `liaison token revoke \"\(name)\"`, or choose another name")
                 }
                 try db.execute(
-                    sql: "INSERT INTO api_token (name, hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                    arguments: [name, Data(SHA256.hash(data: Array(token.utf8))), now, expires])
+                    sql: "INSERT INTO api_token (name, hash, created_at, expires_at, directory_only) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [name, Data(SHA256.hash(data: Array(token.utf8))), now, expires, directoryOnly])
             }
         }
-        return (token, APIToken(name: name, createdAt: now, expiresAt: expires))
+        return (token, APIToken(name: name, createdAt: now, expiresAt: expires, directoryOnly: directoryOnly))
     }
 
     /// The tokens, by name; never the tokens themselves.
     public func tokens() throws(LiaisonError) -> [APIToken] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY name").map { row in
-                APIToken(name: row["name"], createdAt: row["created_at"], expiresAt: row["expires_at"], revokedAt: row["revoked_at"])
+                APIToken(
+                    name: row["name"], createdAt: row["created_at"], expiresAt: row["expires_at"], revokedAt: row["revoked_at"],
+                    directoryOnly: row["directory_only"])
             }
         }
     }
@@ -66,15 +70,17 @@ extension Directory {
         }
     }
 
-    /// The token's name when `token` is a token that works now: not revoked, not expired.
-    public func tokenHolder(_ token: String) throws(LiaisonError) -> String? {
+    /// The token when `token` is one that works now: not revoked, not expired.
+    public func tokenHolder(_ token: String) throws(LiaisonError) -> APIToken? {
         guard token.hasPrefix("liaison_"), token.count < 100 else { return nil }
         let hash = Data(SHA256.hash(data: Array(token.utf8)))
         let today = String(Timestamp.iso8601(clock()).prefix(10))
         return try read { db in
-            try String.fetchOne(db, sql: """
-                SELECT name FROM api_token WHERE hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at >= ?)
-                """, arguments: [hash, today])
+            try Row.fetchOne(db, sql: """
+                SELECT name, created_at, expires_at, directory_only FROM api_token
+                WHERE hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at >= ?)
+                """, arguments: [hash, today]
+            ).map { APIToken(name: $0["name"], createdAt: $0["created_at"], expiresAt: $0["expires_at"], directoryOnly: $0["directory_only"]) }
         }
     }
 

@@ -38,6 +38,8 @@ public struct NoteSummary: Sendable, Codable, Hashable {
     public var distribution: Distribution
     public var refersTo: String?
     public var modifiedAt: String
+    /// The author node's id.
+    public var author: String
 
     init(_ note: Note) {
         id = note.id
@@ -48,10 +50,31 @@ public struct NoteSummary: Sendable, Codable, Hashable {
         distribution = note.distribution
         refersTo = note.refersTo
         modifiedAt = note.metadata?.modifiedAt ?? ""
+        author = note.metadata?.steward ?? ""
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, title, status, grading, marking, distribution, refersTo = "refers_to", modifiedAt = "modified_at"
+        case id, title, status, grading, marking, distribution, refersTo = "refers_to", modifiedAt = "modified_at", author
+    }
+}
+
+/// Who reads notes through the JSON API, and so which of the notes held here it may see.
+public enum NoteReader: Sendable, Hashable {
+    /// This node's own officers, with a token: every note the node holds.
+    case local
+    /// A peer, by its certificate: the published notes whose distribution reaches it, and those it
+    /// wrote; not other nodes' evaluations and links, which reach it by sync under their own
+    /// distribution.
+    case peer(NodeID)
+    /// A token limited to directory reads: no notes.
+    case directoryOnly
+
+    public func mayRead(_ note: NoteSummary) -> Bool {
+        switch self {
+        case .local: true
+        case .directoryOnly: false
+        case .peer(let node): note.author == node.hex || (note.status == .published && NeedToKnow.mayReach(note.distribution, receiver: node))
+        }
     }
 }
 
@@ -80,6 +103,19 @@ extension Directory {
                 db, sql: "SELECT * FROM note WHERE deleted = 0 \(drafts ? "" : "AND status = 'published'") ORDER BY modified_at DESC, id"
             ).map(NoteSummary.init)
         }
+    }
+
+    /// A note's page as `reader` may see it; a note it may not read is not found.
+    public func notePage(_ id: UUID, for reader: NoteReader) throws(LiaisonError) -> NotePage {
+        let missing = LiaisonError(.notFound, "no note \(id.lowercasedString) is held here")
+        guard reader != .directoryOnly else { throw missing }
+        var page = try notePage(id)
+        guard reader.mayRead(NoteSummary(page.note)) else { throw missing }
+        if case .peer = reader {
+            (page.evaluations, page.links, page.combined) = ([], [], nil)
+            page.derived = page.derived.filter(reader.mayRead)
+        }
+        return page
     }
 
     /// A note's page: the note, its evaluations in order, its links both ways and the combined grading.

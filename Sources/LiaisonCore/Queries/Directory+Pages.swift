@@ -11,6 +11,8 @@ public struct ContactCard: Sendable, Hashable, Codable {
     public var designations: [Designation]
     /// Records decided to be this same person, whose channels and roles are shown here.
     public var sameAs: [UUID] = []
+    /// Notes held here that concern the contact.
+    public var notes: [NoteSummary] = []
 }
 
 /// Everything about one agency or unit.
@@ -23,6 +25,8 @@ public struct AgencyCard: Sendable, Hashable, Codable {
     public var contacts: [Person]
     /// Records decided to be this same agency, whose units, channels, roles and contacts are shown here.
     public var sameAs: [UUID] = []
+    /// Notes held here that concern the agency.
+    public var notes: [NoteSummary] = []
 }
 
 /// The country page: who to call in a country, and for what.
@@ -56,6 +60,8 @@ public struct CountryPage: Sendable, Hashable, Codable {
     public var contacts24x7: [Contact24x7]
     /// Roles that hold today; ended and future ones are left out.
     public var focalPoints: [FocalPoint]
+    /// Notes held here that concern the country.
+    public var notes: [NoteSummary] = []
 }
 
 /// Counts of what the node holds.
@@ -84,7 +90,8 @@ extension Directory {
             return ContactCard(
                 person: person, agency: agency, parentAgency: try agency.parentID.flatMap { try Self.agency($0, db) },
                 channels: try Self.channels(owner: "person_id", aliases, db), designations: try Self.designations(owner: "person_id", aliases, db),
-                sameAs: aliases.dropFirst().compactMap(UUID.init(uuidString:)))
+                sameAs: aliases.dropFirst().compactMap(UUID.init(uuidString:)),
+                notes: try aliases.flatMap { try notes(concerning: "person:\($0)", in: db) })
         }
     }
 
@@ -108,7 +115,8 @@ extension Directory {
                     SELECT * FROM person WHERE agency_id IN (SELECT value FROM json_each(?)) AND deleted = 0 AND id \(Self.notRetired)
                     ORDER BY family_name, given_name
                     """), arguments: [owners]),
-                sameAs: aliases.dropFirst().compactMap(UUID.init(uuidString:)))
+                sameAs: aliases.dropFirst().compactMap(UUID.init(uuidString:)),
+                notes: try aliases.flatMap { try notes(concerning: "agency:\($0)", in: db) })
         }
     }
 
@@ -205,7 +213,9 @@ extension Directory {
                 ($0.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $0.function) ?? 0, $0.holder)
                     < ($1.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $1.function) ?? 0, $1.holder)
             }
-            return CountryPage(country: country, agencies: entries, contacts24x7: contacts24x7, focalPoints: focalPoints)
+            return CountryPage(
+                country: country, agencies: entries, contacts24x7: contacts24x7, focalPoints: focalPoints,
+                notes: try notes(concerning: "country:\(country.code)", in: db))
         }
     }
 

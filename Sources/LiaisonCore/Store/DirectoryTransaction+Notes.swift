@@ -17,6 +17,7 @@ extension DirectoryTransaction {
         note.distribution = try resolvedDistribution(of: note)
         try checkDerivation(of: note)
         _ = try record(note, existing: existing, distribution: note.distribution, whole: true)
+        try NoteIndex.reindex([note.id], in: db)
         note.metadata = metadata(after: existing?.metadata)
         return note
     }

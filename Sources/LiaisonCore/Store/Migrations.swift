@@ -1,4 +1,5 @@
 public import GRDB
+import Foundation
 
 /// The schema migrations: the SQL files of `Schema/`, embedded at build time, applied in file order.
 public enum Migrations {
@@ -21,7 +22,10 @@ public enum Migrations {
 
     /// What a migration does after its SQL, where SQL cannot: re-encoding stored bytes.
     private static let swiftSteps: [String: @Sendable (Database) throws -> Void] = [
-        "0004-commit-changes": LogStore.moveChangesIntoCommits(in:)
+        "0004-commit-changes": LogStore.moveChangesIntoCommits(in:),
+        "0013-note-search": { db in
+            try NoteIndex.reindex(Set(try String.fetchAll(db, sql: "SELECT id FROM note").compactMap(UUID.init(uuidString:))), in: db)
+        },
     ]
 
     /// Migrations whose ids are applied in `db`.

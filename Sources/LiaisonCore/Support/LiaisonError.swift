@@ -28,6 +28,8 @@ public struct LiaisonError: Error, Sendable, Equatable {
         case network
         /// The other end is not who the roster says, or may not ask for this.
         case unauthorized
+        /// The caller is known, and what it asks for is beyond what it may read.
+        case forbidden
         /// The user interrupted the command (Ctrl-C, SIGTERM); the message says what was kept.
         case interrupted
         /// A request was larger than the other end accepts: send less at a time.

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+
+/// A search over the notes this node holds: words folded as the directory's search folds them,
+/// matched in the title, the body and the names of what the note concerns, and filters.
+public struct NoteQuery: Sendable, Hashable {
+    public var text: String
+    public var country: String?
+    public var crimeArea: CrimeArea?
+    /// This reliability or better.
+    public var reliability: SourceReliability?
+    /// This credibility or better.
+    public var credibility: InformationCredibility?
+    public var marking: Marking?
+    /// The day the information refers to, from and to (`YYYY-MM-DD`, inclusive).
+    public var from: String?
+    public var to: String?
+    public var includeDrafts: Bool
+    public var limit: Int
+
+    public init(
+        _ text: String, country: String? = nil, crimeArea: CrimeArea? = nil, reliability: SourceReliability? = nil,
+        credibility: InformationCredibility? = nil, marking: Marking? = nil, from: String? = nil, to: String? = nil,
+        includeDrafts: Bool = true, limit: Int = 50
+    ) {
+        self.text = text
+        self.country = country
+        self.crimeArea = crimeArea
+        self.reliability = reliability
+        self.credibility = credibility
+        self.marking = marking
+        self.from = from
+        self.to = to
+        self.includeDrafts = includeDrafts
+        self.limit = limit
+    }
+}
+
+extension Directory {
+    /// Notes matching the query: those whose title has every word first, best first, then those
+    /// with every word (or a word's start) anywhere, newest first.
+    public func searchNotes(_ query: NoteQuery) throws(LiaisonError) -> [NoteSummary] {
+        let words = Array(SearchText.queryWords(query.text).prefix(12))
+        var facets: [String] = []
+        if let country = query.country { facets.append("\"\(SearchIndex.facet("cc", try self.country(country).code))\"") }
+        if let area = query.crimeArea { facets.append("\"\(SearchIndex.facet("area", area.rawValue))\"") }
+        if let marking = query.marking { facets.append("\"\(SearchIndex.facet("mark", marking.rawValue))\"") }
+        if let reliability = query.reliability { facets.append("\"\(SearchIndex.facet("rel", reliability.rawValue))\"") }
+        if let credibility = query.credibility { facets.append("\"\(SearchIndex.facet("cred", credibility.rawValue))\"") }
+        if !query.includeDrafts { facets.append("\"\(SearchIndex.facet("status", NoteStatus.published.rawValue))\"") }
+        let checkDay = { (text: String?, field: String) throws(LiaisonError) -> String? in
+            guard let text = text?.trimmed, !text.isEmpty else { return nil }
+            guard text.utf8.count == 10, text.enumerated().allSatisfy({ $1 == "-" ? [4, 7].contains($0) : $1.isASCII && $1.isNumber }) else {
+                throw LiaisonError.invalid(field, text, "not a date: use YYYY-MM-DD")
+            }
+            return text
+        }
+        let (from, to) = (try checkDay(query.from, "from"), try checkDay(query.to, "to"))
+        let limit = max(1, min(query.limit, 1000))
+        let facetFilter = facets.isEmpty ? nil : "facets : (\(facets.joined(separator: " AND ")))"
+        var tiers: [(expression: String, ranked: Bool)] = []
+        if words.isEmpty {
+            if let facetFilter { tiers = [(facetFilter, false)] }
+        } else {
+            let exact = words.map { "(" + $0.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
+            let prefix = words.map { "(" + $0.map { "\"\($0)\"*" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
+            let filter = facetFilter.map { " AND " + $0 } ?? ""
+            tiers = [("title : (\(exact))\(filter)", true), ("{title body links} : (\(prefix))\(filter)", false)]
+        }
+        let dayArguments = [from, to].compactMap { $0 }
+        let dayFilter = (from == nil ? "" : " AND n.refers_to >= ?") + (to == nil ? "" : " AND n.refers_to <= ?")
+        let chosenTiers = tiers
+        return try read { db in
+            let tiers = chosenTiers
+            var found: [Note] = []
+            var seen: Set<UUID> = []
+            if tiers.isEmpty {
+                guard words.isEmpty, !dayArguments.isEmpty || query.text.trimmed.isEmpty else { return [] }
+                found = try Note.fetchAll(
+                    db, sql: "SELECT n.* FROM note n WHERE n.deleted = 0\(query.includeDrafts ? "" : " AND n.status = 'published'")\(dayFilter) ORDER BY n.local_id DESC LIMIT ?",
+                    arguments: StatementArguments(dayArguments) + [limit])
+            }
+            for tier in tiers where found.count < limit {
+                let sql = """
+                    SELECT n.* FROM note_search s JOIN note n ON n.local_id = s.rowid
+                    WHERE note_search MATCH ?\(dayFilter) ORDER BY \(tier.ranked ? "s.rank" : "s.rowid DESC") LIMIT ?
+                    """
+                for note in try Note.fetchAll(db.cachedStatement(sql: sql), arguments: [tier.expression] + StatementArguments(dayArguments) + [limit])
+                where found.count < limit && seen.insert(note.id).inserted {
+                    found.append(note)
+                }
+            }
+            return found.map(NoteSummary.init)
+        }
+    }
+
+    /// The live notes that concern a country (`country:MD`), an agency (`agency:<id>`) or a contact
+    /// (`person:<id>`), latest first.
+    func notes(concerning subject: String, in db: Database) throws -> [NoteSummary] {
+        try Note.fetchAll(
+            db, sql: """
+                SELECT n.* FROM note_subject s JOIN note n ON n.id = s.note_id
+                WHERE s.subject = ? AND n.deleted = 0 ORDER BY n.local_id DESC LIMIT 100
+                """, arguments: [subject]
+        ).map(NoteSummary.init)
+    }
+}
