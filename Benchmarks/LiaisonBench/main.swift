@@ -4,7 +4,10 @@ import LiaisonCore
 import LiaisonSync
 
 // Benchmarks, run on demand:
-//   swift run -c release LiaisonBench [import|search|cli|bundle|sync|all] [--contacts N] [--cli PATH]
+//   swift run -c release LiaisonBench [import|search|cli|bundle|sync|notes|all] [--contacts N] [--cli PATH]
+//   notes: search over --notes N notes (100,000) beside raw FTS5; `liaison sync` of --synced-notes N
+//   notes (10,000) to a peer entitled to half of them, one entitled to all and one to none; sealing
+//   and opening a note beside plain HPKE.
 //   sync: `liaison sync` of the generated directory over mutual TLS on loopback into an empty node,
 //   beside a `liaison bundle import` of the same commits, then syncs with nothing new.
 //   bundle: imports a bundle of the generated contacts into a second node, beside the git peer (one
@@ -24,7 +27,7 @@ let contactCount = option("--contacts").flatMap(Int.init) ?? 100_000
 let cliPath = option("--cli") ?? ".build/release/liaison"
 let memoryChanges = option("--memory-changes").flatMap(Int.init)
 let importMemory = CommandLine.arguments.contains("--import-memory")
-let mode = ["import", "search", "cli", "bundle", "sync", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
+let mode = ["import", "search", "cli", "bundle", "sync", "notes", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
 
 let workFolder = FileManager.default.temporaryDirectory.appending(path: "liaison-bench")
 try? FileManager.default.removeItem(at: workFolder)
@@ -390,6 +393,10 @@ func benchmarkGlobalDirectoryBundle() throws {
         """)
 }
 
+if mode == "notes" {
+    try benchmarkNotes()
+    exit(0)
+}
 let csv = generatedCSV(count: contactCount)
 let folder = try benchmarkImport(csv: csv)
 if mode == "all" || mode == "search" { try benchmarkSearch(folder: folder) }
@@ -399,5 +406,6 @@ if mode == "all" || mode == "bundle" {
     try benchmarkGlobalDirectoryBundle()
 }
 if mode == "all" || mode == "sync" { try benchmarkSync(from: folder) }
+if mode == "all" { try benchmarkNotes() }
 if let memoryChanges { try benchmarkBundleMemory(changes: memoryChanges) }
 if importMemory { try benchmarkImportMemory(csv: csv) }
