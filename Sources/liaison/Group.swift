@@ -80,22 +80,9 @@ extension Liaison {
             static let configuration = CommandConfiguration(
                 commandName: "add-member", abstract: "Add a node to a group this node keeps; it receives the notes written to the group from now on.")
 
-            @OptionGroup var data: DataOptions
-            @Argument(help: "The group's name or id.") var group: String
-            @Argument(help: "The node: a peer's name or node id.") var node: String
+            @OptionGroup var membership: MembershipArguments
 
-            func run() throws {
-                try reportingErrors {
-                    let directory = try data.open()
-                    var group = try directory.sharingGroup(matching: self.group)
-                    let member = try memberID(node, in: directory)
-                    guard !group.members.contains(member) else { return say("\(try nodeName(member.hex, in: directory)) is already a member of \(group.name).") }
-                    group.members = (group.members + [member]).sorted()
-                    let changed = group
-                    let saved = try directory.write { tx in try tx.save(changed) }.value
-                    say("Added \(try nodeName(member.hex, in: directory)) to \(saved.name): \(counted(saved.members.count, "member")).")
-                }
-            }
+            func run() throws { try membership.change(adding: true) }
         }
 
         struct RemoveMember: ParsableCommand {
@@ -103,22 +90,35 @@ extension Liaison {
                 commandName: "remove-member",
                 abstract: "Remove a node from a group this node keeps; it gets no note written to the group after this, and keeps what it holds.")
 
-            @OptionGroup var data: DataOptions
-            @Argument(help: "The group's name or id.") var group: String
-            @Argument(help: "The node: a peer's name or node id.") var node: String
+            @OptionGroup var membership: MembershipArguments
 
-            func run() throws {
-                try reportingErrors {
-                    let directory = try data.open()
-                    var group = try directory.sharingGroup(matching: self.group)
-                    let member = try memberID(node, in: directory)
-                    guard group.members.contains(member) else { throw LiaisonError(.notFound, "\(try nodeName(member.hex, in: directory)) is not a member of \(group.name)") }
-                    group.members.removeAll { $0 == member }
-                    let changed = group
-                    let saved = try directory.write { tx in try tx.save(changed) }.value
-                    say("Removed \(try nodeName(member.hex, in: directory)) from \(saved.name): \(counted(saved.members.count, "member")) left.")
-                }
+            func run() throws { try membership.change(adding: false) }
+        }
+    }
+}
+
+/// The group and the node that `group add-member` and `group remove-member` take.
+struct MembershipArguments: ParsableArguments {
+    @OptionGroup var data: DataOptions
+    @Argument(help: "The group's name or id.") var group: String
+    @Argument(help: "The node: a peer's name or node id.") var node: String
+
+    /// Adds the node to the group, or removes it, and says how many members the group has now.
+    func change(adding: Bool) throws {
+        try reportingErrors {
+            let directory = try data.open()
+            var group = try directory.sharingGroup(matching: self.group)
+            let member = try memberID(node, in: directory)
+            let name = try nodeName(member.hex, in: directory)
+            guard group.members.contains(member) != adding else {
+                if adding { return say("\(name) is already a member of \(group.name).") }
+                throw LiaisonError(.notFound, "\(name) is not a member of \(group.name)")
             }
+            if adding { group.members = (group.members + [member]).sorted() } else { group.members.removeAll { $0 == member } }
+            let changed = group
+            let saved = try directory.write { tx in try tx.save(changed) }.value
+            let members = counted(saved.members.count, "member")
+            say(adding ? "Added \(name) to \(saved.name): \(members)." : "Removed \(name) from \(saved.name): \(members) left.")
         }
     }
 }

@@ -99,14 +99,20 @@ import Testing
         }
     }
 
-    @Test(arguments: Kind.allCases) func aBodyForNamedNodesReachesOnlyThem(_ kind: Kind) async throws {
+    /// A server and a client that both trust a third node, the author.
+    func pairWithAuthor() throws -> (server: Node, client: Node, author: Node) {
         let (server, client) = try pair()
         let author = try Node("Kyiv")
-        defer { [server, client, author].forEach { $0.remove() } }
         for node in [server, client] {
             _ = try node.directory.addPeer(try author.card())
             _ = try author.directory.addPeer(try node.card())
         }
+        return (server, client, author)
+    }
+
+    @Test(arguments: Kind.allCases) func aBodyForNamedNodesReachesOnlyThem(_ kind: Kind) async throws {
+        let (server, client, author) = try pairWithAuthor()
+        defer { [server, client, author].forEach { $0.remove() } }
         // The author addresses one change to the server alone, and another to everyone.
         let key = try #require(author.directory.signingKey)
         func agency(_ name: String) -> Change.Operation {
@@ -146,13 +152,8 @@ import Testing
     }
 
     @Test(arguments: Kind.allCases) func aNoteSealedToTheClientCrossesAServerThatCannotReadIt(_ kind: Kind) async throws {
-        let (server, client) = try pair()
-        let author = try Node("Kyiv")
+        let (server, client, author) = try pairWithAuthor()
         defer { [server, client, author].forEach { $0.remove() } }
-        for node in [server, client] {
-            _ = try node.directory.addPeer(try author.card())
-            _ = try author.directory.addPeer(try node.card())
-        }
         let note = Note(
             title: "Convoy", language: "en", body: "SEALED-FOR-THE-CLIENT", status: .published, reliability: .b, credibility: .two,
             marking: .red, distribution: .nodes([client.directory.node.id]))

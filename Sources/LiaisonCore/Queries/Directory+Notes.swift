@@ -53,6 +53,24 @@ public struct NoteSummary: Sendable, Codable, Hashable {
         author = note.metadata?.steward ?? ""
     }
 
+    /// The columns of `note n` that ``init(row:)`` reads: not the body and lists a page needs.
+    static let columns = "n.id, n.title, n.status, n.reliability, n.credibility, n.marking, n.distribution, n.refers_to, n.modified_at, n.steward"
+
+    /// A summary read from ``columns``, as ``Note/init(row:)`` reads the same columns.
+    init(row: Row) {
+        id = row.uuid("id") ?? UUID()
+        title = row["title"]
+        status = row.term("status", default: .draft)
+        let reliability = (row["reliability"] as String?).flatMap(SourceReliability.init(rawValue:))
+        let credibility = (row["credibility"] as String?).flatMap(InformationCredibility.init(rawValue:))
+        grading = reliability.flatMap { reliability in credibility.map { reliability.rawValue + $0.rawValue } }
+        marking = (row["marking"] as String?).map { Marking(rawValue: $0) ?? .red }
+        distribution = Distribution(text: row["distribution"]) ?? .nodeOnly
+        refersTo = row["refers_to"]
+        modifiedAt = Timestamp.iso8601(database: row["modified_at"])
+        author = row["steward"]
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, title, status, grading, marking, distribution, refersTo = "refers_to", modifiedAt = "modified_at", author
     }

@@ -21,7 +21,7 @@ public struct NoteQuery: Sendable, Hashable {
     public init(
         _ text: String, country: String? = nil, crimeArea: CrimeArea? = nil, reliability: SourceReliability? = nil,
         credibility: InformationCredibility? = nil, marking: Marking? = nil, from: String? = nil, to: String? = nil,
-        includeDrafts: Bool = true, limit: Int = 50
+        includeDrafts: Bool = true, limit: Int = 20
     ) {
         self.text = text
         self.country = country
@@ -37,8 +37,9 @@ public struct NoteQuery: Sendable, Hashable {
 }
 
 extension Directory {
-    /// Notes matching the query: those whose title has every word first, best first, then those
-    /// with every word (or a word's start) anywhere, newest first.
+    /// Notes matching the query, newest first: those whose title has every word, then those with
+    /// every word (or a word's start) anywhere. Each tier reads the index newest first and stops
+    /// at the limit, so a common word costs no more than a rare one.
     public func searchNotes(_ query: NoteQuery) throws(LiaisonError) -> [NoteSummary] {
         let words = Array(SearchText.queryWords(query.text).prefix(12))
         var facets: [String] = []
@@ -58,39 +59,43 @@ extension Directory {
         let (from, to) = (try checkDay(query.from, "from"), try checkDay(query.to, "to"))
         let limit = max(1, min(query.limit, 1000))
         let facetFilter = facets.isEmpty ? nil : "facets : (\(facets.joined(separator: " AND ")))"
-        var tiers: [(expression: String, ranked: Bool)] = []
+        var tiers: [String] = []
         if words.isEmpty {
-            if let facetFilter { tiers = [(facetFilter, false)] }
+            if let facetFilter { tiers = [facetFilter] }
         } else {
             let exact = words.map { "(" + $0.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let prefix = words.map { "(" + $0.map { "\"\($0)\"*" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let filter = facetFilter.map { " AND " + $0 } ?? ""
-            tiers = [("title : (\(exact))\(filter)", true), ("{title body links} : (\(prefix))\(filter)", false)]
+            tiers = ["title : (\(exact))\(filter)", "{title body links} : (\(prefix))\(filter)"]
         }
         let dayArguments = [from, to].compactMap { $0 }
         let dayFilter = (from == nil ? "" : " AND n.refers_to >= ?") + (to == nil ? "" : " AND n.refers_to <= ?")
         let chosenTiers = tiers
         return try read { db in
             let tiers = chosenTiers
-            var found: [Note] = []
+            var found: [NoteSummary] = []
             var seen: Set<UUID> = []
             if tiers.isEmpty {
                 guard words.isEmpty, !dayArguments.isEmpty || query.text.trimmed.isEmpty else { return [] }
-                found = try Note.fetchAll(
-                    db, sql: "SELECT n.* FROM note n WHERE n.deleted = 0\(query.includeDrafts ? "" : " AND n.status = 'published'")\(dayFilter) ORDER BY n.local_id DESC LIMIT ?",
-                    arguments: StatementArguments(dayArguments) + [limit])
+                return try Row.fetchAll(
+                    db, sql: """
+                        SELECT \(NoteSummary.columns) FROM note n WHERE n.deleted = 0\(query.includeDrafts ? "" : " AND n.status = 'published'")\(dayFilter)
+                        ORDER BY n.local_id DESC LIMIT ?
+                        """,
+                    arguments: StatementArguments(dayArguments) + [limit]
+                ).map(NoteSummary.init(row:))
             }
             for tier in tiers where found.count < limit {
                 let sql = """
-                    SELECT n.* FROM note_search s JOIN note n ON n.local_id = s.rowid
-                    WHERE note_search MATCH ?\(dayFilter) ORDER BY \(tier.ranked ? "s.rank" : "s.rowid DESC") LIMIT ?
+                    SELECT \(NoteSummary.columns) FROM note_search s JOIN note n ON n.local_id = s.rowid
+                    WHERE note_search MATCH ? AND n.deleted = 0\(dayFilter) ORDER BY s.rowid DESC LIMIT ?
                     """
-                for note in try Note.fetchAll(db.cachedStatement(sql: sql), arguments: [tier.expression] + StatementArguments(dayArguments) + [limit])
-                where found.count < limit && seen.insert(note.id).inserted {
-                    found.append(note)
+                for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [tier] + StatementArguments(dayArguments) + [limit]) {
+                    let summary = NoteSummary(row: row)
+                    if found.count < limit, seen.insert(summary.id).inserted { found.append(summary) }
                 }
             }
-            return found.map(NoteSummary.init)
+            return found
         }
     }
 

@@ -32,6 +32,10 @@ public enum SearchText {
         func add(_ text: String?) {
             guard let text = text?.lowercased(), !text.isEmpty, !spellings.contains(text) else { return }
             spellings.append(text)
+            // A soft sign becomes an apostrophe ("koval'chuk" for Ковальчук): the word is also
+            // found written without it.
+            let joined = text.filter { $0 != "'" && $0 != "ʹ" && $0 != "ʼ" }
+            if joined != text, !joined.isEmpty, !spellings.contains(joined) { spellings.append(joined) }
         }
         let latin = word.applyingTransform(anyLatin, reverse: false) ?? word
         add(latin.applyingTransform(latinASCII, reverse: false))
@@ -93,8 +97,10 @@ public enum SearchText {
                 continue
             }
             var spellings: [String] = []
+            // Each spelling is folded already: folding it again would add, for a spelling with an
+            // apostrophe ("igor'" for Игорь), its joined form to the phrase, which nothing matches.
             for spelling in fold(String(word)).split(separator: " ") {
-                let phrase = tokens(String(spelling)).joined(separator: " ")
+                let phrase = Self.words(ofFolded: String(spelling)).joined(separator: " ")
                 if !phrase.isEmpty, !spellings.contains(phrase) { spellings.append(phrase) }
             }
             if !spellings.isEmpty { words.append(spellings) }

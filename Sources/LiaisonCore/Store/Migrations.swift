@@ -23,6 +23,16 @@ public enum Migrations {
     /// What a migration does after its SQL, where SQL cannot: re-encoding stored bytes.
     private static let swiftSteps: [String: @Sendable (Database) throws -> Void] = [
         "0004-commit-changes": LogStore.moveChangesIntoCommits(in:),
+        "0015-search-joined-spellings": { db in
+            // Only names with a soft or hard sign are folded differently now.
+            func ids(_ table: String, _ columns: [String]) throws -> Set<UUID> {
+                let condition = columns.flatMap { column in ["ь", "Ь", "ъ", "Ъ"].map { "\(column) LIKE '%\($0)%'" } }.joined(separator: " OR ")
+                return Set(try String.fetchAll(db, sql: "SELECT id FROM \(table) WHERE \(condition)").compactMap(UUID.init(uuidString:)))
+            }
+            let agencies = try ids("agency", ["name", "native_name"])
+            try SearchIndex.reindex(
+                persons: try ids("person", ["given_name", "family_name", "native_name"]), agencies: agencies, agenciesWithMembers: agencies, in: db)
+        },
         "0013-note-search": { db in
             try NoteIndex.reindex(Set(try String.fetchAll(db, sql: "SELECT id FROM note").compactMap(UUID.init(uuidString:))), in: db)
         },

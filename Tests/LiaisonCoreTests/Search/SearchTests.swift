@@ -28,6 +28,7 @@ import Testing
             let ion = try tx.save(Person(agencyID: border.id, givenName: "Ion", familyName: "Everywhere", languages: ["tr"]))
             try tx.save(Designation(personID: ion.id, crimeArea: nil, function: .nationalRapporteur))
             try tx.save(Person(agencyID: border.id, nativeName: "Андрей Жуков", position: "Analyst"))
+            try tx.save(Person(agencyID: border.id, nativeName: "Игорь Ковальчук"))
             try tx.save(Person(agencyID: border.id, givenName: "Milan", familyName: "Đorđević"))
             try tx.save(Person(agencyID: greek.id, givenName: "Sean", familyName: "O'Brien"))
             try tx.save(Person(agencyID: greek.id, givenName: "Hans", familyName: "Müller"))
@@ -56,6 +57,9 @@ import Testing
         #expect(try names("JOSÉ MUÑOZ") == ["José Muñoz"])
         #expect(try names("dang van") == ["Văn Hùng Đặng"])
         #expect(try names("Иванов").first == "Иван Иванов")
+        // A soft sign transliterates with an apostrophe, "igor'", in the name and in the query alike.
+        #expect(try names("Игорь") == ["Игорь Ковальчук"])
+        #expect(try names("igor kovalchuk") == ["Игорь Ковальчук"])
         #expect(try names("policia nacional").first == "Policía Nacional")
     }
 
