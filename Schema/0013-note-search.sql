@@ -6,7 +6,9 @@
 CREATE VIRTUAL TABLE note_search USING fts5(
   title, body, links, facets,
   tokenize = 'unicode61 remove_diacritics 2',
-  prefix = '3'
+  -- Prefix indexes of 3 to 6 characters: a word's start such as "trans" reads one list of notes,
+  -- not the lists of every word it starts, which in note bodies are many.
+  prefix = '3 4 5 6'
 );
 INSERT INTO note_search (note_search, rank) VALUES ('rank', 'bm25(10.0, 1.0, 3.0, 0.0)');
 

@@ -26,6 +26,8 @@ public struct SealedBody: Sendable, Hashable {
 public enum Sealing {
     static let ciphersuite = HPKE.Ciphersuite.Curve25519_SHA256_ChachaPoly
     static let infoPrefix = Array("liaison/sealed-change/v1".utf8) + [0]
+    /// The most a commit's sealed copies may take, half of what a bundle item carries.
+    public static let maximumSealedBytes = 32 << 20
 
     static func info(_ recipient: NodeID) -> Data { Data(infoPrefix + recipient.bytes) }
 
@@ -68,6 +70,7 @@ extension Commit {
     /// Seals every body of scope 2 or 3 to each of its recipients but the origin: `keys` gives
     /// their encryption keys. Throws, naming the node, when a recipient has none.
     public mutating func sealBodies(keys: [NodeID: Curve25519.KeyAgreement.PublicKey], names: (NodeID) -> String) throws(LiaisonError) {
+        var total = 0
         for (index, body) in changeBodies.enumerated() {
             guard let body, let recipients = NeedToKnow.sealedRecipients(body) else { continue }
             var sealed: [SealedBody] = []
@@ -78,6 +81,13 @@ extension Commit {
                         hint: "add its current node card again (`liaison peer add CARD`): cards made before sealed notes lack the key")
                 }
                 sealed.append(try Sealing.seal(body, hash: changeHashes[index], to: recipient, key: key))
+                total += body.count + SealedBody.overhead
+                // Every node must be able to carry the commit: a bundle item holds 64 MiB.
+                guard total <= Sealing.maximumSealedBytes else {
+                    throw LiaisonError(
+                        .tooLarge, "sealed to \(recipients.count) nodes, these changes would take over \(Sealing.maximumSealedBytes >> 20) MiB",
+                        hint: "share a shorter note, or with fewer nodes, or write fewer notes at once")
+                }
             }
             if !sealed.isEmpty { sealedBodies[index] = sealed }
         }
