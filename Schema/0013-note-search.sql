@@ -2,7 +2,7 @@
 -- local, never replicated. Text columns hold folded lower-case ASCII as the directory's index does;
 -- links holds the names of the countries, agencies, contacts and crime areas a note concerns;
 -- facets holds filter tokens ('xccmd' for country MD, 'xrelb' for reliability B or better).
--- rowid = note.local_id.
+-- rowid = note.local_id; searches read it newest first, by rowid.
 CREATE VIRTUAL TABLE note_search USING fts5(
   title, body, links, facets,
   tokenize = 'unicode61 remove_diacritics 2',
@@ -10,7 +10,6 @@ CREATE VIRTUAL TABLE note_search USING fts5(
   -- not the lists of every word it starts, which in note bodies are many.
   prefix = '3 4 5 6'
 );
-INSERT INTO note_search (note_search, rank) VALUES ('rank', 'bm25(10.0, 1.0, 3.0, 0.0)');
 
 -- What each note concerns, for the notes shown on a country's, an agency's or a contact's page:
 -- 'country:MD', 'agency:<id>', 'person:<id>'.

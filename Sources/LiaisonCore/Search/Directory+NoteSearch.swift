@@ -37,9 +37,9 @@ public struct NoteQuery: Sendable, Hashable {
 }
 
 extension Directory {
-    /// Notes matching the query, newest first: those whose title has every word, then those with
-    /// every word (or a word's start) anywhere. Each tier reads the index newest first and stops
-    /// at the limit, so a common word costs no more than a rare one.
+    /// Notes with every word (or a word's start) in the title, the body or the names of what they
+    /// concern, newest first. The index is read newest first and stops at the limit, so a common
+    /// word costs no more than a rare one: one FTS5 query, as plain as the search can be.
     public func searchNotes(_ query: NoteQuery) throws(LiaisonError) -> [NoteSummary] {
         let words = Array(SearchText.queryWords(query.text).prefix(12))
         var facets: [String] = []
@@ -63,10 +63,9 @@ extension Directory {
         if words.isEmpty {
             if let facetFilter { tiers = [facetFilter] }
         } else {
-            let exact = words.map { "(" + $0.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let prefix = words.map { "(" + $0.map { "\"\($0)\"*" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let filter = facetFilter.map { " AND " + $0 } ?? ""
-            tiers = ["title : (\(exact))\(filter)", "{title body links} : (\(prefix))\(filter)"]
+            tiers = ["{title body links} : (\(prefix))\(filter)"]
         }
         let dayArguments = [from, to].compactMap { $0 }
         let dayFilter = (from == nil ? "" : " AND n.refers_to >= ?") + (to == nil ? "" : " AND n.refers_to <= ?")
