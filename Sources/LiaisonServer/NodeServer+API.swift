@@ -54,9 +54,7 @@ extension NodeServer {
             let reader = context.noteReader
             guard reader != .directoryOnly else { throw directoryOnlyRefusal }
             let reference = try context.parameters.require("id").decodedPathSegment
-            return try json(try await reading { () throws(LiaisonError) in
-                try directory.notePage(try directory.note(matching: reference).id, for: reader)
-            })
+            return try json(try await reading { () throws(LiaisonError) in try directory.notePage(matching: reference, for: reader) })
         }
         api.get("contacts/:id/vcard") { _, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment

@@ -139,7 +139,9 @@ final class Receiver {
             // before, or this node was not entitled then.
             // Bodies sealed to this node were opened when the copy was checked.
             let carried = checked.refusal == nil ? checked.visible : commit
-            if carried.changeBodies.contains(where: { $0 != nil }) { try fillWithheldBodies(carried, position: position, name: name) }
+            if carried.changeBodies.contains(where: { $0 != nil }) || !carried.sealedBodies.isEmpty {
+                try fillWithheldBodies(carried, position: position, name: name)
+            }
             return false
         }
         if let fork = try Row.fetchOne(db, sql: "SELECT epoch, sequence FROM fork WHERE origin = ? LIMIT 1", arguments: [header.origin.hex]) {
@@ -318,7 +320,16 @@ final class Receiver {
             stored.changeBodies[index] = body
             filled.append((index, change))
         }
-        guard !filled.isEmpty else { return }
+        // Sealed copies the stored commit lacks (a relay left them out) are kept, to pass on.
+        var keptCopies = false
+        for (index, copies) in commit.sealedBodies where index < stored.changeHashes.count {
+            let held = Set((stored.sealedBodies[index] ?? []).map(\.recipient))
+            let missing = copies.filter { !held.contains($0.recipient) }
+            guard !missing.isEmpty else { continue }
+            stored.sealedBodies[index] = ((stored.sealedBodies[index] ?? []) + missing).sorted { $0.recipient < $1.recipient }
+            keptCopies = true
+        }
+        guard !filled.isEmpty || keptCopies else { return }
         try LogStore.replaceChanges(of: stored, at: position, in: db)
         let stamp = Stamp(time: commit.header.time, origin: commit.header.origin, epoch: commit.header.epoch)
         for (index, change) in filled {

@@ -24,6 +24,9 @@ extension Liaison {
 
             func validate() throws {
                 guard fields.title != nil else { throw ValidationError("--title is required") }
+                if !publish, sharing.choosesDistribution {
+                    throw ValidationError("a draft stays on this node: --federation, --this-node, --to and --group take effect with --publish")
+                }
                 guard fields.language != nil else { throw ValidationError("--language is required: the BCP 47 tag of the note's text, e.g. en, ro, ru") }
             }
 
@@ -79,7 +82,7 @@ extension Liaison {
                     var note = try directory.note(matching: self.note)
                     try sharing.apply(to: &note, directory: directory, requireDistribution: note.status == .draft)
                     let changed = note
-                    let saved = try directory.write { tx in try tx.save(changed) }.value
+                    let saved = try directory.write { tx in try tx.save(changed, reshare: true) }.value
                     say("Published \(saved.title) \(saved.id.lowercasedString): \(saved.grading ?? "") \(saved.marking?.rawValue ?? ""), \(try describe(saved.distribution, in: directory))")
                 }
             }
@@ -243,6 +246,8 @@ struct NoteSharing: ParsableArguments {
     var nodes: [String] = []
     @Option(help: ArgumentHelp("Share with the members of this sharing group: its name or id.", valueName: "group")) var group: String?
 
+    var choosesDistribution: Bool { federation || thisNode || !nodes.isEmpty || group != nil }
+
     func validate() throws {
         let chosen = [federation, thisNode, !nodes.isEmpty, group != nil].filter { $0 }.count
         if chosen > 1 { throw ValidationError("choose one distribution: --federation, --this-node, --to or --group") }
@@ -262,7 +267,11 @@ struct NoteSharing: ParsableArguments {
         } else if thisNode {
             note.distribution = .nodeOnly
         } else if !nodes.isEmpty {
-            note.distribution = .nodes(try nodes.map { try NodeID(hex: directory.peer($0).nodeID) })
+            note.distribution = .nodes(try nodes.map { name in
+                let peer = try directory.peer(name)
+                guard peer.revokedAt == nil else { throw LiaisonError(.conflict, "\(peer.name) (\(peer.agency)) is revoked: nothing is shared with it") }
+                return try NodeID(hex: peer.nodeID)
+            })
         } else if let group {
             note.distribution = .group(try directory.sharingGroup(matching: group).id.lowercasedString, recipients: [])
         } else if requireDistribution {

@@ -195,15 +195,78 @@ import Testing
         #expect(try nodes[0].notePage(open.id).links.map(\.link.id) == [link.id])
         #expect(try !Self.anyTrace(of: "LINK-COMMENT", in: nodes[2]))
         #expect(try nodes[2].notePage(open.id).links.isEmpty)
-        // An evaluation is never changed, even by the node that wrote it.
-        let evaluation = try #require(page.evaluations.first?.evaluation)
-        let changed = Change(
-            entity: .noteEvaluation, recordID: evaluation.id,
-            operation: .upsert(FieldGroups(NoteEvaluation(id: evaluation.id, noteID: open.id, reliability: .a, credibility: .one).fieldGroups)))
-        let outcome = try nodes[1].database.write { db in
-            try ChangeApplier.apply(changed, stamp: Stamp(time: HybridLogicalTime(rawValue: .max >> 1), origin: nodes[1].node.id, epoch: 1), in: db)
+    }
+
+    @Test func theAuthorsLogVerifiesAndARestoredAuthorGetsItsNotesBack() throws {
+        let keys = [Curve25519.Signing.PrivateKey(), Curve25519.Signing.PrivateKey(), Curve25519.Signing.PrivateKey()]
+        let nodes = try Federation.nodes(keys: keys)
+        let group = try Self.save(SharingGroup(name: "Desk", members: [nodes[1].node.id]), on: nodes[0])
+        try Self.save(Note(title: "Draft", language: "en", body: "OWN-DRAFT"), on: nodes[0])
+        let named = try Self.publish(nodes[0], "OWN-NAMED", to: .nodes([nodes[1].node.id]))
+        try Self.publish(nodes[0], "OWN-GROUP", to: .group(group.id.lowercasedString, recipients: []))
+        try Federation.syncAll(nodes)
+        try nodes[1].write { tx in try tx.evaluate(named.id, reliability: .a, credibility: .one) }
+        try nodes[0].write { tx in try tx.evaluate(named.id, reliability: .c, credibility: .three, comment: "OWN-EVALUATION") }
+        try Federation.syncAll(nodes)
+        // The log replays to the same tables: the author keeps every body it wrote.
+        for node in nodes {
+            try node.read { db in
+                _ = try LogStore.verify(in: db)
+                _ = try LogStore.verifyState(in: db)
+            }
         }
-        #expect(outcome == .refused("an evaluation is never changed or removed: a node that thinks again writes another"))
+        // A copy of the author with none of this receives it back from a node that could not
+        // read the named note: it opens the copies sealed to itself.
+        let restored = try Directory.inMemory(name: "Node 0", agency: "Agency 0", signingKey: keys[0])
+        for other in nodes.dropFirst() { _ = try restored.addPeer(try other.card(tlsPin: Federation.testPin, url: nil)) }
+        _ = try restored.receive(try nodes[2].commits(beyond: VersionVector(), for: restored.node.id))
+        #expect(try restored.note(matching: named.id.lowercasedString).body.contains("OWN-NAMED"))
+        #expect(try restored.notes().count == 2, "the published notes; the draft never left")
+    }
+
+    @Test func aMemberAddedLaterGetsNeitherEarlierNotesNorWhatFollowsThem() throws {
+        let nodes = try Federation.nodes(3)
+        var group = try Self.save(SharingGroup(name: "Desk", members: [nodes[1].node.id]), on: nodes[0])
+        var note = try Self.publish(nodes[0], "EARLIER", to: .group(group.id.lowercasedString, recipients: []))
+        try Federation.syncAll(nodes)
+        group.members.append(nodes[2].node.id)
+        try Self.save(group, on: nodes[0])
+        try Federation.syncAll(nodes)
+        let noteID = note.id
+        try nodes[1].write { tx in try tx.evaluate(noteID, reliability: .a, credibility: .one, comment: "FOLLOW-UP") }
+        note.body += " EDITED"
+        note = try Self.save(note, on: nodes[0])
+        #expect(note.distribution == .group(group.id.lowercasedString, recipients: [nodes[1].node.id]))
+        try Federation.syncAll(nodes)
+        #expect(try !Self.anyTrace(of: "EARLIER", in: nodes[2]) && !Self.anyTrace(of: "FOLLOW-UP", in: nodes[2]))
+        #expect(try nodes[1].note(matching: note.id.lowercasedString).body.hasSuffix("EDITED"))
+        // Shared again with the group, it reaches the members it has now.
+        let shared = note
+        try nodes[0].write { tx in try tx.save(shared, reshare: true) }
+        try Federation.syncAll(nodes)
+        #expect(try nodes[2].note(matching: note.id.lowercasedString).body.hasSuffix("EDITED"))
+    }
+
+    @Test func sealedCopiesThatARelayLeftOutArriveWithTheWholeLog() throws {
+        let nodes = try Federation.nodes(3)
+        let (author, relay, field) = (nodes[0], nodes[1], nodes[2])
+        let note = try Self.publish(author, "STRIPPED", to: .nodes([field.node.id]))
+        var stripped = try author.commits(beyond: VersionVector(), for: relay.node.id)
+        for index in stripped.indices { stripped[index].sealedBodies = [:] }
+        _ = try relay.receive(stripped)
+        try Federation.sync(relay, to: field)
+        #expect(try !Self.holds(field, note))
+        // The relay keeps the copies that a later copy of the commit carries, and a bundle of its
+        // whole log brings them to the field office.
+        _ = try relay.receive(try author.commits(beyond: VersionVector(), for: relay.node.id))
+        let folder = Fixtures.temporaryFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bundle = folder.appending(path: "whole.bundle")
+        _ = try relay.exportBundle(to: bundle, assumes: VersionVector())
+        let summary = try field.importBundle(from: bundle)
+        #expect(summary.report.changesFilledIn == 1)
+        #expect(try field.note(matching: note.id.lowercasedString).body.contains("STRIPPED"))
     }
 
     @Test func notesAreFoundByFoldedWordsAndFiltersAndShownOnTheirPages() throws {
@@ -243,10 +306,10 @@ import Testing
     @Test(arguments: [
         ("a distribution field that is not the change's", "distribution", FieldValue.text("this-node"), "the note's distribution field does not say"),
         ("a draft for the federation", "status", .text("draft"), "a draft note is distributed beyond its node"),
-        ("an unknown marking", "marking", .text("SECRET"), "marking \"SECRET\" is not one of"),
+        ("an unknown marking", "marking", .text("SECRET"), "marking holds a term that is not one of"),
         ("a published note without a grading", "reliability", .null, "lacks its grading or marking"),
-        ("a day not written YYYY-MM-DD", "refers_to", .text("20/11/2026"), "refers_to \"20/11/2026\" is not a day"),
-        ("an unknown country", "countries", .list(["XX"]), "unknown country \"XX\""),
+        ("a day not written YYYY-MM-DD", "refers_to", .text("20/11/2026"), "refers_to is not a day"),
+        ("an unknown country", "countries", .list(["XX"]), "countries holds a code that is not"),
     ])
     func aReceiverRefusesANoteThatBreaksTheRules(_ rule: String, _ field: String, _ value: FieldValue, _ reason: String) throws {
         let nodes = try Federation.nodes(2)

@@ -59,8 +59,10 @@ extension Commit {
         return commit
     }
 
-    /// The commit as `node` keeps it: bodies it may not see are dropped, whoever sent them.
+    /// The commit as `node` keeps it: bodies it may not see are dropped, whoever sent them. The
+    /// origin keeps every body of its own commits, as when it wrote them.
     package func kept(by node: NodeID) -> Commit {
+        guard header.origin != node else { return self }
         var commit = self
         commit.changeBodies = changeBodies.map { body in body.flatMap { NeedToKnow.mayReach($0, receiver: node) ? $0 : nil } }
         return commit

@@ -123,12 +123,25 @@ extension Directory {
         }
     }
 
-    /// A note's page as `reader` may see it; a note it may not read is not found.
-    public func notePage(_ id: UUID, for reader: NoteReader) throws(LiaisonError) -> NotePage {
-        let missing = LiaisonError(.notFound, "no note \(id.lowercasedString) is held here")
+    /// The page of the note named by a full or short id, as `reader` may see it. A note it may not
+    /// read is not found, with the words of a note that is not there, and counts for nothing
+    /// when a short id is matched: a reader learns nothing of the notes it may not read.
+    public func notePage(matching reference: String, for reader: NoteReader) throws(LiaisonError) -> NotePage {
+        let missing = LiaisonError(.notFound, "no note matches \"\(reference)\"", hint: "`liaison note list` shows notes with their ids")
         guard reader != .directoryOnly else { throw missing }
-        var page = try notePage(id)
-        guard reader.mayRead(NoteSummary(page.note)) else { throw missing }
+        let key = reference.trimmed.lowercased()
+        guard key.count >= 4, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { throw missing }
+        let candidates = try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(NoteSummary.columns) FROM note n WHERE n.deleted = 0 AND (n.id LIKE ?1 || '%' OR n.id LIKE '%' || ?1) LIMIT 50",
+                arguments: [key]
+            ).map(NoteSummary.init(row:))
+        }.filter(reader.mayRead)
+        guard let found = candidates.first else { throw missing }
+        guard candidates.count == 1 else {
+            throw LiaisonError(.ambiguous, "\"\(reference)\" matches \(candidates.count) notes", hint: "give more of the id")
+        }
+        var page = try notePage(found.id)
         if case .peer = reader {
             (page.evaluations, page.links, page.combined) = ([], [], nil)
             page.derived = page.derived.filter(reader.mayRead)

@@ -39,7 +39,9 @@ public struct NoteQuery: Sendable, Hashable {
 extension Directory {
     /// Notes with every word (or a word's start) in the title, the body or the names of what they
     /// concern, newest first. The index is read newest first and stops at the limit, so a common
-    /// word costs no more than a rare one: one FTS5 query, as plain as the search can be.
+    /// word costs no more than a rare one. A word of 3 to 6 letters is read as a word's start
+    /// from the prefix indexes; a longer one, which they do not hold, is first matched whole, and
+    /// as a word's start only if whole matches do not fill the page.
     public func searchNotes(_ query: NoteQuery) throws(LiaisonError) -> [NoteSummary] {
         let words = Array(SearchText.queryWords(query.text).prefix(12))
         var facets: [String] = []
@@ -63,9 +65,11 @@ extension Directory {
         if words.isEmpty {
             if let facetFilter { tiers = [facetFilter] }
         } else {
+            let exact = words.map { "(" + $0.map { "\"\($0)\"" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let prefix = words.map { "(" + $0.map { "\"\($0)\"*" }.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
             let filter = facetFilter.map { " AND " + $0 } ?? ""
-            tiers = ["{title body links} : (\(prefix))\(filter)"]
+            let beyondPrefixIndexes = words.contains { $0.contains { $0.count > 6 } }
+            tiers = (beyondPrefixIndexes ? ["{title body links} : (\(exact))\(filter)"] : []) + ["{title body links} : (\(prefix))\(filter)"]
         }
         let dayArguments = [from, to].compactMap { $0 }
         let dayFilter = (from == nil ? "" : " AND n.refers_to >= ?") + (to == nil ? "" : " AND n.refers_to <= ?")

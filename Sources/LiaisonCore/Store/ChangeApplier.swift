@@ -57,11 +57,7 @@ package enum ChangeApplier {
             groupNames = values.map(\.group)
         }
 
-        let decision = Merge.decide(record: record, origin: stamp.origin.hex, stamp: stampText, groups: groupNames, groupCount: known.count, kind: table)
-        if change.entity == .noteEvaluation, record != nil, decision != .superseded {
-            return .refused("an evaluation is never changed or removed: a node that thinks again writes another")
-        }
-        switch decision {
+        switch Merge.decide(record: record, origin: stamp.origin.hex, stamp: stampText, groups: groupNames, groupCount: known.count, kind: table) {
         case .refuse(let reason):
             return .refused(reason)
         case .superseded:

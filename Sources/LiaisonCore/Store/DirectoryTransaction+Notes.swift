@@ -4,17 +4,19 @@ extension DirectoryTransaction {
     /// Validates and saves a note, creating it if its id is new.
     ///
     /// A draft is written for this node only. A published note needs a grading and a marking, and
-    /// travels under its distribution: a sharing group's members are read now, so the note
-    /// reaches the members the group has as this node knows it when it writes. Every change
-    /// carries the whole note, so a node that receives only the latest holds all of it.
+    /// travels under its distribution. Shared with a sharing group for the first time, or with
+    /// `reshare`, the note goes to the members the group has as this node knows it now; a later
+    /// save of a note shared with the group goes to those of its recipients that are members
+    /// still: an edit reaches no member added since, and no member removed. Every change carries
+    /// the whole note, so a node that receives only the latest holds all of it.
     @discardableResult
-    public func save(_ note: Note) throws -> Note {
+    public func save(_ note: Note, reshare: Bool = false) throws -> Note {
         let existing = try existingForEdit(Note.self, note.id)
         if existing?.status == .published, note.status == .draft {
             throw LiaisonError(.conflict, "a published note cannot become a draft again", record: note.id.lowercasedString)
         }
         var note = try validator.note(note)
-        note.distribution = try resolvedDistribution(of: note)
+        note.distribution = try resolvedDistribution(of: note, earlier: reshare || existing?.status != .published ? nil : existing?.distribution)
         try checkDerivation(of: note)
         _ = try record(note, existing: existing, distribution: note.distribution, whole: true)
         try NoteIndex.reindex([note.id], in: db)
@@ -76,8 +78,9 @@ extension DirectoryTransaction {
     }
 
     /// The distribution a note is written under: a draft's is this node only; a sharing group's
-    /// recipients are its members now.
-    private func resolvedDistribution(of note: Note) throws -> Distribution {
+    /// recipients are its members now, or, when the note was shared with the group before
+    /// (`earlier`), those of its recipients then that are members still.
+    private func resolvedDistribution(of note: Note, earlier: Distribution?) throws -> Distribution {
         guard note.status == .published else { return .nodeOnly }
         guard note.reliability != nil, note.credibility != nil else {
             throw LiaisonError(.invalidValue, "publishing needs a grading: source reliability (A–F) and information credibility (1–6)", field: "reliability")
@@ -100,7 +103,8 @@ extension DirectoryTransaction {
         case .group(let id, _):
             if marking == .red { throw LiaisonError(.invalidValue, IntelligenceRules.redBeyondNamedNodes, field: "distribution") }
             let group = try sharingGroup(id)
-            return .group(group.id.lowercasedString, recipients: group.members)
+            guard case .group(id, let before)? = earlier else { return .group(group.id.lowercasedString, recipients: group.members) }
+            return .group(group.id.lowercasedString, recipients: group.members.filter(Set(before).contains))
         }
     }
 
@@ -127,7 +131,9 @@ extension DirectoryTransaction {
     }
 
     /// The distribution of what follows a note (its evaluations and links): the note's, with its
-    /// author among the recipients and a sharing group's members as they are now.
+    /// author among the recipients; for a sharing group, only the note's recipients that are
+    /// members still, so that nobody removed since gets it, and nobody added since, who cannot
+    /// read the note.
     func followUpDistribution(of note: Note) throws -> Distribution {
         let author = try NodeID(hex: note.metadata?.steward ?? node.id.hex)
         switch note.distribution {
@@ -139,8 +145,8 @@ extension DirectoryTransaction {
             let recipients = Set(nodes).union([author]).subtracting([node.id])
             return recipients.isEmpty ? .nodeOnly : .nodes(recipients.sorted())
         case .group(let id, let recipients):
-            let members = (try? sharingGroup(id))?.members ?? recipients
-            return .group(id, recipients: Set(members).union([author]).sorted())
+            let members = Set((try? sharingGroup(id))?.members ?? recipients)
+            return .group(id, recipients: Set(recipients).intersection(members).union([author]).sorted())
         }
     }
 

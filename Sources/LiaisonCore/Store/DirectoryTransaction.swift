@@ -273,9 +273,9 @@ public final class DirectoryTransaction {
             previousHash: previousHash, time: stamp.time, key: key)
         // Bodies for named nodes or a sharing group travel sealed to each of them.
         if pending.contains(where: { !($0.distribution.recipients ?? []).isEmpty }) {
-            try commit.sealBodies(keys: try Self.encryptionKeys(in: db)) { node in
-                (try? RosterName.of(node.hex, in: self.db))?.shown ?? "node \(node.hex.prefix(8)), which is not on this node's roster,"
-            }
+            var keys = try Self.encryptionKeys(in: db)
+            keys[node.id] = Sealing.encryptionKey(for: key).publicKey
+            try commit.sealBodies(keys: keys) { node in Self.cannotSeal(to: node, in: self.db) }
         }
         // The log's compact form of the commit is made on another thread while the index is redone.
         let (changes, sealed) = (pending, commit)
@@ -391,6 +391,25 @@ public final class DirectoryTransaction {
             throw LiaisonError(.notFound, "no \(Record.entity.rawValue) with this id", record: id.lowercasedString)
         }
         return record
+    }
+
+    /// Why nothing can be sealed to `node`: it is revoked, not on the roster, or its card predates
+    /// encryption keys.
+    private static func cannotSeal(to node: NodeID, in db: Database) -> LiaisonError {
+        let row = try? Row.fetchOne(db, sql: "SELECT name, agency, revoked_at FROM peer WHERE node_id = ?", arguments: [node.hex])
+        guard let row else {
+            return LiaisonError(
+                .conflict, "node \(node.hex.prefix(8)) is not on this node's roster, so nothing can be shared with it",
+                hint: "add its node card (`liaison peer add CARD`), or share without it")
+        }
+        let name = "\(row["name"] as String) (\(row["agency"] as String))"
+        if (row["revoked_at"] as String?) != nil {
+            return LiaisonError(
+                .conflict, "\(name) is revoked: nothing is shared with it", hint: "share without it, or remove it from the group (`liaison group remove-member`)")
+        }
+        return LiaisonError(
+            .conflict, "\(name) has no encryption key on this node's roster, so nothing can be sealed to it",
+            hint: "add its current node card again (`liaison peer add CARD`): cards made before sealed notes lack the key")
     }
 
     /// The encryption keys of the roster's peers that are not revoked, by node.

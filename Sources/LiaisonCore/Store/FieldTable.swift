@@ -169,8 +169,8 @@ package enum FieldTable {
                 return "unknown subdivision \"\(code)\": not an ISO 3166-2 code of the reference data"
             }
         case (.note, "note"):
-            if case .list(let codes) = fields["countries"], let code = codes.first(where: { reference.countries[$0] == nil }) {
-                return "unknown country \"\(code)\": not an ISO 3166-1 alpha-2 code of the reference data"
+            if case .list(let codes) = fields["countries"], codes.contains(where: { reference.countries[$0] == nil }) {
+                return "countries holds a code that is not an ISO 3166-1 alpha-2 code of the reference data"
             }
         case (.person, "name"):
             if fields.values.allSatisfy({ $0 == .null }) { return "a person needs a given, family or native-script name" }

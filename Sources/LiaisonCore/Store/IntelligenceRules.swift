@@ -29,7 +29,8 @@ enum IntelligenceRules {
             return reason
         }
         for name in ["refers_to", "review_on", "retain_until"] {
-            if case .text(let day) = fields[name], !isDay(day) { return "\(name) \"\(day)\" is not a day written YYYY-MM-DD" }
+            // Reasons reach the node that sent the change, which may be a relay: no value is quoted.
+            if case .text(let day) = fields[name], !isDay(day) { return "\(name) is not a day written YYYY-MM-DD" }
         }
         for name in ["agency_ids", "person_ids"] {
             if case .list(let ids) = fields[name], ids.contains(where: { UUID(canonicalText: $0) == nil }) { return "\(name) holds an item that is not a record id" }
@@ -78,8 +79,8 @@ enum IntelligenceRules {
         case .list(let list): list
         default: []
         }
-        guard let unknown = items.first(where: { Term(rawValue: $0) == nil }) else { return nil }
-        return "\(Term.fieldName) \"\(unknown)\" is not one of \(Term.allCases.map(\.rawValue).joined(separator: ", "))"
+        guard items.contains(where: { Term(rawValue: $0) == nil }) else { return nil }
+        return "\(Term.fieldName) holds a term that is not one of \(Term.allCases.map(\.rawValue).joined(separator: ", "))"
     }
 
     private static func isDay(_ text: String) -> Bool {
