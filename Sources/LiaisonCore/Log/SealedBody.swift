@@ -67,9 +67,8 @@ public enum Sealing {
 }
 
 extension Commit {
-    /// Seals every body of scope 2 or 3 to each of its recipients and to the origin, so that an
-    /// origin restored from an older backup gets its bodies back: `keys` gives their encryption
-    /// keys, and `missingKey` the error for a recipient without one.
+    /// Seals every body of scope 2 or 3 to each of its recipients but the origin: `keys` gives
+    /// their encryption keys, and `missingKey` the error for a recipient without one.
     public mutating func sealBodies(
         keys: [NodeID: Curve25519.KeyAgreement.PublicKey], missingKey: (NodeID) -> LiaisonError
     ) throws(LiaisonError) {
@@ -77,14 +76,14 @@ extension Commit {
         for (index, body) in changeBodies.enumerated() {
             guard let body, let recipients = NeedToKnow.sealedRecipients(body) else { continue }
             var sealed: [SealedBody] = []
-            for recipient in recipients.union([header.origin]).sorted() {
+            for recipient in recipients.sorted() where recipient != header.origin {
                 guard let key = keys[recipient] else { throw missingKey(recipient) }
                 sealed.append(try Sealing.seal(body, hash: changeHashes[index], to: recipient, key: key))
                 total += body.count + SealedBody.overhead
                 // Every node must be able to carry the commit: a bundle item holds 64 MiB.
                 guard total <= Sealing.maximumSealedBytes else {
                     throw LiaisonError(
-                        .tooLarge, "sealed to \(recipients.count + 1) nodes, these changes would take over \(Sealing.maximumSealedBytes >> 20) MiB",
+                        .tooLarge, "sealed to \(recipients.count) nodes, these changes would take over \(Sealing.maximumSealedBytes >> 20) MiB",
                         hint: "share a shorter note, or with fewer nodes, or write fewer notes at once")
                 }
             }

@@ -273,9 +273,7 @@ public final class DirectoryTransaction {
             previousHash: previousHash, time: stamp.time, key: key)
         // Bodies for named nodes or a sharing group travel sealed to each of them.
         if pending.contains(where: { !($0.distribution.recipients ?? []).isEmpty }) {
-            var keys = try Self.encryptionKeys(in: db)
-            keys[node.id] = Sealing.encryptionKey(for: key).publicKey
-            try commit.sealBodies(keys: keys) { node in Self.cannotSeal(to: node, in: self.db) }
+            try commit.sealBodies(keys: try Self.encryptionKeys(in: db)) { node in Self.cannotSeal(to: node, in: self.db) }
         }
         // The log's compact form of the commit is made on another thread while the index is redone.
         let (changes, sealed) = (pending, commit)
