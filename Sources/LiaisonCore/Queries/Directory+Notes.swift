@@ -56,19 +56,20 @@ public struct NoteSummary: Sendable, Codable, Hashable {
     /// The columns of `note n` that ``init(row:)`` reads: not the body and lists a page needs.
     static let columns = "n.id, n.title, n.status, n.reliability, n.credibility, n.marking, n.distribution, n.refers_to, n.modified_at, n.steward"
 
-    /// A summary read from ``columns``, as ``Note/init(row:)`` reads the same columns.
+    /// A summary read from ``columns``, by position: a search reads one for each hit, and looking
+    /// columns up by name costs more than the rest of it.
     init(row: Row) {
-        id = row.uuid("id") ?? UUID()
-        title = row["title"]
-        status = row.term("status", default: .draft)
-        let reliability = (row["reliability"] as String?).flatMap(SourceReliability.init(rawValue:))
-        let credibility = (row["credibility"] as String?).flatMap(InformationCredibility.init(rawValue:))
+        id = (row[0] as String?).flatMap(UUID.init(uuidString:)) ?? UUID()
+        title = row[1]
+        status = (row[2] as String?).flatMap(NoteStatus.init(rawValue:)) ?? .draft
+        let reliability = (row[3] as String?).flatMap(SourceReliability.init(rawValue:))
+        let credibility = (row[4] as String?).flatMap(InformationCredibility.init(rawValue:))
         grading = reliability.flatMap { reliability in credibility.map { reliability.rawValue + $0.rawValue } }
-        marking = (row["marking"] as String?).map { Marking(rawValue: $0) ?? .red }
-        distribution = Distribution(text: row["distribution"]) ?? .nodeOnly
-        refersTo = row["refers_to"]
-        modifiedAt = Timestamp.iso8601(database: row["modified_at"])
-        author = row["steward"]
+        marking = (row[5] as String?).map { Marking(rawValue: $0) ?? .red }
+        distribution = Distribution(text: row[6]) ?? .nodeOnly
+        refersTo = row[7]
+        modifiedAt = Timestamp.iso8601(database: row[8])
+        author = row[9]
     }
 
     enum CodingKeys: String, CodingKey {
