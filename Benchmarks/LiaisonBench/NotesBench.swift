@@ -99,6 +99,7 @@ func benchmarkNotes() throws {
         let rawP50 = percentile(plain, 0.5), rawP99 = percentile(plain, 0.99)
         print("  \(label.padding(toLength: 11, withPad: " ", startingAt: 0)) liaison \(milliseconds(p50)) / \(milliseconds(p99))   raw FTS5 \(milliseconds(rawP50)) / \(milliseconds(rawP99))   ratio p99 \(String(format: "%.2f", p99 / rawP99))×   \(hits) hits   (raw with the rows shown: p99 \(milliseconds(percentile(joined, 0.99))), ratio \(String(format: "%.2f", p99 / percentile(joined, 0.99)))×; ranked by BM25: p50 \(milliseconds(percentile(ranked, 0.5))))")
     }
+    try benchmarkSearchParts(node: node, pool: pool)
     try benchmarkNoteSync(count: option("--synced-notes").flatMap(Int.init) ?? 10_000)
     try benchmarkSealing()
 }
@@ -184,4 +185,22 @@ func benchmarkSealing() throws {
           seal  \(perNote(ourSeal))   plain HPKE \(perNote(rawSeal))   ratio \(String(format: "%.2f", ourSeal / rawSeal))×
           open  \(perNote(ourOpen))   plain HPKE \(perNote(rawOpen))   ratio \(String(format: "%.2f", ourOpen / rawOpen))× (includes checking the change hash)
         """)
+}
+
+/// Where a search's own time goes, beside the plain query: for a word's start, medians of 2,000 runs.
+func benchmarkSearchParts(node: Directory, pool: DatabasePool) throws {
+    let rounds = 2_000
+    func median(_ body: () throws -> Void) rethrows -> String {
+        var times: [Double] = []
+        for _ in 0..<rounds { times.append(try seconds(body)) }
+        return milliseconds(percentile(times, 0.5))
+    }
+    let expression = "{title body links} : (\"trans\"*)"
+    let sql = "SELECT \(["n.id", "n.title", "n.status", "n.reliability", "n.credibility", "n.marking", "n.distribution", "n.refers_to", "n.modified_at", "n.steward"].joined(separator: ", ")) FROM note_search s JOIN note n ON n.local_id = s.rowid WHERE note_search MATCH ? AND n.deleted = 0 ORDER BY s.rowid DESC LIMIT ?"
+    print("  parts of a search for a word's start (p50):")
+    print("    empty read of the node: \(try median { _ = try node.read { _ in 0 } })   of a plain pool: \(try median { _ = try pool.read { _ in 0 } })")
+    print("    query words: \(median { _ = SearchText.queryWords("trans") })")
+    print("    the search's query, rows read, in the node: \(try median { _ = try node.read { db in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [expression, 20]).count } })")
+    print("    the same in a plain pool: \(try median { _ = try pool.read { db in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [expression, 20]).count } })")
+    print("    the whole search: \(try median { _ = try node.searchNotes(NoteQuery("trans")) })")
 }

@@ -37,7 +37,11 @@ public struct HybridLogicalTime: Sendable, Hashable, Comparable, CustomStringCon
 package enum Timestamp {
     /// `2026-11-29 10:00:00.123` as stored becomes `2026-11-29T10:00:00.123Z`.
     package static func iso8601(database text: String) -> String {
-        String(text.map { $0 == " " ? "T" : $0 }) + "Z"
+        // By bytes: lists and searches convert one for every row they show.
+        var bytes = Array(text.utf8)
+        for index in bytes.indices where bytes[index] == UInt8(ascii: " ") { bytes[index] = UInt8(ascii: "T") }
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `2026-11-29T10:00:00.123Z`.

@@ -59,7 +59,7 @@ public struct NoteSummary: Sendable, Codable, Hashable {
     /// A summary read from ``columns``, by position: a search reads one for each hit, and looking
     /// columns up by name costs more than the rest of it.
     init(row: Row) {
-        id = (row[0] as String?).flatMap(UUID.init(uuidString:)) ?? UUID()
+        id = (row[0] as String?).flatMap { UUID(canonicalText: $0) ?? UUID(uuidString: $0) } ?? UUID()
         title = row[1]
         status = (row[2] as String?).flatMap(NoteStatus.init(rawValue:)) ?? .draft
         let reliability = (row[3] as String?).flatMap(SourceReliability.init(rawValue:))
