@@ -93,7 +93,9 @@ extension Directory {
                     SELECT \(NoteSummary.columns) FROM note_search s JOIN note n ON n.local_id = s.rowid
                     WHERE note_search MATCH ? AND n.deleted = 0\(dayFilter) ORDER BY s.rowid DESC LIMIT ?
                     """
-                for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [tier] + StatementArguments(dayArguments) + [limit]) {
+                // A cursor: each row is read in place, not copied first.
+                let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [tier] + StatementArguments(dayArguments) + [limit])
+                while let row = try rows.next() {
                     let summary = NoteSummary(row: row)
                     if found.count < limit, seen.insert(summary.id).inserted { found.append(summary) }
                 }
