@@ -55,7 +55,7 @@ extension Directory {
     }
 
     /// An id that starts or ends with the reference `?1`.
-    private static let idMatch = "(id LIKE ?1 || '%' OR id LIKE '%' || ?1)"
+    static let idMatch = "(id LIKE ?1 || '%' OR id LIKE '%' || ?1)"
 
     private func single<Record>(_ matches: [Record], kind: String, reference: String, describe: (Record) -> String) throws(LiaisonError) -> Record {
         let listing = switch kind {

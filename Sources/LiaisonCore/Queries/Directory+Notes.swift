@@ -118,9 +118,9 @@ extension Directory {
     /// Notes held here, latest first; drafts only with `drafts`.
     public func notes(drafts: Bool = true) throws(LiaisonError) -> [NoteSummary] {
         try read { db in
-            try Note.fetchAll(
-                db, sql: "SELECT * FROM note WHERE deleted = 0 \(drafts ? "" : "AND status = 'published'") ORDER BY modified_at DESC, id"
-            ).map(NoteSummary.init)
+            try Row.fetchAll(
+                db, sql: "SELECT \(NoteSummary.columns) FROM note n WHERE n.deleted = 0 \(drafts ? "" : "AND n.status = 'published'") ORDER BY n.modified_at DESC, n.id"
+            ).map(NoteSummary.init(row:))
         }
     }
 
@@ -134,7 +134,7 @@ extension Directory {
         guard key.count >= 4, key.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { throw missing }
         let candidates = try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT \(NoteSummary.columns) FROM note n WHERE n.deleted = 0 AND (n.id LIKE ?1 || '%' OR n.id LIKE '%' || ?1) LIMIT 50",
+                db, sql: "SELECT \(NoteSummary.columns) FROM note n WHERE n.deleted = 0 AND \(Self.idMatch) LIMIT 50",
                 arguments: [key]
             ).map(NoteSummary.init(row:))
         }.filter(reader.mayRead)

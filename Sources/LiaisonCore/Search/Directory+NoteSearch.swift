@@ -53,9 +53,7 @@ extension Directory {
         if !query.includeDrafts { facets.append("\"\(SearchIndex.facet("status", NoteStatus.published.rawValue))\"") }
         let checkDay = { (text: String?, field: String) throws(LiaisonError) -> String? in
             guard let text = text?.trimmed, !text.isEmpty else { return nil }
-            guard text.utf8.count == 10, text.enumerated().allSatisfy({ $1 == "-" ? [4, 7].contains($0) : $1.isASCII && $1.isNumber }) else {
-                throw LiaisonError.invalid(field, text, "not a date: use YYYY-MM-DD")
-            }
+            guard IntelligenceRules.isDay(text) else { throw LiaisonError.invalid(field, text, "not a date: use YYYY-MM-DD") }
             return text
         }
         let (from, to) = (try checkDay(query.from, "from"), try checkDay(query.to, "to"))
@@ -107,11 +105,11 @@ extension Directory {
     /// The live notes that concern a country (`country:MD`), an agency (`agency:<id>`) or a contact
     /// (`person:<id>`), latest first.
     func notes(concerning subject: String, in db: Database) throws -> [NoteSummary] {
-        try Note.fetchAll(
+        try Row.fetchAll(
             db, sql: """
-                SELECT n.* FROM note_subject s JOIN note n ON n.id = s.note_id
+                SELECT \(NoteSummary.columns) FROM note_subject s JOIN note n ON n.id = s.note_id
                 WHERE s.subject = ? AND n.deleted = 0 ORDER BY n.local_id DESC LIMIT 100
                 """, arguments: [subject]
-        ).map(NoteSummary.init)
+        ).map(NoteSummary.init(row:))
     }
 }

@@ -21,6 +21,9 @@ public final class Directory: Sendable {
     public let node: NodeIdentity
     /// Nil when the node was opened for reading only (``NodeFolder/openForReading(logger:)``).
     package let signingKey: Curve25519.Signing.PrivateKey?
+    /// The key that opens bodies sealed to this node, derived once from the signing key; nil when
+    /// the node was opened for reading only.
+    package let encryptionKey: Curve25519.KeyAgreement.PrivateKey?
     package let logger: Logger
     /// Where this node reads the time for its commits, stamps and bundles, and for what it
     /// receives: the wall clock, or a clock that a test moves so that a run replays from its seed.
@@ -39,6 +42,7 @@ public final class Directory: Sendable {
     ) throws(LiaisonError) {
         self.database = database
         self.signingKey = signingKey
+        encryptionKey = Sealing.encryptionKey(for: signingKey)
         self.logger = logger
         self.clock = clock
         self.random = random
@@ -64,6 +68,7 @@ public final class Directory: Sendable {
     package init(reading database: any DatabaseWriter, file: String, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) {
         self.database = database
         self.signingKey = nil
+        encryptionKey = nil
         self.logger = logger
         self.clock = Date.init
         self.random = { .random(in: .min ... .max) }
@@ -89,9 +94,6 @@ public final class Directory: Sendable {
             }
         }
     }
-
-    /// The key that opens bodies sealed to this node; nil when it was opened for reading only.
-    package var encryptionKey: Curve25519.KeyAgreement.PrivateKey? { signingKey.map(Sealing.encryptionKey(for:)) }
 
     /// The node's signing key, for everything that signs.
     package func requireSigningKey() throws(LiaisonError) -> Curve25519.Signing.PrivateKey {

@@ -83,7 +83,8 @@ enum IntelligenceRules {
         return "\(Term.fieldName) holds a term that is not one of \(Term.allCases.map(\.rawValue).joined(separator: ", "))"
     }
 
-    private static func isDay(_ text: String) -> Bool {
+    /// Whether the text is ten characters `DDDD-DD-DD` of ASCII digits, as every day field is written.
+    static func isDay(_ text: String) -> Bool {
         let utf8 = Array(text.utf8)
         guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-") else { return false }
         return utf8.enumerated().allSatisfy { index, byte in index == 4 || index == 7 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
