@@ -27,7 +27,7 @@ let contactCount = option("--contacts").flatMap(Int.init) ?? 100_000
 let cliPath = option("--cli") ?? ".build/release/liaison"
 let memoryChanges = option("--memory-changes").flatMap(Int.init)
 let importMemory = CommandLine.arguments.contains("--import-memory")
-let mode = ["import", "search", "cli", "bundle", "sync", "notes", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
+let mode = ["import", "search", "cli", "bundle", "sync", "notes", "accountability", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
 
 let workFolder = FileManager.default.temporaryDirectory.appending(path: "liaison-bench")
 try? FileManager.default.removeItem(at: workFolder)
@@ -395,6 +395,11 @@ func benchmarkGlobalDirectoryBundle() throws {
 
 if mode == "notes" {
     try benchmarkNotes()
+    exit(0)
+}
+
+if mode == "accountability" {
+    try benchmarkAccountability()
     exit(0)
 }
 let csv = generatedCSV(count: contactCount)

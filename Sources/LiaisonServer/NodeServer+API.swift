@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import LiaisonCore
 import LiaisonSync
@@ -12,30 +13,34 @@ extension NodeServer {
     static func addAPIRoutes(to router: Router<NodeRequestContext>, directory: Directory) {
         router.add(middleware: ProblemDetailsMiddleware())
         let api = router.group("api/v1").add(middleware: APIAccessMiddleware(directory: directory))
-        api.get("search") { request, _ -> Response in
+        api.get("search") { request, context -> Response in
             try checkSearchParameters(request.uri.query, request.uri.queryParameters)
             let query = try searchQuery(request.uri.queryParameters)
             let (hits, countries) = try await reading { () throws(LiaisonError) in try directory.searchNamingCountries(query) }
+            try await audit(request, context, directory, records: hits.map(\.id.lowercasedString))
             let answer = SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits)
             return json(bytes: answer.json)
         }
         // Pages carry the notes that concern them, as far as the caller may read them.
-        api.get("countries/:code") { _, context -> Response in
+        api.get("countries/:code") { request, context -> Response in
             let code = try context.parameters.require("code").decodedPathSegment
             var page = try await reading { () throws(LiaisonError) in try directory.countryPage(code) }
             page.notes = page.notes.filter(context.noteReader.mayRead)
+            try await audit(request, context, directory, records: [code] + page.notes.map(\.id.lowercasedString))
             return try json(page)
         }
-        api.get("agencies/:id") { _, context -> Response in
+        api.get("agencies/:id") { request, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
             var card = try await reading { () throws(LiaisonError) in try directory.agencyCard(try directory.agency(matching: reference).id) }
             card.notes = card.notes.filter(context.noteReader.mayRead)
+            try await audit(request, context, directory, records: [card.agency.id.lowercasedString] + card.notes.map(\.id.lowercasedString))
             return try json(card)
         }
-        api.get("contacts/:id") { _, context -> Response in
+        api.get("contacts/:id") { request, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
             var card = try await reading { () throws(LiaisonError) in try directory.contactCard(try directory.person(matching: reference).id) }
             card.notes = card.notes.filter(context.noteReader.mayRead)
+            try await audit(request, context, directory, records: [card.person.id.lowercasedString] + card.notes.map(\.id.lowercasedString))
             return try json(card)
         }
         api.get("notes") { request, context -> Response in
@@ -48,26 +53,44 @@ extension NodeServer {
             if reader != .local { widened.limit = 1000 }
             let wide = widened
             let found = try await reading { () throws(LiaisonError) in try directory.searchNotes(wide) }
-            return try json(Array(found.filter(reader.mayRead).prefix(query.limit)))
+            let shown = Array(found.filter(reader.mayRead).prefix(query.limit))
+            try await audit(request, context, directory, records: shown.map(\.id.lowercasedString))
+            return try json(shown)
         }
-        api.get("notes/:id") { _, context -> Response in
+        api.get("notes/:id") { request, context -> Response in
             let reader = context.noteReader
             guard reader != .directoryOnly else { throw directoryOnlyRefusal }
             let reference = try context.parameters.require("id").decodedPathSegment
-            return try json(try await reading { () throws(LiaisonError) in try directory.notePage(matching: reference, for: reader) })
+            let page = try await reading { () throws(LiaisonError) in try directory.notePage(matching: reference, for: reader) }
+            try await audit(request, context, directory, records: [page.note.id.lowercasedString])
+            return try json(page)
         }
-        api.get("contacts/:id/vcard") { _, context -> Response in
+        api.get("contacts/:id/vcard") { request, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
             let (card, name) = try await reading { () throws(LiaisonError) in
                 let person = try directory.person(matching: reference)
                 return (try directory.vCard(contact: person.id), person.id.shortID)
             }
+            try await audit(request, context, directory, records: [])
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/vcard; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name).vcf\""],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: card)))
         }
     }
+
+    /// Records an API read in the audit log: who, the path, the records answered, and the reason
+    /// the caller gave in a `Liaison-Reason` header.
+    static func audit(_ request: Request, _ context: NodeRequestContext, _ directory: Directory, records: [String]) async throws {
+        let actor = context.auditActor
+        let path = request.uri.path
+        let reason = request.headers[auditReasonField].map { String($0.prefix(500)) }
+        try await reading { () throws(LiaisonError) in
+            try directory.audit(.apiRead, actor: actor, records: records, detail: ["path": path], reason: reason)
+        }
+    }
+
+    static let auditReasonField = HTTPField.Name("Liaison-Reason")!  // safe: a valid field name, fixed here
 
     /// Runs a short read of the database on the pool of threads kept for blocking work, not on an
     /// event loop, and without a thread of its own for each request.
@@ -211,6 +234,7 @@ struct APIAccessMiddleware: RouterMiddleware {
         var context = context
         if let peer = try await context.presentedPeer(in: directory) {
             context.noteReader = .peer(try NodeID(hex: peer.nodeID))
+            context.auditActor = "peer:\(peer.nodeID)"
             return try await next(request, context)
         }
         // The scheme's name is not case-sensitive (RFC 9110, 11.1).
@@ -222,6 +246,7 @@ struct APIAccessMiddleware: RouterMiddleware {
                 hint: "make a token on the node with `liaison token create --name NAME`; an expired or revoked token does not work")
         }
         context.noteReader = token.directoryOnly ? .directoryOnly : .local
+        context.auditActor = "token:\(token.name)"
         return try await next(request, context)
     }
 }

@@ -18,6 +18,8 @@ public struct NodeRequestContext: RequestContext {
 
     /// Which notes the caller may read, as the API's access check found.
     var noteReader = NoteReader.directoryOnly
+    /// Who asks, as the audit log names them: `peer:NODE` or `token:NAME`.
+    var auditActor = "unknown"
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -69,6 +69,10 @@ public struct BundleExportSummary: Sendable, Hashable {
     public var brings = VersionVector()
     /// False when a limit stopped the bundle before every commit beyond `assumes`.
     public var complete = true
+    /// The notes, evaluations and links whose bodies the bundle carries, in clear or sealed, by
+    /// id, and the sealed copies it carries: what the audit log records as disclosed.
+    public var disclosedRecords: [String] = []
+    public var sealedCopies = 0
 }
 
 /// What `bundle import` did.

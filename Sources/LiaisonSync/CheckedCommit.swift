@@ -60,6 +60,15 @@ struct CheckedCommit: Sendable {
             refusal = error.message
         }
     }
+
+    /// Erases from the visible commit what purges this node applied cover, re-encoding what the
+    /// log stores. Returns whether anything was erased.
+    mutating func erase(_ purged: PurgedNotes) -> Bool {
+        guard refusal == nil, purged.erase(from: &visible, changes: &changes) else { return false }
+        storedChanges = CompactCommitEncoder.encodeChanges(of: visible, decoded: changes)
+        travelsWhole = LogStore.travelsWhole(visible)
+        return true
+    }
 }
 
 /// What applying one received change needs besides the tables, worked out before the write lock
@@ -87,7 +96,7 @@ struct PreparedChange: Sendable {
         case .channel, .designation:
             owners = Receiver.owners(in: change)
             addition = Receiver.entryAddition(of: change)
-        case .agency, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup:
+        case .agency, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup, .notePurge:
             break
         }
     }

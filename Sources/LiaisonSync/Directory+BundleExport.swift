@@ -12,8 +12,12 @@ extension Directory {
     /// hash only: this node only, named nodes other than the receiver, sharing groups. The file is
     /// written beside `url` and renamed into place when complete. With `limit`, the bundle carries
     /// at most that many commits, the first in that order.
+    ///
+    /// The notes, evaluations and links it carries are recorded in the audit log as disclosed to
+    /// the file, by `actor`.
     public func exportBundle(
-        to url: URL, assumes: VersionVector, for receiver: NodeID? = nil, limit: Int = .max, progress: (Int, Int) -> Void = { _, _ in }
+        to url: URL, assumes: VersionVector, for receiver: NodeID? = nil, limit: Int = .max, actor: String = Directory.localUser,
+        progress: (Int, Int) -> Void = { _, _ in }
     ) throws(LiaisonError) -> BundleExportSummary {
         // Only a bundle is replaced: never a database, a key or any other file.
         if FileManager.default.fileExists(atPath: url.path) {
@@ -44,6 +48,10 @@ extension Directory {
                 throw LiaisonError(.invalidFile, "cannot write the bundle: \(error.localizedDescription)", file: url.path)
             }
         }
+        // Recorded before the file is in place: a disclosure is never missing from the log.
+        var detail = ["file": url.path]
+        if let receiver { detail["receiver"] = receiver.hex }
+        try auditDisclosure(summary, action: .disclosedByBundle, actor: actor, detail: detail)
         try Self.storage {
             try handle.synchronize()
             try handle.close()
@@ -87,6 +95,7 @@ extension Directory {
                 let endMarkerSize: Int64 = 9
                 let total = brings.count(beyond: assumes)
                 var item: [UInt8] = []
+                var disclosedSet = Set<UUID>()
                 try LogStore.forEachStoredCommit(beyond: assumes, in: db) { stored in
                     // Stopped without its end marker: the receiver keeps only what came whole.
                     if interruption?.isRequested == true { throw LiaisonError(.interrupted, "Interrupted") }
@@ -97,13 +106,17 @@ extension Directory {
                     item.removeAll(keepingCapacity: true)
                     // Most commits reach every node whole: they go as stored, without being decoded.
                     let (changeCount, withheld): (Int, Int)
+                    var disclosed: (commit: Commit, changes: [Change?])?
                     if stored.travelsWhole {
                         try BundleFile.writeItem(header: stored.header, signature: stored.signature, compactChanges: stored.compactChanges, into: &item)
                         (changeCount, withheld) = (stored.changeCount, 0)
+                        if stored.holdsIntelligence { disclosed = try LogStore.decodedCommit(stored.row) }
                     } else {
-                        let commit = try stored.commit(reaching: receiver)
+                        let (full, changes) = try LogStore.decodedCommit(stored.row)
+                        let commit = full.reaching(receiver)
                         try BundleFile.writeItem(commit, into: &item)
                         (changeCount, withheld) = (commit.changeBodies.count, commit.changeBodies.filter { $0 == nil }.count)
+                        if stored.holdsIntelligence { disclosed = (commit, changes) }
                     }
                     if summary.bytes + Int64(buffer.count + item.count) + endMarkerSize > maximumBytes {
                         guard summary.commits > 0 else {
@@ -115,6 +128,15 @@ extension Directory {
                         return false
                     }
                     buffer += item
+                    if let (commit, changes) = disclosed {
+                        // In clear, or sealed: a copy is disclosed to whoever holds its recipient's key.
+                        for (index, change) in changes.enumerated() where commit.changeBodies[index] != nil || commit.sealedBodies[index] != nil {
+                            if let change, [.note, .noteEvaluation, .noteLink].contains(change.entity), disclosedSet.insert(change.recordID).inserted {
+                                summary.disclosedRecords.append(change.recordID.lowercasedString)
+                            }
+                        }
+                        summary.sealedCopies += commit.sealedBodies.values.reduce(0) { $0 + $1.count }
+                    }
                     summary.commits += 1
                     summary.changes += changeCount
                     summary.withheldChanges += withheld
@@ -136,5 +158,13 @@ extension Directory {
             }
         }
         return summary
+    }
+
+    /// Records in the audit log what a bundle carried of intelligence, if anything.
+    func auditDisclosure(_ summary: BundleExportSummary, action: AuditAction, actor: String, detail: [String: String]) throws(LiaisonError) {
+        guard !summary.disclosedRecords.isEmpty || summary.sealedCopies > 0 else { return }
+        var detail = detail
+        detail["sealed_copies"] = String(summary.sealedCopies)
+        try audit(action, actor: actor, records: summary.disclosedRecords, detail: detail)
     }
 }

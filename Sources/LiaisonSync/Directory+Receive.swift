@@ -35,15 +35,18 @@ extension Directory {
         checked: [CheckedCommit], now: Date, agencyRows: SearchIndex.AgencyRowCache = .init()
     ) throws(LiaisonError) -> ReceiveReport {
         let node = self.node
-        return try Self.storage {
+        let report = try Self.storage {
             try database.write { db in
-                let receiver = try Receiver(db: db, node: node, now: now, random: random, agencyRows: agencyRows, opener: encryptionKey)
+                let receiver = try Receiver(
+                    db: db, node: node, now: now, random: random, agencyRows: agencyRows, opener: encryptionKey, auditKey: auditKey)
                 try receiver.offerDueCommits()
                 for commit in checked { try receiver.offer(commit) }
                 try receiver.finish()
                 return receiver.report
             }
         }
+        if report.notesPurged > 0 { try clearErasedPages() }
+        return report
     }
 
     /// The commits this node holds beyond `vector`, in sequence order per origin and epoch, at most

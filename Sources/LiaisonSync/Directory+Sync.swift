@@ -115,6 +115,7 @@ extension Directory {
                     let summary = try writeBundle(assumes: assumes, for: peerID, maximumBytes: budget, interruption: interruption) { bytes throws(LiaisonError) in
                         try stream.write(bytes)
                     }
+                    try auditDisclosure(summary, action: .disclosedBySync, actor: "node", detail: ["peer": peerID.hex])
                     stream.finish()
                     return summary
                 } catch {
@@ -176,6 +177,8 @@ extension Directory {
     package func streamBundle(beyond vector: VersionVector, for peer: NodeID, into stream: BundleStream) throws(LiaisonError) -> BundleExportSummary {
         do {
             let summary = try writeBundle(assumes: vector, for: peer) { bytes throws(LiaisonError) in try stream.write(bytes) }
+            // Recorded before the stream ends: the peer has it all only after that.
+            try auditDisclosure(summary, action: .disclosedBySync, actor: "node", detail: ["peer": peer.hex])
             stream.finish()
             return summary
         } catch {

@@ -34,6 +34,8 @@ public struct ReceiveReport: Sendable, Hashable, Codable {
     /// Set when this node met commits of its own origin that it did not sign here (a copy or a
     /// restore) and started this new epoch.
     public var newEpoch: UInt32?
+    /// Notes this receive purged: erased with their evaluations and links.
+    public var notesPurged = 0
 
     public init() {}
 
@@ -50,6 +52,7 @@ public struct ReceiveReport: Sendable, Hashable, Codable {
         changesFilledIn += other.changesFilledIn
         changesWithheld += other.changesWithheld
         newEpoch = other.newEpoch ?? newEpoch
+        notesPurged += other.notesPurged
     }
 }
 

@@ -43,18 +43,25 @@ final class Receiver {
     var touchedNotes: Set<UUID> = []
     /// This node's encryption key, which opens bodies sealed to it.
     let opener: Curve25519.KeyAgreement.PrivateKey?
+    /// The purges applied here, whose bodies are never stored again, whoever sends them.
+    var purged: PurgedNotes
+    /// The key of the node's audit log, which records the purges applied; nil when replaying a
+    /// log to check it, which records nothing.
+    let auditKey: SymmetricKey?
 
     init(
         db: Database, node: NodeIdentity, now: Date, random: @escaping () -> UInt64 = { .random(in: .min ... .max) },
-        agencyRows: SearchIndex.AgencyRowCache = .init(), opener: Curve25519.KeyAgreement.PrivateKey? = nil
+        agencyRows: SearchIndex.AgencyRowCache = .init(), opener: Curve25519.KeyAgreement.PrivateKey? = nil, auditKey: SymmetricKey? = nil
     ) throws {
         self.opener = opener
+        self.auditKey = auditKey
         self.db = db
         self.agencyRows = agencyRows
         self.node = node
         self.random = random
         nowMilliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
         keys = try LogStore.knownKeys(in: db)
+        purged = try PurgedNotes(in: db)
         lastStoredAttachments = (
             try Int64.fetchOne(db, sql: "SELECT max(local_id) FROM channel") ?? 0,
             try Int64.fetchOne(db, sql: "SELECT max(local_id) FROM designation") ?? 0)
@@ -138,7 +145,11 @@ final class Receiver {
             // A copy that carries changes this node holds as hashes only: a relay withheld them
             // before, or this node was not entitled then.
             // Bodies sealed to this node were opened when the copy was checked.
-            let carried = checked.refusal == nil ? checked.visible : commit
+            var carried = checked.refusal == nil ? checked.visible : commit
+            if !purged.isEmpty {
+                var decoded = carried.changeBodies.map { $0.flatMap { try? Change(decoding: $0) } }
+                purged.erase(from: &carried, changes: &decoded)
+            }
             if carried.changeBodies.contains(where: { $0 != nil }) || !carried.sealedBodies.isEmpty {
                 try fillWithheldBodies(carried, position: position, name: name)
             }
@@ -150,7 +161,8 @@ final class Receiver {
             return false
         }
         // Checked before the transaction began: checked again only if the roster changed since.
-        let checked = checked.signer == keys[header.keyID] ? checked : CheckedCommit(commit, keys: keys, receiver: node.id, opener: opener)
+        var checked = checked.signer == keys[header.keyID] ? checked : CheckedCommit(commit, keys: keys, receiver: node.id, opener: opener)
+        if !purged.isEmpty { _ = checked.erase(purged) }
         if let reason = checked.refusal {
             try refuse(commit, reason)
             return false
@@ -209,6 +221,7 @@ final class Receiver {
         let changes = checked.changes
         let header = commit.header
         let position = try LogStore.append(commit, compactChanges: checked.storedChanges, travelsWhole: checked.travelsWhole, in: db)
+        try NoteErasure.index(changes, position: position, in: db)
         try db.execute(sql: "DELETE FROM held_commit WHERE header_hash = ?", arguments: [Data(header.hash)])
         let stamp = Stamp(time: header.time, origin: header.origin, epoch: header.epoch)
         for (index, change) in changes.enumerated() {
@@ -236,6 +249,7 @@ final class Receiver {
     func apply(
         _ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, prepared: PreparedChange? = nil, counted: Bool = true
     ) throws -> ChangeApplier.Outcome {
+        if change.entity == .notePurge, let reason = try purgeRefusal(change, origin: stamp.origin) { return .refused(reason) }
         // A creation is tried as new, without a look: the insert finds a stored record itself.
         let triedAsNew = isNew ?? (prepared?.columns?.hasEveryGroup == true ? true : nil)
         // For channels and designations this read also tells whether the record is new.
@@ -274,6 +288,8 @@ final class Receiver {
             touchedNotes.insert(id)
         case .noteEvaluation, .noteLink, .sharingGroup:
             break
+        case .notePurge:
+            if outcome == .created { try erasePurged(by: change, origin: stamp.origin) }
         case .person:
             touchedPersons.insert(id)
             if outcome == .created { created.insert(id) } else { createdPersons[id] = nil }
@@ -331,6 +347,7 @@ final class Receiver {
         }
         guard !filled.isEmpty || keptCopies else { return }
         try LogStore.replaceChanges(of: stored, at: position, in: db)
+        try NoteErasure.index(filled.map(\.change), indices: filled.map(\.index), position: position, in: db)
         let stamp = Stamp(time: commit.header.time, origin: commit.header.origin, epoch: commit.header.epoch)
         for (index, change) in filled {
             if case .refused(let reason) = try apply(change, stamp: stamp, name: name) {

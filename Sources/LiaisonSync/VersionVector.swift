@@ -180,6 +180,8 @@ extension LogStore {
         var changeCount: Int { row["change_count"] }
         /// Every body is here and may reach any node: the stored form is what every receiver gets.
         var travelsWhole: Bool { row["travels_whole"] }
+        /// Whether it carries an intelligence body or a sealed copy (``LogStore/holdsIntelligence(_:)``).
+        var holdsIntelligence: Bool { row["holds_intelligence"] }
 
         func commit(reaching receiver: NodeID?) throws -> Commit { try LogStore.commit(row).reaching(receiver) }
     }
@@ -192,7 +194,7 @@ extension LogStore {
             guard chain.sequence > after else { continue }
             let rows = try Row.fetchCursor(
                 db, sql: """
-                    SELECT \(commitColumns), change_count, travels_whole FROM commit_log
+                    SELECT \(commitColumns), change_count, travels_whole, holds_intelligence FROM commit_log
                     WHERE origin = ? AND epoch = ? AND sequence > ? ORDER BY sequence
                     """,
                 arguments: [chain.origin.hex, chain.epoch, Int64(after)])

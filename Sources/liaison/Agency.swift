@@ -88,12 +88,22 @@ extension Liaison {
 
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
+            @OptionGroup var audit: AuditOptions
             @Argument(help: "The agency: id (or its first few digits), acronym or name.") var agency: String
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.openForReading()
-                    let card = try directory.agencyCard(try directory.agency(matching: agency).id)
+                    let (directory, audited) = try data.openForConsulting()
+                    var card = try directory.agencyCard(try directory.agency(matching: agency).id)
+                    if !audited, !card.notes.isEmpty {
+                        card.notes = []
+                        noteNotesLeftOut()
+                    }
+                    if !card.notes.isEmpty {
+                        try directory.audit(
+                            .pageShow, actor: Directory.localUser, records: [card.agency.id.lowercasedString] + card.notes.map(\.id.lowercasedString),
+                            reason: audit.reason)
+                    }
                     if output.json { return try printJSON(card) }
                     let a = card.agency
                     say("\(a.name)\(a.acronym.map { " (\($0))" } ?? "")")

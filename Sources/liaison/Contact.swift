@@ -97,12 +97,22 @@ extension Liaison {
 
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
+            @OptionGroup var audit: AuditOptions
             @Argument(help: "The contact's id or its first few digits.") var contact: String
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.openForReading()
-                    let card = try directory.contactCard(try directory.person(matching: contact).id)
+                    let (directory, audited) = try data.openForConsulting()
+                    var card = try directory.contactCard(try directory.person(matching: contact).id)
+                    if !audited, !card.notes.isEmpty {
+                        card.notes = []
+                        noteNotesLeftOut()
+                    }
+                    if !card.notes.isEmpty {
+                        try directory.audit(
+                            .pageShow, actor: Directory.localUser, records: [card.person.id.lowercasedString] + card.notes.map(\.id.lowercasedString),
+                            reason: audit.reason)
+                    }
                     if output.json { return try printJSON(card) }
                     let p = card.person
                     say(p.displayName + (p.nativeName.map { p.displayName == $0 ? "" : "  (\($0))" } ?? ""))

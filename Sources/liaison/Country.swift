@@ -33,11 +33,21 @@ extension Liaison {
 
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
+            @OptionGroup var audit: AuditOptions
             @Argument(help: "ISO 3166-1 alpha-2 code, e.g. MD.") var country: String
 
             func run() throws {
                 try reportingErrors {
-                    let page = try data.openForReading().countryPage(country)
+                    let (directory, audited) = try data.openForConsulting()
+                    var page = try directory.countryPage(country)
+                    if !audited, !page.notes.isEmpty {
+                        page.notes = []
+                        noteNotesLeftOut()
+                    }
+                    if !page.notes.isEmpty {
+                        try directory.audit(
+                            .pageShow, actor: Directory.localUser, records: [page.country.code] + page.notes.map(\.id.lowercasedString), reason: audit.reason)
+                    }
                     if output.json { return try printJSON(page) }
                     printCountryPage(page)
                 }

@@ -11,11 +11,19 @@ extension Liaison {
         @Option(help: "json, csv or vcard.") var format: ExportFormat = .json
         @Option(help: "Only this country (ISO alpha-2).") var country: String?
         @Option(help: "Write to this file instead of standard output.") var out: String?
+        @OptionGroup var audit: AuditOptions
 
         func run() throws {
             try reportingErrors {
-                let directory = try data.openForReading()
+                let (directory, audited) = try data.openForConsulting()
                 let bytes = try directory.export(format, country: country)
+                if audited {
+                    var detail = ["format": format.rawValue, "file": out ?? "standard output"]
+                    if let country { detail["country"] = country.uppercased() }
+                    try directory.audit(.export, actor: Directory.localUser, records: [], detail: detail, reason: audit.reason)
+                } else {
+                    note("This export is not in the node's audit log: that needs write access to the node's folder.")
+                }
                 if let country, try directory.agencies(country: try directory.country(country).code).isEmpty {
                     FileHandle.standardError.write(Data("warning: no agencies or contacts in \(country.uppercased()); the export is empty\n".utf8))
                 }

@@ -10,7 +10,7 @@ extension Liaison {
             discussion: """
                 A note starts as a draft, which never leaves this node. Publishing grades it (source reliability A–F, information credibility 1–6), marks it (TLP 2.0) and shares it: with this node only, named nodes (--to), a sharing group (--group) or the whole federation (--federation). Nodes that may not read a note receive only its hash.
                 """,
-            subcommands: [Add.self, Edit.self, Publish.self, Show.self, List.self, Evaluate.self, Link.self])
+            subcommands: [Add.self, Edit.self, Publish.self, Show.self, List.self, Evaluate.self, Link.self, ReviewDue.self, Purge.self])
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
@@ -93,12 +93,14 @@ extension Liaison {
 
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
+            @OptionGroup var audit: AuditOptions
             @Argument(help: "The note's id or its short form.") var note: String
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.openForReading()
+                    let directory = try data.open()
                     let page = try directory.notePage(try directory.note(matching: note).id)
+                    try directory.audit(.noteShow, actor: Directory.localUser, records: [page.note.id.lowercasedString], reason: audit.reason)
                     if output.json { return try printJSON(page) }
                     say(try NotePageText(page: page, directory: directory).text)
                 }
@@ -111,11 +113,13 @@ extension Liaison {
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
             @Flag(help: "Leave out drafts.") var publishedOnly = false
+            @OptionGroup var audit: AuditOptions
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.openForReading()
+                    let directory = try data.open()
                     let notes = try directory.notes(drafts: !publishedOnly)
+                    try directory.audit(.noteList, actor: Directory.localUser, records: notes.map(\.id.lowercasedString), reason: audit.reason)
                     if output.json { return try printJSON(notes) }
                     guard !notes.isEmpty else { return say("No notes. Write one with `liaison note add`.") }
                     var table = Table("ID", "STATUS", "GRADE", "MARKING", "SHARED WITH", "TITLE")

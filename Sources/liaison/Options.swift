@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 public import LiaisonCore
+import LiaisonSync
 
 /// The data folder option every command takes.
 struct DataOptions: ParsableArguments {
@@ -10,11 +11,44 @@ struct DataOptions: ParsableArguments {
     var folder: NodeFolder { NodeFolder.resolve(data) }
 
     /// Opens the node for a command that signs changes.
-    func open() throws(LiaisonError) -> Directory { try folder.open(noticeCopy: { note($0) }) }
+    ///
+    /// Notes this node wrote whose retention has ended are purged first, on every node.
+    func open() throws(LiaisonError) -> Directory {
+        let directory = try folder.open(noticeCopy: { note($0) })
+        for purge in try directory.purgeExpiredNotes() {
+            note("Purged note \(purge.noteID.lowercasedString): its retention ended.\(purge.everywhere ? " The purge goes to every node that holds it." : "")")
+        }
+        return directory
+    }
 
     /// Opens the node for a command that only reads: it needs neither the signing key nor a
     /// writable folder.
     func openForReading() throws(LiaisonError) -> Directory { try folder.openForReading() }
+}
+
+extension DataOptions {
+    /// Opens the node for a command that may show intelligence, which goes to the audit log:
+    /// with write access when the user has it; else for reading, and `audited` is false, so that
+    /// the command leaves the notes out.
+    func openForConsulting() throws(LiaisonError) -> (directory: Directory, audited: Bool) {
+        do {
+            return (try open(), true)
+        } catch where error.code == .nodeFolder {
+            guard let directory = try? openForReading() else { throw error }
+            return (directory, false)
+        }
+    }
+}
+
+/// Says why notes were left out of what a command shows.
+func noteNotesLeftOut() {
+    note("Notes are left out: showing them is recorded in the node's audit log, which needs write access to the node's folder.")
+}
+
+/// `--reason` for commands that show intelligence.
+struct AuditOptions: ParsableArguments {
+    @Option(help: "Why you consult this; kept with the entry in the node's audit log.")
+    var reason: String?
 }
 
 /// `--json` for read commands.

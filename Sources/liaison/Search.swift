@@ -13,6 +13,7 @@ extension Liaison {
 
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup var audit: AuditOptions
         @Argument(help: "Words to find; every word must match.") var query: [String] = []
         @Option(help: "Only this country (ISO alpha-2).") var country: String?
         @Option(help: ArgumentHelp("Only agencies of this kind (and their contacts).", valueName: "kind")) var kind: AgencyKind?
@@ -52,17 +53,19 @@ extension Liaison {
 
         func run() throws {
             try reportingErrors {
-                let directory = try data.openForReading()
                 if notes {
+                    let directory = try data.open()
                     let found = try directory.searchNotes(NoteQuery(
                         query.joined(separator: " "), country: country, crimeArea: crimeArea, reliability: reliability, credibility: credibility,
                         marking: marking, from: from, to: to, limit: limit))
+                    try directory.audit(.noteSearch, actor: Directory.localUser, records: found.map(\.id.lowercasedString), reason: audit.reason)
                     if output.json { return try printJSON(found) }
                     guard !found.isEmpty else { return say("No matching notes.") }
                     printNotes(found, heading: nil)
                     if found.count == limit { say("(the first \(limit) matches; --limit shows more)") }
                     return
                 }
+                let directory = try data.openForReading()
                 let (hits, countries) = try directory.searchNamingCountries(SearchQuery(
                     query.joined(separator: " "), country: country?.uppercased(), kind: kind, crimeArea: crimeArea, function: function,
                     languages: languages.flatMap { $0.split(separator: ";").map(String.init) }, only24x7: only24x7, limit: limit))

@@ -14,6 +14,8 @@ public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
     case noteLink = "note_link"
     /// A named set of nodes that notes can be shared with.
     case sharingGroup = "sharing_group"
+    /// An order to erase a note, its evaluations and its links on every node that holds them.
+    case notePurge = "note_purge"
 
     /// The table that holds the records.
     package var table: String { rawValue }
@@ -23,7 +25,7 @@ public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
     package var isDirectory: Bool {
         switch self {
         case .agency, .person, .channel, .designation, .duplicateDecision, .sharingGroup: true
-        case .note, .noteEvaluation, .noteLink: false
+        case .note, .noteEvaluation, .noteLink, .notePurge: false
         }
     }
 }

@@ -49,6 +49,11 @@ package enum Timestamp {
         iso8601(database: database(date))
     }
 
+    /// `2026-11-29`: the day in UTC, as day fields are written.
+    package static func day(_ date: Date) -> String {
+        String(database(date).prefix(10))
+    }
+
     /// `2026-11-29 10:00:00.123`, the UTC form GRDB reads back as a `Date`.
     package static func database(_ date: Date) -> String {
         database(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))

@@ -16,14 +16,14 @@ public enum LogStore {
         }
         let changes = compactChanges ?? CompactCommitEncoder.encodeChanges(of: commit)
         try db.cachedStatement(sql: """
-            INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at, changes, travels_whole)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO commit_log (origin, epoch, sequence, hlc, header, header_hash, signature, change_count, received_at, changes, travels_whole, holds_intelligence)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).run([
             header.origin.hex.databaseValue, header.epoch.databaseValue, Int64(header.sequence).databaseValue,
             Int64(bitPattern: header.time.rawValue).databaseValue, Data(header.encoded).databaseValue, Data(header.hash).databaseValue,
             Data(commit.signature).databaseValue, commit.changeHashes.count.databaseValue, Timestamp.database(Date()).databaseValue,
-            Data(changes).databaseValue, (whole ?? travelsWhole(commit)).databaseValue,
+            Data(changes).databaseValue, (whole ?? travelsWhole(commit)).databaseValue, holdsIntelligence(commit).databaseValue,
         ])
         return db.lastInsertedRowID
     }
@@ -31,8 +31,13 @@ public enum LogStore {
     /// Replaces the stored changes of the commit at `position`: bodies filled in or erased.
     package static func replaceChanges(of commit: Commit, at position: Int64, in db: Database) throws {
         try db.execute(
-            sql: "UPDATE commit_log SET changes = ?, travels_whole = ? WHERE position = ?",
-            arguments: [Data(CompactCommitEncoder.encodeChanges(of: commit)), travelsWhole(commit), position])
+            sql: "UPDATE commit_log SET changes = ?, travels_whole = ?, holds_intelligence = ? WHERE position = ?",
+            arguments: [Data(CompactCommitEncoder.encodeChanges(of: commit)), travelsWhole(commit), holdsIntelligence(commit), position])
+    }
+
+    /// Whether a commit carries a body of a note, an evaluation or a link, or a sealed copy.
+    package static func holdsIntelligence(_ commit: Commit) -> Bool {
+        !commit.sealedBodies.isEmpty || commit.changeBodies.contains { body in body.map(NeedToKnow.isIntelligence) ?? false }
     }
 
     /// Whether a commit holds every body, each one that any node may see: then it reaches every

@@ -32,6 +32,14 @@ package enum NeedToKnow {
         }
     }
 
+    /// Whether a change's bytes are of a note, an evaluation or a link: read from the kind, which
+    /// follows the format version.
+    package static func isIntelligence(_ body: [UInt8]) -> Bool {
+        var reader = ByteReader(body)
+        guard (try? reader.u8()) != nil, let name = try? reader.text() else { return false }
+        return name == Entity.note.rawValue || name == Entity.noteEvaluation.rawValue || name == Entity.noteLink.rawValue
+    }
+
     private static func distribution(of body: [UInt8]) -> Distribution? {
         var reader = ByteReader(body)
         do {

@@ -133,6 +133,9 @@ public struct NodeFolder: Sendable {
             // 48 MiB of page cache instead of 2: bulk imports update several indexes per record, and
             // a bundle import of any size stays within 150 MB.
             try db.execute(sql: "PRAGMA cache_size = -49152")
+            // Deleted content is overwritten with zeros, so that a purged note leaves nothing in
+            // free pages or free space within pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         return configuration
     }

@@ -24,6 +24,9 @@ public final class Directory: Sendable {
     /// The key that opens bodies sealed to this node, derived once from the signing key; nil when
     /// the node was opened for reading only.
     package let encryptionKey: Curve25519.KeyAgreement.PrivateKey?
+    /// The key that chains the audit log, derived once from the signing key; nil when the node
+    /// was opened for reading only.
+    package let auditKey: SymmetricKey?
     package let logger: Logger
     /// Where this node reads the time for its commits, stamps and bundles, and for what it
     /// receives: the wall clock, or a clock that a test moves so that a run replays from its seed.
@@ -43,6 +46,7 @@ public final class Directory: Sendable {
         self.database = database
         self.signingKey = signingKey
         encryptionKey = Sealing.encryptionKey(for: signingKey)
+        auditKey = AuditLog.key(for: signingKey)
         self.logger = logger
         self.clock = clock
         self.random = random
@@ -69,6 +73,7 @@ public final class Directory: Sendable {
         self.database = database
         self.signingKey = nil
         encryptionKey = nil
+        auditKey = nil
         self.logger = logger
         self.clock = Date.init
         self.random = { .random(in: .min ... .max) }
@@ -120,7 +125,7 @@ public final class Directory: Sendable {
                 }
                 let now = Timestamp.database(clock())
                 try db.execute(
-                    sql: "INSERT INTO node (id, name, agency, epoch, created_at) VALUES (?, ?, ?, 1, ?)",
+                    sql: "INSERT INTO node (id, name, agency, epoch, created_at, free_space_erased) VALUES (?, ?, ?, 1, ?, 1)",
                     arguments: [id.hex, name, agency, now])
                 try db.execute(
                     sql: "INSERT INTO node_key (key_id, node_id, public_key, valid_from) VALUES (?, ?, ?, ?)",
@@ -151,7 +156,10 @@ public final class Directory: Sendable {
         path: String, name: String, agency: String, signingKey: Curve25519.Signing.PrivateKey
     ) throws(LiaisonError) -> Directory {
         let pool: DatabasePool = try storage {
-            let pool = try DatabasePool(path: path)
+            // The template's page size: a backup cannot change it in WAL mode.
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
+            let pool = try DatabasePool(path: path, configuration: configuration)
             try migratedTemplate().backup(to: pool)
             return pool
         }

@@ -1,6 +1,6 @@
 import Crypto
 public import Foundation
-import GRDB
+package import GRDB
 
 /// The records written in one ``Directory/write(_:)``: each save is validated, turned into changes
 /// for the field groups that differ, and applied at once; the changes are signed as a commit when the
@@ -37,6 +37,9 @@ public final class DirectoryTransaction {
         epoch = try UInt32.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM node")) ?? node.epoch
         stamp = Stamp(time: try Self.nextTime(db, now: clock()), origin: node.id, epoch: epoch)
     }
+
+    /// The transaction's database connection, for steps of other modules that belong in it.
+    package var connection: Database { db }
 
     /// Changes recorded since the last commit.
     public var pendingChangeCount: Int { pending.count }
@@ -281,7 +284,8 @@ public final class DirectoryTransaction {
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
             created: createdPersons, agencyRows: agencyRows, in: db)
-        try LogStore.append(commit, compactChanges: compact.value, in: db)
+        let position = try LogStore.append(commit, compactChanges: compact.value, in: db)
+        try NoteErasure.index(pending, position: position, in: db)
         commits.append(CommitSummary(sequence: sequence, epoch: epoch, changeCount: pending.count, time: stamp.time))
         // A large batch's changes and commit are many small allocations: they are freed on another
         // thread, so that the next batch need not wait.

@@ -66,6 +66,9 @@ package enum FieldTable {
         .sharingGroup: [
             "group": ["name": .text, "purpose": .optionalText, "members": .list]
         ],
+        .notePurge: [
+            "purge": ["note_id": .text, "reason": .text, "changes": .list]
+        ],
     ]
 
     /// What checking a change against the tables found, when it was checked before its writing.

@@ -11,6 +11,7 @@ enum IntelligenceRules {
         case .noteEvaluation: evaluation(fields)
         case .noteLink: link(fields)
         case .sharingGroup: group(fields)
+        case .notePurge: purge(fields)
         case .agency, .person, .channel, .designation, .duplicateDecision: nil
         }
     }
@@ -62,6 +63,15 @@ enum IntelligenceRules {
         }
         if fields["note_id"] == fields["other_id"] { return "a note is linked to itself" }
         return terms(fields["relation"], NoteRelation.self)
+    }
+
+    private static func purge(_ fields: FieldGroup) -> String? {
+        if case .text(let id) = fields["note_id"], UUID(canonicalText: id) == nil { return "note_id is not a record id" }
+        if fields["reason"] == .text("") { return "the reason of a purge is empty" }
+        if case .list(let items) = fields["changes"], items.contains(where: { ChangeCoordinate(text: $0) == nil }) {
+            return "changes holds an item that is not origin:epoch:sequence:index"
+        }
+        return nil
     }
 
     private static func group(_ fields: FieldGroup) -> String? {

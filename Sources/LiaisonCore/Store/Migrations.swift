@@ -33,6 +33,17 @@ public enum Migrations {
             try SearchIndex.reindex(
                 persons: try ids("person", ["given_name", "family_name", "native_name"]), agencies: agencies, agenciesWithMembers: agencies, in: db)
         },
+        "0016-purge-and-audit": { db in
+            // Where the intelligence changes already logged sit, for purges to find.
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(LogStore.commitColumns) FROM commit_log")
+            while let row = try rows.next() {
+                let (commit, changes) = try LogStore.decodedCommit(row)
+                try NoteErasure.index(changes, position: row["position"], in: db)
+                if LogStore.holdsIntelligence(commit) {
+                    try db.execute(sql: "UPDATE commit_log SET holds_intelligence = 1 WHERE position = ?", arguments: [row["position"] as Int64])
+                }
+            }
+        },
         "0013-note-search": { db in
             try NoteIndex.reindex(Set(try String.fetchAll(db, sql: "SELECT id FROM note").compactMap(UUID.init(uuidString:))), in: db)
         },

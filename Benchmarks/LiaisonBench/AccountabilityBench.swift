@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import LiaisonCore
+import LiaisonSync
+
+/// The cost of accountability on a node holding many notes: searches with and without their
+/// audit entry, in the same run; purging one note on that node; and the time until a purge has
+/// erased a note on a reader behind a relay that cannot read it.
+func benchmarkAccountability() throws {
+    let count = option("--notes").flatMap(Int.init) ?? 100_000
+    func fresh(_ name: String) throws -> (NodeFolder, Directory) {
+        let folder = NodeFolder(url: workFolder.appending(path: name))
+        return (folder, try folder.initialize(name: name, agency: "Bench"))
+    }
+    let (authorFolder, author) = try fresh("purge-author")
+    let (_, relay) = try fresh("purge-relay")
+    let (_, reader) = try fresh("purge-reader")
+    for node in [author, relay, reader] {
+        for other in [author, relay, reader] where other !== node { _ = try node.addPeer(try other.card(tlsPin: String(repeating: "ab", count: 32), url: nil)) }
+    }
+    // Half of the notes are for the federation, the other half for the reader alone: the relay
+    // carries those sealed.
+    let written = try writeNotes(count, into: author) { index in index % 2 == 0 ? .federation : .nodes([reader.node.id]) }
+    print("accountability: wrote \(count) notes in \(String(format: "%.1f", written)) s, half of them sealed to one reader")
+
+    try benchmarkAuditCost(author)
+
+    let relayed = try seconds {
+        _ = try relay.receive(try author.commits(beyond: try relay.vector(), for: relay.node.id))
+        _ = try reader.receive(try relay.commits(beyond: try reader.vector(), for: reader.node.id))
+    }
+    print("  the relay and the reader received the \(count) notes in \(String(format: "%.1f", relayed)) s")
+
+    // Notes from the middle of the log, one for the federation and one sealed to the reader.
+    let notes = try author.notes()
+    let targets = [("a federation note", notes[notes.count / 2].id), ("a note sealed to the reader", notes[notes.count / 2 + 1].id)]
+    print("  purging one note of \(count) (time until it is erased everywhere):")
+    for (label, id) in targets {
+        var here = 0.0, atRelay = 0.0, atReader = 0.0
+        here = try seconds { try author.purge(note: id, reason: "bench", actor: "user:bench") }
+        atRelay = try seconds { _ = try relay.receive(try author.commits(beyond: try relay.vector(), for: relay.node.id)) }
+        atReader = try seconds { _ = try reader.receive(try relay.commits(beyond: try reader.vector(), for: reader.node.id)) }
+        let gone = try !reader.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM note WHERE id = ?)", arguments: [id.lowercasedString]) ?? true }
+        print("    \(label.padding(toLength: 28, withPad: " ", startingAt: 0)) on the author \(milliseconds(here)), then at the relay \(milliseconds(atRelay)), then at the reader \(milliseconds(atReader)): \(milliseconds(here + atRelay + atReader)) in all; erased at the reader: \(gone)")
+    }
+    // The same erasure's parts on the author: its transaction, and clearing the files.
+    let id = notes[notes.count / 2 + 2].id
+    let pool = try DatabasePool(path: authorFolder.databaseURL.path)
+    let optimize = try seconds { try pool.write { db in try db.execute(sql: "INSERT INTO note_search(note_search) VALUES ('optimize')") } }
+    let checkpoint = try seconds { _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
+    let whole = try seconds { try author.purge(note: id, reason: "bench", actor: "user:bench") }
+    print("    parts, for scale: a purge \(milliseconds(whole)); merging the search index alone \(milliseconds(optimize)); a checkpoint of the log alone \(milliseconds(checkpoint))")
+}
+
+/// Searches over the author's notes, each as the CLI and the API run it with its audit entry, and
+/// without, alternating in one run.
+func benchmarkAuditCost(_ node: Directory) throws {
+    let rounds = 300
+    let queries = [("one word", NoteQuery("recruitment")), ("prefix", NoteQuery("trans")), ("filtered", NoteQuery("passports", country: "MD", reliability: .b))]
+    print("  searches with and without their audit entry, \(rounds) runs each (p50 / p99):")
+    for (label, query) in queries {
+        var plain: [Double] = []
+        var audited: [Double] = []
+        for _ in 0..<20 { _ = try node.searchNotes(query) }
+        for _ in 0..<rounds {
+            plain.append(try seconds { _ = try node.searchNotes(query) })
+            audited.append(try seconds {
+                let found = try node.searchNotes(query)
+                try node.audit(.noteSearch, actor: "user:bench", records: found.map(\.id.lowercasedString))
+            })
+        }
+        let ratio = percentile(audited, 0.5) / percentile(plain, 0.5), ratio99 = percentile(audited, 0.99) / percentile(plain, 0.99)
+        print("    \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) without \(milliseconds(percentile(plain, 0.5))) / \(milliseconds(percentile(plain, 0.99)))   with \(milliseconds(percentile(audited, 0.5))) / \(milliseconds(percentile(audited, 0.99)))   ratio \(String(format: "%.2f", ratio))× / \(String(format: "%.2f", ratio99))×")
+    }
+    let appends = try seconds { for _ in 0..<1_000 { try node.audit(.noteShow, actor: "user:bench", records: [UUID().lowercasedString]) } }
+    print("    an audit entry alone: \(milliseconds(appends / 1_000)) each, over 1,000")
+    let verified = try seconds { _ = try node.verifyAudit() }
+    print("    verifying the \(try node.auditEntries(limit: 1).first?.sequence ?? 0) entries: \(milliseconds(verified))")
+}

@@ -1,0 +1,97 @@
+public import Foundation
+package import Crypto
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What checking the audit log found.
+public struct AuditVerification: Sendable, Codable, Hashable {
+    public var entries: Int
+    /// The sequence and the first 16 hex digits of the last entry's link: write it down to notice
+    /// later if entries after it were cut off, which no chain can show by itself.
+    public var head: String
+
+    public init(entries: Int, head: String) {
+        self.entries = entries
+        self.head = head
+    }
+}
+
+extension Directory {
+    /// Who runs this process, for the audit log: `user:NAME`.
+    public static var localUser: String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return "user:\(String(cString: name))" }
+        return "user:\(geteuid())"
+    }
+
+    /// Records a consultation or a disclosure in the audit log, in its own transaction.
+    public func audit(
+        _ action: AuditAction, actor: String, records: [String], detail: [String: String] = [:], reason: String? = nil
+    ) throws(LiaisonError) {
+        let key = try requireAuditKey()
+        let now = clock()
+        _ = try Self.storage {
+            try database.write { db in
+                try AuditLog.append(action, actor: actor, records: records, detail: detail, reason: reason.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }, at: now, key: key, in: db)
+            }
+        }
+    }
+
+    /// Entries since `since`, naming `record` when given, oldest first; the last `limit` of them
+    /// when given.
+    public func auditEntries(since: Date? = nil, record: String? = nil, limit: Int? = nil) throws(LiaisonError) -> [AuditEntry] {
+        try read { db in
+            let start = since.map { Timestamp.iso8601($0) } ?? ""
+            // Records are a JSON array of ids: a whole id is matched with its quotes.
+            let named = record.map { "%\"\($0)\"%" } ?? "%"
+            let rows = try Row.fetchAll(
+                db, sql: """
+                    SELECT * FROM (SELECT * FROM audit_entry WHERE at >= ? AND records LIKE ? ORDER BY sequence DESC LIMIT ?) ORDER BY sequence
+                    """,
+                arguments: [start, named, limit ?? -1])
+            return rows.compactMap { AuditLog.entry($0)?.entry }
+        }
+    }
+
+    /// Checks every entry's link against the one before: an entry edited, removed or moved is
+    /// an error that names it.
+    public func verifyAudit() throws(LiaisonError) -> AuditVerification {
+        let key = try requireAuditKey()
+        return try read { db in
+            var previous = AuditLog.genesis
+            var expected: Int64 = 1
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_entry ORDER BY sequence")
+            while let row = try rows.next() {
+                let sequence: Int64 = row["sequence"]
+                guard sequence == expected else {
+                    throw LiaisonError(
+                        .verification,
+                        sequence > expected
+                            ? "audit entries \(expected)\(sequence - 1 > expected ? "–\(sequence - 1)" : "") were removed"
+                            : "audit entry \(sequence) is out of order")
+                }
+                guard let (entry, chain) = AuditLog.entry(row), AuditLog.encodedDetail(entry.detail) == row["detail"] as String,
+                    JSONStringArray.encode(entry.records) == row["records"] as String, AuditLog.link(entry, after: previous, key: key) == chain
+                else {
+                    throw LiaisonError(
+                        .verification, "audit entry \(sequence) does not fit the chain: it was edited, or entries were moved or removed before it",
+                        hint: "the audit log was changed outside Liaison")
+                }
+                previous = chain
+                expected += 1
+            }
+            let head = "\(expected - 1):\(previous.prefix(8).map { String(format: "%02x", $0) }.joined())"
+            return AuditVerification(entries: Int(expected - 1), head: head)
+        }
+    }
+
+    package func requireAuditKey() throws(LiaisonError) -> SymmetricKey {
+        guard let auditKey else {
+            throw LiaisonError(
+                .nodeFolder, "consulting intelligence is recorded in the node's audit log, which needs the node's signing key and write access",
+                hint: "run the command as the folder's owner")
+        }
+        return auditKey
+    }
+}

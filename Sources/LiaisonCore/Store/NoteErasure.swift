@@ -1,0 +1,186 @@
+public import Foundation
+package import GRDB
+
+/// What a purge erases on a node, and the checks that keep what it erased from coming back.
+///
+/// A purge erases the bodies of the changes it lists and of every change this node holds to the
+/// note, its evaluations and its links: the rows, the note's search entries, and the bodies and
+/// sealed copies in the log, whose hashes stay so that every chain still verifies. A body this
+/// node can read is erased only if it belongs to the purged note, so a purge cannot erase
+/// directory changes; a sealed copy it cannot open is erased where the purge lists it.
+package struct PurgedNotes: Sendable {
+    package private(set) var notes: Set<UUID> = []
+    package private(set) var coordinates: Set<ChangeCoordinate> = []
+
+    package var isEmpty: Bool { notes.isEmpty }
+
+    /// The purges this node has applied.
+    package init(in db: Database) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT note_id, changes FROM note_purge WHERE deleted = 0") {
+            add(NotePurge(noteID: row.uuid("note_id") ?? UUID(), reason: "", changes: JSONStringArray.decode(row["changes"]).compactMap(ChangeCoordinate.init(text:))))
+        }
+    }
+
+    package init() {}
+
+    package mutating func add(_ purge: NotePurge) {
+        notes.insert(purge.noteID)
+        coordinates.formUnion(purge.changes)
+    }
+
+    /// Whether a change belongs to a purged note: the note itself, an evaluation of it, or a link
+    /// from or to it.
+    package func covers(_ change: Change) -> Bool {
+        switch change.entity {
+        case .note:
+            return notes.contains(change.recordID)
+        case .noteEvaluation, .noteLink:
+            guard case .upsert(let groups) = change.operation, let fields = groups[change.entity == .noteLink ? "link" : "evaluation"] else { return false }
+            return [fields["note_id"], fields["other_id"]].contains { value in
+                if case .text(let id)? = value, let id = UUID(canonicalText: id) { notes.contains(id) } else { false }
+            }
+        case .agency, .person, .channel, .designation, .duplicateDecision, .sharingGroup, .notePurge:
+            return false
+        }
+    }
+
+    /// Erases from `commit` what purges cover: bodies of purged records, and at listed places the
+    /// sealed copies and any body this node cannot read. `changes` are the commit's changes as
+    /// decoded, nil where not held; erased ones become nil. Returns whether anything was erased.
+    @discardableResult
+    package func erase(from commit: inout Commit, changes: inout [Change?]) -> Bool {
+        guard !isEmpty else { return false }
+        var erased = false
+        let header = commit.header
+        for index in commit.changeHashes.indices {
+            let listed = coordinates.contains(ChangeCoordinate(origin: header.origin, epoch: header.epoch, sequence: header.sequence, index: index))
+            let change = index < changes.count ? changes[index] : nil
+            let coveredBody = change.map(covers) ?? false
+            // A listed body that this node cannot decode is not one it can show: erased too.
+            let unreadableListedBody = listed && change == nil && commit.changeBodies[index] != nil
+            if coveredBody || unreadableListedBody {
+                commit.changeBodies[index] = nil
+                if index < changes.count { changes[index] = nil }
+                erased = true
+            }
+            if (listed || coveredBody), commit.sealedBodies.removeValue(forKey: index) != nil { erased = true }
+        }
+        return erased
+    }
+}
+
+package enum NoteErasure {
+    /// Lists where the intelligence changes of a stored commit sit, for purges to find.
+    package static func index(_ changes: [Change?], position: Int64, in db: Database) throws {
+        try index(changes, indices: Array(changes.indices), position: position, in: db)
+    }
+
+    /// Lists where some changes of a stored commit sit: `indices` are their places in it.
+    package static func index(_ changes: [Change?], indices: [Int], position: Int64, in db: Database) throws {
+        for (change, index) in zip(changes, indices) {
+            guard let change, [.note, .noteEvaluation, .noteLink].contains(change.entity) else { continue }
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_change (record_id, commit_position, change_index) VALUES (?, ?, ?)")
+                .execute(arguments: [change.recordID.lowercasedString, position, index])
+        }
+    }
+
+    /// The records a purge of `noteID` covers here: the note, its evaluations, and links from or
+    /// to it.
+    package static func records(of noteID: UUID, in db: Database) throws -> [String] {
+        let id = noteID.lowercasedString
+        let others = try String.fetchAll(
+            db, sql: "SELECT id FROM note_evaluation WHERE note_id = ?1 UNION SELECT id FROM note_link WHERE note_id = ?1 OR other_id = ?1",
+            arguments: [id])
+        return [id] + others
+    }
+
+    /// Where the changes to `records` sit in the log.
+    package static func coordinates(of records: [String], in db: Database) throws -> [ChangeCoordinate] {
+        guard !records.isEmpty else { return [] }
+        let rows = try Row.fetchAll(
+            db, sql: """
+                SELECT c.origin, c.epoch, c.sequence, r.change_index FROM record_change r JOIN commit_log c ON c.position = r.commit_position
+                WHERE r.record_id IN (\(databaseQuestionMarks(count: records.count)))
+                """, arguments: StatementArguments(records))
+        return try rows.map { row in
+            ChangeCoordinate(origin: try NodeID(hex: row["origin"]), epoch: row["epoch"], sequence: UInt64(row["sequence"] as Int64), index: row["change_index"])
+        }
+    }
+
+    /// What erasing a purge took away here.
+    package struct Outcome: Sendable, Equatable {
+        package var bodies = 0
+        package var sealedCopies = 0
+        package var records = 0
+    }
+
+    /// Erases everything of the purged note this node holds in its tables and log, after the
+    /// purge was applied. `purged` holds the purge already. Held commits are for the caller.
+    package static func erase(_ purge: NotePurge, purged: PurgedNotes, in db: Database) throws -> Outcome {
+        var outcome = Outcome()
+        let records = try records(of: purge.noteID, in: db)
+        // The commits to rewrite: where the purge says, and where this node logged the records.
+        var positions = Set<Int64>()
+        for coordinate in Set(purge.changes).union(try coordinates(of: records, in: db)) {
+            if let position = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT position FROM commit_log WHERE origin = ? AND epoch = ? AND sequence = ?"),
+                arguments: [coordinate.origin.hex, coordinate.epoch, Int64(coordinate.sequence)])
+            {
+                positions.insert(position)
+            }
+        }
+        for position in positions.sorted() {
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(LogStore.commitColumns) FROM commit_log WHERE position = ?", arguments: [position]) else { continue }
+            var (commit, changes) = try LogStore.decodedCommit(row)
+            let before = (bodies: commit.changeBodies.count(where: { $0 != nil }), copies: commit.sealedBodies.values.reduce(0) { $0 + $1.count })
+            guard purged.erase(from: &commit, changes: &changes) else { continue }
+            outcome.bodies += before.bodies - commit.changeBodies.count(where: { $0 != nil })
+            outcome.sealedCopies += before.copies - commit.sealedBodies.values.reduce(0) { $0 + $1.count }
+            try LogStore.replaceChanges(of: commit, at: position, in: db)
+        }
+        let arguments = StatementArguments(records)
+        let marks = databaseQuestionMarks(count: records.count)
+        if let localID = try Int64.fetchOne(db, sql: "SELECT local_id FROM note WHERE id = ?", arguments: [records[0]]) {
+            try db.execute(sql: "DELETE FROM note_search WHERE rowid = ?", arguments: [localID])
+            // A deletion leaves the note's words in the index's older segments until they merge:
+            // merged now, so that nothing of the note stays in the file.
+            try db.execute(sql: "INSERT INTO note_search(note_search) VALUES ('optimize')")
+        }
+        for table in ["note", "note_evaluation", "note_link"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE id IN (\(marks))", arguments: arguments)
+            outcome.records += db.changesCount
+        }
+        try db.execute(sql: "DELETE FROM note_subject WHERE note_id = ?", arguments: [records[0]])
+        try db.execute(sql: "DELETE FROM record_change WHERE record_id IN (\(marks))", arguments: arguments)
+        try db.execute(sql: "DELETE FROM refusal WHERE record_id IN (\(marks))", arguments: arguments)
+        return outcome
+    }
+}
+
+extension Directory {
+    /// Whether a purge of this note was applied here.
+    public func isPurged(note noteID: UUID) throws(LiaisonError) -> Bool {
+        try read { db in try PurgedNotes(in: db).notes.contains(noteID) }
+    }
+
+    /// Clears the pages an erasure freed from the database's files: every freed page is zeroed as
+    /// it is freed (secure_delete), a database made before that is rewritten once (VACUUM), and
+    /// the write-ahead log, which still holds earlier copies of pages, is copied back and emptied.
+    public func clearErasedPages() throws(LiaisonError) {
+        guard database is DatabasePool else { return }
+        try Self.storage {
+            try database.writeWithoutTransaction { db in
+                if try Bool.fetchOne(db, sql: "SELECT free_space_erased FROM node") != true {
+                    try db.execute(sql: "VACUUM")
+                    try db.execute(sql: "UPDATE node SET free_space_erased = 1")
+                }
+                let (walFrames, copied) = try db.checkpoint(.truncate)
+                guard walFrames <= 0 || copied == walFrames else {
+                    throw LiaisonError(
+                        .storage, "the erasure is done, but another process was reading this node, so its write-ahead log still holds earlier pages",
+                        hint: "run `liaison note purge` again with the same note once other liaison commands on this node have finished")
+                }
+            }
+        }
+    }
+}

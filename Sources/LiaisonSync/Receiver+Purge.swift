@@ -1,0 +1,88 @@
+public import Foundation
+import GRDB
+public import LiaisonCore
+
+extension Receiver {
+    /// Why a received purge is refused: a node that holds the note lets only its author purge it
+    /// everywhere. A node that does not hold it cannot tell, and erases only what the purge lists
+    /// that it cannot read, or that belongs to the note.
+    func purgeRefusal(_ change: Change, origin: NodeID) throws -> String? {
+        guard case .upsert(let groups) = change.operation, case .text(let noteID)? = groups["purge"]?["note_id"] else { return nil }
+        guard let steward = try String.fetchOne(db, sql: "SELECT steward FROM note WHERE id = ?", arguments: [noteID]) else { return nil }
+        return steward == origin.hex ? nil : "only the author of a note purges it on other nodes"
+    }
+
+    /// Erases what a purge just applied covers: the note's rows and bodies in the log and in held
+    /// commits. Changes that arrive later are erased as they come (``PurgedNotes``).
+    func erasePurged(by change: Change, origin: NodeID) throws {
+        guard let purge = try NotePurge.fetchOne(db, key: ["id": change.recordID.lowercasedString]) else { return }
+        if let auditKey {
+            try AuditLog.append(
+                .notePurge, actor: "node", records: [purge.noteID.lowercasedString], detail: ["purged_by": origin.hex], reason: purge.reason,
+                at: Date(timeIntervalSince1970: Double(nowMilliseconds) / 1000), key: auditKey, in: db)
+        }
+        purged.add(purge)
+        _ = try NoteErasure.erase(purge, purged: purged, in: db)
+        try Self.eraseHeldCommits(purged, in: db)
+        touchedNotes.remove(purge.noteID)
+        report.notesPurged += 1
+    }
+
+    /// Rewrites held commits that carry what purges cover.
+    static func eraseHeldCommits(_ purged: PurgedNotes, in db: Database) throws {
+        guard !purged.isEmpty else { return }
+        for row in try Row.fetchAll(db, sql: "SELECT header_hash, frame FROM held_commit") {
+            guard var commit = try? Commit(frame: [UInt8](row["frame"] as Data)) else { continue }
+            var changes = commit.changeBodies.map { $0.flatMap { try? Change(decoding: $0) } }
+            guard purged.erase(from: &commit, changes: &changes) else { continue }
+            try db.execute(
+                sql: "UPDATE held_commit SET frame = ? WHERE header_hash = ?", arguments: [Data(commit.frame), row["header_hash"] as Data])
+        }
+    }
+}
+
+extension Directory {
+    /// Signs a purge of a note and erases it here, with its evaluations and links
+    /// (``DirectoryTransaction/purge(_:reason:)``), then clears the pages that held it from the
+    /// database file and its write-ahead log.
+    @discardableResult
+    /// The purge is recorded in the audit log as done by `actor`.
+    public func purge(note noteID: UUID, reason: String, actor: String = Directory.localUser) throws(LiaisonError) -> NotePurgeSummary {
+        let key = try requireAuditKey()
+        let now = clock()
+        let (summary, _) = try write { tx in
+            let summary = try tx.purge(noteID, reason: reason)
+            try AuditLog.append(.notePurge, actor: actor, records: [noteID.lowercasedString], reason: reason, at: now, key: key, in: tx.connection)
+            try Receiver.eraseHeldCommits(try PurgedNotes(in: tx.connection), in: tx.connection)
+            return summary
+        }
+        try clearErasedPages()
+        return summary
+    }
+
+    /// Purges every note this node wrote whose retention has ended (its retain-until day is past),
+    /// as of `now`. Returns what it purged.
+    @discardableResult
+    public func purgeExpiredNotes(now: Date? = nil) throws(LiaisonError) -> [NotePurgeSummary] {
+        let today = Timestamp.day(now ?? clock())
+        let due = try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, retain_until FROM note WHERE steward = ? AND deleted = 0 AND retain_until IS NOT NULL AND retain_until < ? ORDER BY retain_until",
+                arguments: [node.id.hex, today]
+            ).compactMap { row in UUID(uuidString: row["id"]).map { ($0, row["retain_until"] as String) } }
+        }
+        guard !due.isEmpty else { return [] }
+        let key = try requireAuditKey()
+        let (summaries, _) = try write { tx in
+            let summaries = try due.map { id, day in
+                let reason = "retention ended on \(day)"
+                try AuditLog.append(.notePurge, actor: "node", records: [id.lowercasedString], reason: reason, at: now ?? clock(), key: key, in: tx.connection)
+                return try tx.purge(id, reason: reason)
+            }
+            try Receiver.eraseHeldCommits(try PurgedNotes(in: tx.connection), in: tx.connection)
+            return summaries
+        }
+        try clearErasedPages()
+        return summaries
+    }
+}
