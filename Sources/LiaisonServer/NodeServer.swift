@@ -156,7 +156,7 @@ public enum NodeServer {
         ) { channel in
             onListening(channel.localAddress?.port ?? configuration.port)
         }
-        var services: [any Service] = [stopping, app]
+        var services: [any Service] = [stopping, app, RetentionSweep(directory: directory, logger: logger)]
         if let syncPeriod {
             services.append(BackgroundSync(directory: directory, tls: tls, period: syncPeriod, backoff: backoff, wakeup: wakeup, logger: logger))
         }

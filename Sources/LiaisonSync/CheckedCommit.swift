@@ -96,7 +96,7 @@ struct PreparedChange: Sendable {
         case .channel, .designation:
             owners = Receiver.owners(in: change)
             addition = Receiver.entryAddition(of: change)
-        case .agency, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup, .notePurge:
+        case .agency, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup, .notePurge, .proposal, .proposalDecision:
             break
         }
     }

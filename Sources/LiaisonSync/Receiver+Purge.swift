@@ -12,6 +12,17 @@ extension Receiver {
         return steward == origin.hex ? nil : "only the author of a note purges it on other nodes"
     }
 
+    /// Why a received decision on a proposal is refused: a node that holds the proposal and its
+    /// record lets only the record's steward decide it.
+    func decisionRefusal(_ change: Change, origin: NodeID) throws -> String? {
+        guard case .upsert(let groups) = change.operation, case .text(let proposalID)? = groups["decision"]?["proposal_id"],
+            let proposal = try Proposal.fetchOne(db, key: ["id": proposalID]),
+            let steward = try String.fetchOne(
+                db, sql: "SELECT steward FROM \(proposal.recordEntity.table) WHERE id = ?", arguments: [proposal.recordID.lowercasedString])
+        else { return nil }
+        return steward == origin.hex ? nil : "only the steward of a record decides a proposal to it"
+    }
+
     /// Erases what a purge just applied covers: the note's rows and bodies in the log and in held
     /// commits. Changes that arrive later are erased as they come (``PurgedNotes``).
     func erasePurged(by change: Change, origin: NodeID) throws {

@@ -50,7 +50,7 @@ extension Receiver {
                 !(areaText ?? "").contains(where: { $0 == " " || $0 == "," })
             else { return .unreadable }
             return .role((areaText.flatMap(CrimeArea.init(rawValue:)), function))
-        case .person, .agency, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup, .notePurge:
+        case .person, .agency, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup, .notePurge, .proposal, .proposalDecision:
             return .nothing
         }
     }

@@ -250,6 +250,7 @@ final class Receiver {
         _ change: Change, stamp: Stamp, name: String, isNew: Bool? = nil, prepared: PreparedChange? = nil, counted: Bool = true
     ) throws -> ChangeApplier.Outcome {
         if change.entity == .notePurge, let reason = try purgeRefusal(change, origin: stamp.origin) { return .refused(reason) }
+        if change.entity == .proposalDecision, let reason = try decisionRefusal(change, origin: stamp.origin) { return .refused(reason) }
         // A creation is tried as new, without a look: the insert finds a stored record itself.
         let triedAsNew = isNew ?? (prepared?.columns?.hasEveryGroup == true ? true : nil)
         // For channels and designations this read also tells whether the record is new.
@@ -286,7 +287,7 @@ final class Receiver {
             break
         case .note:
             touchedNotes.insert(id)
-        case .noteEvaluation, .noteLink, .sharingGroup:
+        case .noteEvaluation, .noteLink, .sharingGroup, .proposal, .proposalDecision:
             break
         case .notePurge:
             if outcome == .created { try erasePurged(by: change, origin: stamp.origin) }

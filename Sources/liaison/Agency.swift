@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonCore
+import LiaisonSync
 
 extension Liaison {
     struct AgencyCommand: ParsableCommand {
@@ -60,6 +61,7 @@ extension Liaison {
             @Option(help: "Move to another country (ISO alpha-2).") var country: String?
             @OptionGroup var fields: Fields
             @OptionGroup var channels: ChannelOptions
+            @OptionGroup var proposing: ProposalOptions
 
             func run() throws {
                 try reportingErrors {
@@ -74,10 +76,13 @@ extension Liaison {
                     if let value = fields.subdivision { record.subdivision = value }
                     if let value = fields.address { record.address = value }
                     if let value = fields.website { record.website = value }
-                    let (_, commits) = try directory.write { [record, channels] tx in
+                    let (proposals, commits) = try directory.write { [record, channels, proposing] tx in
+                        tx.proposalComment = proposing.comment
                         try tx.save(record)
                         try channels.save(in: tx, agencyID: record.id, personID: nil)
+                        return tx.proposals
                     }
+                    if !proposals.isEmpty { return try sayProposed(proposals, of: record.name, in: directory) }
                     say(commits.isEmpty ? "No change to \(record.name)" : "Updated \(record.name) \(record.id.lowercasedString)")
                 }
             }

@@ -18,7 +18,7 @@ extension Liaison {
             @OptionGroup var data: DataOptions
             @OptionGroup var output: OutputOptions
             @Option(help: "Only entries on or after this day (YYYY-MM-DD) or time (ISO 8601).") var since: String?
-            @Option(help: "Only entries that name this record id.") var record: String?
+            @Option(help: "Only entries that name this record: its id or short id.") var record: String?
             @Option(help: "At most this many, the latest (default: 50 without --since, all with it).") var limit: Int?
 
             func validate() throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonCore
+import LiaisonSync
 
 extension Liaison {
     struct ContactCommand: ParsableCommand {
@@ -66,6 +67,7 @@ extension Liaison {
             @Option(help: "Move to another agency or unit.") var agency: String?
             @OptionGroup var fields: Fields
             @OptionGroup var channels: ChannelOptions
+            @OptionGroup var proposing: ProposalOptions
 
             func run() throws {
                 try reportingErrors {
@@ -83,10 +85,13 @@ extension Liaison {
                         person.verifiedBy = value
                         person.verifiedAt = today()
                     }
-                    let (_, commits) = try directory.write { [person, channels] tx in
+                    let (proposals, commits) = try directory.write { [person, channels, proposing] tx in
+                        tx.proposalComment = proposing.comment
                         try tx.save(person)
                         try channels.save(in: tx, agencyID: nil, personID: person.id)
+                        return tx.proposals
                     }
+                    if !proposals.isEmpty { return try sayProposed(proposals, of: person.displayName, in: directory) }
                     say(commits.isEmpty ? "No change to \(person.displayName)" : "Updated \(person.displayName) \(person.id.lowercasedString)")
                 }
             }

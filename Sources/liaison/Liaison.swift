@@ -16,7 +16,8 @@ struct Liaison: AsyncParsableCommand {
         subcommands: [
             Init.self, Demo.self, NodeCommand.self, AgencyCommand.self, ContactCommand.self, DesignationCommand.self,
             CountryCommand.self, Search.self, Stats.self, Import.self, Export.self, LogCommand.self, PeerCommand.self,
-            BundleCommand.self, Digest.self, DuplicatesCommand.self, NoteCommand.self, GroupCommand.self, AuditCommand.self, Serve.self, Sync.self,
+            BundleCommand.self, Digest.self, DuplicatesCommand.self, NoteCommand.self, GroupCommand.self, AuditCommand.self, ProposalCommand.self, Serve.self,
+            Sync.self,
             TokenCommand.self,
         ]
     )

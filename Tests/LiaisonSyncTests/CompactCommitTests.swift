@@ -90,7 +90,7 @@ import Testing
         ("a back-reference before the commit began", [1, 2, 2, 1, 0, 2]),
         ("a back-reference of distance 0 cut short", [1, 2, 2, 0, 1, 2, 3, 0, 2]),
         ("an unknown form", [1, 3]),
-        ("an unknown record kind", [1, 2, 10, 0] + [UInt8](repeating: 1, count: 16) + [0, 2]),
+        ("an unknown record kind", [1, 2, 12, 0] + [UInt8](repeating: 1, count: 16) + [0, 2]),
         ("an unknown scope", [1, 2, 2, 0] + [UInt8](repeating: 1, count: 16) + [4, 2]),
         ("an unknown operation", [1, 2, 2, 0] + [UInt8](repeating: 1, count: 16) + [0, 3]),
         ("a group bit the kind does not have", [1, 2, 2, 0] + [UInt8](repeating: 1, count: 16) + [0, 1, 2]),

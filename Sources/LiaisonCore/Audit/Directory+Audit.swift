@@ -43,8 +43,9 @@ extension Directory {
     public func auditEntries(since: Date? = nil, record: String? = nil, limit: Int? = nil) throws(LiaisonError) -> [AuditEntry] {
         try read { db in
             let start = since.map { Timestamp.iso8601($0) } ?? ""
-            // Records are a JSON array of ids: a whole id is matched with its quotes.
-            let named = record.map { "%\"\($0)\"%" } ?? "%"
+            // Records are a JSON array of ids: an id is matched whole with its quotes, a short id
+            // (its last digits) at the end of one.
+            let named = record.map { $0.count < 36 ? "%\($0)\"%" : "%\"\($0)\"%" } ?? "%"
             let rows = try Row.fetchAll(
                 db, sql: """
                     SELECT * FROM (SELECT * FROM audit_entry WHERE at >= ? AND records LIKE ? ORDER BY sequence DESC LIMIT ?) ORDER BY sequence

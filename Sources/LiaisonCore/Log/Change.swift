@@ -16,6 +16,10 @@ public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
     case sharingGroup = "sharing_group"
     /// An order to erase a note, its evaluations and its links on every node that holds them.
     case notePurge = "note_purge"
+    /// An edit of a directory record by a node that is not its steward, sent to the steward.
+    case proposal
+    /// The steward's answer to a proposal, sent to the node that proposed it.
+    case proposalDecision = "proposal_decision"
 
     /// The table that holds the records.
     package var table: String { rawValue }
@@ -25,7 +29,7 @@ public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
     package var isDirectory: Bool {
         switch self {
         case .agency, .person, .channel, .designation, .duplicateDecision, .sharingGroup: true
-        case .note, .noteEvaluation, .noteLink, .notePurge: false
+        case .note, .noteEvaluation, .noteLink, .notePurge, .proposal, .proposalDecision: false
         }
     }
 }

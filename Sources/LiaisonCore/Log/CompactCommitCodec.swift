@@ -34,7 +34,7 @@ package enum CompactCommit {
         case uuidBack = 7
     }
 
-    static let entities: [Entity] = [.agency, .person, .channel, .designation, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup, .notePurge]
+    static let entities: [Entity] = [.agency, .person, .channel, .designation, .duplicateDecision, .note, .noteEvaluation, .noteLink, .sharingGroup, .notePurge, .proposal, .proposalDecision]
 
     /// Each kind's groups in canonical order, each with its fields in canonical order.
     static let layout: [Entity: [(group: String, fields: [String])]] = FieldTable.canonicalFields.mapValues { $0.map { ($0.group, $0.names) } }

@@ -13,6 +13,10 @@ public final class DirectoryTransaction {
     private let clock: @Sendable () -> Date
     let validator: Validator
     private(set) var commits: [CommitSummary] = []
+    /// The proposals this transaction made: edits of records another node keeps, sent to it.
+    public internal(set) var proposals: [Proposal] = []
+    /// What a proposal made by this transaction says of itself: why the change is right.
+    public var proposalComment: String?
     private var pending: [Change] = []
     private var stamp: Stamp
     /// The epoch this node signs in, read when the transaction starts.
@@ -46,10 +50,13 @@ public final class DirectoryTransaction {
 
     // MARK: Saving records
 
-    /// Validates and saves an agency or unit, creating it if its id is new.
+    /// Validates and saves an agency or unit, creating it if its id is new. An edit of one that
+    /// another node keeps becomes a proposal to that node (``proposals``), and the stored record
+    /// is returned as it is.
     @discardableResult
     public func save(_ agency: Agency) throws -> Agency {
         let agency = try validator.agency(agency)
+        if let (existing, steward) = try keptElsewhere(Agency.self, agency.id) { return try propose(agency, existing: existing, steward: steward) }
         return try store(agency, existing: try existingForEdit(Agency.self, agency.id))
     }
 
@@ -68,6 +75,7 @@ public final class DirectoryTransaction {
     public func save(_ person: Person, allowingSameName: Bool = true) throws -> Person {
         let person = try validator.person(person)
         if !allowingSameName { try validator.checkNoNamesake(person) }
+        if let (existing, steward) = try keptElsewhere(Person.self, person.id) { return try propose(person, existing: existing, steward: steward) }
         return try store(person, existing: try existingForEdit(Person.self, person.id))
     }
 
@@ -75,6 +83,7 @@ public final class DirectoryTransaction {
     @discardableResult
     public func save(_ channel: Channel) throws -> Channel {
         let channel = try validator.channel(channel)
+        if let (existing, steward) = try keptElsewhere(Channel.self, channel.id) { return try propose(channel, existing: existing, steward: steward) }
         return try store(channel, existing: try existingForEdit(Channel.self, channel.id))
     }
 
@@ -85,6 +94,9 @@ public final class DirectoryTransaction {
     @discardableResult
     public func save(_ designation: Designation) throws -> Designation {
         let designation = try validator.designation(designation)
+        if let (existing, steward) = try keptElsewhere(Designation.self, designation.id) {
+            return try propose(designation, existing: existing, steward: steward)
+        }
         let existing = try existingForEdit(Designation.self, designation.id)
         if existing.map({ $0.personID != designation.personID || $0.agencyID != designation.agencyID
             || $0.crimeArea != designation.crimeArea || $0.function != designation.function }) ?? true {

@@ -69,6 +69,12 @@ package enum FieldTable {
         .notePurge: [
             "purge": ["note_id": .text, "reason": .text, "changes": .list]
         ],
+        .proposal: [
+            "proposal": ["entity": .text, "record_id": .text, "change": .text, "comment": .optionalText]
+        ],
+        .proposalDecision: [
+            "decision": ["proposal_id": .text, "verdict": .text, "reason": .optionalText]
+        ],
     ]
 
     /// What checking a change against the tables found, when it was checked before its writing.

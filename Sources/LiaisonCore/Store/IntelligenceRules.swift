@@ -12,6 +12,8 @@ enum IntelligenceRules {
         case .noteLink: link(fields)
         case .sharingGroup: group(fields)
         case .notePurge: purge(fields)
+        case .proposal: proposal(fields)
+        case .proposalDecision: decision(fields)
         case .agency, .person, .channel, .designation, .duplicateDecision: nil
         }
     }
@@ -72,6 +74,22 @@ enum IntelligenceRules {
             return "changes holds an item that is not origin:epoch:sequence:index"
         }
         return nil
+    }
+
+    private static func proposal(_ fields: FieldGroup) -> String? {
+        guard case .text(let entity) = fields["entity"], case .text(let id) = fields["record_id"], case .text(let encoded) = fields["change"] else { return nil }
+        guard let kind = Entity(rawValue: entity), Proposal.proposable.contains(kind) else { return "entity is not a kind of directory record" }
+        guard let recordID = UUID(canonicalText: id) else { return "record_id is not a record id" }
+        guard let change = Proposal.decodeChange(encoded) else { return "change is not a change in canonical form, base64" }
+        guard change.entity == kind, change.recordID == recordID, change.distribution == .federation, case .upsert = change.operation else {
+            return "change is not an edit of the record the proposal names, for the federation"
+        }
+        return nil
+    }
+
+    private static func decision(_ fields: FieldGroup) -> String? {
+        if case .text(let id) = fields["proposal_id"], UUID(canonicalText: id) == nil { return "proposal_id is not a record id" }
+        return terms(fields["verdict"], ProposalVerdict.self)
     }
 
     private static func group(_ fields: FieldGroup) -> String? {

@@ -39,7 +39,7 @@ package struct PurgedNotes: Sendable {
             return [fields["note_id"], fields["other_id"]].contains { value in
                 if case .text(let id)? = value, let id = UUID(canonicalText: id) { notes.contains(id) } else { false }
             }
-        case .agency, .person, .channel, .designation, .duplicateDecision, .sharingGroup, .notePurge:
+        case .agency, .person, .channel, .designation, .duplicateDecision, .sharingGroup, .notePurge, .proposal, .proposalDecision:
             return false
         }
     }
