@@ -101,6 +101,7 @@ extension Liaison {
                     let directory = try data.open()
                     let page = try directory.notePage(try directory.note(matching: note).id)
                     try directory.audit(.noteShow, actor: Directory.localUser, records: [page.note.id.lowercasedString], reason: audit.reason)
+                    warnIfRetentionEnded(page.note)
                     if output.json { return try printJSON(page) }
                     say(try NotePageText(page: page, directory: directory).text)
                 }
@@ -120,6 +121,8 @@ extension Liaison {
                     let directory = try data.open()
                     let notes = try directory.notes(drafts: !publishedOnly)
                     try directory.audit(.noteList, actor: Directory.localUser, records: notes.map(\.id.lowercasedString), reason: audit.reason)
+                    let overdue = try directory.notesDue().count { $0.reasons.contains(.overdue) }
+                    if overdue > 0 { warnOverdue(overdue) }
                     if output.json { return try printJSON(notes) }
                     guard !notes.isEmpty else { return say("No notes. Write one with `liaison note add`.") }
                     var table = Table("ID", "STATUS", "GRADE", "MARKING", "SHARED WITH", "TITLE")

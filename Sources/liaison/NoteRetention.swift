@@ -85,3 +85,10 @@ func warnOverdue(_ count: Int) {
     note(
         "WARNING: \(count) \(count == 1 ? "note is" : "notes are") past \(count == 1 ? "its" : "their") retain-until day and still held here. Their authors have not purged them; if an author's node is gone, erase this node's copy with `liaison note purge ID --reason ...`.")
 }
+
+/// Says on standard error that a note shown is past its retain-until day.
+func warnIfRetentionEnded(_ shown: Note) {
+    guard let retainUntil = shown.retainUntil, retainUntil < today() else { return }
+    note(
+        "WARNING: this note's retention ended on \(retainUntil) and its author has not purged it. If that node is gone, erase this copy: liaison note purge \(shown.id.shortID) --reason ...")
+}

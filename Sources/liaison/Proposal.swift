@@ -13,9 +13,10 @@ struct ProposalOptions: ParsableArguments {
 func sayProposed(_ proposals: [Proposal], of name: String, in directory: Directory) throws {
     let peers = Dictionary(try directory.peers().map { ($0.nodeID, "\($0.name) (\($0.agency))") }, uniquingKeysWith: { first, _ in first })
     for proposal in proposals {
-        let steward = try directory.proposal(matching: proposal.id.lowercasedString).steward
-        let fields = try directory.proposal(matching: proposal.id.lowercasedString).changes.map(\.field).joined(separator: ", ")
-        say("Proposed to \(steward.flatMap { peers[$0] } ?? "the node that keeps it"), which keeps \(name): \(fields). Proposal \(proposal.id.lowercasedString)")
+        let summary = try directory.proposal(matching: proposal.id.lowercasedString)
+        let fields = summary.changes.map(\.field).joined(separator: ", ")
+        say(
+            "Proposed to \(summary.steward.flatMap { peers[$0] } ?? "the node that keeps it"), which keeps \(summary.recordName ?? name): \(fields). Proposal \(proposal.id.lowercasedString)")
     }
     say("The record changes when they accept it, for every node. It travels with your next sync or bundle; `liaison proposal list` follows it.")
 }

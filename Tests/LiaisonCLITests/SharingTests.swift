@@ -143,14 +143,16 @@ import Testing
         let agency = try #require(try bucharest.json("agency", "show", "CCTP") as? [String: Any])
         let agencyID = try #require((agency["agency"] as? [String: Any])?["id"] as? String)
 
-        let renamed = try bucharest.run("agency", "edit", "CCTP", "--name", "Anti-Trafficking Centre", exit: 1)
-        #expect(renamed.stderr == """
+        // An edit becomes a proposal to the steward; a removal is refused with whom to ask.
+        let renamed = try bucharest.run("agency", "edit", "CCTP", "--name", "Anti-Trafficking Centre")
+        #expect(renamed.stdout.hasPrefix("Proposed to Chisinau liaison desk (National Police of Moldova), which keeps Centre for Combating Trafficking in Persons: name."))
+        let edited = try bucharest.run("contact", "edit", String(ion.suffix(8)), "--position", "Inspector")
+        #expect(edited.stdout.hasPrefix("Proposed to Chisinau liaison desk (National Police of Moldova), which keeps Ion Popescu: position."))
+        let removed = try bucharest.run("agency", "remove", "CCTP", "--cascade", exit: 1)
+        #expect(removed.stderr == """
             error: \(agencyID.lowercased()): this agency is kept by Chisinau liaison desk (National Police of Moldova), and only they can \
             change it: ask Chisinau liaison desk to make the change\n
             """)
-        let edited = try bucharest.run("contact", "edit", String(ion.suffix(8)), "--position", "Inspector", exit: 1)
-        #expect(edited.stderr.hasSuffix(
-            ": this contact is kept by Chisinau liaison desk (National Police of Moldova), and only they can change it: ask Chisinau liaison desk to make the change\n"))
 
         // A steward that has left the roster can only be named by its id.
         try athens.run("peer", "add", "chisinau.card", "--yes")

@@ -130,11 +130,12 @@ import Testing
         #expect(Set(digests).count == 1)
         let steward = try nodes[2].read { db in try String.fetchOne(db, sql: "SELECT steward FROM agency WHERE id = ?", arguments: [shared.lowercasedString]) }
         #expect(steward == nodes[0].node.id.hex, "node 0 created it first")
-        let error = #expect(throws: LiaisonError.self) {
-            try nodes[1].write { tx in try tx.save(Agency(id: shared, name: "Renamed by 1", kind: .police, country: "MD")) }
-        }
-        #expect(error?.code == .conflict)
-        #expect(error?.message == "this agency is kept by Node 0 (Agency 0), and only they can change it: ask Node 0 to make the change", "\(String(describing: error))")
+        // Another node's edit does not change it: it becomes a proposal to its steward.
+        let (kept, proposals) = try nodes[1].write { tx in
+            (try tx.save(Agency(id: shared, name: "Renamed by 1", kind: .police, country: "MD")), tx.proposals)
+        }.value
+        #expect(kept.name == "Shared by 0" && proposals.map(\.recordID) == [shared])
+        #expect(try nodes[1].digest() == digests[0])
     }
 
     @Test func bundlesCarryCommitsAndAChangedByteIsNamed() throws {

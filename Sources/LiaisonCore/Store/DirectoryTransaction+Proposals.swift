@@ -17,6 +17,12 @@ extension DirectoryTransaction {
         let stored = existing.fieldGroups
         let changed = record.fieldGroups.filter { stored[$0.key] != $0.value }
         guard !changed.isEmpty else { return existing }
+        // A proposal is sealed to the steward: one this node cannot reach is only named.
+        let reachable = try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM peer WHERE node_id = ? AND revoked_at IS NULL AND encryption_key IS NOT NULL)", arguments: [steward.hex])
+        guard reachable == true else {
+            throw LiaisonError(.conflict, try Self.keptElsewhere(Record.entity, steward: steward.hex, in: db), record: record.id.lowercasedString)
+        }
         let change = Change(entity: Record.entity, recordID: record.id, operation: .upsert(FieldGroups(changed)), distribution: .federation)
         let proposal = Proposal(change: change, comment: try validator.text(proposalComment, field: "comment", lineBreaks: true))
         _ = try self.record(proposal, existing: nil, distribution: .nodes([steward]))

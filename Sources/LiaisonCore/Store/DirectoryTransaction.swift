@@ -386,7 +386,7 @@ public final class DirectoryTransaction {
 
     /// Why this node may not change a record another node keeps, naming that node as the roster
     /// knows it and whom to ask.
-    private static func keptElsewhere(_ entity: Entity, steward: String, in db: Database) throws -> String {
+    static func keptElsewhere(_ entity: Entity, steward: String, in db: Database) throws -> String {
         let noun = switch entity {
         case .person: "contact"
         case .sharingGroup: "sharing group"
