@@ -15,24 +15,30 @@ import Testing
     /// Runs curl against the server, on a thread of its own: the test's task must not hold one of
     /// the threads that the server's handlers run on while it waits.
     func curl(
-        _ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer", method: String = "GET"
+        _ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer", method: String = "GET", reason: String? = nil
     ) async throws -> (status: Int, type: String, body: Data) {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try curlNow(port, path, token: token, scheme: scheme, method: method) }) }
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try curlNow(port, path, token: token, scheme: scheme, method: method, reason: reason) })
+            }
         }
     }
 
     /// Runs curl against the server: the status, the content type and the body.
-    func curlNow(_ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer", method: String = "GET") throws -> (status: Int, type: String, body: Data) {
+    func curlNow(
+        _ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer", method: String = "GET", reason: String? = nil
+    ) throws -> (status: Int, type: String, body: Data) {
         let folder = Fixtures.temporaryFolder()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let bodyFile = folder.appending(path: "body")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sk", "-o", bodyFile.path, "-w", "%{http_code} %{content_type}", "--max-time", "120"]
-            + (method == "HEAD" ? ["--head"] : ["-X", method])
-            + (token.map { ["-H", "Authorization: \(scheme) \($0)"] } ?? []) + ["https://127.0.0.1:\(port)\(path)"]
+        var arguments = ["-sk", "-o", bodyFile.path, "-w", "%{http_code} %{content_type}", "--max-time", "120"]
+        arguments += method == "HEAD" ? ["--head"] : ["-X", method]
+        if let token { arguments += ["-H", "Authorization: \(scheme) \(token)"] }
+        if let reason { arguments += ["-H", "Liaison-Reason: \(reason)"] }
+        process.arguments = arguments + ["https://127.0.0.1:\(port)\(path)"]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -144,12 +150,14 @@ import Testing
             "/api/v1/contacts/{id}": "ContactCard", "/api/v1/notes/{id}": "NotePage",
         ]
         try await MutualTLSTests().withServer(server, idleTimeout: .seconds(120)) { port in
+            var read: [String] = []
             for path in paths {
                 let id = path.hasPrefix("/api/v1/agencies/") ? "CCTP" : path.hasPrefix("/api/v1/notes/") ? note.id.lowercasedString : ion.id.lowercasedString
                 let concrete = path.replacingOccurrences(of: "{code}", with: "MD").replacingOccurrences(of: "{id}", with: id)
                     + (path.hasSuffix("search") || path.hasSuffix("notes") ? "?q=popescu" : "")
-                let answer = try await curl(port, concrete, token: token)
+                let answer = try await curl(port, concrete, token: token, reason: "case 2026/114")
                 #expect(answer.status == 200, "\(path) is documented but answers \(answer.status)")
+                read.append(String(concrete.prefix { $0 != "?" }))
                 if path.hasSuffix("notes") {
                     let found = try #require(try JSONSerialization.jsonObject(with: answer.body) as? [[String: Any]])
                     #expect(found.map { $0["id"] as? String } == [note.id.lowercasedString])
@@ -162,6 +170,11 @@ import Testing
             }
             let problem = try await curl(port, "/api/v1/search?q=popescu")
             for key in required("Problem") { #expect(try object(problem.body).keys.contains(key), "a problem lacks \(key)") }
+            // Every documented read is in the audit log: who, which path, why, and the note by id.
+            let entries = try server.directory.auditEntries().filter { $0.action == .apiRead }
+            #expect(entries.compactMap { $0.detail["path"] } == read)
+            #expect(entries.allSatisfy { $0.actor == "token:contract" && $0.reason == "case 2026/114" })
+            #expect(entries.first { $0.detail["path"] == "/api/v1/notes/\(note.id.lowercasedString)" }?.records == [note.id.lowercasedString])
         }
     }
 
