@@ -33,7 +33,7 @@ extension Receiver {
                 at: Date(timeIntervalSince1970: Double(nowMilliseconds) / 1000), key: auditKey, in: db)
         }
         purged.add(purge)
-        _ = try NoteErasure.erase(purge, purged: purged, in: db)
+        if try NoteErasure.erase(purge, purged: purged, in: db).leftIndexWords { mergesNoteIndex = true }
         try Self.eraseHeldCommits(purged, in: db)
         touchedNotes.remove(purge.noteID)
         report.notesPurged += 1

@@ -45,6 +45,8 @@ final class Receiver {
     let opener: Curve25519.KeyAgreement.PrivateKey?
     /// The purges applied here, whose bodies are never stored again, whoever sends them.
     var purged: PurgedNotes
+    /// Set by a purge: the notes' search index is merged when the batch ends, once for all.
+    var mergesNoteIndex = false
     /// The key of the node's audit log, which records the purges applied; nil when replaying a
     /// log to check it, which records nothing.
     let auditKey: SymmetricKey?
@@ -79,6 +81,7 @@ final class Receiver {
         }
         try forgetCreatedPersonsNamedBefore()
         try NoteIndex.reindex(touchedNotes, in: db)
+        if mergesNoteIndex { try NoteErasure.mergeSearchIndex(in: db) }
         try SearchIndex.reindex(
             persons: touchedPersons, agencies: touchedAgencies, agenciesWithMembers: renamedAgencies, unindexed: created,
             created: createdPersons, agencyRows: agencyRows, in: db)

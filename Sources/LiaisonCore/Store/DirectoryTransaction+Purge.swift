@@ -47,6 +47,7 @@ extension DirectoryTransaction {
         let purge = NotePurge(noteID: noteID, reason: reason, changes: changes)
         _ = try record(purge, existing: nil, distribution: everywhere ? .federation : .nodeOnly)
         let erased = try NoteErasure.erase(purge, purged: try PurgedNotes(in: db), in: db)
+        if erased.leftIndexWords { mergesNoteIndex = true }
         return NotePurgeSummary(
             noteID: noteID, purgeID: purge.id, everywhere: everywhere, authoredHere: isAuthor, bodiesErased: erased.bodies,
             sealedCopiesErased: erased.sealedCopies, recordsErased: erased.records)

@@ -17,6 +17,8 @@ public final class DirectoryTransaction {
     public internal(set) var proposals: [Proposal] = []
     /// What a proposal made by this transaction says of itself: why the change is right.
     public var proposalComment: String?
+    /// Set by a purge: the notes' search index is merged when the batch ends, once for all.
+    var mergesNoteIndex = false
     private var pending: [Change] = []
     private var stamp: Stamp
     /// The epoch this node signs in, read when the transaction starts.
@@ -273,6 +275,10 @@ public final class DirectoryTransaction {
         // What only this batch needed goes, whether or not it changed anything: an import that
         // matches every row of a large file changes nothing, batch after batch.
         defer { endBatch() }
+        if mergesNoteIndex {
+            try NoteErasure.mergeSearchIndex(in: db)
+            mergesNoteIndex = false
+        }
         guard !pending.isEmpty else { return }
         let last = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT sequence, header_hash FROM commit_log WHERE origin = ? AND epoch = ? ORDER BY sequence DESC LIMIT 1"),

@@ -112,10 +112,22 @@ package enum NoteErasure {
         package var bodies = 0
         package var sealedCopies = 0
         package var records = 0
+        /// Whether the note had search entries, whose words stay in the index until it is merged
+        /// (``mergeSearchIndex(in:)``).
+        package var leftIndexWords = false
+    }
+
+    /// Merges the notes' search index whole. A deletion leaves a note's words in the index's
+    /// older segments until they merge (SQLite before 3.42 has no secure-delete for FTS5): merged,
+    /// nothing of a purged note stays in the file. Its cost grows with the index, so it runs once
+    /// for all the purges of a transaction.
+    package static func mergeSearchIndex(in db: Database) throws {
+        try db.execute(sql: "INSERT INTO note_search(note_search) VALUES ('optimize')")
     }
 
     /// Erases everything of the purged note this node holds in its tables and log, after the
-    /// purge was applied. `purged` holds the purge already. Held commits are for the caller.
+    /// purge was applied. `purged` holds the purge already. Held commits, and merging the search
+    /// index when ``Outcome/leftIndexWords``, are for the caller, in the same transaction.
     package static func erase(_ purge: NotePurge, purged: PurgedNotes, in db: Database) throws -> Outcome {
         var outcome = Outcome()
         let records = try records(of: purge.noteID, in: db)
@@ -142,9 +154,7 @@ package enum NoteErasure {
         let marks = databaseQuestionMarks(count: records.count)
         if let localID = try Int64.fetchOne(db, sql: "SELECT local_id FROM note WHERE id = ?", arguments: [records[0]]) {
             try db.execute(sql: "DELETE FROM note_search WHERE rowid = ?", arguments: [localID])
-            // A deletion leaves the note's words in the index's older segments until they merge:
-            // merged now, so that nothing of the note stays in the file.
-            try db.execute(sql: "INSERT INTO note_search(note_search) VALUES ('optimize')")
+            outcome.leftIndexWords = true
         }
         for table in ["note", "note_evaluation", "note_link"] {
             try db.execute(sql: "DELETE FROM \(table) WHERE id IN (\(marks))", arguments: arguments)
