@@ -35,17 +35,20 @@ extension Directory {
         checked: [CheckedCommit], now: Date, agencyRows: SearchIndex.AgencyRowCache = .init()
     ) throws(LiaisonError) -> ReceiveReport {
         let node = self.node
-        let report = try Self.storage {
+        let (report, purges) = try Self.storage {
             try database.write { db in
-                let receiver = try Receiver(
-                    db: db, node: node, now: now, random: random, agencyRows: agencyRows, opener: encryptionKey, auditKey: auditKey)
+                let receiver = try Receiver(db: db, node: node, now: now, random: random, agencyRows: agencyRows, opener: encryptionKey)
                 try receiver.offerDueCommits()
                 for commit in checked { try receiver.offer(commit) }
                 try receiver.finish()
-                return receiver.report
+                return (receiver.report, receiver.appliedPurges)
             }
         }
-        if report.notesPurged > 0 { try clearErasedPages() }
+        guard !purges.isEmpty else { return report }
+        for (purge, origin) in purges {
+            try audit(.notePurge, actor: "node", records: [purge.noteID.lowercasedString], detail: ["purged_by": origin.hex], reason: purge.reason)
+        }
+        try clearErasedPages()
         return report
     }
 

@@ -27,11 +27,7 @@ extension Receiver {
     /// commits. Changes that arrive later are erased as they come (``PurgedNotes``).
     func erasePurged(by change: Change, origin: NodeID) throws {
         guard let purge = try NotePurge.fetchOne(db, key: ["id": change.recordID.lowercasedString]) else { return }
-        if let auditKey {
-            try AuditLog.append(
-                .notePurge, actor: "node", records: [purge.noteID.lowercasedString], detail: ["purged_by": origin.hex], reason: purge.reason,
-                at: Date(timeIntervalSince1970: Double(nowMilliseconds) / 1000), key: auditKey, in: db)
-        }
+        appliedPurges.append((purge, origin))
         purged.add(purge)
         if try NoteErasure.erase(purge, purged: purged, in: db).leftIndexWords { mergesNoteIndex = true }
         try Self.eraseHeldCommits(purged, in: db)
@@ -59,14 +55,13 @@ extension Directory {
     @discardableResult
     /// The purge is recorded in the audit log as done by `actor`.
     public func purge(note noteID: UUID, reason: String, actor: String = Directory.localUser) throws(LiaisonError) -> NotePurgeSummary {
-        let key = try requireAuditKey()
-        let now = clock()
+        _ = try requireAuditRecorder()
         let (summary, _) = try write { tx in
             let summary = try tx.purge(noteID, reason: reason)
-            try AuditLog.append(.notePurge, actor: actor, records: [noteID.lowercasedString], reason: reason, at: now, key: key, in: tx.connection)
             try Receiver.eraseHeldCommits(try PurgedNotes(in: tx.connection), in: tx.connection)
             return summary
         }
+        try audit(.notePurge, actor: actor, records: [noteID.lowercasedString], reason: reason)
         try clearErasedPages()
         return summary
     }
@@ -83,15 +78,15 @@ extension Directory {
             ).compactMap { row in UUID(uuidString: row["id"]).map { ($0, row["retain_until"] as String) } }
         }
         guard !due.isEmpty else { return [] }
-        let key = try requireAuditKey()
+        _ = try requireAuditRecorder()
+        let reasons = Dictionary(due.map { id, day in (id, "retention ended on \(day)") }, uniquingKeysWith: { first, _ in first })
         let (summaries, _) = try write { tx in
-            let summaries = try due.map { id, day in
-                let reason = "retention ended on \(day)"
-                try AuditLog.append(.notePurge, actor: "node", records: [id.lowercasedString], reason: reason, at: now ?? clock(), key: key, in: tx.connection)
-                return try tx.purge(id, reason: reason)
-            }
+            let summaries = try due.map { id, _ in try tx.purge(id, reason: reasons[id] ?? "retention ended") }
             try Receiver.eraseHeldCommits(try PurgedNotes(in: tx.connection), in: tx.connection)
             return summaries
+        }
+        for summary in summaries {
+            try audit(.notePurge, actor: "node", records: [summary.noteID.lowercasedString], reason: reasons[summary.noteID])
         }
         try clearErasedPages()
         return summaries

@@ -47,16 +47,15 @@ final class Receiver {
     var purged: PurgedNotes
     /// Set by a purge: the notes' search index is merged when the batch ends, once for all.
     var mergesNoteIndex = false
-    /// The key of the node's audit log, which records the purges applied; nil when replaying a
-    /// log to check it, which records nothing.
-    let auditKey: SymmetricKey?
+    /// The purges applied, with the node that signed each, for the audit log once the
+    /// transaction is over.
+    var appliedPurges: [(purge: NotePurge, origin: NodeID)] = []
 
     init(
         db: Database, node: NodeIdentity, now: Date, random: @escaping () -> UInt64 = { .random(in: .min ... .max) },
-        agencyRows: SearchIndex.AgencyRowCache = .init(), opener: Curve25519.KeyAgreement.PrivateKey? = nil, auditKey: SymmetricKey? = nil
+        agencyRows: SearchIndex.AgencyRowCache = .init(), opener: Curve25519.KeyAgreement.PrivateKey? = nil
     ) throws {
         self.opener = opener
-        self.auditKey = auditKey
         self.db = db
         self.agencyRows = agencyRows
         self.node = node

@@ -35,7 +35,7 @@ extension Liaison {
 
             func run() throws {
                 try reportingErrors {
-                    let directory = try data.openForReading()
+                    let directory = try data.open()
                     let entries = try directory.auditEntries(
                         since: since.flatMap(Self.date), record: record?.trimmed.lowercased(), limit: limit ?? (since == nil ? 50 : nil))
                     if output.json { return try printJSON(entries) }

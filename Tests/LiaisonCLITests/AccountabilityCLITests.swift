@@ -78,7 +78,7 @@ import Testing
         #expect(try bucharest.run("audit", "verify").stdout.contains("each chained to the one before. Head: "))
 
         // Edited behind the node's back, the log no longer verifies.
-        let queue = try DatabaseQueue(path: bucharest.data.appending(path: "liaison.sqlite").path)
+        let queue = try DatabaseQueue(path: bucharest.data.appending(path: "audit.sqlite").path)
         try queue.write { db in try db.execute(sql: "UPDATE audit_entry SET reason = 'routine' WHERE action = 'note.show'") }
         try queue.close()
         let broken = try bucharest.run("audit", "verify", exit: 2)

@@ -18,6 +18,11 @@ import Testing
         return node
     }
 
+    /// The node's audit database, to edit behind its back.
+    static func auditDatabase(_ node: Directory) throws -> any DatabaseWriter {
+        try #require(node.auditRecorder).database
+    }
+
     static func verificationFailure(_ node: Directory) -> String? {
         #expect(throws: LiaisonError.self) { try node.verifyAudit() }?.message
     }
@@ -36,15 +41,15 @@ import Testing
     @Test func anEditedEntryBreaksTheChain() throws {
         for (column, value) in [("actor", "'user:someone-else'"), ("reason", "'routine'"), ("records", "'[]'"), ("at", "'2020-01-01T00:00:00.000Z'")] {
             let node = try Self.node(entries: 4)
-            try node.database.write { db in try db.execute(sql: "UPDATE audit_entry SET \(column) = \(value) WHERE sequence = 3") }
+            try Self.auditDatabase(node).write { db in try db.execute(sql: "UPDATE audit_entry SET \(column) = \(value) WHERE sequence = 3") }
             #expect(Self.verificationFailure(node)?.hasPrefix("audit entry 3 does not fit the chain") == true, "editing \(column)")
         }
         // Recomputing the links needs the node's key: a chain made with another key does not fit.
         let node = try Self.node(entries: 3)
-        try node.database.write { db in
+        try Self.auditDatabase(node).write { db in
             try db.execute(sql: "DELETE FROM audit_entry")
             for _ in 1...3 {
-                try AuditLog.append(.noteShow, actor: "user:forger", records: [], at: Date(), key: .init(size: .bits256), in: db)
+                try AuditLog.append(.noteShow, actor: "user:forger", records: [], at: "2026-12-01T10:00:00.000Z", key: .init(size: .bits256), in: db)
             }
         }
         #expect(Self.verificationFailure(node)?.hasPrefix("audit entry 1 does not fit the chain") == true)
@@ -52,18 +57,18 @@ import Testing
 
     @Test func aRemovedOrMovedEntryIsFound() throws {
         let removed = try Self.node(entries: 5)
-        try removed.database.write { db in try db.execute(sql: "DELETE FROM audit_entry WHERE sequence IN (2, 3)") }
+        try Self.auditDatabase(removed).write { db in try db.execute(sql: "DELETE FROM audit_entry WHERE sequence IN (2, 3)") }
         #expect(Self.verificationFailure(removed) == "audit entries 2–3 were removed")
         // Renumbered to hide the gap, the entry after it no longer fits.
         let renumbered = try Self.node(entries: 5)
-        try renumbered.database.write { db in
+        try Self.auditDatabase(renumbered).write { db in
             try db.execute(sql: "DELETE FROM audit_entry WHERE sequence = 2")
             try db.execute(sql: "UPDATE audit_entry SET sequence = sequence - 1 WHERE sequence > 2")
         }
         #expect(Self.verificationFailure(renumbered)?.hasPrefix("audit entry 2 does not fit the chain") == true)
         // Two entries swapped, with their links.
         let swapped = try Self.node(entries: 5)
-        try swapped.database.write { db in
+        try Self.auditDatabase(swapped).write { db in
             try db.execute(sql: "UPDATE audit_entry SET sequence = 100 WHERE sequence = 2")
             try db.execute(sql: "UPDATE audit_entry SET sequence = 2 WHERE sequence = 4")
             try db.execute(sql: "UPDATE audit_entry SET sequence = 4 WHERE sequence = 100")
@@ -72,7 +77,7 @@ import Testing
         // Entries cut off at the end leave a chain that fits: the head tells.
         let cut = try Self.node(entries: 5)
         let head = try cut.verifyAudit().head
-        try cut.database.write { db in try db.execute(sql: "DELETE FROM audit_entry WHERE sequence = 5") }
+        try Self.auditDatabase(cut).write { db in try db.execute(sql: "DELETE FROM audit_entry WHERE sequence = 5") }
         #expect(try cut.verifyAudit().head != head)
     }
 
@@ -110,7 +115,9 @@ import Testing
         #expect(there.action == .notePurge && there.actor == "node" && there.detail["purged_by"] == nodes[0].node.id.hex)
         for node in nodes {
             _ = try node.verifyAudit()
-            let text = try node.read { db in try String.fetchAll(db, sql: "SELECT actor || action || records || detail || coalesce(reason, '') FROM audit_entry") }
+            let text = try Self.auditDatabase(node).read { db in
+                try String.fetchAll(db, sql: "SELECT actor || action || records || detail || coalesce(reason, '') FROM audit_entry")
+            }
             #expect(!text.joined().contains("Auditpurgemarker"))
         }
     }

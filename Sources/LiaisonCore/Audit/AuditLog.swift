@@ -1,6 +1,7 @@
 package import Crypto
 package import Foundation
 package import GRDB
+import Synchronization
 
 /// One entry of the audit log: who consulted or disclosed what, when, and why when they said.
 /// Records are named by id only, never by their content.
@@ -91,15 +92,15 @@ package enum AuditLog {
         return Array(mac.finalize())
     }
 
-    /// Appends an entry in the caller's write transaction.
+    /// Appends an entry in the caller's write transaction of the audit database; `time` is ISO 8601.
     @discardableResult
     package static func append(
-        _ action: AuditAction, actor: String, records: [String], detail: [String: String] = [:], reason: String? = nil, at date: Date,
+        _ action: AuditAction, actor: String, records: [String], detail: [String: String] = [:], reason: String? = nil, at time: String,
         key: SymmetricKey, in db: Database
     ) throws -> AuditEntry {
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, chain FROM audit_entry ORDER BY sequence DESC LIMIT 1"))
         let entry = AuditEntry(
-            sequence: (last?["sequence"] as Int64? ?? 0) + 1, at: Timestamp.iso8601(date), actor: actor, action: action, records: records,
+            sequence: (last?["sequence"] as Int64? ?? 0) + 1, at: time, actor: actor, action: action, records: records,
             detail: detail, reason: reason)
         let chain = link(entry, after: (last?["chain"] as Data?).map { [UInt8]($0) } ?? genesis, key: key)
         try db.cachedStatement(sql: """
@@ -125,4 +126,82 @@ package enum AuditLog {
             detail: detail, reason: row["reason"])
         return (entry, [UInt8](row["chain"] as Data))
     }
+}
+
+/// Writes the audit log, in a database of its own beside the node's (`audit.sqlite`): a write to the
+/// node's database would make every reader of it drop its page cache, which costs a search more
+/// than the entry itself. Entries are written in the order they were recorded, by one queue.
+package final class AuditRecorder: Sendable {
+    package let database: any DatabaseWriter
+    private let key: SymmetricKey
+    private let pending = Mutex<[AuditEntry]>([])
+    private let queue = DispatchQueue(label: "liaison.audit")
+
+    package init(database: any DatabaseWriter, key: SymmetricKey) throws {
+        self.database = database
+        self.key = key
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001-audit-entries") { db in
+            // Entries name records by id only. `chain` is the entry's link (docs/PROTOCOL.md,
+            // "Audit log"): an entry edited, removed or moved breaks it.
+            try db.execute(sql: """
+                CREATE TABLE audit_entry (
+                  sequence INTEGER PRIMARY KEY,
+                  at TEXT NOT NULL,
+                  actor TEXT NOT NULL,
+                  action TEXT NOT NULL,
+                  records TEXT NOT NULL,
+                  detail TEXT NOT NULL,
+                  reason TEXT,
+                  chain BLOB NOT NULL CHECK (length(chain) = 32)
+                ) STRICT;
+                CREATE INDEX audit_entry_at ON audit_entry(at);
+                """)
+        }
+        return migrator
+    }
+
+    /// Records an entry, stamped now. With `waiting`, returns once it is written (and every entry
+    /// recorded before it); else it is written on the recorder's queue, within about a millisecond.
+    package func record(_ entry: AuditEntry, waiting: Bool) throws(LiaisonError) {
+        pending.withLock { $0.append(entry) }
+        if waiting {
+            try flush()
+        } else {
+            queue.async { [self] in try? write() }
+        }
+    }
+
+    /// Returns once every entry recorded so far is written.
+    package func flush() throws(LiaisonError) {
+        try Directory.storage { try queue.sync { try write() } }
+    }
+
+    /// Writes the entries waiting, in one transaction; on failure they wait for the next write.
+    private func write() throws {
+        let batch = pending.withLock { entries in
+            defer { entries.removeAll() }
+            return entries
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try database.write { db in
+                for entry in batch {
+                    try AuditLog.append(
+                        entry.action, actor: entry.actor, records: entry.records, detail: entry.detail, reason: entry.reason, at: entry.at,
+                        key: key, in: db)
+                }
+            }
+        } catch {
+            pending.withLock { $0.insert(contentsOf: batch, at: 0) }
+            throw error
+        }
+    }
+
+    /// Checks the chain (``Directory/verifyAudit()``).
+    package var chainKey: SymmetricKey { key }
 }

@@ -25,23 +25,40 @@ extension Directory {
         return "user:\(geteuid())"
     }
 
-    /// Records a consultation or a disclosure in the audit log, in its own transaction.
+    /// Records a consultation or a disclosure in the audit log, and returns once it is written.
     public func audit(
         _ action: AuditAction, actor: String, records: [String], detail: [String: String] = [:], reason: String? = nil
     ) throws(LiaisonError) {
-        let key = try requireAuditKey()
-        let now = clock()
-        _ = try Self.storage {
-            try database.write { db in
-                try AuditLog.append(action, actor: actor, records: records, detail: detail, reason: reason.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }, at: now, key: key, in: db)
-            }
-        }
+        try requireAuditRecorder().record(entry(action, actor, records, detail, reason), waiting: true)
+    }
+
+    /// Records a consultation in the audit log, written on the recorder's queue within about a
+    /// millisecond rather than before returning: for the server, whose answers should not wait.
+    /// ``flushAudit()`` waits for it.
+    public func auditInBackground(
+        _ action: AuditAction, actor: String, records: [String], detail: [String: String] = [:], reason: String? = nil
+    ) throws(LiaisonError) {
+        try requireAuditRecorder().record(entry(action, actor, records, detail, reason), waiting: false)
+    }
+
+    /// Returns once every entry recorded so far is written.
+    public func flushAudit() throws(LiaisonError) {
+        try auditRecorder?.flush()
+    }
+
+    private func entry(_ action: AuditAction, _ actor: String, _ records: [String], _ detail: [String: String], _ reason: String?) -> AuditEntry {
+        AuditEntry(
+            sequence: 0, at: Timestamp.iso8601(clock()), actor: actor, action: action, records: records, detail: detail,
+            reason: reason.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed })
     }
 
     /// Entries since `since`, naming `record` when given, oldest first; the last `limit` of them
     /// when given.
     public func auditEntries(since: Date? = nil, record: String? = nil, limit: Int? = nil) throws(LiaisonError) -> [AuditEntry] {
-        try read { db in
+        let recorder = try requireAuditRecorder()
+        try recorder.flush()
+        return try Self.storage {
+            try recorder.database.read { db in
             let start = since.map { Timestamp.iso8601($0) } ?? ""
             // Records are a JSON array of ids: an id is matched whole with its quotes, a short id
             // (its last digits) at the end of one.
@@ -52,14 +69,18 @@ extension Directory {
                     """,
                 arguments: [start, named, limit ?? -1])
             return rows.compactMap { AuditLog.entry($0)?.entry }
+            }
         }
     }
 
     /// Checks every entry's link against the one before: an entry edited, removed or moved is
     /// an error that names it.
     public func verifyAudit() throws(LiaisonError) -> AuditVerification {
-        let key = try requireAuditKey()
-        return try read { db in
+        let recorder = try requireAuditRecorder()
+        try recorder.flush()
+        let key = recorder.chainKey
+        return try Self.storage {
+            try recorder.database.read { db in
             var previous = AuditLog.genesis
             var expected: Int64 = 1
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_entry ORDER BY sequence")
@@ -84,15 +105,16 @@ extension Directory {
             }
             let head = "\(expected - 1):\(previous.prefix(8).map { String(format: "%02x", $0) }.joined())"
             return AuditVerification(entries: Int(expected - 1), head: head)
+            }
         }
     }
 
-    package func requireAuditKey() throws(LiaisonError) -> SymmetricKey {
-        guard let auditKey else {
+    package func requireAuditRecorder() throws(LiaisonError) -> AuditRecorder {
+        guard let auditRecorder else {
             throw LiaisonError(
                 .nodeFolder, "consulting intelligence is recorded in the node's audit log, which needs the node's signing key and write access",
                 hint: "run the command as the folder's owner")
         }
-        return auditKey
+        return auditRecorder
     }
 }

@@ -10,6 +10,7 @@ import X509
 /// ```
 /// DIR/                 mode 0700
 ///   liaison.sqlite     the directory and its signed log (WAL)
+///   audit.sqlite       the audit log: consultations and disclosures, never synced (WAL)
 ///   signing.key        Ed25519 private key, PKCS#8 PEM, mode 0600
 ///   tls.key            P-256 private key for mutual TLS, PEM, mode 0600
 ///   tls.crt            self-signed X.509 certificate for that key
@@ -20,6 +21,7 @@ public struct NodeFolder: Sendable {
     public init(url: URL) { self.url = url }
 
     public var databaseURL: URL { url.appending(path: "liaison.sqlite") }
+    public var auditDatabaseURL: URL { url.appending(path: "audit.sqlite") }
     public var signingKeyURL: URL { url.appending(path: "signing.key") }
     public var tlsKeyURL: URL { url.appending(path: "tls.key") }
     public var tlsCertificateURL: URL { url.appending(path: "tls.crt") }
@@ -37,7 +39,7 @@ public struct NodeFolder: Sendable {
     /// the folder already holds a node; removes what it wrote if any step fails.
     public func initialize(name: String, agency: String, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) -> Directory {
         let fileManager = FileManager.default
-        let names = [databaseURL, signingKeyURL, tlsKeyURL, tlsCertificateURL]
+        let names = [databaseURL, signingKeyURL, tlsKeyURL, tlsCertificateURL, auditDatabaseURL]
         if let found = names.first(where: { fileManager.fileExists(atPath: $0.path) }) {
             throw LiaisonError(
                 .nodeFolder, "\(url.path) already holds a node (found \(found.lastPathComponent)); nothing was changed",
@@ -68,14 +70,18 @@ public struct NodeFolder: Sendable {
             // SQLite gives its -wal and -shm files the database file's mode.
             try writeSecret("", to: databaseURL)
             let pool = try DatabasePool(path: databaseURL.path, configuration: Self.configuration)
-            let directory = try Directory.create(database: pool, name: name, agency: agency, signingKey: signingKey, logger: logger)
+            let directory = try Directory.create(
+                database: pool, name: name, agency: agency, signingKey: signingKey, auditDatabase: try openAuditDatabase(), logger: logger)
             // Where the node lives from the start, so that even a copy made before it is first
             // opened is noticed.
             _ = try directory.checkInstance(instanceFingerprint())
             return directory
         } catch {
             for file in names { try? fileManager.removeItem(at: file) }
-            for suffix in ["-wal", "-shm"] { try? fileManager.removeItem(atPath: databaseURL.path + suffix) }
+            for suffix in ["-wal", "-shm"] {
+                try? fileManager.removeItem(atPath: databaseURL.path + suffix)
+                try? fileManager.removeItem(atPath: auditDatabaseURL.path + suffix)
+            }
             if createdFolder { try? fileManager.removeItem(at: url) }
             if let error = error as? LiaisonError { throw error }
             throw LiaisonError(.nodeFolder, "could not create the node in \(url.path): \(error)")
@@ -92,7 +98,8 @@ public struct NodeFolder: Sendable {
         try checkWritable()
         let key = try readSigningKey()
         let pool: DatabasePool = try Directory.storage { try DatabasePool(path: databaseURL.path, configuration: Self.configuration) }
-        let directory = try Directory(database: pool, signingKey: key, logger: logger)
+        let audit = try Directory.storage { try openAuditDatabase() }
+        let directory = try Directory(database: pool, signingKey: key, auditDatabase: audit, logger: logger)
         guard let copy = try directory.checkInstance(instanceFingerprint()) else { return directory }
         if let noticeCopy {
             noticeCopy(copy.sentence(database: databaseURL.path))
@@ -101,7 +108,7 @@ public struct NodeFolder: Sendable {
         }
         guard case .newEpoch = copy else { return directory }
         // A new epoch began: open again so that the node's identity shows it.
-        return try Directory(database: pool, signingKey: key, logger: logger)
+        return try Directory(database: pool, signingKey: key, auditDatabase: audit, logger: logger)
     }
 
     /// Where the database lives: this machine's id and the database file's device and inode. A copy
@@ -138,6 +145,14 @@ public struct NodeFolder: Sendable {
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         return configuration
+    }
+
+    /// The audit log's database, made private to the user when it is new.
+    private func openAuditDatabase() throws -> DatabasePool {
+        if !FileManager.default.fileExists(atPath: auditDatabaseURL.path) { try writeSecret("", to: auditDatabaseURL) }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try DatabasePool(path: auditDatabaseURL.path, configuration: configuration)
     }
 
     private func writeSecret(_ text: String, to file: URL) throws {

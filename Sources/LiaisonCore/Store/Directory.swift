@@ -24,9 +24,9 @@ public final class Directory: Sendable {
     /// The key that opens bodies sealed to this node, derived once from the signing key; nil when
     /// the node was opened for reading only.
     package let encryptionKey: Curve25519.KeyAgreement.PrivateKey?
-    /// The key that chains the audit log, derived once from the signing key; nil when the node
+    /// Writes the audit log, chained with a key derived from the signing key; nil when the node
     /// was opened for reading only.
-    package let auditKey: SymmetricKey?
+    package let auditRecorder: AuditRecorder?
     package let logger: Logger
     /// Where this node reads the time for its commits, stamps and bundles, and for what it
     /// receives: the wall clock, or a clock that a test moves so that a run replays from its seed.
@@ -39,14 +39,17 @@ public final class Directory: Sendable {
     /// Opens an existing node's database.
     ///
     /// `clock` and `random` are for tests that replay a run: a node in use keeps the defaults.
+    ///
+    /// The audit log is kept in `auditDatabase`, else in memory.
     public init(
-        database: any DatabaseWriter, signingKey: Curve25519.Signing.PrivateKey, logger: Logger = Logger(label: "liaison"),
-        clock: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> UInt64 = { .random(in: .min ... .max) }
+        database: any DatabaseWriter, signingKey: Curve25519.Signing.PrivateKey, auditDatabase: (any DatabaseWriter)? = nil,
+        logger: Logger = Logger(label: "liaison"), clock: @escaping @Sendable () -> Date = Date.init,
+        random: @escaping @Sendable () -> UInt64 = { .random(in: .min ... .max) }
     ) throws(LiaisonError) {
         self.database = database
         self.signingKey = signingKey
         encryptionKey = Sealing.encryptionKey(for: signingKey)
-        auditKey = AuditLog.key(for: signingKey)
+        auditRecorder = try Self.storage { try AuditRecorder(database: try auditDatabase ?? DatabaseQueue(), key: AuditLog.key(for: signingKey)) }
         self.logger = logger
         self.clock = clock
         self.random = random
@@ -67,13 +70,18 @@ public final class Directory: Sendable {
         self.node = node
     }
 
+    deinit {
+        // Entries recorded in the background are written before the node closes.
+        try? auditRecorder?.flush()
+    }
+
     /// Opens an existing node's database for reading only, without its signing key: ``write(_:)``
     /// and everything else that signs refuse. `file` names the database in errors.
     package init(reading database: any DatabaseWriter, file: String, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) {
         self.database = database
         self.signingKey = nil
         encryptionKey = nil
-        auditKey = nil
+        auditRecorder = nil
         self.logger = logger
         self.clock = Date.init
         self.random = { .random(in: .min ... .max) }
@@ -111,7 +119,7 @@ public final class Directory: Sendable {
     /// Creates a node's identity in an empty database, then opens it.
     public static func create(
         database: any DatabaseWriter, name: String, agency: String, signingKey: Curve25519.Signing.PrivateKey,
-        logger: Logger = Logger(label: "liaison"), clock: @escaping @Sendable () -> Date = Date.init,
+        auditDatabase: (any DatabaseWriter)? = nil, logger: Logger = Logger(label: "liaison"), clock: @escaping @Sendable () -> Date = Date.init,
         random: @escaping @Sendable () -> UInt64 = { .random(in: .min ... .max) }
     ) throws(LiaisonError) -> Directory {
         guard let name = clean(name) else { throw LiaisonError(.invalidValue, "is required", field: "name") }
@@ -132,7 +140,7 @@ public final class Directory: Sendable {
                     arguments: [id.hex, id.hex, signingKey.publicKey.rawRepresentation, now])
             }
         }
-        return try Directory(database: database, signingKey: signingKey, logger: logger, clock: clock, random: random)
+        return try Directory(database: database, signingKey: signingKey, auditDatabase: auditDatabase, logger: logger, clock: clock, random: random)
     }
 
     /// A node in memory, with a new key unless one is given, for tests and trials. Two nodes made

@@ -33,7 +33,7 @@ public enum Migrations {
             try SearchIndex.reindex(
                 persons: try ids("person", ["given_name", "family_name", "native_name"]), agencies: agencies, agenciesWithMembers: agencies, in: db)
         },
-        "0016-purge-and-audit": { db in
+        "0016-purge": { db in
             // Where the intelligence changes already logged sit, for purges to find.
             let rows = try Row.fetchCursor(db, sql: "SELECT \(LogStore.commitColumns) FROM commit_log")
             while let row = try rows.next() {

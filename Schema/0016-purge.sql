@@ -39,19 +39,3 @@ CREATE INDEX note_review_on ON note(review_on) WHERE review_on IS NOT NULL;
 -- was made. A database made before keeps what earlier releases freed, so its first purge
 -- rewrites it whole (VACUUM).
 ALTER TABLE node ADD COLUMN free_space_erased INTEGER NOT NULL DEFAULT 0 CHECK (free_space_erased IN (0, 1));
-
--- The audit log: every consultation of intelligence and every disclosure of bodies, local and
--- never synced. Entries name records by id only. `chain` is HMAC-SHA256, under a key derived from
--- the node's signing key, of the previous entry's chain and this entry's bytes
--- (docs/PROTOCOL.md, "Audit log"), so that an entry edited, removed or moved breaks it.
-CREATE TABLE audit_entry (
-  sequence INTEGER PRIMARY KEY,
-  at TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  records TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  reason TEXT,
-  chain BLOB NOT NULL CHECK (length(chain) = 32)
-) STRICT;
-CREATE INDEX audit_entry_at ON audit_entry(at);
