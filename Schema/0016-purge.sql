@@ -39,3 +39,11 @@ CREATE INDEX note_review_on ON note(review_on) WHERE review_on IS NOT NULL;
 -- was made. A database made before keeps what earlier releases freed, so its first purge
 -- rewrites it whole (VACUUM).
 ALTER TABLE node ADD COLUMN free_space_erased INTEGER NOT NULL DEFAULT 0 CHECK (free_space_erased IN (0, 1));
+
+-- Notes purged by their author, as this node found when it held them, or by this node itself,
+-- with the author: their evaluations and links go too, and a later purge by another node is
+-- refused. Local, derived from the log as it was received.
+CREATE TABLE purged_note (
+  note_id TEXT PRIMARY KEY NOT NULL,
+  author TEXT NOT NULL
+) STRICT, WITHOUT ROWID;

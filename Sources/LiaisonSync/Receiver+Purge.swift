@@ -8,8 +8,11 @@ extension Receiver {
     /// that it cannot read, or that belongs to the note.
     func purgeRefusal(_ change: Change, origin: NodeID) throws -> String? {
         guard case .upsert(let groups) = change.operation, case .text(let noteID)? = groups["purge"]?["note_id"] else { return nil }
-        guard let steward = try String.fetchOne(db, sql: "SELECT steward FROM note WHERE id = ?", arguments: [noteID]) else { return nil }
-        return steward == origin.hex ? nil : "only the author of a note purges it on other nodes"
+        // The note's author as held here, or as it was when the note was purged here.
+        let author = try String.fetchOne(db, sql: "SELECT steward FROM note WHERE id = ?", arguments: [noteID])
+            ?? String.fetchOne(db, sql: "SELECT author FROM purged_note WHERE note_id = ?", arguments: [noteID])
+        guard let author else { return nil }
+        return author == origin.hex ? nil : "only the author of a note purges it on other nodes"
     }
 
     /// Why a received decision on a proposal is refused: a node that holds the proposal and its
@@ -23,12 +26,27 @@ extension Receiver {
         return steward == origin.hex ? nil : "only the steward of a record decides a proposal to it"
     }
 
+    /// Why a change to a purge, a proposal or a decision is refused: each is written once, so that
+    /// a purge cannot be taken back and a proposal cannot change after its steward read it.
+    func writtenOnceRefusal(_ change: Change) throws -> String? {
+        guard [.notePurge, .proposal, .proposalDecision].contains(change.entity) else { return nil }
+        let stored = try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM \(change.entity.table) WHERE id = ?)", arguments: [change.recordID.lowercasedString])
+        return stored == true ? "a \(change.entity.rawValue) is written once and never changed" : nil
+    }
+
     /// Erases what a purge just applied covers: the note's rows and bodies in the log and in held
     /// commits. Changes that arrive later are erased as they come (``PurgedNotes``).
     func erasePurged(by change: Change, origin: NodeID) throws {
         guard let purge = try NotePurge.fetchOne(db, key: ["id": change.recordID.lowercasedString]) else { return }
         appliedPurges.append((purge, origin))
-        purged.add(purge)
+        purged.add(purge, signer: origin)
+        // Signed by the author of a note held here: everything of the note goes.
+        let noteID = purge.noteID.lowercasedString
+        if try String.fetchOne(db, sql: "SELECT steward FROM note WHERE id = ?", arguments: [noteID]) == origin.hex {
+            try db.execute(sql: "INSERT OR REPLACE INTO purged_note (note_id, author) VALUES (?, ?)", arguments: [noteID, origin.hex])
+            purged.verify(purge.noteID)
+        }
         if try NoteErasure.erase(purge, purged: purged, in: db).leftIndexWords { mergesNoteIndex = true }
         try Self.eraseHeldCommits(purged, in: db)
         touchedNotes.remove(purge.noteID)

@@ -253,6 +253,7 @@ final class Receiver {
     ) throws -> ChangeApplier.Outcome {
         if change.entity == .notePurge, let reason = try purgeRefusal(change, origin: stamp.origin) { return .refused(reason) }
         if change.entity == .proposalDecision, let reason = try decisionRefusal(change, origin: stamp.origin) { return .refused(reason) }
+        if let reason = try writtenOnceRefusal(change) { return .refused(reason) }
         // A creation is tried as new, without a look: the insert finds a stored record itself.
         let triedAsNew = isNew ?? (prepared?.columns?.hasEveryGroup == true ? true : nil)
         // For channels and designations this read also tells whether the record is new.

@@ -89,5 +89,22 @@ import Testing
         #expect(try nodes[1].proposals().first?.status == .open)
         let removal = #expect(throws: LiaisonError.self) { try nodes[1].write { tx in try tx.removeAgency(agency.id, cascade: true) } }
         #expect(removal?.code == .conflict)
+        // A proposal whose edit names a field its record does not have is refused, and reading
+        // the proposals still works.
+        let unknownField = Change(
+            entity: .agency, recordID: agency.id, operation: .upsert(FieldGroups(["address": ["address": .text("x"), "zzz": .text("y")]])))
+        let crafted = Proposal(change: unknownField)
+        let refused = #expect(throws: LiaisonError.self) {
+            try nodes[1].write { tx in _ = try tx.record(crafted, existing: nil, distribution: .nodes([nodes[0].node.id])) }
+        }
+        #expect(refused?.message == "change is not a valid edit of its record")
+        // A proposal cannot change once written: its steward decides on what it read.
+        let stored = try #require(try nodes[1].read { db in try Proposal.fetchOne(db, key: ["id": proposal.id.lowercasedString]) })
+        var changed = stored
+        changed.comment = "changed after it was read"
+        try nodes[1].write { [changed] tx in _ = try tx.record(changed, existing: stored, distribution: .nodes([nodes[0].node.id])) }
+        let changedReport = try Federation.sync(nodes[1], to: nodes[0])
+        #expect(changedReport.refusedChanges.contains { $0.reason.hasSuffix("a proposal is written once and never changed") })
+        #expect(try nodes[0].proposals().first?.comment == nil)
     }
 }

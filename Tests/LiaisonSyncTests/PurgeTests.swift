@@ -145,6 +145,50 @@ import Testing
         #expect(again?.code == .conflict)
     }
 
+    @Test func aPurgeByAnotherNodeCannotEraseANoteOrItsCopiesAnywhere() throws {
+        // Node 0 writes; node 3 relays to node 1; node 2 forges purges.
+        let nodes = try Federation.nodes(4)
+        let open = try NoteTests.publish(nodes[0], "Forgedopenmarker", to: .federation)
+        let named = try NoteTests.publish(nodes[0], "Forgednamedmarker", to: .nodes([nodes[1].node.id]))
+        try Federation.sync(nodes[0], to: nodes[3])
+        let coordinates = try nodes[0].read { db in try NoteErasure.coordinates(of: [named.id.lowercasedString], in: db) }
+        #expect(coordinates.count == 1)
+        let held = try nodes[3].commits(beyond: VersionVector()).flatMap { commit in commit.sealedBodies.values.flatMap { $0 } }.count
+        #expect(held == 1)
+        // A purge of each note by a node that did not write it, listing where the sealed copy sits,
+        // reaches the relay and the reader before the notes do.
+        try nodes[2].write { tx in
+            for note in [open, named] {
+                _ = try tx.record(NotePurge(noteID: note.id, reason: "forged", changes: coordinates), existing: nil, distribution: .federation)
+            }
+        }
+        try Federation.sync(nodes[2], to: nodes[3])
+        try Federation.sync(nodes[2], to: nodes[1])
+        let kept = try nodes[3].commits(beyond: VersionVector()).flatMap { commit in commit.sealedBodies.values.flatMap { $0 } }.count
+        #expect(kept == 1, "the relay kept the sealed copy of another node's note")
+        try Federation.sync(nodes[3], to: nodes[1])
+        #expect(try Set(nodes[1].notes().map(\.id)) == [open.id, named.id])
+        // Nor does it come back as a refusal tried again once the author purges for real.
+        try nodes[0].purge(note: open.id, reason: "wrong case", actor: "user:officer")
+        try Federation.syncAll(nodes)
+        #expect(try nodes[1].notes().map(\.id) == [named.id])
+    }
+
+    @Test func aPurgeIsWrittenOnceAndCannotBeTakenBack() throws {
+        let nodes = try Federation.nodes(2)
+        let note = try NoteTests.publish(nodes[0], "Takenbackmarker", to: .federation)
+        try Federation.syncAll(nodes)
+        let summary = try nodes[0].purge(note: note.id, reason: "wrong case", actor: "user:officer")
+        try Federation.syncAll(nodes)
+        try nodes[0].write { tx in try tx.tombstone(NotePurge.self, summary.purgeID, distribution: .federation) }
+        let report = try Federation.sync(nodes[0], to: nodes[1])
+        #expect(report.refusedChanges.contains { $0.reason.hasSuffix("a note_purge is written once and never changed") })
+        #expect(try nodes[1].isPurged(note: note.id))
+        // The note's body, offered again, is still dropped.
+        #expect(try nodes[1].receive(try nodes[1].commits(beyond: VersionVector())).changesFilledIn == 0)
+        #expect(try !NoteTests.anyTrace(of: "Takenbackmarker", in: nodes[1]))
+    }
+
     @Test func aNoteWhoseRetentionEndedIsPurgedByItsAuthor() throws {
         let nodes = try Federation.nodes(2)
         var note = Note(

@@ -72,7 +72,7 @@ extension Directory {
         if case .upsert(let groups) = proposal.change.operation {
             for group in groups.groups {
                 for (name, value) in group.fields {
-                    let current = row.map { shown($0[name] as DatabaseValue) } ?? nil
+                    let current = row.flatMap { $0.hasColumn(name) ? shown($0[name] as DatabaseValue) : nil }
                     let proposed = shown(value)
                     if current != proposed { changes.append(.init(field: name, current: current, proposed: proposed)) }
                 }

@@ -41,11 +41,15 @@ extension DirectoryTransaction {
         let records = try NoteErasure.records(of: noteID, in: db)
         let changes = try NoteErasure.coordinates(of: records, in: db)
         let isAuthor = (note.metadata?.steward ?? node.id.hex) == node.id.hex
-        // A draft, or a note published to this node only, never left it, nor did what followed it.
-        let left = (note.status == .published && note.distribution != .nodeOnly) || changes.contains { $0.origin != node.id }
+        // A note that never left this node: every change of it and of what follows it was written
+        // here for this node only (a draft, or a note published to this node alone, ever).
+        let left = try changes.contains { $0.origin != node.id } || NoteErasure.anyLeftThisNode(changes, in: db)
         let everywhere = isAuthor && left
         let purge = NotePurge(noteID: noteID, reason: reason, changes: changes)
         _ = try record(purge, existing: nil, distribution: everywhere ? .federation : .nodeOnly)
+        // This node's own purge covers everything of the note here, whoever wrote it.
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO purged_note (note_id, author) VALUES (?, ?)", arguments: [noteID.lowercasedString, note.metadata?.steward ?? node.id.hex])
         let erased = try NoteErasure.erase(purge, purged: try PurgedNotes(in: db), in: db)
         if erased.leftIndexWords { mergesNoteIndex = true }
         return NotePurgeSummary(

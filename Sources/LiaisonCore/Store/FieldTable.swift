@@ -168,6 +168,11 @@ package enum FieldTable {
     /// The rules that join fields of one group, and the reference data: what is broken, or nil.
     private static func groupRule(_ entity: Entity, _ group: String, _ fields: FieldGroup, reference: ReferenceData) -> String? {
         switch (entity, group) {
+        case (.proposal, "proposal"):
+            // The proposed edit must pass every check its record's own change would.
+            if case .text(let text) = fields["change"], let nested = Proposal.decodeChange(text), (try? check(nested, reference: reference)) == nil {
+                return "change is not a valid edit of its record"
+            }
         case (.agency, "name"):
             if fields["name"] == .text("") { return "the name of an agency is empty" }
         case (.agency, "placement"):

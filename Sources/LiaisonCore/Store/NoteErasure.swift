@@ -3,50 +3,64 @@ package import GRDB
 
 /// What a purge erases on a node, and the checks that keep what it erased from coming back.
 ///
-/// A purge erases the bodies of the changes it lists and of every change this node holds to the
-/// note, its evaluations and its links: the rows, the note's search entries, and the bodies and
-/// sealed copies in the log, whose hashes stay so that every chain still verifies. A body this
-/// node can read is erased only if it belongs to the purged note, so a purge cannot erase
-/// directory changes; a sealed copy it cannot open is erased where the purge lists it.
+/// A purge erases what this node holds of the note, its evaluations and its links: the rows, the
+/// note's search entries, and the bodies and sealed copies in the log, whose hashes stay so that
+/// every chain still verifies. Only a purge by the note's author, or by this node itself, reaches
+/// beyond the note's own changes: a node that does not hold the note cannot tell who wrote it, so
+/// a purge it cannot check erases only the note's changes and sealed copies that the purge's own
+/// signer wrote. A body this node can read is erased only if it belongs to the purged note, so a
+/// purge never erases a directory change or another note.
 package struct PurgedNotes: Sendable {
-    package private(set) var notes: Set<UUID> = []
+    /// Purged notes, with the nodes that signed a purge of each.
+    package private(set) var signers: [UUID: Set<NodeID>] = [:]
+    /// Purged notes whose purge was signed by their author, as this node found when it held them,
+    /// or by this node itself: everything of them goes, evaluations and links included.
+    package private(set) var verified: Set<UUID> = []
+    /// Places of changes to erase, each listed by a purge signed by the node that wrote the change.
     package private(set) var coordinates: Set<ChangeCoordinate> = []
 
-    package var isEmpty: Bool { notes.isEmpty }
+    package var isEmpty: Bool { signers.isEmpty }
+    package var notes: Set<UUID> { Set(signers.keys) }
 
     /// The purges this node has applied.
     package init(in db: Database) throws {
-        for row in try Row.fetchAll(db, sql: "SELECT note_id, changes FROM note_purge WHERE deleted = 0") {
-            add(NotePurge(noteID: row.uuid("note_id") ?? UUID(), reason: "", changes: JSONStringArray.decode(row["changes"]).compactMap(ChangeCoordinate.init(text:))))
+        for row in try Row.fetchAll(db, sql: "SELECT note_id, steward, changes FROM note_purge") {
+            guard let noteID = row.uuid("note_id"), let signer = try? NodeID(hex: row["steward"]) else { continue }
+            add(NotePurge(noteID: noteID, reason: "", changes: JSONStringArray.decode(row["changes"]).compactMap(ChangeCoordinate.init(text:))), signer: signer)
         }
+        verified = Set(try String.fetchAll(db, sql: "SELECT note_id FROM purged_note").compactMap(UUID.init(uuidString:)))
     }
 
     package init() {}
 
-    package mutating func add(_ purge: NotePurge) {
-        notes.insert(purge.noteID)
-        coordinates.formUnion(purge.changes)
+    package mutating func add(_ purge: NotePurge, signer: NodeID) {
+        signers[purge.noteID, default: []].insert(signer)
+        coordinates.formUnion(purge.changes.filter { $0.origin == signer })
     }
 
-    /// Whether a change belongs to a purged note: the note itself, an evaluation of it, or a link
-    /// from or to it.
-    package func covers(_ change: Change) -> Bool {
+    package mutating func verify(_ noteID: UUID) { verified.insert(noteID) }
+
+    /// Whether a change, written by `origin`, belongs to a purged note: the note itself, from a
+    /// node that signed its purge or when the purge is verified, or an evaluation of it or a link
+    /// from or to it when the purge is verified.
+    package func covers(_ change: Change, origin: NodeID) -> Bool {
         switch change.entity {
         case .note:
-            return notes.contains(change.recordID)
+            return verified.contains(change.recordID) || signers[change.recordID]?.contains(origin) == true
         case .noteEvaluation, .noteLink:
             guard case .upsert(let groups) = change.operation, let fields = groups[change.entity == .noteLink ? "link" : "evaluation"] else { return false }
             return [fields["note_id"], fields["other_id"]].contains { value in
-                if case .text(let id)? = value, let id = UUID(canonicalText: id) { notes.contains(id) } else { false }
+                if case .text(let id)? = value, let id = UUID(canonicalText: id) { verified.contains(id) } else { false }
             }
         case .agency, .person, .channel, .designation, .duplicateDecision, .sharingGroup, .notePurge, .proposal, .proposalDecision:
             return false
         }
     }
 
-    /// Erases from `commit` what purges cover: bodies of purged records, and at listed places the
-    /// sealed copies and any body this node cannot read. `changes` are the commit's changes as
-    /// decoded, nil where not held; erased ones become nil. Returns whether anything was erased.
+    /// Erases from `commit` what purges cover: bodies of purged records with their sealed copies,
+    /// and at listed places the sealed copies and any body this node cannot read. `changes` are the
+    /// commit's changes as decoded, nil where not held; erased ones become nil. Returns whether
+    /// anything was erased.
     @discardableResult
     package func erase(from commit: inout Commit, changes: inout [Change?]) -> Bool {
         guard !isEmpty else { return false }
@@ -55,15 +69,16 @@ package struct PurgedNotes: Sendable {
         for index in commit.changeHashes.indices {
             let listed = coordinates.contains(ChangeCoordinate(origin: header.origin, epoch: header.epoch, sequence: header.sequence, index: index))
             let change = index < changes.count ? changes[index] : nil
-            let coveredBody = change.map(covers) ?? false
-            // A listed body that this node cannot decode is not one it can show: erased too.
-            let unreadableListedBody = listed && change == nil && commit.changeBodies[index] != nil
-            if coveredBody || unreadableListedBody {
+            let coveredBody = change.map { covers($0, origin: header.origin) } ?? false
+            // A listed change this node cannot decode is not one it can show, nor check: erased
+            // there. One it can read is erased only if it belongs to the note.
+            let unreadableListed = listed && change == nil
+            if coveredBody || (unreadableListed && commit.changeBodies[index] != nil) {
                 commit.changeBodies[index] = nil
                 if index < changes.count { changes[index] = nil }
                 erased = true
             }
-            if (listed || coveredBody), commit.sealedBodies.removeValue(forKey: index) != nil { erased = true }
+            if coveredBody || unreadableListed, commit.sealedBodies.removeValue(forKey: index) != nil { erased = true }
         }
         return erased
     }
@@ -79,8 +94,16 @@ package enum NoteErasure {
     package static func index(_ changes: [Change?], indices: [Int], position: Int64, in db: Database) throws {
         for (change, index) in zip(changes, indices) {
             guard let change, [.note, .noteEvaluation, .noteLink].contains(change.entity) else { continue }
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_change (record_id, commit_position, change_index) VALUES (?, ?, ?)")
-                .execute(arguments: [change.recordID.lowercasedString, position, index])
+            // An evaluation or a link is listed under the notes it names as well, so that a purge
+            // finds every version of it, refused ones included.
+            var named = [change.recordID.lowercasedString]
+            if case .upsert(let groups) = change.operation, let fields = groups[change.entity == .noteLink ? "link" : "evaluation"] {
+                for case .text(let id)? in [fields["note_id"], fields["other_id"]] { named.append(id) }
+            }
+            for record in Set(named) {
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_change (record_id, commit_position, change_index) VALUES (?, ?, ?)")
+                    .execute(arguments: [record, position, index])
+            }
         }
     }
 
@@ -107,6 +130,20 @@ package enum NoteErasure {
         }
     }
 
+    /// Whether any of these changes, logged here, has a distribution beyond this node.
+    package static func anyLeftThisNode(_ changes: [ChangeCoordinate], in db: Database) throws -> Bool {
+        for coordinate in changes {
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT \(LogStore.commitColumns) FROM commit_log WHERE origin = ? AND epoch = ? AND sequence = ?",
+                arguments: [coordinate.origin.hex, coordinate.epoch, Int64(coordinate.sequence)])
+            else { continue }
+            let changes = try LogStore.decodedCommit(row).changes
+            guard coordinate.index < changes.count, let change = changes[coordinate.index] else { return true }
+            if change.distribution != .nodeOnly { return true }
+        }
+        return false
+    }
+
     /// What erasing a purge took away here.
     package struct Outcome: Sendable, Equatable {
         package var bodies = 0
@@ -130,7 +167,8 @@ package enum NoteErasure {
     /// index when ``Outcome/leftIndexWords``, are for the caller, in the same transaction.
     package static func erase(_ purge: NotePurge, purged: PurgedNotes, in db: Database) throws -> Outcome {
         var outcome = Outcome()
-        let records = try records(of: purge.noteID, in: db)
+        // A purge this node cannot check erases no record of another node: the note is not held.
+        let records = purged.verified.contains(purge.noteID) ? try records(of: purge.noteID, in: db) : [purge.noteID.lowercasedString]
         // The commits to rewrite: where the purge says, and where this node logged the records.
         var positions = Set<Int64>()
         for coordinate in Set(purge.changes).union(try coordinates(of: records, in: db)) {
