@@ -47,3 +47,8 @@ CREATE TABLE purged_note (
   note_id TEXT PRIMARY KEY NOT NULL,
   author TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+
+-- Set when the node's audit log (audit.sqlite) was made, so that a log removed is noticed; and
+-- while pages a purge freed may still be in the write-ahead log, until they are cleared.
+ALTER TABLE node ADD COLUMN audit_log INTEGER NOT NULL DEFAULT 0 CHECK (audit_log IN (0, 1));
+ALTER TABLE node ADD COLUMN pages_to_clear INTEGER NOT NULL DEFAULT 0 CHECK (pages_to_clear IN (0, 1));

@@ -62,31 +62,33 @@ extension NodeServer {
             guard reader != .directoryOnly else { throw directoryOnlyRefusal }
             let reference = try context.parameters.require("id").decodedPathSegment
             let page = try await reading { () throws(LiaisonError) in try directory.notePage(matching: reference, for: reader) }
-            try await audit(request, context, directory, records: [page.note.id.lowercasedString])
+            try await audit(request, context, directory, records: page.shownNotes)
             return try json(page)
         }
         api.get("contacts/:id/vcard") { request, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
             let (card, name) = try await reading { () throws(LiaisonError) in
                 let person = try directory.person(matching: reference)
-                return (try directory.vCard(contact: person.id), person.id.shortID)
+                return (try directory.vCard(contact: person.id), person.id)
             }
-            try await audit(request, context, directory, records: [])
+            try await audit(request, context, directory, records: [name.lowercasedString])
             return Response(
                 status: .ok,
-                headers: [.contentType: "text/vcard; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name).vcf\""],
+                headers: [.contentType: "text/vcard; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name.shortID).vcf\""],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: card)))
         }
     }
 
     /// Records an API read in the audit log: who, the path, the records answered, and the reason
-    /// the caller gave in a `Liaison-Reason` header. It is written on the audit log's own queue,
-    /// so that the answer does not wait for it.
+    /// the caller gave in a `Liaison-Reason` header. It is written before the answer goes: a read
+    /// that cannot be recorded is not answered.
     static func audit(_ request: Request, _ context: NodeRequestContext, _ directory: Directory, records: [String]) async throws {
         let actor = context.auditActor
         let path = request.uri.path
         let reason = request.headers[auditReasonField].map { String($0.prefix(500)) }
-        try directory.auditInBackground(.apiRead, actor: actor, records: records, detail: ["path": path], reason: reason)
+        try await reading { () throws(LiaisonError) in
+            try directory.audit(.apiRead, actor: actor, records: records, detail: ["path": path], reason: reason)
+        }
     }
 
     static let auditReasonField = HTTPField.Name("Liaison-Reason")!  // safe: a valid field name, fixed here

@@ -162,8 +162,6 @@ public enum NodeServer {
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        // The audit entries of the last answers are written before the server returns.
-        try directory.flushAudit()
     }
 }
 

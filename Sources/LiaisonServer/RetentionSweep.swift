@@ -32,6 +32,7 @@ public struct RetentionSweep: Service {
 
     func sweep() {
         do {
+            directory.clearErasedPagesIfPending()
             for purge in try directory.purgeExpiredNotes() {
                 logger.notice("purged a note whose retention ended", metadata: ["note": "\(purge.noteID.lowercasedString)", "everywhere": "\(purge.everywhere)"])
             }

@@ -41,17 +41,16 @@ extension Directory {
             try? handle.close()
             if !completed { try? FileManager.default.removeItem(at: partial) }
         }
-        let summary = try writeBundle(assumes: assumes, for: receiver, limit: limit, progress: progress) { bytes throws(LiaisonError) in
+        var detail = ["file": url.standardizedFileURL.path]
+        if let receiver { detail["receiver"] = receiver.hex }
+        let disclosure = Disclosure(action: .disclosedByBundle, actor: actor, detail: detail)
+        let summary = try writeBundle(assumes: assumes, for: receiver, limit: limit, disclosure: disclosure, progress: progress) { bytes throws(LiaisonError) in
             do {
                 try handle.write(contentsOf: bytes)
             } catch {
                 throw LiaisonError(.invalidFile, "cannot write the bundle: \(error.localizedDescription)", file: url.path)
             }
         }
-        // Recorded before the file is in place: a disclosure is never missing from the log.
-        var detail = ["file": url.path]
-        if let receiver { detail["receiver"] = receiver.hex }
-        try auditDisclosure(summary, action: .disclosedByBundle, actor: actor, detail: detail)
         try Self.storage {
             try handle.synchronize()
             try handle.close()
@@ -69,9 +68,12 @@ extension Directory {
     /// the bundle stops before the commit that would pass them, and the summary's
     /// ``BundleExportSummary/complete`` is false; a first commit larger than `maximumBytes` on its
     /// own is an error (``LiaisonError/Code/tooLarge``).
+    ///
+    /// What each chunk carries of intelligence is recorded in the audit log as `disclosure` says,
+    /// before the chunk goes: a receiver keeps every batch that arrives whole.
     package func writeBundle(
         assumes: VersionVector, for receiver: NodeID?, limit: Int = .max, maximumBytes: Int64 = .max, interruption: Interruption? = nil,
-        progress: (Int, Int) -> Void = { _, _ in }, emit: ([UInt8]) throws(LiaisonError) -> Void
+        disclosure: Disclosure, progress: (Int, Int) -> Void = { _, _ in }, emit: ([UInt8]) throws(LiaisonError) -> Void
     ) throws(LiaisonError) -> BundleExportSummary {
         let node = self.node
         let key = try requireSigningKey()
@@ -96,6 +98,15 @@ extension Directory {
                 let total = brings.count(beyond: assumes)
                 var item: [UInt8] = []
                 var disclosedSet = Set<UUID>()
+                // What the buffer carries of intelligence and has not been recorded yet.
+                var unrecorded = (records: [String](), sealedCopies: 0)
+                func send(_ bytes: [UInt8]) throws(LiaisonError) {
+                    if !unrecorded.records.isEmpty || unrecorded.sealedCopies > 0 {
+                        try record(disclosure, records: unrecorded.records, sealedCopies: unrecorded.sealedCopies)
+                        unrecorded = ([], 0)
+                    }
+                    try emit(bytes)
+                }
                 try LogStore.forEachStoredCommit(beyond: assumes, in: db) { stored in
                     // Stopped without its end marker: the receiver keeps only what came whole.
                     if interruption?.isRequested == true { throw LiaisonError(.interrupted, "Interrupted") }
@@ -133,15 +144,18 @@ extension Directory {
                         for (index, change) in changes.enumerated() where commit.changeBodies[index] != nil || commit.sealedBodies[index] != nil {
                             if let change, [.note, .noteEvaluation, .noteLink].contains(change.entity), disclosedSet.insert(change.recordID).inserted {
                                 summary.disclosedRecords.append(change.recordID.lowercasedString)
+                                unrecorded.records.append(change.recordID.lowercasedString)
                             }
                         }
-                        summary.sealedCopies += commit.sealedBodies.values.reduce(0) { $0 + $1.count }
+                        let copies = commit.sealedBodies.values.reduce(0) { $0 + $1.count }
+                        summary.sealedCopies += copies
+                        unrecorded.sealedCopies += copies
                     }
                     summary.commits += 1
                     summary.changes += changeCount
                     summary.withheldChanges += withheld
                     if buffer.count > 1 << 20 {
-                        try emit(buffer)
+                        try send(buffer)
                         summary.bytes += Int64(buffer.count)
                         buffer.removeAll(keepingCapacity: true)
                         progress(summary.commits, total)
@@ -152,7 +166,7 @@ extension Directory {
                 end.u8(BundleFile.Tag.end)
                 end.u64(UInt64(summary.commits))
                 buffer += end.bytes
-                try emit(buffer)
+                try send(buffer)
                 summary.bytes += Int64(buffer.count)
                 progress(summary.commits, total)
             }
@@ -160,11 +174,28 @@ extension Directory {
         return summary
     }
 
-    /// Records in the audit log what a bundle carried of intelligence, if anything.
-    func auditDisclosure(_ summary: BundleExportSummary, action: AuditAction, actor: String, detail: [String: String]) throws(LiaisonError) {
-        guard !summary.disclosedRecords.isEmpty || summary.sealedCopies > 0 else { return }
-        var detail = detail
-        detail["sealed_copies"] = String(summary.sealedCopies)
-        try audit(action, actor: actor, records: summary.disclosedRecords, detail: detail)
+    /// How the audit log records what a bundle discloses: the action, who, and where it goes.
+    package struct Disclosure: Sendable {
+        var action: AuditAction
+        var actor: String
+        var detail: [String: String]
+
+        package init(action: AuditAction, actor: String, detail: [String: String]) {
+            self.action = action
+            self.actor = actor
+            self.detail = detail
+        }
+
+        /// A bundle written by a test or a tool for a peer, recorded as its push.
+        package static func push(to peer: NodeID, by actor: String) -> Disclosure {
+            Disclosure(action: .disclosedBySync, actor: actor, detail: ["peer": peer.hex, "by": "this node's push"])
+        }
+    }
+
+    /// Records what one chunk of a bundle carries of intelligence.
+    private func record(_ disclosure: Disclosure, records: [String], sealedCopies: Int) throws(LiaisonError) {
+        var detail = disclosure.detail
+        detail["sealed_copies"] = String(sealedCopies)
+        try audit(disclosure.action, actor: disclosure.actor, records: records, detail: detail)
     }
 }

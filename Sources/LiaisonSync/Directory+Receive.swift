@@ -48,7 +48,8 @@ extension Directory {
         for (purge, origin) in purges {
             try audit(.notePurge, actor: "node", records: [purge.noteID.lowercasedString], detail: ["purged_by": origin.hex], reason: purge.reason)
         }
-        try clearErasedPages()
+        // What was received stays applied: pages a reader holds are cleared later.
+        clearErasedPagesIfPending()
         return report
     }
 

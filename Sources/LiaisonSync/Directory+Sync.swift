@@ -33,11 +33,11 @@ extension Directory {
     /// `progress` hears, while a pull is applied, the commits read so far, the bytes read and the
     /// bundle's size.
     public func sync(
-        with transport: some SyncTransport, interruption: Interruption? = nil, backoff: SyncBackoff = SyncBackoff(),
+        with transport: some SyncTransport, interruption: Interruption? = nil, backoff: SyncBackoff = SyncBackoff(), actor: String = "node",
         progress: @escaping @Sendable (Int, Int64, Int64) -> Void = { _, _, _ in }
     ) async throws(LiaisonError) -> SyncSummary {
         do {
-            let (summary, cut) = try await syncOnce(with: transport, interruption: interruption, progress: progress)
+            let (summary, cut) = try await syncOnce(with: transport, interruption: interruption, actor: actor, progress: progress)
             if let cut {
                 // What arrived is kept, and the summary says so; the next try waits as after any failure.
                 try? recordSyncFailure(with: transport.peer, error: cut, at: clock(), backoff: backoff)
@@ -55,7 +55,7 @@ extension Directory {
 
     /// One sync; with the error that cut the pull short, after which nothing is pushed.
     private func syncOnce(
-        with transport: some SyncTransport, interruption: Interruption?, progress: @escaping @Sendable (Int, Int64, Int64) -> Void
+        with transport: some SyncTransport, interruption: Interruption?, actor: String, progress: @escaping @Sendable (Int, Int64, Int64) -> Void
     ) async throws(LiaisonError) -> (SyncSummary, cut: LiaisonError?) {
         let peer = transport.peer
         let peerID = try NodeID(hex: peer.nodeID)
@@ -92,7 +92,7 @@ extension Directory {
             }
         }
         (summary.pushed, summary.peerReport) = try await push(
-            to: transport, beyond: theirs, peerID: peerID, maximumBytes: state.maximumPush, interruption: interruption)
+            to: transport, beyond: theirs, peerID: peerID, maximumBytes: state.maximumPush, interruption: interruption, actor: actor)
         return (summary, nil)
     }
 
@@ -101,7 +101,7 @@ extension Directory {
     /// bundle as too large is sent half as much at a time. A single commit larger than the peer
     /// accepts is an error, not retried.
     private func push(
-        to transport: some SyncTransport, beyond theirs: VersionVector, peerID: NodeID, maximumBytes: Int64?, interruption: Interruption?
+        to transport: some SyncTransport, beyond theirs: VersionVector, peerID: NodeID, maximumBytes: Int64?, interruption: Interruption?, actor: String
     ) async throws(LiaisonError) -> (BundleExportSummary, ReceiveReport?) {
         let peer = transport.peer
         var assumes = theirs
@@ -112,10 +112,12 @@ extension Directory {
             let stream = BundleStream(name: "the push to \(peer.name)")
             let exporting = startOffloaded { [self, assumes, budget] () throws(LiaisonError) in
                 do throws(LiaisonError) {
-                    let summary = try writeBundle(assumes: assumes, for: peerID, maximumBytes: budget, interruption: interruption) { bytes throws(LiaisonError) in
+                    let disclosure = Disclosure(action: .disclosedBySync, actor: actor, detail: ["peer": peerID.hex, "by": "this node's push"])
+                    let summary = try writeBundle(
+                        assumes: assumes, for: peerID, maximumBytes: budget, interruption: interruption, disclosure: disclosure
+                    ) { bytes throws(LiaisonError) in
                         try stream.write(bytes)
                     }
-                    try auditDisclosure(summary, action: .disclosedBySync, actor: "node", detail: ["peer": peerID.hex])
                     stream.finish()
                     return summary
                 } catch {
@@ -176,9 +178,8 @@ extension Directory {
     /// it, into `stream`, and finishes it; on failure the stream fails with the reason.
     package func streamBundle(beyond vector: VersionVector, for peer: NodeID, into stream: BundleStream) throws(LiaisonError) -> BundleExportSummary {
         do {
-            let summary = try writeBundle(assumes: vector, for: peer) { bytes throws(LiaisonError) in try stream.write(bytes) }
-            // Recorded before the stream ends: the peer has it all only after that.
-            try auditDisclosure(summary, action: .disclosedBySync, actor: "node", detail: ["peer": peer.hex])
+            let disclosure = Disclosure(action: .disclosedBySync, actor: "peer:\(peer.hex)", detail: ["peer": peer.hex, "by": "its pull"])
+            let summary = try writeBundle(assumes: vector, for: peer, disclosure: disclosure) { bytes throws(LiaisonError) in try stream.write(bytes) }
             stream.finish()
             return summary
         } catch {

@@ -48,6 +48,7 @@ extension Receiver {
             purged.verify(purge.noteID)
         }
         if try NoteErasure.erase(purge, purged: purged, in: db).leftIndexWords { mergesNoteIndex = true }
+        try NoteErasure.markPagesToClear(in: db)
         try Self.eraseHeldCommits(purged, in: db)
         touchedNotes.remove(purge.noteID)
         report.notesPurged += 1
@@ -99,7 +100,9 @@ extension Directory {
         _ = try requireAuditRecorder()
         let reasons = Dictionary(due.map { id, day in (id, "retention ended on \(day)") }, uniquingKeysWith: { first, _ in first })
         let (summaries, _) = try write { tx in
-            let summaries = try due.map { id, _ in try tx.purge(id, reason: reasons[id] ?? "retention ended") }
+            // Another process may have purged some since they were read.
+            let held = try due.filter { id, _ in try Bool.fetchOne(tx.connection, sql: "SELECT EXISTS (SELECT 1 FROM note WHERE id = ?)", arguments: [id.lowercasedString]) == true }
+            let summaries = try held.map { id, _ in try tx.purge(id, reason: reasons[id] ?? "retention ended") }
             try Receiver.eraseHeldCommits(try PurgedNotes(in: tx.connection), in: tx.connection)
             return summaries
         }

@@ -100,7 +100,7 @@ extension Liaison {
                 try reportingErrors {
                     let directory = try data.open()
                     let page = try directory.notePage(try directory.note(matching: note).id)
-                    try directory.audit(.noteShow, actor: Directory.localUser, records: [page.note.id.lowercasedString], reason: audit.reason)
+                    try directory.audit(.noteShow, actor: Directory.localUser, records: page.shownNotes, reason: audit.reason)
                     warnIfRetentionEnded(page.note)
                     if output.json { return try printJSON(page) }
                     say(try NotePageText(page: page, directory: directory).text)

@@ -21,10 +21,10 @@ extension Liaison.NoteCommand {
         func run() throws {
             try reportingErrors {
                 let directory = try data.open()
-                if let full = UUID(uuidString: note), try directory.isPurged(note: full) {
+                if let done = try directory.purgedNote(matching: note) {
                     // Done before: only the clearing of pages may be left to finish.
                     try directory.clearErasedPages()
-                    return say("Note \(full.lowercasedString) was purged already; its pages are cleared.")
+                    return say("Note \(done.lowercasedString) was purged already; its pages are cleared.")
                 }
                 let summary = try directory.purge(note: try directory.note(matching: note).id, reason: reason)
                 if output.json { return try printJSON(summary) }

@@ -15,9 +15,15 @@ struct DataOptions: ParsableArguments {
     /// Notes this node wrote whose retention has ended are purged first, on every node.
     func open() throws(LiaisonError) -> Directory {
         let directory = try folder.open(noticeCopy: { note($0) })
-        for purge in try directory.purgeExpiredNotes() {
-            note("Purged note \(purge.noteID.lowercasedString): its retention ended.\(purge.everywhere ? " The purge goes to every node that holds it." : "")")
+        // The command goes on whatever happens here: the purge is tried again next time.
+        do {
+            for purge in try directory.purgeExpiredNotes() {
+                note("Purged note \(purge.noteID.lowercasedString): its retention ended.\(purge.everywhere ? " The purge goes to every node that holds it." : "")")
+            }
+        } catch {
+            note("warning: notes whose retention ended could not be purged now: \(error.message)")
         }
+        directory.clearErasedPagesIfPending()
         return directory
     }
 

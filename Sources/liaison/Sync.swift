@@ -89,7 +89,7 @@ extension Liaison {
         ) async -> Swift.Result<SyncSummary, LiaisonError> {
             do {
                 let transport = try HTTPSSyncTransport(peer: peer, tls: tls)
-                return .success(try await directory.sync(with: transport, interruption: interruption) { commits, _, expected in progress(commits, expected) })
+                return .success(try await directory.sync(with: transport, interruption: interruption, actor: Directory.localUser) { commits, _, expected in progress(commits, expected) })
             } catch {
                 return .failure(error)
             }

@@ -83,6 +83,11 @@ import Testing
         try queue.close()
         let broken = try bucharest.run("audit", "verify", exit: 2)
         #expect(broken.stderr.contains("does not fit the chain"))
+        // Removed, it is missed: the node does not open without it.
+        try FileManager.default.removeItem(at: bucharest.data.appending(path: "audit.sqlite"))
+        let missing = try bucharest.run("note", "list", exit: 1)
+        #expect(missing.stderr.contains("this node's audit log, audit.sqlite, is missing from its data folder"))
+        #expect(!FileManager.default.fileExists(atPath: bucharest.data.appending(path: "audit.sqlite").path))
     }
 
     @Test func anEditOfAnotherNodesAgencyIsProposedAcceptedAndReachesEveryone() throws {

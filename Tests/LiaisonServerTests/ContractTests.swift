@@ -176,7 +176,9 @@ import Testing
         _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
         _ = try client.directory.write { tx in try tx.save(Agency(name: "Border Police", kind: .border, country: "RO")) }
         var written: [UInt8] = []
-        _ = try client.directory.writeBundle(assumes: VersionVector(), for: server.directory.node.id) { written += $0 }
+        _ = try client.directory.writeBundle(
+            assumes: VersionVector(), for: server.directory.node.id, disclosure: .push(to: server.directory.node.id, by: "user:test")
+        ) { written += $0 }
         let bundle = written
         try await withLink(kind, from: client, to: server) { link in
             func push() async throws -> ReceiveReport {

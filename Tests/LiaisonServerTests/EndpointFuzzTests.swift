@@ -100,7 +100,9 @@ import Testing
         defer { [server, client].forEach { $0.remove() } }
         _ = try client.directory.write { tx in try tx.save(Agency(name: "Romanian Police", kind: .police, country: "RO")) }
         var bundle: [UInt8] = []
-        _ = try client.directory.writeBundle(assumes: VersionVector(), for: server.directory.node.id) { bundle += $0 }
+        _ = try client.directory.writeBundle(
+            assumes: VersionVector(), for: server.directory.node.id, disclosure: .push(to: server.directory.node.id, by: "user:test")
+        ) { bundle += $0 }
         let cases = ProcessInfo.processInfo.environment["LIAISON_FUZZ_RAW_CASES"].flatMap(Int.init) ?? 1_000
         var random = SeededGenerator(name: "EndpointFuzzTests.raw")
         let seed = random.seed

@@ -23,7 +23,8 @@ import Testing
 
         func bundle() throws -> [UInt8] {
             var bytes: [UInt8] = []
-            let summary = try node.writeBundle(assumes: VersionVector(), for: receiver) { bytes += $0 }
+            let disclosure = Directory.Disclosure(action: .disclosedByBundle, actor: "user:test", detail: [:])
+            let summary = try node.writeBundle(assumes: VersionVector(), for: receiver, disclosure: disclosure) { bytes += $0 }
             #expect(summary.commits == 2 && summary.changes == 4 && summary.withheldChanges == 0)
             return bytes
         }

@@ -1,7 +1,6 @@
 package import Crypto
-package import Foundation
+import Foundation
 package import GRDB
-import Synchronization
 
 /// One entry of the audit log: who consulted or disclosed what, when, and why when they said.
 /// Records are named by id only, never by their content.
@@ -112,9 +111,17 @@ package enum AuditLog {
         return entry
     }
 
+    /// The detail as stored: a JSON object, names in increasing byte order, each string written as
+    /// the list columns write theirs, so that the same detail always gives the same text.
     static func encodedDetail(_ detail: [String: String]) -> String {
-        guard !detail.isEmpty, let data = try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        var text = "{"
+        for (index, (name, value)) in detail.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            if index > 0 { text += "," }
+            JSONStringArray.append(name, to: &text)
+            text += ":"
+            JSONStringArray.append(value, to: &text)
+        }
+        return text + "}"
     }
 
     static func entry(_ row: Row) -> (entry: AuditEntry, chain: [UInt8])? {
@@ -130,16 +137,14 @@ package enum AuditLog {
 
 /// Writes the audit log, in a database of its own beside the node's (`audit.sqlite`): a write to the
 /// node's database would make every reader of it drop its page cache, which costs a search more
-/// than the entry itself. Entries are written in the order they were recorded, by one queue.
+/// than the entry itself. Each entry is written before the consultation it records returns.
 package final class AuditRecorder: Sendable {
     package let database: any DatabaseWriter
-    private let key: SymmetricKey
-    private let pending = Mutex<[AuditEntry]>([])
-    private let queue = DispatchQueue(label: "liaison.audit")
+    package let chainKey: SymmetricKey
 
     package init(database: any DatabaseWriter, key: SymmetricKey) throws {
         self.database = database
-        self.key = key
+        chainKey = key
         try Self.migrator.migrate(database)
     }
 
@@ -165,43 +170,14 @@ package final class AuditRecorder: Sendable {
         return migrator
     }
 
-    /// Records an entry, stamped now. With `waiting`, returns once it is written (and every entry
-    /// recorded before it); else it is written on the recorder's queue, within about a millisecond.
-    package func record(_ entry: AuditEntry, waiting: Bool) throws(LiaisonError) {
-        pending.withLock { $0.append(entry) }
-        if waiting {
-            try flush()
-        } else {
-            queue.async { [self] in try? write() }
-        }
-    }
-
-    /// Returns once every entry recorded so far is written.
-    package func flush() throws(LiaisonError) {
-        try Directory.storage { try queue.sync { try write() } }
-    }
-
-    /// Writes the entries waiting, in one transaction; on failure they wait for the next write.
-    private func write() throws {
-        let batch = pending.withLock { entries in
-            defer { entries.removeAll() }
-            return entries
-        }
-        guard !batch.isEmpty else { return }
-        do {
+    /// Writes an entry after the last one, in its own transaction.
+    package func record(_ entry: AuditEntry) throws(LiaisonError) {
+        _ = try Directory.storage {
             try database.write { db in
-                for entry in batch {
-                    try AuditLog.append(
-                        entry.action, actor: entry.actor, records: entry.records, detail: entry.detail, reason: entry.reason, at: entry.at,
-                        key: key, in: db)
-                }
+                try AuditLog.append(
+                    entry.action, actor: entry.actor, records: entry.records, detail: entry.detail, reason: entry.reason, at: entry.at,
+                    key: chainKey, in: db)
             }
-        } catch {
-            pending.withLock { $0.insert(contentsOf: batch, at: 0) }
-            throw error
         }
     }
-
-    /// Checks the chain (``Directory/verifyAudit()``).
-    package var chainKey: SymmetricKey { key }
 }

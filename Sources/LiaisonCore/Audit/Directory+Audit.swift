@@ -1,5 +1,5 @@
 public import Foundation
-package import Crypto
+import Crypto
 import GRDB
 #if canImport(Glibc)
 import Glibc
@@ -19,31 +19,36 @@ public struct AuditVerification: Sendable, Codable, Hashable {
 }
 
 extension Directory {
-    /// Who runs this process, for the audit log: `user:NAME`.
+    /// Who runs this process, for the audit log: `user:NAME`, with the account that ran `sudo`
+    /// when it did.
     public static var localUser: String {
-        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return "user:\(String(cString: name))" }
-        return "user:\(geteuid())"
+        let name = getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? String(geteuid())
+        if let invoker = ProcessInfo.processInfo.environment["SUDO_USER"], !invoker.isEmpty, invoker != name {
+            return "user:\(name) (sudo by \(invoker))"
+        }
+        return "user:\(name)"
     }
 
-    /// Records a consultation or a disclosure in the audit log, and returns once it is written.
+    /// Makes sure the audit log this node was given is the one it keeps: a node whose log was
+    /// made before refuses to go on without it. `existed` says the log's file was there before
+    /// this opening.
+    package func anchorAuditLog(existed: Bool) throws(LiaisonError) {
+        let anchored = try read { db in try Bool.fetchOne(db, sql: "SELECT audit_log FROM node") } == true
+        if anchored, !existed {
+            throw LiaisonError(
+                .nodeFolder, "this node's audit log, audit.sqlite, is missing from its data folder; nothing was opened",
+                hint: "restore audit.sqlite from the node's backup; the security officer should know that it was removed")
+        }
+        guard !anchored else { return }
+        try Self.storage { try database.write { db in try db.execute(sql: "UPDATE node SET audit_log = 1") } }
+    }
+
+    /// Records a consultation or a disclosure in the audit log, and returns once it is written:
+    /// a caller shows or sends nothing that is not recorded.
     public func audit(
         _ action: AuditAction, actor: String, records: [String], detail: [String: String] = [:], reason: String? = nil
     ) throws(LiaisonError) {
-        try requireAuditRecorder().record(entry(action, actor, records, detail, reason), waiting: true)
-    }
-
-    /// Records a consultation in the audit log, written on the recorder's queue within about a
-    /// millisecond rather than before returning: for the server, whose answers should not wait.
-    /// ``flushAudit()`` waits for it.
-    public func auditInBackground(
-        _ action: AuditAction, actor: String, records: [String], detail: [String: String] = [:], reason: String? = nil
-    ) throws(LiaisonError) {
-        try requireAuditRecorder().record(entry(action, actor, records, detail, reason), waiting: false)
-    }
-
-    /// Returns once every entry recorded so far is written.
-    public func flushAudit() throws(LiaisonError) {
-        try auditRecorder?.flush()
+        try requireAuditRecorder().record(entry(action, actor, records, detail, reason))
     }
 
     private func entry(_ action: AuditAction, _ actor: String, _ records: [String], _ detail: [String: String], _ reason: String?) -> AuditEntry {
@@ -56,7 +61,6 @@ extension Directory {
     /// when given.
     public func auditEntries(since: Date? = nil, record: String? = nil, limit: Int? = nil) throws(LiaisonError) -> [AuditEntry] {
         let recorder = try requireAuditRecorder()
-        try recorder.flush()
         return try Self.storage {
             try recorder.database.read { db in
             let start = since.map { Timestamp.iso8601($0) } ?? ""
@@ -77,7 +81,6 @@ extension Directory {
     /// an error that names it.
     public func verifyAudit() throws(LiaisonError) -> AuditVerification {
         let recorder = try requireAuditRecorder()
-        try recorder.flush()
         let key = recorder.chainKey
         return try Self.storage {
             try recorder.database.read { db in

@@ -103,6 +103,8 @@ extension Directory {
         let total = table.count
         let reference = try referenceData()
         let (summary, commits) = try write(commit: !dryRun) { tx in
+            // A row that changes a record another node keeps is refused, not proposed.
+            tx.proposesEdits = false
             let session = try ImportSession(tx: tx, fileName: fileName, contacts: total)
             // Rows are read and checked a batch ahead on another thread while this one writes.
             let batches = stride(from: 0, to: total, by: Self.importBatchSize).map { $0..<min($0 + Self.importBatchSize, total) }
@@ -158,6 +160,7 @@ extension Directory {
         }
         let total = document.agencies.count + document.contacts.count
         let (summary, commits) = try write(commit: !dryRun) { tx in
+            tx.proposesEdits = false
             let session = try ImportSession(tx: tx, fileName: fileName, contacts: document.contacts.count)
             try session.importDocument(document) { done in
                 if done % Self.importBatchSize == 0 {

@@ -72,6 +72,7 @@ public struct NodeFolder: Sendable {
             let pool = try DatabasePool(path: databaseURL.path, configuration: Self.configuration)
             let directory = try Directory.create(
                 database: pool, name: name, agency: agency, signingKey: signingKey, auditDatabase: try openAuditDatabase(), logger: logger)
+            try directory.anchorAuditLog(existed: false)
             // Where the node lives from the start, so that even a copy made before it is first
             // opened is noticed.
             _ = try directory.checkInstance(instanceFingerprint())
@@ -98,8 +99,17 @@ public struct NodeFolder: Sendable {
         try checkWritable()
         let key = try readSigningKey()
         let pool: DatabasePool = try Directory.storage { try DatabasePool(path: databaseURL.path, configuration: Self.configuration) }
+        let auditExisted = FileManager.default.fileExists(atPath: auditDatabaseURL.path)
         let audit = try Directory.storage { try openAuditDatabase() }
         let directory = try Directory(database: pool, signingKey: key, auditDatabase: audit, logger: logger)
+        do {
+            try directory.anchorAuditLog(existed: auditExisted)
+        } catch {
+            if !auditExisted {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: auditDatabaseURL.path + suffix) }
+            }
+            throw error
+        }
         guard let copy = try directory.checkInstance(instanceFingerprint()) else { return directory }
         if let noticeCopy {
             noticeCopy(copy.sentence(database: databaseURL.path))
@@ -152,6 +162,9 @@ public struct NodeFolder: Sendable {
         if !FileManager.default.fileExists(atPath: auditDatabaseURL.path) { try writeSecret("", to: auditDatabaseURL) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // Each entry is in the log's file when its consultation returns; it is made durable on
+        // disk with the log's next checkpoint, not by a sync of its own for every entry.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         return try DatabasePool(path: auditDatabaseURL.path, configuration: configuration)
     }
 

@@ -10,6 +10,13 @@ public struct NotePage: Sendable, Codable {
     public var links: [Link]
     /// Notes held here that were derived from this one.
     public var derived: [NoteSummary]
+
+    /// The notes the page shows, the note first, then those linked to it and derived from it: what
+    /// the audit log records of a look at it.
+    public var shownNotes: [String] {
+        var seen = Set<UUID>()
+        return ([note.id] + links.compactMap { $0.other?.id } + derived.map(\.id)).filter { seen.insert($0).inserted }.map(\.lowercasedString)
+    }
     /// Each node's latest grading combined (``combinedGrading(_:)``); nil for a draft.
     public var combined: CombinedGrading?
 

@@ -70,11 +70,6 @@ public final class Directory: Sendable {
         self.node = node
     }
 
-    deinit {
-        // Entries recorded in the background are written before the node closes.
-        try? auditRecorder?.flush()
-    }
-
     /// Opens an existing node's database for reading only, without its signing key: ``write(_:)``
     /// and everything else that signs refuse. `file` names the database in errors.
     package init(reading database: any DatabaseWriter, file: String, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) {

@@ -1,4 +1,5 @@
 public import Foundation
+import GRDB
 
 extension DirectoryTransaction {
     /// Validates and saves a note, creating it if its id is new.
@@ -113,6 +114,9 @@ extension DirectoryTransaction {
     private func checkDerivation(of note: Note) throws {
         guard let sourceID = note.derivedFrom else { return }
         guard sourceID != note.id else { throw LiaisonError.invalid("derived_from", sourceID.lowercasedString, "a note cannot be derived from itself") }
+        let purged = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM note_purge WHERE note_id = ?)", arguments: [sourceID.lowercasedString])
+        // A source purged since leaves nothing to compare with: the derived note keeps its own.
+        if purged == true { return }
         guard let source = try validator.fetch(Note.self, sourceID), source.isLive else {
             throw LiaisonError.invalid("derived_from", sourceID.lowercasedString, "no note with this id is held here")
         }

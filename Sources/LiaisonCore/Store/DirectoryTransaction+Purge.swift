@@ -51,6 +51,7 @@ extension DirectoryTransaction {
         try db.execute(
             sql: "INSERT OR REPLACE INTO purged_note (note_id, author) VALUES (?, ?)", arguments: [noteID.lowercasedString, note.metadata?.steward ?? node.id.hex])
         let erased = try NoteErasure.erase(purge, purged: try PurgedNotes(in: db), in: db)
+        try NoteErasure.markPagesToClear(in: db)
         if erased.leftIndexWords { mergesNoteIndex = true }
         return NotePurgeSummary(
             noteID: noteID, purgeID: purge.id, everywhere: everywhere, authoredHere: isAuthor, bodiesErased: erased.bodies,

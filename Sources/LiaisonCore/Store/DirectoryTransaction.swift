@@ -19,6 +19,9 @@ public final class DirectoryTransaction {
     public var proposalComment: String?
     /// Set by a purge: the notes' search index is merged when the batch ends, once for all.
     var mergesNoteIndex = false
+    /// Whether an edit of a record another node keeps becomes a proposal; when false it is
+    /// refused, naming whom to ask, as imports want.
+    public var proposesEdits = true
     private var pending: [Change] = []
     private var stamp: Stamp
     /// The epoch this node signs in, read when the transaction starts.
@@ -58,7 +61,7 @@ public final class DirectoryTransaction {
     @discardableResult
     public func save(_ agency: Agency) throws -> Agency {
         let agency = try validator.agency(agency)
-        if let (existing, steward) = try keptElsewhere(Agency.self, agency.id) { return try propose(agency, existing: existing, steward: steward) }
+        if proposesEdits, let (existing, steward) = try keptElsewhere(Agency.self, agency.id) { return try propose(agency, existing: existing, steward: steward) }
         return try store(agency, existing: try existingForEdit(Agency.self, agency.id))
     }
 
@@ -77,7 +80,7 @@ public final class DirectoryTransaction {
     public func save(_ person: Person, allowingSameName: Bool = true) throws -> Person {
         let person = try validator.person(person)
         if !allowingSameName { try validator.checkNoNamesake(person) }
-        if let (existing, steward) = try keptElsewhere(Person.self, person.id) { return try propose(person, existing: existing, steward: steward) }
+        if proposesEdits, let (existing, steward) = try keptElsewhere(Person.self, person.id) { return try propose(person, existing: existing, steward: steward) }
         return try store(person, existing: try existingForEdit(Person.self, person.id))
     }
 
@@ -85,7 +88,7 @@ public final class DirectoryTransaction {
     @discardableResult
     public func save(_ channel: Channel) throws -> Channel {
         let channel = try validator.channel(channel)
-        if let (existing, steward) = try keptElsewhere(Channel.self, channel.id) { return try propose(channel, existing: existing, steward: steward) }
+        if proposesEdits, let (existing, steward) = try keptElsewhere(Channel.self, channel.id) { return try propose(channel, existing: existing, steward: steward) }
         return try store(channel, existing: try existingForEdit(Channel.self, channel.id))
     }
 
@@ -96,7 +99,7 @@ public final class DirectoryTransaction {
     @discardableResult
     public func save(_ designation: Designation) throws -> Designation {
         let designation = try validator.designation(designation)
-        if let (existing, steward) = try keptElsewhere(Designation.self, designation.id) {
+        if proposesEdits, let (existing, steward) = try keptElsewhere(Designation.self, designation.id) {
             return try propose(designation, existing: existing, steward: steward)
         }
         let existing = try existingForEdit(Designation.self, designation.id)

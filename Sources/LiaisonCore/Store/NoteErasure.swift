@@ -1,5 +1,6 @@
 public import Foundation
 package import GRDB
+import Logging
 
 /// What a purge erases on a node, and the checks that keep what it erased from coming back.
 ///
@@ -130,6 +131,12 @@ package enum NoteErasure {
         }
     }
 
+    /// Notes that the database's write-ahead log may still hold pages an erasure freed, until
+    /// ``Directory/clearErasedPages()`` succeeds.
+    package static func markPagesToClear(in db: Database) throws {
+        try db.execute(sql: "UPDATE node SET pages_to_clear = 1")
+    }
+
     /// Whether any of these changes, logged here, has a distribution beyond this node.
     package static func anyLeftThisNode(_ changes: [ChangeCoordinate], in db: Database) throws -> Bool {
         for coordinate in changes {
@@ -216,19 +223,48 @@ extension Directory {
     /// the write-ahead log, which still holds earlier copies of pages, is copied back and emptied.
     public func clearErasedPages() throws(LiaisonError) {
         guard database is DatabasePool else { return }
-        try Self.storage {
+        let busy = LiaisonError(
+            .storage, "the note is erased, but another process was reading this node, so its write-ahead log still holds earlier pages",
+            hint: "they are cleared when this node next opens, or by `liaison note purge` with the same note once other liaison commands on it have finished")
+        do {
             try database.writeWithoutTransaction { db in
                 if try Bool.fetchOne(db, sql: "SELECT free_space_erased FROM node") != true {
                     try db.execute(sql: "VACUUM")
                     try db.execute(sql: "UPDATE node SET free_space_erased = 1")
                 }
                 let (walFrames, copied) = try db.checkpoint(.truncate)
-                guard walFrames <= 0 || copied == walFrames else {
-                    throw LiaisonError(
-                        .storage, "the erasure is done, but another process was reading this node, so its write-ahead log still holds earlier pages",
-                        hint: "run `liaison note purge` again with the same note once other liaison commands on this node have finished")
-                }
+                guard walFrames <= 0 || copied == walFrames else { throw busy }
+                // Marked cleared in a write of its own, which the next checkpoint empties.
+                try db.execute(sql: "UPDATE node SET pages_to_clear = 0")
             }
+        } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
+            throw busy
+        } catch let error as LiaisonError {
+            throw error
+        } catch {
+            throw LiaisonError(.storage, "\(error)")
         }
+    }
+
+    /// Clears the pages of an erasure that could not be cleared before (another process was
+    /// reading), if any; a failure is logged and left for the next time.
+    public func clearErasedPagesIfPending() {
+        guard (try? read({ db in try Bool.fetchOne(db, sql: "SELECT pages_to_clear FROM node") })) == true else { return }
+        do {
+            try clearErasedPages()
+        } catch {
+            logger.warning("cannot yet clear pages a purge freed", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    /// The purged note whose id is or ends with `reference`, if this node applied a purge of it.
+    public func purgedNote(matching reference: String) throws(LiaisonError) -> UUID? {
+        let key = reference.trimmed.lowercased()
+        guard key.count >= 4 else { return nil }
+        return try read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT note_id FROM note_purge WHERE note_id = ?1 OR note_id LIKE '%' || ?1", arguments: [key])
+        }.count == 1 ? try read { db in
+            try String.fetchOne(db, sql: "SELECT note_id FROM note_purge WHERE note_id = ?1 OR note_id LIKE '%' || ?1", arguments: [key])
+        }.flatMap(UUID.init(uuidString:)) : nil
     }
 }
