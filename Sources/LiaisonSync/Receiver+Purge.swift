@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Logging
 public import LiaisonCore
 
 extension Receiver {
@@ -75,13 +76,18 @@ extension Directory {
     /// The purge is recorded in the audit log as done by `actor`.
     public func purge(note noteID: UUID, reason: String, actor: String = Directory.localUser) throws(LiaisonError) -> NotePurgeSummary {
         _ = try requireAuditRecorder()
-        let (summary, _) = try write { tx in
+        var (summary, _) = try write { tx in
             let summary = try tx.purge(noteID, reason: reason)
             try Receiver.eraseHeldCommits(try PurgedNotes(in: tx.connection), in: tx.connection)
             return summary
         }
         try audit(.notePurge, actor: actor, records: [noteID.lowercasedString], reason: reason)
-        try clearErasedPages()
+        do {
+            try clearErasedPages()
+        } catch {
+            logger.warning("cannot yet clear pages a purge freed", metadata: ["error": "\(error.message)"])
+            summary.pagesCleared = false
+        }
         return summary
     }
 

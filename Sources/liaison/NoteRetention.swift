@@ -29,6 +29,7 @@ extension Liaison.NoteCommand {
                 let summary = try directory.purge(note: try directory.note(matching: note).id, reason: reason)
                 if output.json { return try printJSON(summary) }
                 say("Purged note \(summary.noteID.lowercasedString): \(summary.recordsErased) \(summary.recordsErased == 1 ? "record" : "records") and \(summary.bodiesErased) logged \(summary.bodiesErased == 1 ? "body" : "bodies") erased\(summary.sealedCopiesErased > 0 ? ", \(summary.sealedCopiesErased) sealed copies dropped" : "").")
+                if !summary.pagesCleared { warnPagesNotCleared(summary.noteID) }
                 say(
                     summary.everywhere
                         ? "The purge goes to every node with the next sync or bundle; each erases its copies."
@@ -91,4 +92,10 @@ func warnIfRetentionEnded(_ shown: Note) {
     guard let retainUntil = shown.retainUntil, retainUntil < today() else { return }
     note(
         "WARNING: this note's retention ended on \(retainUntil) and its author has not purged it. If that node is gone, erase this copy: liaison note purge \(shown.id.shortID) --reason ...")
+}
+
+/// Says on standard error that a purge's pages are still in the write-ahead log.
+func warnPagesNotCleared(_ noteID: UUID) {
+    note(
+        "warning: another process is reading this node, so its write-ahead log may still hold earlier pages of the note; they are cleared when the node next opens, or run `liaison note purge \(noteID.shortID) --reason ...` again once it has finished.")
 }

@@ -16,10 +16,13 @@ public struct NotePurgeSummary: Sendable, Hashable, Codable {
     public var sealedCopiesErased: Int
     /// The note, evaluation and link rows deleted.
     public var recordsErased: Int
+    /// False when another process was reading the node, so that the write-ahead log may still
+    /// hold earlier pages: they are cleared when the node next opens.
+    public var pagesCleared = true
 
     enum CodingKeys: String, CodingKey {
         case noteID = "note_id", purgeID = "purge_id", everywhere, authoredHere = "authored_here", bodiesErased = "bodies_erased"
-        case sealedCopiesErased = "sealed_copies_erased", recordsErased = "records_erased"
+        case sealedCopiesErased = "sealed_copies_erased", recordsErased = "records_erased", pagesCleared = "pages_cleared"
     }
 }
 
