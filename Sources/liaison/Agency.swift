@@ -100,15 +100,7 @@ extension Liaison {
                 try reportingErrors {
                     let (directory, audited) = try data.openForConsulting()
                     var card = try directory.agencyCard(try directory.agency(matching: agency).id)
-                    if !audited, !card.notes.isEmpty {
-                        card.notes = []
-                        noteNotesLeftOut()
-                    }
-                    if !card.notes.isEmpty {
-                        try directory.audit(
-                            .pageShow, actor: Directory.localUser, records: [card.agency.id.lowercasedString] + card.notes.map(\.id.lowercasedString),
-                            reason: audit.reason)
-                    }
+                    card.notes = try consulted(card.notes, on: card.agency.id.lowercasedString, in: directory, audited: audited, reason: audit.reason)
                     if output.json { return try printJSON(card) }
                     let a = card.agency
                     say("\(a.name)\(a.acronym.map { " (\($0))" } ?? "")")

@@ -109,15 +109,7 @@ extension Liaison {
                 try reportingErrors {
                     let (directory, audited) = try data.openForConsulting()
                     var card = try directory.contactCard(try directory.person(matching: contact).id)
-                    if !audited, !card.notes.isEmpty {
-                        card.notes = []
-                        noteNotesLeftOut()
-                    }
-                    if !card.notes.isEmpty {
-                        try directory.audit(
-                            .pageShow, actor: Directory.localUser, records: [card.person.id.lowercasedString] + card.notes.map(\.id.lowercasedString),
-                            reason: audit.reason)
-                    }
+                    card.notes = try consulted(card.notes, on: card.person.id.lowercasedString, in: directory, audited: audited, reason: audit.reason)
                     if output.json { return try printJSON(card) }
                     let p = card.person
                     say(p.displayName + (p.nativeName.map { p.displayName == $0 ? "" : "  (\($0))" } ?? ""))

@@ -40,14 +40,7 @@ extension Liaison {
                 try reportingErrors {
                     let (directory, audited) = try data.openForConsulting()
                     var page = try directory.countryPage(country)
-                    if !audited, !page.notes.isEmpty {
-                        page.notes = []
-                        noteNotesLeftOut()
-                    }
-                    if !page.notes.isEmpty {
-                        try directory.audit(
-                            .pageShow, actor: Directory.localUser, records: [page.country.code] + page.notes.map(\.id.lowercasedString), reason: audit.reason)
-                    }
+                    page.notes = try consulted(page.notes, on: page.country.code, in: directory, audited: audited, reason: audit.reason)
                     if output.json { return try printJSON(page) }
                     printCountryPage(page)
                 }

@@ -46,9 +46,16 @@ extension DataOptions {
     }
 }
 
-/// Says why notes were left out of what a command shows.
-func noteNotesLeftOut() {
-    note("Notes are left out: showing them is recorded in the node's audit log, which needs write access to the node's folder.")
+/// The notes a page shows: recorded in the audit log with the page's subject, or left out, with
+/// a word why, when the node was opened without the access that recording needs.
+func consulted(_ notes: [NoteSummary], on subject: String, in directory: Directory, audited: Bool, reason: String?) throws -> [NoteSummary] {
+    guard !notes.isEmpty else { return notes }
+    guard audited else {
+        note("Notes are left out: showing them is recorded in the node's audit log, which needs write access to the node's folder.")
+        return []
+    }
+    try directory.audit(.pageShow, actor: Directory.localUser, records: [subject] + notes.map(\.id.lowercasedString), reason: reason)
+    return notes
 }
 
 /// `--reason` for commands that show intelligence.

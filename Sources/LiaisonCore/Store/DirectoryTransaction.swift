@@ -393,22 +393,6 @@ public final class DirectoryTransaction {
         return existing
     }
 
-    /// Why this node may not change a record another node keeps, naming that node as the roster
-    /// knows it and whom to ask.
-    static func keptElsewhere(_ entity: Entity, steward: String, in db: Database) throws -> String {
-        let noun = switch entity {
-        case .person: "contact"
-        case .sharingGroup: "sharing group"
-        case .noteEvaluation: "evaluation"
-        case .noteLink: "link"
-        default: entity.rawValue
-        }
-        if let peer = try RosterName.of(steward, in: db) {
-            return "this \(noun) is kept by \(peer.shown), and only they can change it: ask \(peer.name) to make the change"
-        }
-        return "this \(noun) is kept by node \(steward), which is not on this node's roster, and only that node can change it: ask the agency that runs it to make the change"
-    }
-
     private func live<Record: ReplicatedRecord & FetchableRecord & TableRecord>(_ type: Record.Type, _ id: UUID) throws -> Record {
         guard let record = try existingForEdit(type, id) else {
             throw LiaisonError(.notFound, "no \(Record.entity.rawValue) with this id", record: id.lowercasedString)
