@@ -61,8 +61,7 @@ public enum Sealing {
         let derived = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: signingKey.rawRepresentation), salt: Data("liaison/encryption-key/v1".utf8),
             outputByteCount: 32)
-        // safe: HKDF gave exactly 32 bytes, and any 32 bytes are an X25519 private key.
-        return try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: derived.withUnsafeBytes { Data($0) })
+        return try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: derived.withUnsafeBytes { Data($0) })  // safe: HKDF gave exactly 32 bytes, and any 32 bytes are an X25519 private key
     }
 }
 

@@ -261,10 +261,9 @@ extension Directory {
     public func purgedNote(matching reference: String) throws(LiaisonError) -> UUID? {
         let key = reference.trimmed.lowercased()
         guard key.count >= 4 else { return nil }
-        return try read { db in
+        let found = try read { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT note_id FROM note_purge WHERE note_id = ?1 OR note_id LIKE '%' || ?1", arguments: [key])
-        }.count == 1 ? try read { db in
-            try String.fetchOne(db, sql: "SELECT note_id FROM note_purge WHERE note_id = ?1 OR note_id LIKE '%' || ?1", arguments: [key])
-        }.flatMap(UUID.init(uuidString:)) : nil
+        }
+        return found.count == 1 ? UUID(uuidString: found[0]) : nil
     }
 }
