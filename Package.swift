@@ -172,8 +172,7 @@ let package = Package(
         .testTarget(
             name: "LiaisonCLITests",
             // Runs the built executable as a process; the dependency makes `swift test` build it first.
-            // GRDB edits a node's database behind its back, as an intruder would.
-            dependencies: ["liaison", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["liaison"],
             swiftSettings: upcomingFeatures
         ),
     ]

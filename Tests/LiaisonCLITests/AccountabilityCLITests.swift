@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 
 /// The README's "Retention, purge and the audit log" and "Proposals" with the built `liaison`:
@@ -78,16 +77,16 @@ import Testing
         #expect(try bucharest.run("audit", "verify").stdout.contains("each chained to the one before. Head: "))
 
         // Edited behind the node's back, the log no longer verifies.
-        let queue = try DatabaseQueue(path: bucharest.data.appending(path: "audit.sqlite").path)
-        try queue.write { db in try db.execute(sql: "UPDATE audit_entry SET reason = 'routine' WHERE action = 'note.show'") }
-        try queue.close()
+        let log = bucharest.data.appending(path: "audit.log")
+        let edited = try String(contentsOf: log, encoding: .utf8).replacingOccurrences(of: "case 2026/114", with: "routine")
+        try Data(edited.utf8).write(to: log)
         let broken = try bucharest.run("audit", "verify", exit: 2)
         #expect(broken.stderr.contains("does not fit the chain"))
         // Removed, it is missed: the node does not open without it.
-        try FileManager.default.removeItem(at: bucharest.data.appending(path: "audit.sqlite"))
+        try FileManager.default.removeItem(at: log)
         let missing = try bucharest.run("note", "list", exit: 1)
-        #expect(missing.stderr.contains("this node's audit log, audit.sqlite, is missing from its data folder"))
-        #expect(!FileManager.default.fileExists(atPath: bucharest.data.appending(path: "audit.sqlite").path))
+        #expect(missing.stderr.contains("this node's audit log, audit.log, is missing from its data folder"))
+        #expect(!FileManager.default.fileExists(atPath: log.path))
     }
 
     @Test func anEditOfAnotherNodesAgencyIsProposedAcceptedAndReachesEveryone() throws {

@@ -68,6 +68,21 @@ import Glibc
         try Self.addCustoms(node)
     }
 
+    @Test func aReadOnlyAuditLogIsNamedAndNothingIsShownUnrecorded() throws {
+        let workspace = try Workspace(unprivileged: true)
+        let node = try Self.node(workspace)
+        let log = node.data.appending(path: "audit.log")
+        try Self.chmod(log, 0o400)
+        let refused = try node.run("note", "list", exit: 1)
+        #expect(refused.stderr == """
+            error: the audit log \(log.path) is read-only, and consultations and disclosures are recorded in it: fix its \
+            permissions with `chmod 600 \(log.path)`; read commands such as `liaison search` still work\n
+            """)
+        try Self.expectReadCommandsWork(node)
+        try Self.chmod(log, 0o600)
+        #expect(try node.run("note", "list").stdout.contains("No notes."))
+    }
+
     @Test func aReadOnlyFolderStillAnswersEveryReadCommandWithoutTheSigningKey() throws {
         let workspace = try Workspace(unprivileged: true)
         let node = try Self.node(workspace)

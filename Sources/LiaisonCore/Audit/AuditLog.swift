@@ -1,6 +1,6 @@
 package import Crypto
 import Foundation
-package import GRDB
+
 
 /// One entry of the audit log: who consulted or disclosed what, when, and why when they said.
 /// Records are named by id only, never by their content.
@@ -91,93 +91,52 @@ package enum AuditLog {
         return Array(mac.finalize())
     }
 
-    /// Appends an entry in the caller's write transaction of the audit database; `time` is ISO 8601.
-    @discardableResult
-    package static func append(
-        _ action: AuditAction, actor: String, records: [String], detail: [String: String] = [:], reason: String? = nil, at time: String,
-        key: SymmetricKey, in db: Database
-    ) throws -> AuditEntry {
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, chain FROM audit_entry ORDER BY sequence DESC LIMIT 1"))
-        let entry = AuditEntry(
-            sequence: (last?["sequence"] as Int64? ?? 0) + 1, at: time, actor: actor, action: action, records: records,
-            detail: detail, reason: reason)
-        let chain = link(entry, after: (last?["chain"] as Data?).map { [UInt8]($0) } ?? genesis, key: key)
-        try db.cachedStatement(sql: """
-            INSERT INTO audit_entry (sequence, at, actor, action, records, detail, reason, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        ).execute(arguments: [
-            entry.sequence, entry.at, actor, action.rawValue, JSONStringArray.encode(records), encodedDetail(detail), reason, Data(chain),
-        ])
-        return entry
-    }
-
-    /// The detail as stored: a JSON object, names in increasing byte order, each string written as
-    /// the list columns write theirs, so that the same detail always gives the same text.
-    static func encodedDetail(_ detail: [String: String]) -> String {
-        var text = "{"
-        for (index, (name, value)) in detail.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+    /// An entry as a line of the log's file, without its newline: a JSON object with its names
+    /// in this order and nothing else, each string written as the list columns write theirs, so
+    /// that the same entry always gives the same line (docs/PROTOCOL.md, "Audit log").
+    static func line(_ entry: AuditEntry, link: [UInt8]) -> String {
+        var text = "{\"sequence\":\(entry.sequence),\"at\":"
+        JSONStringArray.append(entry.at, to: &text)
+        text += ",\"actor\":"
+        JSONStringArray.append(entry.actor, to: &text)
+        text += ",\"action\":"
+        JSONStringArray.append(entry.action.rawValue, to: &text)
+        text += ",\"records\":" + JSONStringArray.encode(entry.records) + ",\"detail\":{"
+        for (index, (name, value)) in entry.detail.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
             if index > 0 { text += "," }
             JSONStringArray.append(name, to: &text)
             text += ":"
             JSONStringArray.append(value, to: &text)
         }
-        return text + "}"
+        text += "}"
+        if let reason = entry.reason {
+            text += ",\"reason\":"
+            JSONStringArray.append(reason, to: &text)
+        }
+        return text + ",\"link\":\"" + link.hexString + "\"}"
     }
 
-    static func entry(_ row: Row) -> (entry: AuditEntry, chain: [UInt8])? {
-        guard let action = AuditAction(rawValue: row["action"]) else { return nil }
-        let detailText: String = row["detail"]
-        let detail = (try? JSONSerialization.jsonObject(with: Data(detailText.utf8))) as? [String: String] ?? [:]
+    /// The entry and link a line holds, or nil when the line is not one that ``line(_:link:)``
+    /// writes: not JSON, an unknown action, or its text changed in any way (spaces, order, escapes).
+    static func entry(line: some Collection<UInt8>) -> (entry: AuditEntry, link: [UInt8])? {
+        guard let stored = try? JSONDecoder().decode(StoredEntry.self, from: Data(line)),
+            let action = AuditAction(rawValue: stored.action), let link = [UInt8](hex: stored.link), link.count == 32
+        else { return nil }
         let entry = AuditEntry(
-            sequence: row["sequence"], at: row["at"], actor: row["actor"], action: action, records: JSONStringArray.decode(row["records"]),
-            detail: detail, reason: row["reason"])
-        return (entry, [UInt8](row["chain"] as Data))
-    }
-}
-
-/// Writes the audit log, in a database of its own beside the node's (`audit.sqlite`): a write to the
-/// node's database would make every reader of it drop its page cache, which costs a search more
-/// than the entry itself. Each entry is written before the consultation it records returns.
-package final class AuditRecorder: Sendable {
-    package let database: any DatabaseWriter
-    package let chainKey: SymmetricKey
-
-    package init(database: any DatabaseWriter, key: SymmetricKey) throws {
-        self.database = database
-        chainKey = key
-        try Self.migrator.migrate(database)
+            sequence: stored.sequence, at: stored.at, actor: stored.actor, action: action, records: stored.records, detail: stored.detail,
+            reason: stored.reason)
+        guard self.line(entry, link: link).utf8.elementsEqual(line) else { return nil }
+        return (entry, link)
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("0001-audit-entries") { db in
-            // Entries name records by id only. `chain` is the entry's link (docs/PROTOCOL.md,
-            // "Audit log"): an entry edited, removed or moved breaks it.
-            try db.execute(sql: """
-                CREATE TABLE audit_entry (
-                  sequence INTEGER PRIMARY KEY,
-                  at TEXT NOT NULL,
-                  actor TEXT NOT NULL,
-                  action TEXT NOT NULL,
-                  records TEXT NOT NULL,
-                  detail TEXT NOT NULL,
-                  reason TEXT,
-                  chain BLOB NOT NULL CHECK (length(chain) = 32)
-                ) STRICT;
-                CREATE INDEX audit_entry_at ON audit_entry(at);
-                """)
-        }
-        return migrator
-    }
-
-    /// Writes an entry after the last one, in its own transaction.
-    package func record(_ entry: AuditEntry) throws(LiaisonError) {
-        _ = try Directory.storage {
-            try database.write { db in
-                try AuditLog.append(
-                    entry.action, actor: entry.actor, records: entry.records, detail: entry.detail, reason: entry.reason, at: entry.at,
-                    key: chainKey, in: db)
-            }
-        }
+    private struct StoredEntry: Decodable {
+        var sequence: Int64
+        var at: String
+        var actor: String
+        var action: String
+        var records: [String]
+        var detail: [String: String]
+        var reason: String?
+        var link: String
     }
 }

@@ -36,8 +36,8 @@ extension Directory {
         let anchored = try read { db in try Bool.fetchOne(db, sql: "SELECT audit_log FROM node") } == true
         if anchored, !existed {
             throw LiaisonError(
-                .nodeFolder, "this node's audit log, audit.sqlite, is missing from its data folder; nothing was opened",
-                hint: "restore audit.sqlite from the node's backup; the security officer should know that it was removed")
+                .nodeFolder, "this node's audit log, audit.log, is missing from its data folder; nothing was opened",
+                hint: "restore audit.log from the node's backup; the security officer should know that it was removed")
         }
         guard !anchored else { return }
         try Self.storage { try database.write { db in try db.execute(sql: "UPDATE node SET audit_log = 1") } }
@@ -58,58 +58,57 @@ extension Directory {
     }
 
     /// Entries since `since`, naming `record` when given, oldest first; the last `limit` of them
-    /// when given.
+    /// when given. A record is matched by its whole id, or a short id by the end of one.
     public func auditEntries(since: Date? = nil, record: String? = nil, limit: Int? = nil) throws(LiaisonError) -> [AuditEntry] {
-        let recorder = try requireAuditRecorder()
-        return try Self.storage {
-            try recorder.database.read { db in
-            let start = since.map { Timestamp.iso8601($0) } ?? ""
-            // Records are a JSON array of ids: an id is matched whole with its quotes, a short id
-            // (its last digits) at the end of one.
-            let named = record.map { $0.count < 36 ? "%\($0)\"%" : "%\"\($0)\"%" } ?? "%"
-            let rows = try Row.fetchAll(
-                db, sql: """
-                    SELECT * FROM (SELECT * FROM audit_entry WHERE at >= ? AND records LIKE ? ORDER BY sequence DESC LIMIT ?) ORDER BY sequence
-                    """,
-                arguments: [start, named, limit ?? -1])
-            return rows.compactMap { AuditLog.entry($0)?.entry }
-            }
+        let start = since.map { Timestamp.iso8601($0) } ?? ""
+        // A line that cannot name the record is passed over before it is read as JSON.
+        let named = record.map { Array(($0.count < 36 ? "\($0)\"" : "\"\($0)\"").utf8) }
+        var entries: [AuditEntry] = []
+        try requireAuditRecorder().forEachLine { _, line in
+            if let named, line.firstRange(of: named) == nil { return true }
+            guard let entry = AuditLog.entry(line: line)?.entry, entry.at >= start else { return true }
+            if let record, !entry.records.contains(where: { $0 == record || (record.count < 36 && $0.hasSuffix(record)) }) { return true }
+            entries.append(entry)
+            if let limit, entries.count > 2 * max(limit, 1_000) { entries.removeFirst(entries.count - limit) }
+            return true
         }
+        return limit.map { Array(entries.suffix($0)) } ?? entries
     }
 
-    /// Checks every entry's link against the one before: an entry edited, removed or moved is
-    /// an error that names it.
+    /// Checks every entry's link against the one before: an entry edited, removed or moved, or a
+    /// line that is not an entry, is an error that names it.
     public func verifyAudit() throws(LiaisonError) -> AuditVerification {
         let recorder = try requireAuditRecorder()
-        let key = recorder.chainKey
-        return try Self.storage {
-            try recorder.database.read { db in
-            var previous = AuditLog.genesis
-            var expected: Int64 = 1
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_entry ORDER BY sequence")
-            while let row = try rows.next() {
-                let sequence: Int64 = row["sequence"]
-                guard sequence == expected else {
-                    throw LiaisonError(
-                        .verification,
-                        sequence > expected
-                            ? "audit entries \(expected)\(sequence - 1 > expected ? "–\(sequence - 1)" : "") were removed"
-                            : "audit entry \(sequence) is out of order")
-                }
-                guard let (entry, chain) = AuditLog.entry(row), AuditLog.encodedDetail(entry.detail) == row["detail"] as String,
-                    JSONStringArray.encode(entry.records) == row["records"] as String, AuditLog.link(entry, after: previous, key: key) == chain
-                else {
-                    throw LiaisonError(
-                        .verification, "audit entry \(sequence) does not fit the chain: it was edited, or entries were moved or removed before it",
-                        hint: "the audit log was changed outside Liaison")
-                }
-                previous = chain
-                expected += 1
+        var previous = AuditLog.genesis
+        var expected: Int64 = 1
+        var failure: LiaisonError?
+        try recorder.forEachLine { number, line in
+            guard let (entry, link) = AuditLog.entry(line: line) else {
+                failure = LiaisonError(
+                    .verification, "line \(number) of the audit log is not an entry as Liaison writes them: it was edited, or its write was cut short",
+                    hint: "the audit log was changed outside Liaison, or the machine stopped while writing it")
+                return false
             }
-            let head = "\(expected - 1):\(previous.prefix(8).map { String(format: "%02x", $0) }.joined())"
-            return AuditVerification(entries: Int(expected - 1), head: head)
+            guard entry.sequence == expected else {
+                failure = LiaisonError(
+                    .verification,
+                    entry.sequence > expected
+                        ? "audit entries \(expected)\(entry.sequence - 1 > expected ? "–\(entry.sequence - 1)" : "") were removed, or moved from here"
+                        : "audit entry \(entry.sequence) is out of order")
+                return false
             }
+            guard AuditLog.link(entry, after: previous, key: recorder.chainKey) == link else {
+                failure = LiaisonError(
+                    .verification, "audit entry \(entry.sequence) does not fit the chain: it was edited, or entries were moved or removed before it",
+                    hint: "the audit log was changed outside Liaison")
+                return false
+            }
+            previous = link
+            expected += 1
+            return true
         }
+        if let failure { throw failure }
+        return AuditVerification(entries: Int(expected - 1), head: "\(expected - 1):\(previous.prefix(8).hexString)")
     }
 
     package func requireAuditRecorder() throws(LiaisonError) -> AuditRecorder {

@@ -56,11 +56,15 @@ extension NodeFolder {
             throw LiaisonError(
                 .nodeFolder, "the database \(databaseURL.path) is read-only: \(Self.remedy(for: databaseURL, mode: "600"))\(readsStillWork)")
         }
-        let auditFiles = ["", "-wal", "-shm"].map { URL(fileURLWithPath: auditDatabaseURL.path + $0) }
-        for file in [sharedMemoryURL, walURL] + auditFiles where FileManager.default.fileExists(atPath: file.path) && access(file.path, W_OK) != 0 {
+        for file in [sharedMemoryURL, walURL] where FileManager.default.fileExists(atPath: file.path) && access(file.path, W_OK) != 0 {
             throw LiaisonError(
                 .nodeFolder,
                 "\(file.path), a file SQLite keeps beside the database, is read-only (left from a time the database could not be written, or from another user): \(Self.remedy(for: file, mode: "600"))")
+        }
+        if FileManager.default.fileExists(atPath: auditLogURL.path), access(auditLogURL.path, W_OK) != 0 {
+            throw LiaisonError(
+                .nodeFolder,
+                "the audit log \(auditLogURL.path) is read-only, and consultations and disclosures are recorded in it: \(Self.remedy(for: auditLogURL, mode: "600"))\(readsStillWork)")
         }
     }
 

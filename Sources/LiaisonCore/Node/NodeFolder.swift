@@ -10,7 +10,7 @@ import X509
 /// ```
 /// DIR/                 mode 0700
 ///   liaison.sqlite     the directory and its signed log (WAL)
-///   audit.sqlite       the audit log: consultations and disclosures, never synced (WAL)
+///   audit.log          the audit log: consultations and disclosures, never synced, mode 0600
 ///   signing.key        Ed25519 private key, PKCS#8 PEM, mode 0600
 ///   tls.key            P-256 private key for mutual TLS, PEM, mode 0600
 ///   tls.crt            self-signed X.509 certificate for that key
@@ -21,7 +21,9 @@ public struct NodeFolder: Sendable {
     public init(url: URL) { self.url = url }
 
     public var databaseURL: URL { url.appending(path: "liaison.sqlite") }
-    public var auditDatabaseURL: URL { url.appending(path: "audit.sqlite") }
+    public var auditLogURL: URL { url.appending(path: "audit.log") }
+    /// Where releases before the audit log file kept the log; moved to ``auditLogURL`` on opening.
+    var auditDatabaseURL: URL { url.appending(path: "audit.sqlite") }
     public var signingKeyURL: URL { url.appending(path: "signing.key") }
     public var tlsKeyURL: URL { url.appending(path: "tls.key") }
     public var tlsCertificateURL: URL { url.appending(path: "tls.crt") }
@@ -39,7 +41,7 @@ public struct NodeFolder: Sendable {
     /// the folder already holds a node; removes what it wrote if any step fails.
     public func initialize(name: String, agency: String, logger: Logger = Logger(label: "liaison")) throws(LiaisonError) -> Directory {
         let fileManager = FileManager.default
-        let names = [databaseURL, signingKeyURL, tlsKeyURL, tlsCertificateURL, auditDatabaseURL]
+        let names = [databaseURL, signingKeyURL, tlsKeyURL, tlsCertificateURL, auditLogURL]
         if let found = names.first(where: { fileManager.fileExists(atPath: $0.path) }) {
             throw LiaisonError(
                 .nodeFolder, "\(url.path) already holds a node (found \(found.lastPathComponent)); nothing was changed",
@@ -69,9 +71,10 @@ public struct NodeFolder: Sendable {
             try Data(certificate.utf8).write(to: tlsCertificateURL, options: .withoutOverwriting)
             // SQLite gives its -wal and -shm files the database file's mode.
             try writeSecret("", to: databaseURL)
+            try writeSecret("", to: auditLogURL)
             let pool = try DatabasePool(path: databaseURL.path, configuration: Self.configuration)
             let directory = try Directory.create(
-                database: pool, name: name, agency: agency, signingKey: signingKey, auditDatabase: try openAuditDatabase(), logger: logger)
+                database: pool, name: name, agency: agency, signingKey: signingKey, auditLog: auditLogURL, logger: logger)
             try directory.anchorAuditLog(existed: false)
             // Where the node lives from the start, so that even a copy made before it is first
             // opened is noticed.
@@ -79,10 +82,7 @@ public struct NodeFolder: Sendable {
             return directory
         } catch {
             for file in names { try? fileManager.removeItem(at: file) }
-            for suffix in ["-wal", "-shm"] {
-                try? fileManager.removeItem(atPath: databaseURL.path + suffix)
-                try? fileManager.removeItem(atPath: auditDatabaseURL.path + suffix)
-            }
+            for suffix in ["-wal", "-shm"] { try? fileManager.removeItem(atPath: databaseURL.path + suffix) }
             if createdFolder { try? fileManager.removeItem(at: url) }
             if let error = error as? LiaisonError { throw error }
             throw LiaisonError(.nodeFolder, "could not create the node in \(url.path): \(error)")
@@ -99,15 +99,15 @@ public struct NodeFolder: Sendable {
         try checkWritable()
         let key = try readSigningKey()
         let pool: DatabasePool = try Directory.storage { try DatabasePool(path: databaseURL.path, configuration: Self.configuration) }
-        let auditExisted = FileManager.default.fileExists(atPath: auditDatabaseURL.path)
-        let audit = try Directory.storage { try openAuditDatabase() }
-        let directory = try Directory(database: pool, signingKey: key, auditDatabase: audit, logger: logger)
+        if !FileManager.default.fileExists(atPath: auditLogURL.path), FileManager.default.fileExists(atPath: auditDatabaseURL.path) {
+            try AuditRecorder.moveEntries(fromDatabase: auditDatabaseURL, to: auditLogURL)
+        }
+        let auditExisted = FileManager.default.fileExists(atPath: auditLogURL.path)
+        let directory = try Directory(database: pool, signingKey: key, auditLog: auditLogURL, logger: logger)
         do {
             try directory.anchorAuditLog(existed: auditExisted)
         } catch {
-            if !auditExisted {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: auditDatabaseURL.path + suffix) }
-            }
+            if !auditExisted { try? FileManager.default.removeItem(at: auditLogURL) }
             throw error
         }
         guard let copy = try directory.checkInstance(instanceFingerprint()) else { return directory }
@@ -118,7 +118,7 @@ public struct NodeFolder: Sendable {
         }
         guard case .newEpoch = copy else { return directory }
         // A new epoch began: open again so that the node's identity shows it.
-        return try Directory(database: pool, signingKey: key, auditDatabase: audit, logger: logger)
+        return try Directory(database: pool, signingKey: key, auditLog: auditLogURL, logger: logger)
     }
 
     /// Where the database lives: this machine's id and the database file's device and inode. A copy
@@ -155,17 +155,6 @@ public struct NodeFolder: Sendable {
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         return configuration
-    }
-
-    /// The audit log's database, made private to the user when it is new.
-    private func openAuditDatabase() throws -> DatabasePool {
-        if !FileManager.default.fileExists(atPath: auditDatabaseURL.path) { try writeSecret("", to: auditDatabaseURL) }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        // Each entry is in the log's file when its consultation returns; it is made durable on
-        // disk with the log's next checkpoint, not by a sync of its own for every entry.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        return try DatabasePool(path: auditDatabaseURL.path, configuration: configuration)
     }
 
     private func writeSecret(_ text: String, to file: URL) throws {

@@ -40,16 +40,16 @@ public final class Directory: Sendable {
     ///
     /// `clock` and `random` are for tests that replay a run: a node in use keeps the defaults.
     ///
-    /// The audit log is kept in `auditDatabase`, else in memory.
+    /// The audit log is kept in the file `auditLog`, else in memory.
     public init(
-        database: any DatabaseWriter, signingKey: Curve25519.Signing.PrivateKey, auditDatabase: (any DatabaseWriter)? = nil,
+        database: any DatabaseWriter, signingKey: Curve25519.Signing.PrivateKey, auditLog: URL? = nil,
         logger: Logger = Logger(label: "liaison"), clock: @escaping @Sendable () -> Date = Date.init,
         random: @escaping @Sendable () -> UInt64 = { .random(in: .min ... .max) }
     ) throws(LiaisonError) {
         self.database = database
         self.signingKey = signingKey
         encryptionKey = Sealing.encryptionKey(for: signingKey)
-        auditRecorder = try Self.storage { try AuditRecorder(database: try auditDatabase ?? DatabaseQueue(), key: AuditLog.key(for: signingKey)) }
+        auditRecorder = try AuditRecorder(file: auditLog, key: AuditLog.key(for: signingKey))
         self.logger = logger
         self.clock = clock
         self.random = random
@@ -114,7 +114,7 @@ public final class Directory: Sendable {
     /// Creates a node's identity in an empty database, then opens it.
     public static func create(
         database: any DatabaseWriter, name: String, agency: String, signingKey: Curve25519.Signing.PrivateKey,
-        auditDatabase: (any DatabaseWriter)? = nil, logger: Logger = Logger(label: "liaison"), clock: @escaping @Sendable () -> Date = Date.init,
+        auditLog: URL? = nil, logger: Logger = Logger(label: "liaison"), clock: @escaping @Sendable () -> Date = Date.init,
         random: @escaping @Sendable () -> UInt64 = { .random(in: .min ... .max) }
     ) throws(LiaisonError) -> Directory {
         guard let name = clean(name) else { throw LiaisonError(.invalidValue, "is required", field: "name") }
@@ -135,7 +135,7 @@ public final class Directory: Sendable {
                     arguments: [id.hex, id.hex, signingKey.publicKey.rawRepresentation, now])
             }
         }
-        return try Directory(database: database, signingKey: signingKey, auditDatabase: auditDatabase, logger: logger, clock: clock, random: random)
+        return try Directory(database: database, signingKey: signingKey, auditLog: auditLog, logger: logger, clock: clock, random: random)
     }
 
     /// A node in memory, with a new key unless one is given, for tests and trials. Two nodes made
