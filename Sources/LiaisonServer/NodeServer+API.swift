@@ -16,31 +16,41 @@ extension NodeServer {
         api.get("search") { request, context -> Response in
             try checkSearchParameters(request.uri.query, request.uri.queryParameters)
             let query = try searchQuery(request.uri.queryParameters)
-            let (hits, countries) = try await reading { () throws(LiaisonError) in try directory.searchNamingCountries(query) }
-            try await audit(request, context, directory, records: hits.map(\.id.lowercasedString))
+            let (hits, countries) = try await recordedRead(request, context, directory) { () throws(LiaisonError) in
+                try directory.searchNamingCountries(query)
+            } records: { $0.hits.map(\.id.lowercasedString) }
             let answer = SearchAnswer(countries: countries.map { .init(code: $0.code, name: $0.name) }, hits: hits)
             return json(bytes: answer.json)
         }
         // Pages carry the notes that concern them, as far as the caller may read them.
         api.get("countries/:code") { request, context -> Response in
             let code = try context.parameters.require("code").decodedPathSegment
-            var page = try await reading { () throws(LiaisonError) in try directory.countryPage(code) }
-            page.notes = page.notes.filter(context.noteReader.mayRead)
-            try await audit(request, context, directory, records: [code] + page.notes.map(\.id.lowercasedString))
+            let reader = context.noteReader
+            let page = try await recordedRead(request, context, directory) { () throws(LiaisonError) in
+                var page = try directory.countryPage(code)
+                page.notes = page.notes.filter(reader.mayRead)
+                return page
+            } records: { [code] + $0.notes.map(\.id.lowercasedString) }
             return try json(page)
         }
         api.get("agencies/:id") { request, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
-            var card = try await reading { () throws(LiaisonError) in try directory.agencyCard(try directory.agency(matching: reference).id) }
-            card.notes = card.notes.filter(context.noteReader.mayRead)
-            try await audit(request, context, directory, records: [card.agency.id.lowercasedString] + card.notes.map(\.id.lowercasedString))
+            let reader = context.noteReader
+            let card = try await recordedRead(request, context, directory) { () throws(LiaisonError) in
+                var card = try directory.agencyCard(try directory.agency(matching: reference).id)
+                card.notes = card.notes.filter(reader.mayRead)
+                return card
+            } records: { [$0.agency.id.lowercasedString] + $0.notes.map(\.id.lowercasedString) }
             return try json(card)
         }
         api.get("contacts/:id") { request, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
-            var card = try await reading { () throws(LiaisonError) in try directory.contactCard(try directory.person(matching: reference).id) }
-            card.notes = card.notes.filter(context.noteReader.mayRead)
-            try await audit(request, context, directory, records: [card.person.id.lowercasedString] + card.notes.map(\.id.lowercasedString))
+            let reader = context.noteReader
+            let card = try await recordedRead(request, context, directory) { () throws(LiaisonError) in
+                var card = try directory.contactCard(try directory.person(matching: reference).id)
+                card.notes = card.notes.filter(reader.mayRead)
+                return card
+            } records: { [$0.person.id.lowercasedString] + $0.notes.map(\.id.lowercasedString) }
             return try json(card)
         }
         api.get("notes") { request, context -> Response in
@@ -52,26 +62,27 @@ extension NodeServer {
             var widened = query
             if reader != .local { widened.limit = 1000 }
             let wide = widened
-            let found = try await reading { () throws(LiaisonError) in try directory.searchNotes(wide) }
-            let shown = Array(found.filter(reader.mayRead).prefix(query.limit))
-            try await audit(request, context, directory, records: shown.map(\.id.lowercasedString))
+            let limit = query.limit
+            let shown = try await recordedRead(request, context, directory) { () throws(LiaisonError) in
+                Array(try directory.searchNotes(wide).filter(reader.mayRead).prefix(limit))
+            } records: { $0.map(\.id.lowercasedString) }
             return try json(shown)
         }
         api.get("notes/:id") { request, context -> Response in
             let reader = context.noteReader
             guard reader != .directoryOnly else { throw directoryOnlyRefusal }
             let reference = try context.parameters.require("id").decodedPathSegment
-            let page = try await reading { () throws(LiaisonError) in try directory.notePage(matching: reference, for: reader) }
-            try await audit(request, context, directory, records: page.shownNotes)
+            let page = try await recordedRead(request, context, directory) { () throws(LiaisonError) in
+                try directory.notePage(matching: reference, for: reader)
+            } records: { $0.shownNotes }
             return try json(page)
         }
         api.get("contacts/:id/vcard") { request, context -> Response in
             let reference = try context.parameters.require("id").decodedPathSegment
-            let (card, name) = try await reading { () throws(LiaisonError) in
+            let (card, name) = try await recordedRead(request, context, directory) { () throws(LiaisonError) in
                 let person = try directory.person(matching: reference)
                 return (try directory.vCard(contact: person.id), person.id)
-            }
-            try await audit(request, context, directory, records: [name.lowercasedString])
+            } records: { [$0.1.lowercasedString] }
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/vcard; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name.shortID).vcf\""],
@@ -79,15 +90,21 @@ extension NodeServer {
         }
     }
 
-    /// Records an API read in the audit log: who, the path, the records answered, and the reason
-    /// the caller gave in a `Liaison-Reason` header. It is written before the answer goes: a read
-    /// that cannot be recorded is not answered.
-    static func audit(_ request: Request, _ context: NodeRequestContext, _ directory: Directory, records: [String]) async throws {
+    /// Reads on the blocking pool and records the read in the audit log there, in the same hop:
+    /// who, the path, the records answered, and the reason the caller gave in a `Liaison-Reason`
+    /// header. The entry is written before the answer goes: a read that cannot be recorded is
+    /// not answered.
+    static func recordedRead<Answer: Sendable>(
+        _ request: Request, _ context: NodeRequestContext, _ directory: Directory,
+        _ read: @escaping @Sendable () throws(LiaisonError) -> Answer, records: @escaping @Sendable (Answer) -> [String]
+    ) async throws -> Answer {
         let actor = context.auditActor
         let path = request.uri.path
         let reason = request.headers[auditReasonField].map { String($0.prefix(500)) }
-        try await reading { () throws(LiaisonError) in
-            try directory.audit(.apiRead, actor: actor, records: records, detail: ["path": path], reason: reason)
+        return try await reading { () throws(LiaisonError) in
+            let answer = try read()
+            try directory.audit(.apiRead, actor: actor, records: records(answer), detail: ["path": path], reason: reason)
+            return answer
         }
     }
 

@@ -75,7 +75,7 @@ import Testing
                 let entry = AuditEntry(
                     sequence: Int64(sequence), at: "2026-12-01T10:00:00.000Z", actor: "user:forger", action: .noteShow, records: [], detail: [:], reason: nil)
                 link = AuditLog.link(entry, after: link, key: otherKey)
-                return AuditLog.line(entry, link: link)
+                return String(decoding: AuditLog.line(entry, link: link), as: UTF8.self)
             }
         }
         #expect(Self.verificationFailure(node)?.hasPrefix("audit entry 1 does not fit the chain") == true)

@@ -93,27 +93,39 @@ package enum AuditLog {
 
     /// An entry as a line of the log's file, without its newline: a JSON object with its names
     /// in this order and nothing else, each string written as the list columns write theirs, so
-    /// that the same entry always gives the same line (docs/PROTOCOL.md, "Audit log").
-    static func line(_ entry: AuditEntry, link: [UInt8]) -> String {
-        var text = "{\"sequence\":\(entry.sequence),\"at\":"
-        JSONStringArray.append(entry.at, to: &text)
-        text += ",\"actor\":"
-        JSONStringArray.append(entry.actor, to: &text)
-        text += ",\"action\":"
-        JSONStringArray.append(entry.action.rawValue, to: &text)
-        text += ",\"records\":" + JSONStringArray.encode(entry.records) + ",\"detail\":{"
+    /// that the same entry always gives the same line (docs/PROTOCOL.md, "Audit log"). Built as
+    /// bytes, because an entry is written before every search that shows notes.
+    static func line(_ entry: AuditEntry, link: [UInt8]) -> [UInt8] {
+        var line = JSONLine()
+        line.raw("{\"sequence\":")
+        line.bytes += String(entry.sequence).utf8
+        line.raw(",\"at\":")
+        line.string(entry.at)
+        line.raw(",\"actor\":")
+        line.string(entry.actor)
+        line.raw(",\"action\":")
+        line.string(entry.action.rawValue)
+        line.raw(",\"records\":[")
+        for (index, record) in entry.records.enumerated() {
+            if index > 0 { line.raw(",") }
+            line.string(record)
+        }
+        line.raw("],\"detail\":{")
         for (index, (name, value)) in entry.detail.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
-            if index > 0 { text += "," }
-            JSONStringArray.append(name, to: &text)
-            text += ":"
-            JSONStringArray.append(value, to: &text)
+            if index > 0 { line.raw(",") }
+            line.string(name)
+            line.raw(":")
+            line.string(value)
         }
-        text += "}"
+        line.raw("}")
         if let reason = entry.reason {
-            text += ",\"reason\":"
-            JSONStringArray.append(reason, to: &text)
+            line.raw(",\"reason\":")
+            line.string(reason)
         }
-        return text + ",\"link\":\"" + link.hexString + "\"}"
+        line.raw(",\"link\":\"")
+        line.bytes += link.hexString.utf8
+        line.raw("\"}")
+        return line.bytes
     }
 
     /// The entry and link a line holds, or nil when the line is not one that ``line(_:link:)``
@@ -125,7 +137,7 @@ package enum AuditLog {
         let entry = AuditEntry(
             sequence: stored.sequence, at: stored.at, actor: stored.actor, action: action, records: stored.records, detail: stored.detail,
             reason: stored.reason)
-        guard self.line(entry, link: link).utf8.elementsEqual(line) else { return nil }
+        guard self.line(entry, link: link).elementsEqual(line) else { return nil }
         return (entry, link)
     }
 
@@ -138,5 +150,41 @@ package enum AuditLog {
         var detail: [String: String]
         var reason: String?
         var link: String
+    }
+}
+
+/// A JSON text built as bytes. Strings are written as ``JSONStringArray`` writes them: quoted, with
+/// `"`, `\\` and control characters escaped and nothing else.
+struct JSONLine {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(512) }
+
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes += $0 }
+    }
+
+    mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            bytes.append(UInt8(ascii: "\""))
+            // The characters to escape are ASCII, so bytes of other characters are copied as they are.
+            guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                bytes += utf8
+                bytes.append(UInt8(ascii: "\""))
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), byte]
+                case UInt8(ascii: "\n"): bytes += Array("\\n".utf8)
+                case UInt8(ascii: "\r"): bytes += Array("\\r".utf8)
+                case UInt8(ascii: "\t"): bytes += Array("\\t".utf8)
+                case 0..<0x20: bytes += Array(String(format: "\\u%04x", byte).utf8)
+                default: bytes.append(byte)
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
     }
 }

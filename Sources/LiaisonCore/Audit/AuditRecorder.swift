@@ -45,7 +45,7 @@ package final class AuditRecorder: Sendable {
             var configuration = Configuration()
             configuration.readonly = true
             let queue = try DatabaseQueue(path: database.path, configuration: configuration)
-            var text = ""
+            var text: [UInt8] = []
             try queue.read { db in
                 let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_entry ORDER BY sequence")
                 while let row = try rows.next() {
@@ -54,11 +54,12 @@ package final class AuditRecorder: Sendable {
                         sequence: row["sequence"], at: row["at"], actor: row["actor"], action: AuditAction(rawValue: row["action"]) ?? .noteShow,
                         records: JSONStringArray.decode(row["records"]),
                         detail: (try? JSONSerialization.jsonObject(with: Data(detailText.utf8))) as? [String: String] ?? [:], reason: row["reason"])
-                    text += AuditLog.line(entry, link: [UInt8](row["chain"] as Data)) + "\n"
+                    text += AuditLog.line(entry, link: [UInt8](row["chain"] as Data))
+                    text.append(UInt8(ascii: "\n"))
                 }
             }
             try queue.close()
-            guard FileManager.default.createFile(atPath: partial.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            guard FileManager.default.createFile(atPath: partial.path, contents: Data(text), attributes: [.posixPermissions: 0o600]) else {
                 throw LiaisonError(.nodeFolder, "cannot write \(partial.path)")
             }
             let descriptor = open(partial.path, O_RDONLY | O_CLOEXEC)
@@ -80,7 +81,7 @@ struct AuditTail: Sendable {
 
 protocol AuditStore: Sendable {
     /// Appends the line `make` gives for the entry after `last`, no other writer coming between.
-    func append(_ make: (_ last: AuditTail?) -> (line: String, tail: AuditTail)) throws(LiaisonError)
+    func append(_ make: (_ last: AuditTail?) -> (line: [UInt8], tail: AuditTail)) throws(LiaisonError)
     func forEachLine(_ body: (Int, ArraySlice<UInt8>) throws -> Bool) throws(LiaisonError)
 }
 
@@ -88,10 +89,10 @@ protocol AuditStore: Sendable {
 final class AuditMemory: AuditStore {
     private let state = Mutex<(text: [UInt8], last: AuditTail?)>(([], nil))
 
-    func append(_ make: (AuditTail?) -> (line: String, tail: AuditTail)) {
+    func append(_ make: (AuditTail?) -> (line: [UInt8], tail: AuditTail)) {
         state.withLock { state in
             let made = make(state.last)
-            state.text += made.line.utf8
+            state.text += made.line
             state.text.append(UInt8(ascii: "\n"))
             state.last = made.tail
         }
@@ -124,7 +125,7 @@ final class AuditFile: AuditStore {
 
     deinit { close(descriptor) }
 
-    func append(_ make: (AuditTail?) -> (line: String, tail: AuditTail)) throws(LiaisonError) {
+    func append(_ make: (AuditTail?) -> (line: [UInt8], tail: AuditTail)) throws(LiaisonError) {
         try written.withLock { (written: inout (end: Int64, tail: AuditTail)?) throws(LiaisonError) in
             guard flock(descriptor, LOCK_EX) == 0 else { throw Self.failure("cannot lock", url, errno) }
             defer { flock(descriptor, LOCK_UN) }
@@ -135,7 +136,9 @@ final class AuditFile: AuditStore {
             let made = make(last)
             // A line that a write did not finish (a full disk, a power cut) is ended, so that it
             // stays visible to `audit verify` and the new entry starts a line of its own.
-            let bytes = Array(((cutShort ? "\n" : "") + made.line + "\n").utf8)
+            var bytes = made.line
+            bytes.append(UInt8(ascii: "\n"))
+            if cutShort { bytes.insert(UInt8(ascii: "\n"), at: 0) }
             let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             guard count == bytes.count else {
                 let error = errno

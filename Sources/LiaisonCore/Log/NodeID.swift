@@ -53,15 +53,17 @@ public struct NodeID: Sendable, Hashable, Comparable, Codable, CustomStringConve
 extension Sequence<UInt8> {
     /// Lower-case hex digits, two per byte.
     public var hexString: String {
-        var text = ""
-        for byte in self {
-            text.append(Self.hexDigits[Int(byte >> 4)])
-            text.append(Self.hexDigits[Int(byte & 0x0F)])
+        let digits: StaticString = "0123456789abcdef"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(underestimatedCount * 2)
+        digits.withUTF8Buffer { digits in
+            for byte in self {
+                bytes.append(digits[Int(byte >> 4)])
+                bytes.append(digits[Int(byte & 0x0F)])
+            }
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
-
-    private static var hexDigits: [Character] { Array("0123456789abcdef") }
 }
 
 extension [UInt8] {

@@ -17,6 +17,13 @@ enum JSONStringArray {
     /// Appends one item as a JSON string: quoted, with `"`, `\` and control characters escaped and
     /// nothing else (docs/PROTOCOL.md, "Digest").
     static func append(_ item: String, to text: inout String) {
+        // Most items, ids above all, have nothing to escape: copied whole, not scalar by scalar.
+        if !item.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text += "\""
+            text += item
+            text += "\""
+            return
+        }
         text += "\""
         for scalar in item.unicodeScalars {
             switch scalar {
