@@ -18,7 +18,7 @@ struct Liaison: AsyncParsableCommand {
             CountryCommand.self, Search.self, Stats.self, Import.self, Export.self, LogCommand.self, PeerCommand.self,
             BundleCommand.self, Digest.self, DuplicatesCommand.self, NoteCommand.self, GroupCommand.self, AuditCommand.self, ProposalCommand.self, Serve.self,
             Sync.self,
-            TokenCommand.self,
+            TokenCommand.self, UserCommand.self,
         ]
     )
 

@@ -116,6 +116,8 @@ extension FocalFunction: ExpressibleByArgument {
 
 extension ExportFormat: ExpressibleByArgument {}
 
+extension AccountRole: ExpressibleByArgument {}
+
 extension SourceReliability: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(validating: argument) }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }

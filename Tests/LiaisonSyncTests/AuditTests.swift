@@ -41,8 +41,11 @@ import Testing
         #expect(try node.auditEntries(limit: 2).map(\.sequence) == [4, 5])
         #expect(try node.auditEntries(record: entries[2].records[0]).map(\.sequence) == [3])
         #expect(try node.auditEntries(record: String(entries[3].records[0].suffix(8))).map(\.sequence) == [4])
+        // A country page is recorded by its code, found in either case.
+        try node.audit(.pageShow, actor: "user:officer", records: ["MD"])
+        #expect(try node.auditEntries(record: "md").map(\.sequence) == [6])
         // Read back by another opening of the folder, as another process would.
-        #expect(try folder.open().auditEntries() == entries)
+        #expect(try folder.open().auditEntries().prefix(5) == entries[...])
         let mode = try FileManager.default.attributesOfItem(atPath: folder.auditLogURL.path)[.posixPermissions] as? NSNumber
         #expect(mode?.intValue == 0o600)
     }
@@ -141,6 +144,19 @@ import Testing
         let entries = try node.auditEntries()
         #expect(entries.map(\.sequence) == [1, 2, 3] && entries.last?.actor == "user:officer")
         #expect(Self.verificationFailure(node)?.hasPrefix("line 3 of the audit log is not an entry") == true)
+        // The entries after it are still checked.
+        try Self.edit(folder) { lines in lines[3] = lines[3].replacingOccurrences(of: "user:officer", with: "user:nobody") }
+        #expect(Self.verificationFailure(node)?.hasSuffix("; audit entry 3 does not fit the chain: it was edited, or entries were moved or removed before it") == true)
+    }
+
+    @Test func aLogRemovedWhileTheNodeIsOpenStopsConsultations() throws {
+        let (node, folder) = try Self.node(entries: 1)
+        defer { try? FileManager.default.removeItem(at: folder.url) }
+        try FileManager.default.removeItem(at: folder.auditLogURL)
+        let refused = #expect(throws: LiaisonError.self) { try node.audit(.noteShow, actor: "user:officer", records: ["a"]) }
+        #expect(refused?.message.hasSuffix("was removed or replaced while the node was open; nothing more is shown until it is back") == true)
+        #expect(#expect(throws: LiaisonError.self) { try folder.open() }?.message.hasPrefix("this node's audit log, audit.log, is missing") == true)
+        #expect(!FileManager.default.fileExists(atPath: folder.auditLogURL.path))
     }
 
     @Test func aLogKeptInADatabaseMovesToItsFile() throws {
@@ -162,8 +178,13 @@ import Testing
                     arguments: [entry.sequence, entry.at, entry.actor, entry.action.rawValue, JSONStringArray.encode(entry.records), entry.reason, Data(link)])
             }
         }
-        try database.close()
+        // A row that would not come out as it went in stops the move: the database stays.
+        try database.write { db in try db.execute(sql: "UPDATE audit_entry SET action = 'note.peek' WHERE sequence = 2") }
         try FileManager.default.removeItem(at: folder.auditLogURL)
+        #expect(#expect(throws: LiaisonError.self) { try folder.open() }?.message.hasPrefix("audit entry 2 of audit.sqlite is not as Liaison wrote it") == true)
+        #expect(!FileManager.default.fileExists(atPath: folder.auditLogURL.path))
+        try database.write { db in try db.execute(sql: "UPDATE audit_entry SET action = 'note.show' WHERE sequence = 2") }
+        try database.close()
         let reopened = try folder.open()
         #expect(try reopened.auditEntries() == entries && reopened.verifyAudit().entries == 3)
         #expect(!FileManager.default.fileExists(atPath: folder.url.appending(path: "audit.sqlite").path))

@@ -110,14 +110,8 @@ package enum AuditLog {
             if index > 0 { line.raw(",") }
             line.string(record)
         }
-        line.raw("],\"detail\":{")
-        for (index, (name, value)) in entry.detail.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
-            if index > 0 { line.raw(",") }
-            line.string(name)
-            line.raw(":")
-            line.string(value)
-        }
-        line.raw("}")
+        line.raw("],\"detail\":")
+        line.detail(entry.detail)
         if let reason = entry.reason {
             line.raw(",\"reason\":")
             line.string(reason)
@@ -126,6 +120,13 @@ package enum AuditLog {
         line.bytes += link.hexString.utf8
         line.raw("\"}")
         return line.bytes
+    }
+
+    /// A detail as the log writes it: names in increasing byte order.
+    static func detailJSON(_ detail: [String: String]) -> [UInt8] {
+        var json = JSONLine()
+        json.detail(detail)
+        return json.bytes
     }
 
     /// The entry and link a line holds, or nil when the line is not one that ``line(_:link:)``
@@ -162,6 +163,17 @@ struct JSONLine {
 
     mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes += $0 }
+    }
+
+    mutating func detail(_ detail: [String: String]) {
+        raw("{")
+        for (index, (name, value)) in detail.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            if index > 0 { raw(",") }
+            string(name)
+            raw(":")
+            string(value)
+        }
+        raw("}")
     }
 
     mutating func string(_ text: String) {

@@ -4,6 +4,8 @@ import GRDB
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Writes and reads the audit log: a file beside the node's database (`audit.log`), one line per
@@ -14,7 +16,7 @@ package final class AuditRecorder: Sendable {
     package let chainKey: SymmetricKey
     private let store: any AuditStore
 
-    /// A log kept in `file`, created when missing; in memory when nil.
+    /// A log kept in `file`, which must exist; in memory when nil.
     package init(file: URL?, key: SymmetricKey) throws(LiaisonError) {
         chainKey = key
         store = try file.map { url throws(LiaisonError) in try AuditFile(url: url) } ?? AuditMemory()
@@ -37,38 +39,59 @@ package final class AuditRecorder: Sendable {
     }
 
     /// Moves the entries of an audit log kept in a database (`audit.sqlite`, as releases before
-    /// this one kept it) to a new log file, links unchanged, then removes the database: the
-    /// file appears whole or not at all.
+    /// this one kept it) to a new log file with their links, then removes the database. The file
+    /// appears whole or not at all; an entry that would not come out as it went in stops the move,
+    /// and the database stays.
     package static func moveEntries(fromDatabase database: URL, to file: URL) throws(LiaisonError) {
-        let partial = URL(fileURLWithPath: file.path + ".partial")
+        // One opening moves them; another that starts at the same time waits, then finds the file.
+        let lock = open(database.path, O_RDONLY | O_CLOEXEC)
+        guard lock >= 0 else { return }
+        defer { close(lock) }
+        _ = flock(lock, LOCK_EX)
+        defer { _ = flock(lock, LOCK_UN) }
+        if !FileManager.default.fileExists(atPath: file.path) {
+            let lines = try linesOfDatabase(database)
+            let partial = URL(fileURLWithPath: file.path + ".partial")
+            guard FileManager.default.createFile(atPath: partial.path, contents: Data(lines), attributes: [.posixPermissions: 0o600]) else {
+                throw LiaisonError(.nodeFolder, "cannot write \(partial.path)")
+            }
+            try Directory.storage {
+                try AuditFile.sync(partial)
+                try FileManager.default.moveItem(at: partial, to: file)
+                try AuditFile.sync(file.deletingLastPathComponent())
+            }
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database.path + suffix) }
+    }
+
+    private static func linesOfDatabase(_ database: URL) throws(LiaisonError) -> [UInt8] {
         try Directory.storage {
             var configuration = Configuration()
             configuration.readonly = true
             let queue = try DatabaseQueue(path: database.path, configuration: configuration)
-            var text: [UInt8] = []
-            try queue.read { db in
+            defer { try? queue.close() }
+            return try queue.read { db in
+                var lines: [UInt8] = []
                 let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_entry ORDER BY sequence")
                 while let row = try rows.next() {
-                    let detailText: String = row["detail"]
+                    let sequence: Int64 = row["sequence"]
+                    let detailText: String = row["detail"], recordsText: String = row["records"]
+                    let detail = (try? JSONSerialization.jsonObject(with: Data(detailText.utf8))) as? [String: String]
+                    let records = JSONStringArray.decode(recordsText)
+                    guard let action = AuditAction(rawValue: row["action"]), let detail, AuditLog.detailJSON(detail) == Array(detailText.utf8),
+                        JSONStringArray.encode(records) == recordsText
+                    else {
+                        throw LiaisonError(
+                            .nodeFolder, "audit entry \(sequence) of audit.sqlite is not as Liaison wrote it, so the log was not moved to audit.log",
+                            hint: "keep audit.sqlite for the security officer; the node opens once it is moved aside")
+                    }
                     let entry = AuditEntry(
-                        sequence: row["sequence"], at: row["at"], actor: row["actor"], action: AuditAction(rawValue: row["action"]) ?? .noteShow,
-                        records: JSONStringArray.decode(row["records"]),
-                        detail: (try? JSONSerialization.jsonObject(with: Data(detailText.utf8))) as? [String: String] ?? [:], reason: row["reason"])
-                    text += AuditLog.line(entry, link: [UInt8](row["chain"] as Data))
-                    text.append(UInt8(ascii: "\n"))
+                        sequence: sequence, at: row["at"], actor: row["actor"], action: action, records: records, detail: detail, reason: row["reason"])
+                    lines += AuditLog.line(entry, link: [UInt8](row["chain"] as Data))
+                    lines.append(UInt8(ascii: "\n"))
                 }
+                return lines
             }
-            try queue.close()
-            guard FileManager.default.createFile(atPath: partial.path, contents: Data(text), attributes: [.posixPermissions: 0o600]) else {
-                throw LiaisonError(.nodeFolder, "cannot write \(partial.path)")
-            }
-            let descriptor = open(partial.path, O_RDONLY | O_CLOEXEC)
-            if descriptor >= 0 {
-                _ = fsync(descriptor)
-                close(descriptor)
-            }
-            try FileManager.default.moveItem(at: partial, to: file)
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database.path + suffix) }
         }
     }
 }
@@ -119,7 +142,7 @@ final class AuditFile: AuditStore {
 
     init(url: URL) throws(LiaisonError) {
         self.url = url
-        descriptor = open(url.path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        descriptor = open(url.path, O_RDWR | O_APPEND | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.failure("cannot open", url, errno) }
     }
 
@@ -129,8 +152,14 @@ final class AuditFile: AuditStore {
         try written.withLock { (written: inout (end: Int64, tail: AuditTail)?) throws(LiaisonError) in
             guard flock(descriptor, LOCK_EX) == 0 else { throw Self.failure("cannot lock", url, errno) }
             defer { flock(descriptor, LOCK_UN) }
-            var status = stat()
+            var status = stat(), atPath = stat()
             guard fstat(descriptor, &status) == 0 else { throw Self.failure("cannot read", url, errno) }
+            // A log removed or replaced while the node is open is not written in the dark.
+            guard stat(url.path, &atPath) == 0, atPath.st_ino == status.st_ino, atPath.st_dev == status.st_dev else {
+                throw LiaisonError(
+                    .nodeFolder, "the audit log \(url.path) was removed or replaced while the node was open; nothing more is shown until it is back",
+                    hint: "restore it, then restart `liaison serve`; the security officer should know")
+            }
             let size = Int64(status.st_size)
             let (last, cutShort) = if let written, written.end == size { (Optional(written.tail), false) } else { try lastEntry(size: size) }
             let made = make(last)
@@ -139,13 +168,21 @@ final class AuditFile: AuditStore {
             var bytes = made.line
             bytes.append(UInt8(ascii: "\n"))
             if cutShort { bytes.insert(UInt8(ascii: "\n"), at: 0) }
-            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            guard count == bytes.count else {
-                let error = errno
-                if count > 0 { _ = ftruncate(descriptor, off_t(size)) }
-                throw Self.failure("cannot write", url, count < 0 ? error : ENOSPC)
+            var done = 0
+            while done < bytes.count {
+                let count = bytes[done...].withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    done += count
+                } else if count < 0, errno == EINTR {
+                    continue
+                } else {
+                    // Nothing half-written stays: the next writer would take it for a line cut short.
+                    let error = count < 0 ? errno : ENOSPC
+                    if done > 0 { _ = ftruncate(descriptor, off_t(size)) }
+                    throw Self.failure("cannot write", url, error)
+                }
             }
-            written = (size + Int64(count), made.tail)
+            written = (size + Int64(done), made.tail)
         }
     }
 
@@ -189,13 +226,20 @@ final class AuditFile: AuditStore {
         let reader = open(url.path, O_RDONLY | O_CLOEXEC)
         guard reader >= 0 else { throw Self.failure("cannot read", url, errno) }
         defer { close(reader) }
-        var pending: [UInt8] = [], number = 0
+        // Lines are read up to where the file ended under a shared lock: a writer appends whole
+        // lines under an exclusive one, so no line is read half-written.
+        var status = stat()
+        _ = flock(reader, LOCK_SH)
+        let readable = fstat(reader, &status) == 0 ? Int(status.st_size) : 0
+        _ = flock(reader, LOCK_UN)
+        var pending: [UInt8] = [], number = 0, left = readable
         var block = [UInt8](repeating: 0, count: 1 << 20)
         try Directory.storage {
-            while true {
-                let count = block.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+            while left > 0 {
+                let count = block.withUnsafeMutableBytes { read(reader, $0.baseAddress, min($0.count, left)) }
                 guard count >= 0 else { throw Self.failure("cannot read", url, errno) }
                 guard count > 0 else { break }
+                left -= count
                 pending += block[..<count]
                 var lineStart = pending.startIndex
                 while let newline = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -209,7 +253,21 @@ final class AuditFile: AuditStore {
         }
     }
 
+    /// Flushes a file or a folder to the disk.
+    static func sync(_ url: URL) throws {
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure("cannot open", url, errno) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw failure("cannot sync", url, errno) }
+    }
+
     private static func failure(_ what: String, _ url: URL, _ code: Int32) -> LiaisonError {
         LiaisonError(.storage, "\(what) the audit log \(url.path): \(String(cString: strerror(code)))")
     }
 }
+
+#if canImport(Glibc)
+private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+private let systemWrite = Darwin.write
+#endif

@@ -99,17 +99,17 @@ public struct NodeFolder: Sendable {
         try checkWritable()
         let key = try readSigningKey()
         let pool: DatabasePool = try Directory.storage { try DatabasePool(path: databaseURL.path, configuration: Self.configuration) }
-        if !FileManager.default.fileExists(atPath: auditLogURL.path), FileManager.default.fileExists(atPath: auditDatabaseURL.path) {
+        if FileManager.default.fileExists(atPath: auditDatabaseURL.path) {
             try AuditRecorder.moveEntries(fromDatabase: auditDatabaseURL, to: auditLogURL)
         }
         let auditExisted = FileManager.default.fileExists(atPath: auditLogURL.path)
-        let directory = try Directory(database: pool, signingKey: key, auditLog: auditLogURL, logger: logger)
-        do {
-            try directory.anchorAuditLog(existed: auditExisted)
-        } catch {
-            if !auditExisted { try? FileManager.default.removeItem(at: auditLogURL) }
-            throw error
+        if !auditExisted {
+            // Only a node that never had an audit log starts one here.
+            try Directory.refuseMissingAuditLog(in: pool)
+            try Directory.storage { try writeSecret("", to: auditLogURL) }
         }
+        let directory = try Directory(database: pool, signingKey: key, auditLog: auditLogURL, logger: logger)
+        try directory.anchorAuditLog(existed: auditExisted)
         guard let copy = try directory.checkInstance(instanceFingerprint()) else { return directory }
         if let noticeCopy {
             noticeCopy(copy.sentence(database: databaseURL.path))

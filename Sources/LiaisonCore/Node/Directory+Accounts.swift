@@ -1,0 +1,275 @@
+import Crypto
+import Foundation
+import GRDB
+import HummingbirdBcrypt
+import Synchronization
+
+/// What an officer may do on the node's web page.
+public enum AccountRole: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Reads the directory and the notes this node may read.
+    case viewer
+    /// Also edits records, writes notes and decides proposals.
+    case editor
+    /// Also sees the audit log and starts a sync.
+    case admin
+
+    public var mayEdit: Bool { self != .viewer }
+}
+
+/// An officer's account on the node's web page. Local to the node: never synced.
+public struct Account: Sendable, Hashable, Codable {
+    public var name: String
+    public var role: AccountRole
+    /// Whether a password is set; until then the account waits for its enrolment link.
+    public var enrolled: Bool
+    public var createdAt: String
+    public var lastLoginAt: String?
+    public var lockedUntil: String?
+    public var disabledAt: String?
+    public var enrolmentExpiresAt: String?
+}
+
+/// A signed-in officer, as the page's session cookie names them.
+public struct WebSession: Sendable, Hashable {
+    public var account: String
+    public var role: AccountRole
+    /// Sent in every form and compared on every POST, so that another site cannot post for the
+    /// officer (CSRF).
+    public var formToken: String
+    public var expiresAt: String
+}
+
+/// How a login ended.
+public enum LoginOutcome: Sendable, Hashable {
+    /// A session opened; `cookie` is its secret, shown to the browser only.
+    case opened(cookie: String, session: WebSession)
+    /// The name or the password is wrong, or the account is disabled or not enrolled: the page
+    /// says no more than that.
+    case refused
+    /// Too many failures in a row: no password is checked until then.
+    case locked(until: String)
+}
+
+/// The rules for accounts: bcrypt's cost, the lock after failures, how long sessions and
+/// enrolment links last.
+public enum AccountRules {
+    /// bcrypt's cost: about 100 ms a hash on a 2-core server in a release build.
+    public static let bcryptCost: UInt8 = 11
+    public static let failuresBeforeLock = 5
+    static let lockDuration: TimeInterval = 15 * 60
+    static let sessionDuration: TimeInterval = 12 * 60 * 60
+    static let enrolmentDuration: TimeInterval = 7 * 24 * 60 * 60
+    /// bcrypt reads 72 bytes at most: a longer password would be cut without a word.
+    public static let passwordLength = 12...72
+
+    /// Why `password` cannot serve for `name`, or nil.
+    public static func problem(password: String, name: String) -> String? {
+        if password.count < passwordLength.lowerBound { return "a password needs at least \(passwordLength.lowerBound) characters" }
+        if password.utf8.count > passwordLength.upperBound { return "a password may have at most \(passwordLength.upperBound) bytes" }
+        if password.lowercased().contains(name.lowercased()) { return "a password may not contain the account's name" }
+        return nil
+    }
+}
+
+extension Directory {
+    /// Adds an account. With a password, it can sign in at once; without one, the returned
+    /// one-time secret enrols it (`/enrol/SECRET` on the page), within ``AccountRules/enrolmentDuration``.
+    public func addAccount(name: String, role: AccountRole, password: String? = nil) throws(LiaisonError) -> String? {
+        let name = name.trimmed
+        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isWhitespace && $0 != " " }) else {
+            throw LiaisonError.invalid("name", name, "give a name of 1 to 64 characters")
+        }
+        let hash = try password.map { password throws(LiaisonError) in try passwordHash(password, for: name) }
+        let enrolment = password == nil ? Self.secret() : nil
+        let now = clock()
+        try Self.storage {
+            try database.write { db in
+                guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM account WHERE name = ?)", arguments: [name])! else {
+                    throw LiaisonError(.conflict, "an account named \"\(name)\" exists", hint: "`liaison user list` shows the accounts")
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO account (name, role, password_hash, enrolment_hash, enrolment_expires_at, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        name, role.rawValue, hash, enrolment.map(Self.digest), enrolment.map { _ in Timestamp.database(now + AccountRules.enrolmentDuration) },
+                        Timestamp.database(now),
+                    ])
+            }
+        }
+        return enrolment
+    }
+
+    /// The accounts, by name.
+    public func accounts() throws(LiaisonError) -> [Account] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM account ORDER BY name").map(Self.account) }
+    }
+
+    /// Disables an account and ends its sessions at once.
+    public func disableAccount(_ name: String) throws(LiaisonError) {
+        try changeAccount(name) { db in
+            try db.execute(sql: "UPDATE account SET disabled_at = coalesce(disabled_at, ?) WHERE name = ?", arguments: [Timestamp.database(self.clock()), name])
+            try db.execute(sql: "DELETE FROM web_session WHERE account = ?", arguments: [name])
+        }
+    }
+
+    /// Enables a disabled account again.
+    public func enableAccount(_ name: String) throws(LiaisonError) {
+        try changeAccount(name) { db in
+            try db.execute(sql: "UPDATE account SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE name = ?", arguments: [name])
+        }
+    }
+
+    /// Resets an account's password, ending its sessions and lifting a lock: to `password`, or
+    /// to nothing with a new one-time enrolment secret, which is returned.
+    public func resetAccount(_ name: String, password: String? = nil) throws(LiaisonError) -> String? {
+        let hash = try password.map { password throws(LiaisonError) in try passwordHash(password, for: name) }
+        let enrolment = password == nil ? Self.secret() : nil
+        let expires = Timestamp.database(clock() + AccountRules.enrolmentDuration)
+        try changeAccount(name) { db in
+            try db.execute(
+                sql: """
+                    UPDATE account SET password_hash = ?, enrolment_hash = ?, enrolment_expires_at = ?, failed_logins = 0, locked_until = NULL
+                    WHERE name = ?
+                    """,
+                arguments: [hash, enrolment.map(Self.digest), enrolment.map { _ in expires }, name])
+            try db.execute(sql: "DELETE FROM web_session WHERE account = ?", arguments: [name])
+        }
+        return enrolment
+    }
+
+    /// The account an enrolment secret is for, while it works.
+    public func enrollingAccount(_ secret: String) throws(LiaisonError) -> Account? {
+        let now = Timestamp.database(clock())
+        return try read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM account WHERE enrolment_hash = ? AND enrolment_expires_at > ? AND disabled_at IS NULL",
+                arguments: [Self.digest(secret), now]
+            ).map(Self.account)
+        }
+    }
+
+    /// Sets the password of the account `secret` enrols, which then stops working.
+    public func enrol(_ secret: String, password: String) throws(LiaisonError) -> Account {
+        guard let account = try enrollingAccount(secret) else {
+            throw LiaisonError(.notFound, "this enrolment link does not work: it was used, or it expired", hint: "ask an administrator for a new one")
+        }
+        let hash = try passwordHash(password, for: account.name)
+        try changeAccount(account.name) { db in
+            try db.execute(
+                sql: "UPDATE account SET password_hash = ?, enrolment_hash = NULL, enrolment_expires_at = NULL WHERE name = ? AND enrolment_hash = ?",
+                arguments: [hash, account.name, Self.digest(secret)])
+        }
+        return account
+    }
+
+    /// Checks a name and password and opens a session. After ``AccountRules/failuresBeforeLock``
+    /// failures in a row the account is locked for ``AccountRules/lockDuration``. An unknown
+    /// name costs as long as a wrong password, so that the time does not tell which names exist.
+    public func logIn(name: String, password: String) throws(LiaisonError) -> LoginOutcome {
+        let now = clock()
+        let stored: (hash: String?, lockedUntil: String?, disabled: Bool)? = try read { db in
+            try Row.fetchOne(db, sql: "SELECT password_hash, locked_until, disabled_at FROM account WHERE name = ?", arguments: [name]).map {
+                ($0["password_hash"], $0["locked_until"], $0["disabled_at"] as String? != nil)
+            }
+        }
+        if let lockedUntil = stored?.lockedUntil, lockedUntil > Timestamp.database(now) {
+            return .locked(until: Timestamp.iso8601(database: lockedUntil))
+        }
+        let matches = Bcrypt.verify(password, hash: stored?.hash ?? Self.decoyHash)
+        guard let stored, matches, stored.hash != nil, !stored.disabled else {
+            if stored != nil { return try recordFailure(of: name, at: now) }
+            return .refused
+        }
+        let cookie = Self.secret()
+        let formToken = Self.secret()
+        let expires = Timestamp.database(now + AccountRules.sessionDuration)
+        let role: AccountRole = try Self.storage {
+            try database.write { db in
+                try db.execute(sql: "UPDATE account SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE name = ?", arguments: [Timestamp.database(now), name])
+                // Sessions that ended are cleared as others open.
+                try db.execute(sql: "DELETE FROM web_session WHERE expires_at <= ?", arguments: [Timestamp.database(now)])
+                try db.execute(
+                    sql: "INSERT INTO web_session (hash, account, form_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [Self.digest(cookie), name, formToken, Timestamp.database(now), expires])
+                return AccountRole(rawValue: try String.fetchOne(db, sql: "SELECT role FROM account WHERE name = ?", arguments: [name]) ?? "") ?? .viewer
+            }
+        }
+        return .opened(cookie: cookie, session: WebSession(account: name, role: role, formToken: formToken, expiresAt: Timestamp.iso8601(database: expires)))
+    }
+
+    /// The session a cookie opens, while it lasts and its account is enabled.
+    public func webSession(cookie: String) throws(LiaisonError) -> WebSession? {
+        guard !cookie.isEmpty, cookie.count < 100 else { return nil }
+        let now = Timestamp.database(clock())
+        return try read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT account, role, form_token, expires_at FROM web_session JOIN account ON account.name = web_session.account
+                    WHERE hash = ? AND expires_at > ? AND disabled_at IS NULL
+                    """,
+                arguments: [Self.digest(cookie), now]
+            ).map { row in
+                WebSession(
+                    account: row["account"], role: AccountRole(rawValue: row["role"]) ?? .viewer, formToken: row["form_token"],
+                    expiresAt: Timestamp.iso8601(database: row["expires_at"]))
+            }
+        }
+    }
+
+    /// Ends the session a cookie opened.
+    public func logOut(cookie: String) throws(LiaisonError) {
+        try Self.storage { try database.write { db in try db.execute(sql: "DELETE FROM web_session WHERE hash = ?", arguments: [Self.digest(cookie)]) } }
+    }
+
+    private func recordFailure(of name: String, at now: Date) throws(LiaisonError) -> LoginOutcome {
+        let lockedUntil = Timestamp.database(now + AccountRules.lockDuration)
+        return try Self.storage {
+            try database.write { db in
+                try db.execute(sql: "UPDATE account SET failed_logins = failed_logins + 1 WHERE name = ?", arguments: [name])
+                let failures = try Int.fetchOne(db, sql: "SELECT failed_logins FROM account WHERE name = ?", arguments: [name]) ?? 0
+                guard failures >= AccountRules.failuresBeforeLock else { return .refused }
+                try db.execute(sql: "UPDATE account SET failed_logins = 0, locked_until = ? WHERE name = ?", arguments: [lockedUntil, name])
+                return .locked(until: Timestamp.iso8601(database: lockedUntil))
+            }
+        }
+    }
+
+    private func changeAccount(_ name: String, _ change: @escaping (Database) throws -> Void) throws(LiaisonError) {
+        try Self.storage {
+            try database.write { db in
+                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM account WHERE name = ?)", arguments: [name])! else {
+                    throw LiaisonError(.notFound, "no account named \"\(name)\"", hint: "`liaison user list` shows the accounts")
+                }
+                try change(db)
+            }
+        }
+    }
+
+    private func passwordHash(_ password: String, for name: String) throws(LiaisonError) -> String {
+        if let problem = AccountRules.problem(password: password, name: name) { throw LiaisonError(.invalidValue, problem, field: "password") }
+        return Bcrypt.hash(password, cost: AccountRules.bcryptCost)
+    }
+
+    private static func account(_ row: Row) -> Account {
+        Account(
+            name: row["name"], role: AccountRole(rawValue: row["role"]) ?? .viewer, enrolled: row["password_hash"] as String? != nil,
+            createdAt: row["created_at"], lastLoginAt: row["last_login_at"], lockedUntil: row["locked_until"], disabledAt: row["disabled_at"],
+            enrolmentExpiresAt: row["enrolment_expires_at"])
+    }
+
+    /// 256 random bits, base64url without padding.
+    static func secret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func digest(_ secret: String) -> Data { Data(SHA256.hash(data: Array(secret.utf8))) }
+
+    /// A hash no password is known for, checked for unknown names.
+    private static let decoyHash = Bcrypt.hash(secret(), cost: AccountRules.bcryptCost)
+}
