@@ -7,17 +7,25 @@ import PackagePlugin
 struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
         guard let target = target as? SourceModuleTarget else { return [] }
-        let migrations = try files(in: context.package.directoryURL.appending(path: "Schema"), withExtension: "sql")
-        let demo = try files(in: target.directoryURL.appending(path: "Demo"), withExtension: "csv")
+        // The schema and the demo go into the core library; the web page's templates, assets and
+        // translations into the server.
+        let core = target.name == "LiaisonCore"
+        let migrations = core ? try files(in: context.package.directoryURL.appending(path: "Schema"), withExtension: "sql") : []
+        let demo = core ? try files(in: target.directoryURL.appending(path: "Demo"), withExtension: "csv") : []
+        let web = ["Templates", "Assets", "Translations"].flatMap { folder in
+            (try? FileManager.default.contentsOfDirectory(at: target.directoryURL.appending(path: "Web/\(folder)"), includingPropertiesForKeys: nil))?
+                .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.lastPathComponent < $1.lastPathComponent } ?? []
+        }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedResources.swift")
         return [
             .buildCommand(
-                displayName: "Embedding \(migrations.count) migrations and \(demo.count) demo files",
+                displayName: "Embedding \(migrations.count) migrations, \(demo.count) demo files and \(web.count) web files in \(target.name)",
                 executable: try context.tool(named: "EmbedResourcesTool").url,
                 arguments: [output.path(percentEncoded: false)]
                     + ["--migrations"] + migrations.map { $0.path(percentEncoded: false) }
-                    + ["--demo"] + demo.map { $0.path(percentEncoded: false) },
-                inputFiles: migrations + demo,
+                    + ["--demo"] + demo.map { $0.path(percentEncoded: false) }
+                    + ["--web"] + web.map { $0.path(percentEncoded: false) },
+                inputFiles: migrations + demo + web,
                 outputFiles: [output]
             )
         ]

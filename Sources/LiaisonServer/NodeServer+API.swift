@@ -95,7 +95,7 @@ extension NodeServer {
     /// header. The entry is written before the answer goes: a read that cannot be recorded is
     /// not answered.
     static func recordedRead<Answer: Sendable>(
-        _ request: Request, _ context: NodeRequestContext, _ directory: Directory,
+        _ request: Request, _ context: NodeRequestContext, _ directory: Directory, action: AuditAction = .apiRead,
         _ read: @escaping @Sendable () throws(LiaisonError) -> Answer, records: @escaping @Sendable (Answer) -> [String]
     ) async throws -> Answer {
         let actor = context.auditActor
@@ -103,7 +103,7 @@ extension NodeServer {
         let reason = request.headers[auditReasonField].map { String($0.prefix(500)) }
         return try await reading { () throws(LiaisonError) in
             let answer = try read()
-            try directory.audit(.apiRead, actor: actor, records: records(answer), detail: ["path": path], reason: reason)
+            try directory.audit(action, actor: actor, records: records(answer), detail: ["path": path], reason: reason)
             return answer
         }
     }

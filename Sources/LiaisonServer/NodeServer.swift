@@ -18,13 +18,20 @@ public struct NodeRequestContext: RequestContext {
 
     /// Which notes the caller may read, as the API's access check found.
     var noteReader = NoteReader.directoryOnly
-    /// Who asks, as the audit log names them: `peer:NODE` or `token:NAME`.
+    /// Who asks, as the audit log names them: `peer:NODE`, `token:NAME` or `web:NAME`.
     var auditActor = "unknown"
+    /// The officer signed in to the web page, if any.
+    var webSession: WebSession?
+    /// The language the web page speaks to this request.
+    var language = "en"
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
     }
+
+    /// The client's IP address, for counting its failed sign-ins.
+    var clientAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
 
     /// The peer whose certificate the client presented, unless it presented none. The handshake
     /// already refused a certificate that is not a roster pin.
@@ -116,6 +123,7 @@ public enum NodeServer {
         router.add(middleware: PeersOnlyMiddleware(directory: directory, wakeup: wakeup))
         addSyncRoutes(to: router, directory: directory, configuration: configuration, stopping: stopping)
         addAPIRoutes(to: router, directory: directory)
+        addWebRoutes(to: router, directory: directory)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
             // Read the roster at each handshake, so that a revocation takes effect at once.
             guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
@@ -223,7 +231,10 @@ extension String {
     /// The path with every segment that is not a word of a route replaced by `*`: what may be
     /// logged, since an id or a name in a path can name a person.
     var routeShape: String {
-        let words: Set<Substring> = ["v1", "api", "vector", "wait", "pull", "push", "search", "countries", "agencies", "contacts", "vcard"]
+        let words: Set<Substring> = [
+            "v1", "api", "vector", "wait", "pull", "push", "search", "countries", "agencies", "contacts", "vcard", "signin", "signout", "enrol",
+            "assets", "language", "results",
+        ]
         return "/" + routeSegments.map { words.contains($0) ? String($0) : "*" }.joined(separator: "/")
     }
 }

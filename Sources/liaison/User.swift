@@ -127,16 +127,16 @@ struct PasswordOptions: ParsableArguments {
         if enrol { return nil }
         if passwordStdin {
             guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else {
-                throw LiaisonError(.invalidValue, "standard input held no password", field: "password")
+                throw LiaisonError(.invalidValue, "none on standard input", field: "password")
             }
             return line
         }
         guard isatty(STDIN_FILENO) == 1 else {
-            throw LiaisonError(.invalidValue, "no password: give --password-stdin, or --enrol for a one-time link", field: "password")
+            throw LiaisonError(.invalidValue, "none given: give --password-stdin, or --enrol for a one-time link", field: "password")
         }
         let first = prompt("Password for \(name) (\(AccountRules.passwordLength.lowerBound) characters or more): ")
         if let problem = AccountRules.problem(password: first, name: name) { throw LiaisonError(.invalidValue, problem, field: "password") }
-        guard prompt("The same again: ") == first else { throw LiaisonError(.invalidValue, "the two passwords differ", field: "password") }
+        guard prompt("The same again: ") == first else { throw LiaisonError(.invalidValue, "the two entries differ", field: "password") }
         return first
     }
 

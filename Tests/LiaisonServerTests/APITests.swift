@@ -93,7 +93,7 @@ import Testing
             #expect(head.status == 200 && head.type.hasPrefix("application/json"), "\(head)")
             let posted = try await curl(port, "/api/v1/search?q=x", token: token, method: "POST")
             #expect(posted.status == 405 && posted.type.hasPrefix("application/problem+json"), "\(posted)")
-            let nowhere = try await curl(port, "/", token: token)
+            let nowhere = try await curl(port, "/no/such/route", token: token)
             #expect(nowhere.status == 404 && nowhere.type.hasPrefix("application/problem+json"), "\(nowhere)")
             let vcard = try await curl(port, "/api/v1/contacts/\(ion.id.lowercasedString)/vcard", token: token)
             #expect(vcard.status == 200 && vcard.type.hasPrefix("text/vcard"))

@@ -9,7 +9,7 @@ public struct AuditEntry: Sendable, Codable, Hashable {
     /// ISO 8601 in UTC.
     public var at: String
     /// Who: `user:NAME` for an officer at this machine, `token:NAME` or `peer:NODE` through the
-    /// server, `node` for what the node does by itself (a scheduled sync, a retention purge).
+    /// server, `web:NAME` for an officer on the web page, `node` for what the node does by itself (a scheduled sync, a retention purge).
     public var actor: String
     public var action: AuditAction
     /// The ids of the records concerned.
@@ -30,6 +30,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case export
     /// A read through the JSON API.
     case apiRead = "api.read"
+    /// A page of the officers' web page.
+    case webRead = "web.read"
     // Disclosures: bodies that left this node.
     case disclosedBySync = "disclosed.sync"
     case disclosedByBundle = "disclosed.bundle"
@@ -39,7 +41,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     /// Whether the action shows intelligence to someone, rather than sending it or changing it.
     public var isConsultation: Bool {
         switch self {
-        case .noteShow, .noteList, .noteSearch, .pageShow, .export, .apiRead: true
+        case .noteShow, .noteList, .noteSearch, .pageShow, .export, .apiRead, .webRead: true
         case .disclosedBySync, .disclosedByBundle, .notePurge: false
         }
     }

@@ -64,9 +64,9 @@ public enum AccountRules {
 
     /// Why `password` cannot serve for `name`, or nil.
     public static func problem(password: String, name: String) -> String? {
-        if password.count < passwordLength.lowerBound { return "a password needs at least \(passwordLength.lowerBound) characters" }
-        if password.utf8.count > passwordLength.upperBound { return "a password may have at most \(passwordLength.upperBound) bytes" }
-        if password.lowercased().contains(name.lowercased()) { return "a password may not contain the account's name" }
+        if password.count < passwordLength.lowerBound { return "needs at least \(passwordLength.lowerBound) characters" }
+        if password.utf8.count > passwordLength.upperBound { return "may have at most \(passwordLength.upperBound) bytes" }
+        if password.lowercased().contains(name.lowercased()) { return "may not contain the account's name" }
         return nil
     }
 }

@@ -1,0 +1,145 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LiaisonCore
+import NIOCore
+import Synchronization
+
+/// What every request to the page goes through: the officer's language and session, the
+/// security headers, a check that a form was sent from the page itself, and errors as pages.
+struct WebMiddleware: RouterMiddleware {
+    typealias Context = NodeRequestContext
+    let directory: Directory
+    let renderer = WebRenderer.shared
+
+    /// The session cookie. `__Host-` makes browsers keep it to this host, over HTTPS, for every path.
+    static let sessionCookie = "__Host-liaison"
+    /// The cookie that carries the token of the sign-in and enrolment forms, before a session.
+    static let formCookie = "__Host-liaison-form"
+
+    /// Paths that serve without a session.
+    static func isPublic(_ path: String) -> Bool {
+        let first = path.routeSegments.first ?? ""
+        return ["signin", "enrol", "assets", "language"].contains(first)
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.language = renderer.catalog.language(for: request)
+        var response: Response
+        do {
+            if let cookie = request.cookies[Self.sessionCookie]?.value {
+                context.webSession = try directory.webSession(cookie: cookie)
+                context.auditActor = context.webSession.map { "web:\($0.account)" } ?? context.auditActor
+            }
+            if request.method == .post { try Self.checkOrigin(request) }
+            if context.webSession == nil, !Self.isPublic(request.uri.path) {
+                guard request.method == .get || request.method == .head else {
+                    throw LiaisonError(.forbidden, renderer.catalog.text("error.form_expired", context.language))
+                }
+                let back = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                response = Self.redirect("/signin?back=\(back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+            } else {
+                response = try await next(request, context)
+            }
+        } catch let error as LiaisonError {
+            let status = LiaisonErrorMiddleware.status(of: error.code)
+            let message = error.code == .notFound ? renderer.catalog.text("error.not_found", context.language) : error.message
+            response = renderer.page("error", title: renderer.catalog.text("error.title", context.language), view: ["message": message], request: request, context: context)
+            response.status = status
+        }
+        Self.secure(&response.headers)
+        return response
+    }
+
+    /// The headers that keep the page to itself: scripts and styles from this node only, no
+    /// framing, HTTPS only, no referrer (an enrolment link carries its secret).
+    static func secure(_ headers: inout HTTPFields) {
+        headers[.contentSecurityPolicy] =
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        headers[.strictTransportSecurity] = "max-age=31536000"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[Self.referrerPolicy] = "no-referrer"
+        headers[Self.frameOptions] = "DENY"
+    }
+
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!  // safe: a valid field name, fixed here
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!  // safe: a valid field name, fixed here
+
+    /// A form sent from another site is refused before it is read: browsers send `Origin` with
+    /// every POST, and it must name this host.
+    static func checkOrigin(_ request: Request) throws(LiaisonError) {
+        guard let origin = request.headers[.origin] else { return }
+        let host = request.head.authority ?? ""
+        guard origin == "https://\(host)" else {
+            throw LiaisonError(.forbidden, "this form was sent from another site (\(origin)), and is refused")
+        }
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    /// A `Set-Cookie` value for this host only, over HTTPS, out of scripts' reach, and not sent
+    /// with requests from other sites.
+    static func cookie(_ name: String, _ value: String, maxAge: Int) -> String {
+        "\(name)=\(value); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
+    }
+}
+
+/// The fields of a form the page sent (`application/x-www-form-urlencoded`).
+struct WebForm {
+    var fields: [String: String] = [:]
+
+    static let largest = 32 << 10
+
+    init(_ request: Request) async throws {
+        var request = request
+        let buffer = try await request.collectBody(upTo: Self.largest)
+        let text = String(buffer: buffer)
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ part: Substring) -> String {
+                part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            fields[decoded(parts[0])] = parts.count > 1 ? decoded(parts[1]) : ""
+        }
+    }
+
+    subscript(_ name: String) -> String { fields[name] ?? "" }
+
+    /// Whether the form carries `expected` as its token, compared in constant time.
+    func carries(_ expected: String?) -> Bool {
+        guard let expected, !expected.isEmpty else { return false }
+        let sent = Array(self["form_token"].utf8), wanted = Array(expected.utf8)
+        guard sent.count == wanted.count else { return false }
+        return zip(sent, wanted).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// Failed sign-ins by client address, so that one address cannot try many names: after
+/// ``limit`` failures in ``window`` it is turned away until the window passes.
+final class SignInThrottle: Sendable {
+    static let limit = 20
+    static let window: TimeInterval = 15 * 60
+    private let failures = Mutex<[String: (count: Int, since: Date)]>([:])
+
+    func isThrottled(_ address: String, now: Date = Date()) -> Bool {
+        failures.withLock { failures in
+            guard let entry = failures[address] else { return false }
+            if now.timeIntervalSince(entry.since) > Self.window {
+                failures[address] = nil
+                return false
+            }
+            return entry.count >= Self.limit
+        }
+    }
+
+    func fail(_ address: String, now: Date = Date()) {
+        failures.withLock { failures in
+            if failures.count > 10_000 { failures = failures.filter { now.timeIntervalSince($0.value.since) <= Self.window } }
+            let entry: (count: Int, since: Date) = failures[address].flatMap { now.timeIntervalSince($0.since) <= Self.window ? $0 : nil } ?? (0, now)
+            failures[address] = (entry.count + 1, entry.since)
+        }
+    }
+}

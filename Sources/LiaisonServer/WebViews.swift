@@ -1,0 +1,201 @@
+import Foundation
+import Hummingbird
+import LiaisonCore
+
+/// The search form's fields, as the page's query string carries them: the CLI's filters.
+struct WebSearch: Sendable {
+    var text: String
+    var country: String
+    var kind: AgencyKind?
+    var crimeArea: CrimeArea?
+    var function: FocalFunction?
+    var speaks: String
+    var only24x7: Bool
+
+    init(_ parameters: Parameters) throws(LiaisonError) {
+        func value(_ name: String) -> String { parameters[Substring(name)].map { String($0).trimmed } ?? "" }
+        text = String(value("q").prefix(200))
+        country = String(value("country").prefix(2)).uppercased()
+        speaks = String(value("speaks").prefix(8)).lowercased()
+        only24x7 = !value("only24x7").isEmpty
+        kind = value("kind").isEmpty ? nil : try AgencyKind.parse(value("kind"))
+        crimeArea = value("crime").isEmpty ? nil : try CrimeArea.parse(value("crime"))
+        function = value("function").isEmpty ? nil : try FocalFunction.parse(value("function"))
+    }
+
+    /// Nothing typed and nothing chosen: the page shows the form alone.
+    var isEmpty: Bool { text.isEmpty && country.isEmpty && kind == nil && crimeArea == nil && function == nil && speaks.isEmpty && !only24x7 }
+
+    var hasFilters: Bool { !country.isEmpty || kind != nil || crimeArea != nil || function != nil || !speaks.isEmpty || only24x7 }
+
+    var query: SearchQuery {
+        SearchQuery(
+            text, country: country.isEmpty ? nil : country, kind: kind, crimeArea: crimeArea, function: function,
+            languages: speaks.isEmpty ? [] : [speaks], only24x7: only24x7, limit: 30)
+    }
+}
+
+/// Turns what the library returns into what the templates show, in the officer's language: names
+/// as written with their Latin spelling beside them, vocabulary terms translated, numbers to call
+/// as `tel:` links.
+struct WebViews: Sendable {
+    let renderer: WebRenderer
+    var catalog: WebCatalog { renderer.catalog }
+
+    func search(_ search: WebSearch, _ language: String) -> [String: Any] {
+        func options<Term: RawRepresentable & CaseIterable>(_ terms: Term.AllCases, _ prefix: String, selected: Term?) -> [[String: Any]]
+        where Term.RawValue == String, Term: Equatable {
+            terms.map { ["value": $0.rawValue, "label": renderer.term(prefix, $0.rawValue, language), "selected": $0 == selected] }
+        }
+        return [
+            "query": search.text, "country": search.country, "speaks": search.speaks, "only24x7": search.only24x7, "filtersOpen": search.hasFilters,
+            "kinds": options(AgencyKind.allCases, "kind", selected: search.kind),
+            "crimes": options(CrimeArea.allCases, "crime", selected: search.crimeArea),
+            "functions": options(FocalFunction.allCases, "function", selected: search.function),
+        ]
+    }
+
+    func results(_ search: WebSearch, _ hits: [SearchHit], _ countries: [Country], _ language: String) -> [String: Any] {
+        let shown: [[String: Any]] = hits.map { hit in
+            var row = names(hit.name, native: hit.nativeName)
+            row["href"] = hit.entity == .person ? "/contacts/\(hit.id.lowercasedString)" : "/agencies/\(hit.id.lowercasedString)"
+            row["position"] = hit.position
+            row["agency"] = hit.agency
+            row["country"] = hit.country
+            row["is24x7"] = hit.is24x7
+            if let phone = hit.phone {
+                row["phone"] = phone
+                row["call"] = catalog.text("result.call", language, ["number": phone])
+            }
+            row["email"] = hit.email
+            row["secure"] = hit.secureChannel.map { catalog.text("result.secure", language, ["channel": $0]) }
+            return row
+        }
+        return [
+            "hits": shown, "nothing": !search.isEmpty && hits.isEmpty, "hasCountries": !countries.isEmpty,
+            "countries": countries.map { ["code": $0.code, "name": $0.name] },
+            "counted": search.isEmpty || hits.isEmpty ? "" : catalog.text("search.results", language, ["count": "\(hits.count)"]),
+        ]
+    }
+
+    func country(_ page: CountryPage, _ language: String) -> [String: Any] {
+        let grouped = Dictionary(grouping: page.focalPoints) { $0.crimeArea?.rawValue ?? "" }
+        let groups: [[String: Any]] = grouped.keys.sorted().map { area in
+            [
+                "area": area.isEmpty ? catalog.text("country.focal_points", language) : renderer.term("crime", area, language),
+                "points": (grouped[area] ?? []).map { point -> [String: Any] in
+                    var row: [String: Any] = [
+                        "function": renderer.term("function", point.function.rawValue, language), "holder": point.holder, "agency": point.agency,
+                    ]
+                    if let channel = point.channel { row["channel"] = reach(channel) }
+                    return row
+                },
+            ]
+        }
+        return [
+            "name": page.country.name, "code": page.country.code,
+            "empty": page.agencies.isEmpty && page.contacts24x7.isEmpty && page.focalPoints.isEmpty,
+            "hasContacts24x7": !page.contacts24x7.isEmpty,
+            "contacts24x7": page.contacts24x7.map { entry -> [String: Any] in
+                var row = reach(entry.channel)
+                row["holder"] = entry.holder
+                row["agency"] = entry.agency
+                return row
+            },
+            "hasFocalPoints": !groups.isEmpty, "focalGroups": groups,
+            "hasAgencies": !page.agencies.isEmpty,
+            "agencies": page.agencies.map { entry -> [String: Any] in
+                var row = names(entry.agency.name, native: entry.agency.nativeName)
+                row["id"] = entry.agency.id.lowercasedString
+                row["kind"] = renderer.term("kind", entry.agency.kind.rawValue, language)
+                row["contacts"] = catalog.text("country.contact_count", language, ["count": "\(entry.contactCount)"])
+                row["hasUnits"] = !entry.units.isEmpty
+                row["units"] = entry.units.map { ["id": $0.id.lowercasedString, "name": $0.nativeName ?? $0.name] }
+                return row
+            },
+            "hasNotes": !page.notes.isEmpty, "notes": page.notes.map(note),
+        ]
+    }
+
+    func agency(_ card: AgencyCard, country: Country, _ language: String) -> [String: Any] {
+        var view = names(card.agency.name, native: card.agency.nativeName)
+        view["kind"] = renderer.term("kind", card.agency.kind.rawValue, language)
+        view["countryCode"] = country.code
+        view["country"] = country.name
+        view["parent"] = card.parent.map { $0.nativeName ?? $0.name }
+        view["parentID"] = card.parent?.id.lowercasedString
+        view["website"] = card.agency.website.flatMap { $0.hasPrefix("https://") || $0.hasPrefix("http://") ? $0 : nil }
+        view["address"] = card.agency.address
+        view["hasChannels"] = !card.channels.isEmpty
+        view["channels"] = card.channels.map { channel(language, $0) }
+        view["hasUnits"] = !card.units.isEmpty
+        view["units"] = card.units.map { ["id": $0.id.lowercasedString, "name": $0.nativeName ?? $0.name] }
+        view["hasContacts"] = !card.contacts.isEmpty
+        view["contacts"] = card.contacts.map { person -> [String: Any] in
+            var row = names(person.displayName, native: person.nativeName)
+            row["id"] = person.id.lowercasedString
+            row["position"] = person.position
+            return row
+        }
+        view["hasNotes"] = !card.notes.isEmpty
+        view["notes"] = card.notes.map(note)
+        return view
+    }
+
+    func contact(_ card: ContactCard, country: Country, _ language: String) -> [String: Any] {
+        var view = names(card.person.displayName, native: card.person.nativeName)
+        view["id"] = card.person.id.lowercasedString
+        view["position"] = card.person.position
+        view["agency"] = card.agency.nativeName ?? card.agency.name
+        view["agencyID"] = card.agency.id.lowercasedString
+        view["countryCode"] = country.code
+        view["country"] = country.name
+        view["languages"] = card.person.languages.isEmpty ? nil : card.person.languages.map { languageName($0, in: language) }.joined(separator: ", ")
+        view["verified"] = card.person.verifiedAt.map { catalog.text("contact.verified", language, ["date": String($0.prefix(10))]) }
+            ?? catalog.text("contact.never_verified", language)
+        view["channels"] = card.channels.map { channel(language, $0) }
+        view["hasDesignations"] = !card.designations.isEmpty
+        view["designations"] = card.designations.map { designation -> [String: String] in
+            let function = renderer.term("function", designation.function.rawValue, language)
+            return ["text": designation.crimeArea.map { "\(function) · \(renderer.term("crime", $0.rawValue, language))" } ?? function]
+        }
+        view["hasNotes"] = !card.notes.isEmpty
+        view["notes"] = card.notes.map(note)
+        return view
+    }
+
+    /// A name as written, and its Latin spelling beside it when the record has both.
+    private func names(_ latin: String, native: String?) -> [String: Any] {
+        guard let native, !native.isEmpty, native != latin else { return ["name": latin] }
+        return ["name": native, "latin": latin]
+    }
+
+    private func channel(_ language: String, _ channel: Channel) -> [String: Any] {
+        var row = reach(channel)
+        row["kind"] = renderer.term("channel", channel.kind.rawValue, language)
+        row["is24x7"] = channel.is24x7
+        row["label"] = channel.label
+        row["hours"] = channel.hours.map { catalog.text("contact.hours", language, ["hours": $0]) }
+        return row
+    }
+
+    /// A channel's value, with the link that calls or writes to it.
+    private func reach(_ channel: Channel) -> [String: Any] {
+        var row: [String: Any] = ["value": channel.value]
+        switch channel.kind {
+        case .phone, .mobile: row["href"] = "tel:\(channel.value)"
+        case .email: row["href"] = "mailto:\(channel.value)"
+        default: break
+        }
+        return row
+    }
+
+    private func note(_ note: NoteSummary) -> [String: Any] {
+        let marking = note.marking?.rawValue ?? ""
+        return ["title": note.title, "marking": marking, "markingClass": marking.lowercased().replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: "+", with: "-")]
+    }
+
+    private func languageName(_ code: String, in language: String) -> String {
+        Locale(identifier: language).localizedString(forLanguageCode: code) ?? code
+    }
+}

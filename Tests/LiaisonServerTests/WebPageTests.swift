@@ -1,0 +1,234 @@
+import Foundation
+import LiaisonCore
+@testable import LiaisonServer
+import LiaisonTestSupport
+import Testing
+
+/// The officers' web page on a live server, with curl as the browser: its cookie jar keeps the
+/// session, as a browser would.
+@Suite struct WebPageTests {
+    typealias Node = MutualTLSTests.Node
+
+    /// A browser: curl with a cookie jar of its own.
+    final class Browser: Sendable {
+        let port: Int
+        let folder = Fixtures.temporaryFolder()
+        var jar: URL { folder.appending(path: "cookies") }
+
+        init(port: Int) throws {
+            self.port = port
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+
+        deinit { try? FileManager.default.removeItem(at: folder) }
+
+        struct Answer {
+            var status: Int
+            var headers: String
+            var body: String
+            func header(_ name: String) -> String? {
+                headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix(name.lowercased() + ":") }
+                    .map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+            }
+        }
+
+        /// A GET, or a POST of `form` from this node's page (or from `origin`).
+        func request(_ path: String, form: [String: String]? = nil, origin: String? = nil) async throws -> Answer {
+            let port = port, jar = jar, folder = folder
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result {
+                        let headersFile = folder.appending(path: "headers-\(UUID().uuidString)"), bodyFile = folder.appending(path: "body-\(UUID().uuidString)")
+                        defer { [headersFile, bodyFile].forEach { try? FileManager.default.removeItem(at: $0) } }
+                        var arguments = ["-sk", "-c", jar.path, "-b", jar.path, "-D", headersFile.path, "-o", bodyFile.path, "-w", "%{http_code}", "--max-time", "60"]
+                        if let form {
+                            arguments += ["-H", "Origin: \(origin ?? "https://127.0.0.1:\(port)")"]
+                            for (name, value) in form.sorted(by: { $0.key < $1.key }) { arguments += ["--data-urlencode", "\(name)=\(value)"] }
+                        }
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                        process.arguments = arguments + ["https://127.0.0.1:\(port)\(path)"]
+                        let output = Pipe()
+                        process.standardOutput = output
+                        try process.run()
+                        process.waitUntilExit()
+                        let status = Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
+                        return Answer(
+                            status: status, headers: (try? String(contentsOf: headersFile, encoding: .utf8)) ?? "",
+                            body: (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? "")
+                    })
+                }
+            }
+        }
+
+        /// The token of the form on a page.
+        static func formToken(_ page: Answer) throws -> String {
+            let match = try #require(page.body.firstMatch(of: #/name="form_token" value="([0-9a-zA-Z_-]+)"/#))
+            return String(match.1)
+        }
+
+        func signIn(_ name: String, _ password: String) async throws -> Answer {
+            let form = try await request("/signin")
+            return try await request("/signin", form: ["form_token": try Self.formToken(form), "name": name, "password": password])
+        }
+    }
+
+    /// A node with a Moldovan police centre, a contact reachable 24/7 and an officer's account.
+    static func node() throws -> (Node, ion: Person) {
+        let node = try Node("Chisinau")
+        let ion = try node.directory.write { tx in
+            let police = try tx.save(Agency(name: "Centre for Combating Trafficking in Persons", acronym: "CCTP", kind: .police, country: "MD"))
+            let ion = try tx.save(Person(agencyID: police.id, givenName: "Ion", familyName: "Popescu", nativeName: "Ион Попеску", languages: ["ro", "ru"]))
+            try tx.save(Channel(personID: ion.id, kind: .phone, value: "+37322000101", is24x7: true))
+            try tx.save(Designation(personID: ion.id, crimeArea: .traffickingInPersons, function: .contact24x7))
+            return ion
+        }.value
+        _ = try node.directory.addAccount(name: "ana", role: .editor, password: "correct horse battery")
+        return (node, ion)
+    }
+
+    @Test func anOfficerSignsInFindsAContactAndTakesTheirCard() async throws {
+        let (node, ion) = try Self.node()
+        defer { node.remove() }
+        try await MutualTLSTests().withServer(node) { port in
+            let browser = try Browser(port: port)
+            // Without a session, every page leads to the sign-in form, and back.
+            let away = try await browser.request("/search?q=popescu")
+            #expect(away.status == 303 && away.header("Location") == "/signin?back=%2Fsearch%3Fq%3Dpopescu")
+            let wrong = try await browser.signIn("ana", "not the password")
+            #expect(wrong.status == 401 && wrong.body.contains("The name or the password is wrong."))
+            let signedIn = try await browser.signIn("ana", "correct horse battery")
+            #expect(signedIn.status == 303 && signedIn.header("Location") == "/search")
+            let cookie = try #require(signedIn.header("Set-Cookie"))
+            #expect(cookie.hasPrefix("__Host-liaison=") && cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+
+            // The search shows the number to call, the name as written and its Latin spelling.
+            let found = try await browser.request("/search?q=popescu")
+            #expect(found.status == 200 && found.body.contains("href=\"tel:+37322000101\"") && found.body.contains("Ион Попеску"))
+            #expect(found.body.contains("<span class=\"latin\" lang=\"en\">Ion Popescu</span>"))
+            let csp = try #require(found.header("Content-Security-Policy"))
+            #expect(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"))
+            #expect(found.header("Strict-Transport-Security") == "max-age=31536000")
+            // The part the script refreshes as the officer types, and the filters as controls.
+            let typed = try await browser.request("/search/results?q=pop&crime=trafficking-in-persons&only24x7=1")
+            #expect(typed.status == 200 && typed.body.contains("/contacts/\(ion.id.lowercasedString)") && !typed.body.contains("<html"))
+            #expect(try await browser.request("/search/results?q=pop&kind=navy").status == 400)
+
+            let card = try await browser.request("/contacts/\(ion.id.lowercasedString)")
+            #expect(card.status == 200 && card.body.contains("Romanian, Russian") && card.body.contains("tel:+37322000101"))
+            let vCard = try await browser.request("/contacts/\(ion.id.lowercasedString)/vcard")
+            #expect(vCard.status == 200 && vCard.header("Content-Type") == "text/vcard; charset=utf-8")
+            #expect(vCard.body.hasPrefix("BEGIN:VCARD\r\n") && vCard.body.hasSuffix("END:VCARD\r\n"))
+            let fields = vCard.body.split(separator: "\r\n")
+            #expect(fields.contains("FN;ALTID=1;PREF=1:Ion Popescu") && fields.contains("FN;ALTID=1:Ион Попеску"))
+            #expect(fields.contains { $0.hasPrefix("TEL;") && $0.hasSuffix(":tel:+37322000101") })
+            let country = try await browser.request("/countries/md")
+            #expect(country.status == 200 && country.body.contains("Reachable 24/7") && country.body.contains("Moldova"))
+            let nobody = try await browser.request("/contacts/deadbeef")
+            #expect(nobody.status == 404 && nobody.body.contains("Nothing here by that name."))
+            #expect(try await browser.request("/contacts/nobody").status == 400)
+
+            // Every page read is in the audit log, with the officer's name and the records shown.
+            let reads = try node.directory.auditEntries().filter { $0.action == .webRead }
+            #expect(reads.allSatisfy { $0.actor == "web:ana" })
+            #expect(reads.filter { $0.records.contains(ion.id.lowercasedString) }.count >= 4)
+
+            // Signing out ends the session.
+            let signOut = try await browser.request("/signout", form: ["form_token": try Browser.formToken(found)])
+            #expect(signOut.status == 303 && signOut.header("Location") == "/signin")
+            #expect(try await browser.request("/search").status == 303)
+        }
+    }
+
+    @Test func formsFromAnotherSiteOrWithoutTheirTokenAreRefused() async throws {
+        let (node, _) = try Self.node()
+        defer { node.remove() }
+        try await MutualTLSTests().withServer(node) { port in
+            let browser = try Browser(port: port)
+            _ = try await browser.signIn("ana", "correct horse battery")
+            let page = try await browser.request("/search")
+            let token = try Browser.formToken(page)
+            // Another site's form, even with the right token, and a form without it.
+            #expect(try await browser.request("/signout", form: ["form_token": token], origin: "https://attacker.example").status == 403)
+            #expect(try await browser.request("/signout", form: ["form_token": "forged"]).status == 403)
+            // A sign-in form posted without the token its page set.
+            let stranger = try Browser(port: port)
+            #expect(try await stranger.request("/signin", form: ["form_token": "x", "name": "ana", "password": "correct horse battery"]).status == 403)
+            // The session lived through all of it.
+            #expect(try await browser.request("/search").status == 200)
+        }
+    }
+
+    @Test func repeatedFailuresLockTheAccountUntilItIsReset() async throws {
+        let (node, _) = try Self.node()
+        defer { node.remove() }
+        try await MutualTLSTests().withServer(node) { port in
+            let browser = try Browser(port: port)
+            for _ in 1..<AccountRules.failuresBeforeLock { #expect(try await browser.signIn("ana", "wrong guess!!").status == 401) }
+            let locked = try await browser.signIn("ana", "wrong guess!!")
+            #expect(locked.status == 429 && locked.body.contains("this account is locked until"))
+            // While locked, even the right password does not open it.
+            #expect(try await browser.signIn("ana", "correct horse battery").status == 429)
+            _ = try node.directory.resetAccount("ana", password: "a new passphrase here")
+            #expect(try await browser.signIn("ana", "a new passphrase here").status == 303)
+        }
+    }
+
+    @Test func anEnrolmentLinkSetsThePasswordOnce() async throws {
+        let (node, _) = try Self.node()
+        defer { node.remove() }
+        let secret = try #require(try node.directory.addAccount(name: "bogdan", role: .viewer))
+        try await MutualTLSTests().withServer(node) { port in
+            let browser = try Browser(port: port)
+            let form = try await browser.request("/enrol/\(secret)")
+            #expect(form.status == 200 && form.body.contains("Choose the password for bogdan"))
+            let token = try Browser.formToken(form)
+            let short = try await browser.request("/enrol/\(secret)", form: ["form_token": token, "password": "short", "again": "short"])
+            #expect(short.status == 400 && short.body.contains("needs at least 12 characters"))
+            let set = try await browser.request(
+                "/enrol/\(secret)", form: ["form_token": try Browser.formToken(short), "password": "a long enough secret", "again": "a long enough secret"])
+            #expect(set.status == 200 && set.body.contains("Your password is set."))
+            #expect(try await browser.request("/enrol/\(secret)").status == 404)
+            #expect(try await browser.signIn("bogdan", "a long enough secret").status == 303)
+        }
+    }
+
+    @Test func disablingAnAccountEndsItsSessions() throws {
+        let (node, _) = try Self.node()
+        defer { node.remove() }
+        guard case .opened(let cookie, let session) = try node.directory.logIn(name: "ana", password: "correct horse battery") else {
+            Issue.record("ana could not sign in")
+            return
+        }
+        #expect(session.role == .editor && session.role.mayEdit)
+        #expect(try node.directory.webSession(cookie: cookie)?.account == "ana")
+        try node.directory.disableAccount("ana")
+        #expect(try node.directory.webSession(cookie: cookie) == nil)
+        #expect(try node.directory.logIn(name: "ana", password: "correct horse battery") == .refused)
+        #expect(try node.directory.logIn(name: "nobody", password: "correct horse battery") == .refused)
+        #expect(#expect(throws: LiaisonError.self) { try node.directory.addAccount(name: "cy", role: .viewer, password: "cy-cy-cy-cy-cy-cy") }?.message
+            == "may not contain the account's name")
+    }
+
+    @Test func everyLanguageFileHasEveryKeyAndEveryTermIsTranslated() throws {
+        let files = EmbeddedResources.web.filter { $0.name.hasPrefix("Translations/") }
+        let english = try #require(files.first { $0.name == "Translations/en.txt" })
+        let keys = Set(WebCatalog.parse(english.text).texts.keys)
+        for file in files {
+            let (texts, bad) = WebCatalog.parse(file.text)
+            #expect(bad.isEmpty, "\(file.name): lines \(bad) are not `key = text`")
+            let missing = keys.subtracting(texts.keys).sorted()
+            #expect(missing.isEmpty, "\(file.name) lacks \(missing.joined(separator: ", "))")
+        }
+        let terms = AgencyKind.allCases.map { "kind.\($0.rawValue)" } + CrimeArea.allCases.map { "crime.\($0.rawValue)" }
+            + FocalFunction.allCases.map { "function.\($0.rawValue)" } + ChannelKind.allCases.map { "channel.\($0.rawValue)" }
+        #expect(Set(terms).subtracting(keys).isEmpty, "untranslated terms: \(Set(terms).subtracting(keys).sorted())")
+        // Every template parses, and every text a template asks for exists.
+        let renderer = WebRenderer.shared
+        for template in EmbeddedResources.web where template.name.hasPrefix("Templates/") {
+            for match in template.text.matches(of: #/\{\{\s*t\.([a-z0-9_]+)\s*\}\}/#) {
+                #expect(renderer.catalog.labels("en")[String(match.1)] != nil, "\(template.name) asks for t.\(match.1)")
+            }
+        }
+    }
+}
