@@ -131,18 +131,18 @@ extension NodeServer {
         web.get("search") { request, context in
             let search = try WebSearch(request.uri.queryParameters)
             let found = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
-                search.isEmpty ? ([], []) : try directory.searchNamingCountries(search.query)
+                try search.run(in: directory)
             } records: { $0.hits.map(\.id.lowercasedString) }
             var view = views.search(search, context.language)
-            for (key, value) in views.results(search, found.hits, found.countries, context.language) { view[key] = value }
+            for (key, value) in views.results(search, found, context.language) { view[key] = value }
             return renderer.page("search", title: renderer.catalog.text("search.title", context.language), view: view, request: request, context: context, script: true)
         }
         web.get("search/results") { request, context in
             let search = try WebSearch(request.uri.queryParameters)
             let found = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
-                search.isEmpty ? ([], []) : try directory.searchNamingCountries(search.query)
+                try search.run(in: directory)
             } records: { $0.hits.map(\.id.lowercasedString) }
-            return renderer.fragment("results", view: views.results(search, found.hits, found.countries, context.language), context: context)
+            return renderer.fragment("results", view: views.results(search, found, context.language), context: context)
         }
         web.get("countries/:code") { request, context in
             let code = try context.parameters.require("code").decodedPathSegment.uppercased()

@@ -53,13 +53,14 @@ struct WebMiddleware: RouterMiddleware {
     }
 
     /// The headers that keep the page to itself: scripts and styles from this node only, no
-    /// framing, HTTPS only, no referrer (an enrolment link carries its secret).
+    /// framing, HTTPS only, no referrer to other sites (an enrolment link carries its secret).
     static func secure(_ headers: inout HTTPFields) {
         headers[.contentSecurityPolicy] =
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
         headers[.strictTransportSecurity] = "max-age=31536000"
         headers[.xContentTypeOptions] = "nosniff"
-        headers[Self.referrerPolicy] = "no-referrer"
+        // Not "no-referrer": with it, browsers send `Origin: null` with the page's own forms.
+        headers[Self.referrerPolicy] = "same-origin"
         headers[Self.frameOptions] = "DENY"
     }
 

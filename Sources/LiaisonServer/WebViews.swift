@@ -28,6 +28,22 @@ struct WebSearch: Sendable {
 
     var hasFilters: Bool { !country.isEmpty || kind != nil || crimeArea != nil || function != nil || !speaks.isEmpty || only24x7 }
 
+    /// What a search found, with the names of the hits' countries.
+    struct Found: Sendable {
+        var hits: [SearchHit] = []
+        var countries: [Country] = []
+        var countryNames: [String: String] = [:]
+    }
+
+    /// Runs the search, unless nothing was asked.
+    func run(in directory: Directory) throws(LiaisonError) -> Found {
+        guard !isEmpty else { return Found() }
+        let (hits, countries) = try directory.searchNamingCountries(query)
+        var names: [String: String] = [:]
+        for code in Set(hits.map(\.country)) { names[code] = try? directory.country(code).name }
+        return Found(hits: hits, countries: countries, countryNames: names)
+    }
+
     var query: SearchQuery {
         SearchQuery(
             text, country: country.isEmpty ? nil : country, kind: kind, crimeArea: crimeArea, function: function,
@@ -55,17 +71,19 @@ struct WebViews: Sendable {
         ]
     }
 
-    func results(_ search: WebSearch, _ hits: [SearchHit], _ countries: [Country], _ language: String) -> [String: Any] {
+    func results(_ search: WebSearch, _ found: WebSearch.Found, _ language: String) -> [String: Any] {
+        let (hits, countries) = (found.hits, found.countries)
         let shown: [[String: Any]] = hits.map { hit in
             var row = names(hit.name, native: hit.nativeName)
             row["href"] = hit.entity == .person ? "/contacts/\(hit.id.lowercasedString)" : "/agencies/\(hit.id.lowercasedString)"
             row["position"] = hit.position
             row["agency"] = hit.agency
-            row["country"] = hit.country
+            row["country"] = found.countryNames[hit.country] ?? hit.country
             row["is24x7"] = hit.is24x7
             if let phone = hit.phone {
                 row["phone"] = phone
-                row["call"] = catalog.text("result.call", language, ["number": phone])
+                // Isolated left to right, so that a right-to-left page does not turn "+373…" around.
+                row["call"] = catalog.text("result.call", language, ["number": "\u{2066}\(phone)\u{2069}"])
             }
             row["email"] = hit.email
             row["secure"] = hit.secureChannel.map { catalog.text("result.secure", language, ["channel": $0]) }
@@ -74,7 +92,8 @@ struct WebViews: Sendable {
         return [
             "hits": shown, "nothing": !search.isEmpty && hits.isEmpty, "hasCountries": !countries.isEmpty,
             "countries": countries.map { ["code": $0.code, "name": $0.name] },
-            "counted": search.isEmpty || hits.isEmpty ? "" : catalog.text("search.results", language, ["count": "\(hits.count)"]),
+            "counted": search.isEmpty || hits.isEmpty
+                ? "" : hits.count == 1 ? catalog.text("search.result_one", language) : catalog.text("search.results", language, ["count": number(hits.count, language)]),
         ]
     }
 
@@ -85,8 +104,9 @@ struct WebViews: Sendable {
                 "area": area.isEmpty ? catalog.text("country.focal_points", language) : renderer.term("crime", area, language),
                 "points": (grouped[area] ?? []).map { point -> [String: Any] in
                     var row: [String: Any] = [
-                        "function": renderer.term("function", point.function.rawValue, language), "holder": point.holder, "agency": point.agency,
+                        "function": renderer.term("function", point.function.rawValue, language), "holder": point.holder,
                     ]
+                    if !point.agency.isEmpty { row["agency"] = point.agency }
                     if let channel = point.channel { row["channel"] = reach(channel) }
                     return row
                 },
@@ -96,25 +116,41 @@ struct WebViews: Sendable {
             "name": page.country.name, "code": page.country.code,
             "empty": page.agencies.isEmpty && page.contacts24x7.isEmpty && page.focalPoints.isEmpty,
             "hasContacts24x7": !page.contacts24x7.isEmpty,
-            "contacts24x7": page.contacts24x7.map { entry -> [String: Any] in
-                var row = reach(entry.channel)
-                row["holder"] = entry.holder
-                row["agency"] = entry.agency
-                return row
-            },
+            "contacts24x7": roundTheClock(page.contacts24x7),
             "hasFocalPoints": !groups.isEmpty, "focalGroups": groups,
             "hasAgencies": !page.agencies.isEmpty,
             "agencies": page.agencies.map { entry -> [String: Any] in
                 var row = names(entry.agency.name, native: entry.agency.nativeName)
                 row["id"] = entry.agency.id.lowercasedString
                 row["kind"] = renderer.term("kind", entry.agency.kind.rawValue, language)
-                row["contacts"] = catalog.text("country.contact_count", language, ["count": "\(entry.contactCount)"])
+                row["contacts"] = catalog.text("country.contact_count", language, ["count": number(entry.contactCount, language)])
                 row["hasUnits"] = !entry.units.isEmpty
                 row["units"] = entry.units.map { ["id": $0.id.lowercasedString, "name": $0.nativeName ?? $0.name] }
                 return row
             },
             "hasNotes": !page.notes.isEmpty, "notes": page.notes.map(note),
         ]
+    }
+
+    /// The 24/7 contacts, one line per holder with all its channels, in the page's order.
+    private func roundTheClock(_ entries: [CountryPage.Contact24x7]) -> [[String: Any]] {
+        var order: [String] = [], channels: [String: [[String: Any]]] = [:], holders: [String: (String, String)] = [:]
+        for entry in entries {
+            let key = entry.holder + "\u{1F}" + entry.agency
+            if channels[key] == nil {
+                order.append(key)
+                holders[key] = (entry.holder, entry.agency)
+            }
+            channels[key, default: []].append(reach(entry.channel))
+        }
+        return order.map { key in
+            var channels = channels[key] ?? []
+            if !channels.isEmpty { channels[channels.count - 1]["last"] = true }
+            let (holder, agency) = holders[key] ?? ("", "")
+            var row: [String: Any] = ["holder": holder, "channels": channels]
+            if !agency.isEmpty { row["agency"] = agency }
+            return row
+        }
     }
 
     func agency(_ card: AgencyCard, country: Country, _ language: String) -> [String: Any] {
@@ -151,7 +187,7 @@ struct WebViews: Sendable {
         view["countryCode"] = country.code
         view["country"] = country.name
         view["languages"] = card.person.languages.isEmpty ? nil : card.person.languages.map { languageName($0, in: language) }.joined(separator: ", ")
-        view["verified"] = card.person.verifiedAt.map { catalog.text("contact.verified", language, ["date": String($0.prefix(10))]) }
+        view["verified"] = card.person.verifiedAt.map { catalog.text("contact.verified", language, ["date": day($0, language)]) }
             ?? catalog.text("contact.never_verified", language)
         view["channels"] = card.channels.map { channel(language, $0) }
         view["hasDesignations"] = !card.designations.isEmpty
@@ -193,6 +229,22 @@ struct WebViews: Sendable {
     private func note(_ note: NoteSummary) -> [String: Any] {
         let marking = note.marking?.rawValue ?? ""
         return ["title": note.title, "marking": marking, "markingClass": marking.lowercased().replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: "+", with: "-")]
+    }
+
+    /// A count in the officer's language's digits and grouping.
+    func number(_ value: Int, _ language: String) -> String {
+        value.formatted(.number.locale(Locale(identifier: language)))
+    }
+
+    /// A day (`YYYY-MM-DD`, or a timestamp that starts with one) as the officer's language writes it.
+    func day(_ text: String, _ language: String) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        let parts = text.prefix(10).split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else { return String(text.prefix(10)) }
+        var style = Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: language), calendar: calendar)
+        style.timeZone = calendar.timeZone
+        return date.formatted(style)
     }
 
     private func languageName(_ code: String, in language: String) -> String {

@@ -93,7 +93,7 @@ extension Liaison {
         struct Reset: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Reset an account's password, end its sessions and lift a lock.",
-                discussion: "Without a new password (asked on a terminal, or --password-stdin), prints a one-time enrolment link.")
+                discussion: "On a terminal the new password is asked twice and not shown; else give --password-stdin, or --enrol for a one-time link.")
 
             @OptionGroup var data: DataOptions
             @Argument(help: "The account's name.") var name: String

@@ -64,7 +64,9 @@ final class Workspace {
     /// `whileRunning` is called once the process has started, e.g. to send it a signal; the process
     /// then starts with the default action for SIGINT and SIGTERM, as from a terminal, since
     /// `swift test` hands the signals it ignores down to the processes it starts.
-    func run(_ arguments: [String], environment extra: [String: String] = [:], whileRunning: ((Process) throws -> Void)? = nil) throws -> CLIRun {
+    func run(
+        _ arguments: [String], environment extra: [String: String] = [:], input: String? = nil, whileRunning: ((Process) throws -> Void)? = nil
+    ) throws -> CLIRun {
         let process = try start(arguments)
         process.environment?.merge(extra) { _, new in new }
         if whileRunning != nil, let executable = process.executableURL {
@@ -83,7 +85,14 @@ final class Workspace {
         }
         let outputHandle = try FileHandle(forWritingTo: output)
         let errorHandle = try FileHandle(forWritingTo: errors)
-        process.standardInput = FileHandle.nullDevice
+        if let input {
+            let inputFile = folder.appending(path: ".stdin-\(UUID().uuidString)")
+            try Data(input.utf8).write(to: inputFile)
+            defer { try? FileManager.default.removeItem(at: inputFile) }
+            process.standardInput = try FileHandle(forReadingFrom: inputFile)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         process.standardOutput = outputHandle
         process.standardError = errorHandle
         try process.run()
@@ -176,9 +185,10 @@ struct CLINode {
 
     @discardableResult
     func run(
-        _ arguments: [String], environment: [String: String] = [:], exit expected: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil, exit expected: Int32 = 0,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> CLIRun {
-        let result = try workspace.run(arguments + ["--data", data.path], environment: environment)
+        let result = try workspace.run(arguments + ["--data", data.path], environment: environment, input: input)
         #expect(result.status == expected, "\(result)", sourceLocation: sourceLocation)
         return result
     }
