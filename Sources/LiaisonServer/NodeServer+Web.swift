@@ -76,6 +76,7 @@ extension NodeServer {
         }
         addEnrolmentRoutes(to: web, directory: directory)
         addDirectoryPages(to: web, directory: directory)
+        addNotePages(to: web, directory: directory)
     }
 
     /// `/enrol/SECRET`: the officer sets the password of an account made with an enrolment link.

@@ -96,6 +96,9 @@ def cross_site_form(target):
     return server
 
 
+note_url = ""
+
+
 def main():
     parser = argparse.ArgumentParser()
     for name in ("--url", "--editor", "--viewer", "--contact", "--query", "--screenshots"):
@@ -179,8 +182,37 @@ def main():
         driver.get(url + "/search")
         checks.check(driver.current_url.startswith(url + "/search"), "a form posted from another site does not sign the officer out")
         attacker.shutdown()
+
+        # Write and publish a note.
+        driver.get(url + "/notes/new")
+        driver.find_element(By.ID, "title").send_keys("Recruiters at the Leuseni crossing")
+        driver.find_element(By.ID, "body").send_keys("Seen **twice** this week, with forged work permits.")
+        driver.find_element(By.ID, "countries").send_keys("MD")
+        driver.find_element(By.NAME, "publish").click()
+        for field, value in (("reliability", "B"), ("credibility", "2"), ("marking", "TLP:GREEN")):
+            driver.find_element(By.CSS_SELECTOR, f"#{field} option[value='{value}']").click()
+        button = driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]")
+        button.click()
+        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
+        checks.check("/notes/" in driver.current_url and driver.find_element(By.CSS_SELECTOR, ".tlp-bar.tlp-green").text == "TLP:GREEN"
+                     and driver.find_element(By.CSS_SELECTOR, ".body strong").text == "twice", "the editor writes and publishes a note, shown with its TLP bar")
+        global note_url
+        note_url = driver.current_url
+        checks.shot(driver, "note")
+        checks.axe(driver, "note")
     finally:
         driver.quit()
+
+    # A viewer who tries to edit is refused, and is offered no form.
+    viewer = browser()
+    try:
+        checks.sign_in(viewer, arguments.viewer)
+        viewer.get(note_url)
+        checks.check(not viewer.find_elements(By.CSS_SELECTOR, "form[action$='/evaluations']"), "the viewer is offered no evaluation form")
+        viewer.get(url + "/notes/new")
+        checks.check("Your account may not do that." in viewer.find_element(By.TAG_NAME, "main").text, "the viewer who opens the note form is refused")
+    finally:
+        viewer.quit()
 
     # Login throttling: the account locks after repeated failures.
     throttled = browser()

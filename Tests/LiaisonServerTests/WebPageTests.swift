@@ -193,6 +193,70 @@ import Testing
         }
     }
 
+    @Test func anEditorWritesPublishesEvaluatesAndLinksNotesAndAViewerCannot() async throws {
+        let (node, _) = try Self.node()
+        defer { node.remove() }
+        _ = try node.directory.addAccount(name: "victor", role: .viewer, password: "a viewer's long password")
+        try await MutualTLSTests().withServer(node) { port in
+            let editor = try Browser(port: port)
+            _ = try await editor.signIn("ana", "correct horse battery")
+            let form = try await editor.request("/notes/new")
+            #expect(form.status == 200 && form.body.contains("name=\"publish\""))
+            let token = try Browser.formToken(form)
+            var note = [
+                "form_token": token, "title": "Recruiters at the Leușeni crossing", "language": "en", "countries": "MD, RO", "crime": "trafficking-in-persons",
+                "body": """
+                    Seen **twice**.
+
+                    See [a link](javascript:alert(1)), ![pic](https://elsewhere.example/p.png) and [the law](https://law.example/art-165).
+
+                    <script>alert(1)</script> <img src=x onerror=alert(1)>
+                    """,
+                "publish": "1", "reliability": "B", "credibility": "2", "sharing": "federation",
+            ]
+            // Publishing without a marking: the store's own message, next to the field.
+            let unmarked = try await editor.request("/notes", form: note)
+            #expect(unmarked.status == 400 && unmarked.body.contains("<p class=\"problem\">publishing needs a TLP marking"))
+            #expect(unmarked.body.contains("Recruiters at the Leușeni crossing"))
+            note["marking"] = "TLP:AMBER"
+            let saved = try await editor.request("/notes", form: note)
+            let location = try #require(saved.header("Location"))
+            #expect(saved.status == 303 && location.hasPrefix("/notes/"))
+            let page = try await editor.request(location)
+            #expect(page.status == 200 && page.body.contains("<strong>twice</strong>"))
+            #expect(page.body.contains("class=\"tlp-bar tlp-amber\"") && page.body.contains("<span class=\"grading\" title="))
+            // Nothing of the body runs or loads; a link goes only to the web, mail or a phone.
+            #expect(!page.body.contains("<script>alert") && !page.body.contains("<img") && !page.body.contains("href=\"javascript:"))
+            #expect(page.body.contains("&lt;script&gt;") && page.body.contains("See a link, pic and"))
+            #expect(page.body.contains("<a rel=\"noopener noreferrer\" href=\"https://law.example/art-165\">the law</a>"))
+
+            let id = String(location.dropFirst("/notes/".count))
+            let evaluated = try await editor.request("\(location)/evaluations", form: ["form_token": token, "reliability": "A", "credibility": "1", "comment": "Confirmed by border police"])
+            #expect(evaluated.status == 303)
+            let other = try node.directory.write { tx in
+                try tx.save(Note(title: "Earlier sighting", language: "en", body: "Once.", countries: ["MD"], status: .published, reliability: .c, credibility: .three, marking: .green, distribution: .federation))
+            }.value
+            let linked = try await editor.request("\(location)/links", form: ["form_token": token, "relation": "corroborates", "other": other.id.shortID])
+            #expect(linked.status == 303)
+            let graded = try await editor.request(location)
+            #expect(graded.body.contains("Confirmed by border police") && graded.body.contains("href=\"/notes/\(other.id.lowercasedString)\">Earlier sighting</a>"))
+            let listed = try await editor.request("/notes?marking=TLP:AMBER")
+            #expect(listed.body.contains(id) && !listed.body.contains(other.id.lowercasedString))
+
+            // A viewer reads, and is refused every form.
+            let viewer = try Browser(port: port)
+            _ = try await viewer.signIn("victor", "a viewer's long password")
+            let read = try await viewer.request(location)
+            #expect(read.status == 200 && !read.body.contains("/evaluations\"") && !read.body.contains("Write a note"))
+            let viewerToken = try Browser.formToken(read)
+            #expect(try await viewer.request("/notes/new").status == 403)
+            let refused = try await viewer.request("\(location)/evaluations", form: ["form_token": viewerToken, "reliability": "F", "credibility": "6"])
+            #expect(refused.status == 403 && refused.body.contains("Your account may not do that."))
+            #expect(try await viewer.request("/notes", form: note.merging(["form_token": viewerToken]) { $1 }).status == 403)
+            #expect(try node.directory.notePage(matching: id, for: .local).evaluations.count == 1)
+        }
+    }
+
     @Test func disablingAnAccountEndsItsSessions() throws {
         let (node, _) = try Self.node()
         defer { node.remove() }
