@@ -1,13 +1,14 @@
 import Foundation
 import Hummingbird
 import LiaisonCore
+import LiaisonSync
 import NIOCore
 
 /// The officers' web page, on the node's HTTPS port: signing in, the search, and the pages of a
 /// country, an agency and a contact. A thin layer over the library, as the CLI is: each route
 /// reads through ``Directory``, records what it shows in the audit log, and renders a template.
 extension NodeServer {
-    static func addWebRoutes(to router: Router<NodeRequestContext>, directory: Directory) {
+    static func addWebRoutes(to router: Router<NodeRequestContext>, directory: Directory, tls: NodeTLS, wakeup: BackgroundSync.Wakeup?) {
         let renderer = WebRenderer.shared
         let catalog = renderer.catalog
         let throttle = SignInThrottle()
@@ -77,6 +78,7 @@ extension NodeServer {
         addEnrolmentRoutes(to: web, directory: directory)
         addDirectoryPages(to: web, directory: directory)
         addNotePages(to: web, directory: directory)
+        addAdminPages(to: web, directory: directory, tls: tls, wakeup: wakeup)
     }
 
     /// `/enrol/SECRET`: the officer sets the password of an account made with an enrolment link.

@@ -123,7 +123,7 @@ public enum NodeServer {
         router.add(middleware: PeersOnlyMiddleware(directory: directory, wakeup: wakeup))
         addSyncRoutes(to: router, directory: directory, configuration: configuration, stopping: stopping)
         addAPIRoutes(to: router, directory: directory)
-        addWebRoutes(to: router, directory: directory)
+        addWebRoutes(to: router, directory: directory, tls: tls, wakeup: wakeup)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
             // Read the roster at each handshake, so that a revocation takes effect at once.
             guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
@@ -233,7 +233,7 @@ extension String {
     var routeShape: String {
         let words: Set<Substring> = [
             "v1", "api", "vector", "wait", "pull", "push", "search", "countries", "agencies", "contacts", "vcard", "signin", "signout", "enrol",
-            "assets", "language", "results",
+            "assets", "language", "results", "notes", "new", "evaluations", "links", "sync", "audit",
         ]
         return "/" + routeSegments.map { words.contains($0) ? String($0) : "*" }.joined(separator: "/")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LiaisonCore
 @testable import LiaisonServer
+import LiaisonSync
 import LiaisonTestSupport
 import Testing
 
@@ -254,6 +255,35 @@ import Testing
             #expect(refused.status == 403 && refused.body.contains("Your account may not do that."))
             #expect(try await viewer.request("/notes", form: note.merging(["form_token": viewerToken]) { $1 }).status == 403)
             #expect(try node.directory.notePage(matching: id, for: .local).evaluations.count == 1)
+        }
+    }
+
+    @Test func administratorsSeeTheAuditLogAndStartASyncAndOthersDoNot() async throws {
+        let (node, ion) = try Self.node()
+        defer { node.remove() }
+        let peer = try Node("Bucharest")
+        defer { peer.remove() }
+        _ = try node.directory.addPeer(try peer.card())
+        _ = try node.directory.addAccount(name: "irina", role: .admin, password: "the administrator's password")
+        try await MutualTLSTests().withServer(node) { port in
+            let editor = try Browser(port: port)
+            _ = try await editor.signIn("ana", "correct horse battery")
+            _ = try await editor.request("/contacts/\(ion.id.lowercasedString)")
+            let sync = try await editor.request("/sync")
+            #expect(sync.status == 200 && sync.body.contains("Bucharest") && sync.body.contains("bundles only") && !sync.body.contains("Sync now"))
+            #expect(try await editor.request("/sync", form: ["form_token": try Browser.formToken(sync)]).status == 403)
+            #expect(try await editor.request("/audit").status == 403 && !sync.body.contains("href=\"/audit\""))
+
+            let admin = try Browser(port: port)
+            _ = try await admin.signIn("irina", "the administrator's password")
+            let page = try await admin.request("/sync")
+            #expect(page.body.contains("Sync now") && page.body.contains("href=\"/audit\""))
+            let started = try await admin.request("/sync", form: ["form_token": try Browser.formToken(page)])
+            #expect(started.status == 303 && started.header("Location") == "/sync?started=1")
+            // The audit log, filtered by a record and by who: ana's look at the contact.
+            let audit = try await admin.request("/audit?record=\(ion.id.shortID)&actor=ana")
+            #expect(audit.status == 200 && audit.body.contains("web:ana") && audit.body.contains("web.read") && !audit.body.contains("web:irina"))
+            #expect(try await admin.request("/audit?since=yesterday").status == 400)
         }
     }
 
