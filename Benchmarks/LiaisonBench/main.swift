@@ -4,7 +4,8 @@ import LiaisonCore
 import LiaisonSync
 
 // Benchmarks, run on demand:
-//   swift run -c release LiaisonBench [import|search|cli|bundle|sync|notes|all] [--contacts N] [--cli PATH]
+//   swift run -c release LiaisonBench [import|search|cli|bundle|sync|notes|accountability|all] [--contacts N] [--cli PATH]
+//   csv: writes the generated directory of --contacts N rows to --out FILE, for Benchmarks/web-bench.sh.
 //   notes: search over --notes N notes (100,000) beside raw FTS5; `liaison sync` of --synced-notes N
 //   notes (10,000) to a peer entitled to half of them, one entitled to all and one to none; sealing
 //   and opening a note beside plain HPKE.
@@ -27,7 +28,7 @@ let contactCount = option("--contacts").flatMap(Int.init) ?? 100_000
 let cliPath = option("--cli") ?? ".build/release/liaison"
 let memoryChanges = option("--memory-changes").flatMap(Int.init)
 let importMemory = CommandLine.arguments.contains("--import-memory")
-let mode = ["import", "search", "cli", "bundle", "sync", "notes", "accountability", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
+let mode = ["import", "search", "cli", "bundle", "sync", "notes", "accountability", "csv", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
 
 let workFolder = FileManager.default.temporaryDirectory.appending(path: "liaison-bench")
 try? FileManager.default.removeItem(at: workFolder)
@@ -400,6 +401,12 @@ if mode == "notes" {
 
 if mode == "accountability" {
     try benchmarkAccountability()
+    exit(0)
+}
+
+// The generated directory as a CSV file, for benchmarks that run `liaison` itself (Benchmarks/web-bench.sh).
+if mode == "csv" {
+    try Data(generatedCSV(count: contactCount).utf8).write(to: URL(fileURLWithPath: option("--out") ?? "contacts.csv"))
     exit(0)
 }
 let csv = generatedCSV(count: contactCount)

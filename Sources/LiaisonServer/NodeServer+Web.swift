@@ -197,7 +197,9 @@ extension NodeServer {
 
     /// A path on this node to go back to, never another site's: anything else is the search.
     static func localPath(_ path: String?) -> String {
-        guard let path, path.hasPrefix("/"), !path.hasPrefix("//"), !path.hasPrefix("/\\"), !path.contains("\r"), !path.contains("\n") else { return "/search" }
+        // Browsers drop tabs and read "\\" as "/" in addresses: only plain path characters pass.
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.~?=&%+:")
+        guard let path, path.hasPrefix("/"), !path.hasPrefix("//"), path.allSatisfy(allowed.contains) else { return "/search" }
         return path
     }
 

@@ -71,9 +71,10 @@ extension NodeServer {
             let actor = parameters["actor"].map { String($0).trimmed } ?? ""
             let since = parameters["since"].map { String($0).trimmed } ?? ""
             let sinceDate = try auditDay(since)
-            let entries = try await reading { () throws(LiaisonError) in
-                try directory.auditEntries(since: sinceDate, record: record).filter { actor.isEmpty || $0.actor.localizedCaseInsensitiveContains(actor) }.suffix(200)
-            }
+            // Reading the log is itself recorded, with the record it was filtered by.
+            let entries = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
+                Array(try directory.auditEntries(since: sinceDate, record: record).filter { actor.isEmpty || $0.actor.localizedCaseInsensitiveContains(actor) }.suffix(200))
+            } records: { _ in record.map { [$0] } ?? [] }
             let rows: [[String: Any]] = entries.reversed().map { entry in
                 [
                     "sequence": entry.sequence, "at": entry.at, "actor": entry.actor, "action": entry.action.rawValue,

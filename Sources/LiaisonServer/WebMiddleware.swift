@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LiaisonCore
+import Logging
 import NIOCore
 import Synchronization
 
@@ -43,12 +44,32 @@ struct WebMiddleware: RouterMiddleware {
                 response = try await next(request, context)
             }
         } catch let error as LiaisonError {
-            let status = LiaisonErrorMiddleware.status(of: error.code)
-            let message = error.code == .notFound ? renderer.catalog.text("error.not_found", context.language) : error.message
-            response = renderer.page("error", title: renderer.catalog.text("error.title", context.language), view: ["message": message], request: request, context: context)
-            response.status = status
+            response = errorPage(status: LiaisonErrorMiddleware.status(of: error.code), message: message(for: error, context), request, context)
+        } catch let error as HTTPError {
+            // A form too large, a malformed request: the page, with its headers, not a bare answer.
+            response = errorPage(status: error.status, message: error.body ?? error.status.reasonPhrase, request, context)
         }
         Self.secure(&response.headers)
+        return response
+    }
+
+    /// What an error page says: the store's own words for what the officer can fix; nothing of a
+    /// record that was not shown (several records matching a short id), nor of the machine.
+    private func message(for error: LiaisonError, _ context: Context) -> String {
+        switch error.code {
+        case .notFound: return renderer.catalog.text("error.not_found", context.language)
+        case .ambiguous: return renderer.catalog.text("error.ambiguous", context.language)
+        case .storage, .nodeFolder, .network, .interrupted:
+            context.logger.error("the web page could not answer", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
+            return renderer.catalog.text("error.internal", context.language)
+        default: return error.message
+        }
+    }
+
+    private func errorPage(status: HTTPResponse.Status, message: String, _ request: Request, _ context: Context) -> Response {
+        var response = renderer.page(
+            "error", title: renderer.catalog.text("error.title", context.language), view: ["message": message], request: request, context: context)
+        response.status = status
         return response
     }
 
@@ -92,7 +113,8 @@ struct WebMiddleware: RouterMiddleware {
 struct WebForm {
     var fields: [String: String] = [:]
 
-    static let largest = 32 << 10
+    /// A note's text may hold 200,000 characters, which a form sends in up to about 1.8 MB.
+    static let largest = 2 << 20
 
     init(_ request: Request) async throws {
         var request = request

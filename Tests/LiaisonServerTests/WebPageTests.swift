@@ -287,6 +287,31 @@ import Testing
         }
     }
 
+    @Test func aNoteBodyCannotInjectHTMLOrLinkAnywhereButTheWebMailAndPhones() {
+        let attacks = [
+            #"[x](https://a"><meta http-equiv="refresh" content="0;url=https://evil.example/">)"#,
+            "[r][ref]\n\n[ref]: https://a\"><meta http-equiv=\"refresh\">",
+            "```x\"><meta http-equiv=\"refresh\" content=\"0\">\ncode <b>here</b>\n```",
+            "a `<script>alert(1)</script>` b", "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))", "[data](data:text/html,<script>)",
+            "![pic](https://elsewhere.example/p.png)", "text <span onclick=\"x()\">inline</span> more",
+        ]
+        for attack in attacks {
+            let html = WebMarkdown.html(attack)
+            #expect(!html.contains("<meta") && !html.contains("<script") && !html.contains("<img") && !html.contains("<span") && !html.contains("<b>"), "\(attack) → \(html)")
+            #expect(!html.contains("javascript:alert") || !html.contains("href="), "\(attack) → \(html)")
+            #expect(!html.contains("href=\"data:"), "\(attack) → \(html)")
+        }
+        #expect(WebMarkdown.html("See [the law](https://law.example/a?b=1&c=2).").contains(#"<a rel="noopener noreferrer" href="https://law.example/a?b=1&amp;c=2">the law</a>"#))
+        #expect(WebMarkdown.html("```swift\nlet x = 1 < 2\n```").contains("<pre><code>let x = 1 &lt; 2</code></pre>"))
+    }
+
+    @Test func aReturnAddressLeadsOnlyToThisNode() {
+        for path in ["/search?q=x", "/countries/MD", "/notes/abc?x=1&y=2"] { #expect(NodeServer.localPath(path) == path) }
+        for path in ["//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example", "/a\r\nSet-Cookie: x", "/ /x", nil] {
+            #expect(NodeServer.localPath(path) == "/search", "\(String(describing: path))")
+        }
+    }
+
     @Test func disablingAnAccountEndsItsSessions() throws {
         let (node, _) = try Self.node()
         defer { node.remove() }
