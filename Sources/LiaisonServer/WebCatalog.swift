@@ -9,6 +9,9 @@ struct WebCatalog: Sendable {
 
     static let shared = WebCatalog(files: EmbeddedResources.web.filter { $0.name.hasPrefix("Translations/") })
 
+    /// Language code → every text as templates name it: made once, used by every page.
+    private let templateLabels: [String: [String: String]]
+
     init(files: [(name: String, text: String)]) {
         var languages: [String: [String: String]] = [:]
         for file in files {
@@ -16,6 +19,14 @@ struct WebCatalog: Sendable {
             languages[code] = Self.parse(file.text).texts
         }
         self.languages = languages
+        var labels: [String: [String: String]] = [:]
+        for code in languages.keys {
+            var forLanguage: [String: String] = [:]
+            for (key, text) in languages["en"] ?? [:] { forLanguage[Self.templateKey(key)] = text }
+            for (key, text) in languages[code] ?? [:] { forLanguage[Self.templateKey(key)] = text }
+            labels[code] = forLanguage
+        }
+        templateLabels = labels
     }
 
     /// The messages of one file, and the numbers of lines that are neither a message, a comment
@@ -63,10 +74,7 @@ struct WebCatalog: Sendable {
     /// Every text of a language for a template, keys written with `_` for `.` and `-`, since
     /// Mustache reads a dot as a step into a value: `search.title` is `{{t.search_title}}`.
     func labels(_ language: String) -> [String: String] {
-        var labels: [String: String] = [:]
-        for (key, text) in languages["en"] ?? [:] { labels[Self.templateKey(key)] = text }
-        for (key, text) in languages[language] ?? [:] { labels[Self.templateKey(key)] = text }
-        return labels
+        templateLabels[language] ?? templateLabels["en"] ?? [:]
     }
 
     static func templateKey(_ key: String) -> String {

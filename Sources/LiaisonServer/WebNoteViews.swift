@@ -26,8 +26,8 @@ struct WebNoteViews: Sendable {
             "id": note.id.lowercasedString, "title": note.title, "author": page.author, "body": WebMarkdown.html(note.body),
             "bodyLanguage": note.language, "draft": note.status == .draft,
             "status": catalog.text("notes.status.\(note.status.rawValue)", language),
-            "countries": note.countries.joined(separator: ", "),
-            "crimes": note.crimeAreas.map { renderer.term("crime", $0.rawValue, language) }.joined(separator: ", "),
+            "countries": Self.nonEmpty(note.countries.joined(separator: ", ")),
+            "crimes": Self.nonEmpty(note.crimeAreas.map { renderer.term("crime", $0.rawValue, language) }.joined(separator: ", ")),
             "formToken": context.webSession?.formToken ?? "",
             "mayEvaluate": context.webSession?.role.mayEdit == true && note.status == .published,
             "mayLink": context.webSession?.role.mayEdit == true,
@@ -46,7 +46,7 @@ struct WebNoteViews: Sendable {
         view["evaluations"] = page.evaluations.map { entry -> [String: Any] in
             [
                 "grading": entry.evaluation.reliability.rawValue + entry.evaluation.credibility.rawValue, "evaluator": entry.evaluator,
-                "comment": entry.evaluation.comment ?? "", "when": views.day(entry.evaluation.metadata?.modifiedAt ?? "", language),
+                "comment": Self.nonEmpty(entry.evaluation.comment ?? ""), "when": views.day(entry.evaluation.metadata?.modifiedAt ?? "", language),
             ]
         }
         view["hasLinks"] = !page.links.isEmpty
@@ -91,6 +91,9 @@ struct WebNoteViews: Sendable {
         if let marking = note.marking { row["marking"] = ["text": marking.rawValue, "class": Self.markingClass(marking)] }
         return row
     }
+
+    /// A text for a template's section, left out when empty: Mustache shows a section for an empty text.
+    static func nonEmpty(_ text: String) -> Any { text.isEmpty ? Optional<String>.none as Any : text }
 
     /// `TLP:AMBER+STRICT` is `tlp-amber-strict`.
     static func markingClass(_ marking: Marking) -> String {

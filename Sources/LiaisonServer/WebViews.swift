@@ -93,16 +93,20 @@ struct WebViews: Sendable {
             "hits": shown, "nothing": !search.isEmpty && hits.isEmpty, "hasCountries": !countries.isEmpty,
             "countries": countries.map { ["code": $0.code, "name": $0.name] },
             "counted": search.isEmpty || hits.isEmpty
-                ? "" : hits.count == 1 ? catalog.text("search.result_one", language) : catalog.text("search.results", language, ["count": number(hits.count, language)]),
+                ? Optional<String>.none as Any
+                : hits.count == 1 ? catalog.text("search.result_one", language) : catalog.text("search.results", language, ["count": number(hits.count, language)]),
         ]
     }
 
     func country(_ page: CountryPage, _ language: String) -> [String: Any] {
         let grouped = Dictionary(grouping: page.focalPoints) { $0.crimeArea?.rawValue ?? "" }
         let groups: [[String: Any]] = grouped.keys.sorted().map { area in
-            [
+            // A large country lists a few per crime area, then links to the search for the rest,
+            // so that its page stays light on a slow link.
+            let points = grouped[area] ?? []
+            var group: [String: Any] = [
                 "area": area.isEmpty ? catalog.text("country.focal_points", language) : renderer.term("crime", area, language),
-                "points": (grouped[area] ?? []).map { point -> [String: Any] in
+                "points": points.prefix(Self.shownPerGroup).map { point -> [String: Any] in
                     var row: [String: Any] = [
                         "function": renderer.term("function", point.function.rawValue, language), "holder": point.holder,
                     ]
@@ -111,12 +115,22 @@ struct WebViews: Sendable {
                     return row
                 },
             ]
+            if points.count > Self.shownPerGroup {
+                group["more"] = catalog.text("country.more", language, ["count": number(points.count, language)])
+                group["moreHref"] = "/search?country=\(page.country.code)" + (area.isEmpty ? "" : "&crime=\(area)")
+            }
+            return group
         }
+        let roundTheClock = roundTheClock(page.contacts24x7)
         return [
             "name": page.country.name, "code": page.country.code,
             "empty": page.agencies.isEmpty && page.contacts24x7.isEmpty && page.focalPoints.isEmpty,
             "hasContacts24x7": !page.contacts24x7.isEmpty,
-            "contacts24x7": roundTheClock(page.contacts24x7),
+            "contacts24x7": Array(roundTheClock.prefix(Self.shownPerGroup * 2)),
+            // Left out rather than empty: Mustache shows a section for an empty text.
+            "more24x7": roundTheClock.count > Self.shownPerGroup * 2
+                ? catalog.text("country.more", language, ["count": number(roundTheClock.count, language)]) as Any : Optional<String>.none as Any,
+            "more24x7Href": "/search?country=\(page.country.code)&only24x7=1",
             "hasFocalPoints": !groups.isEmpty, "focalGroups": groups,
             "hasAgencies": !page.agencies.isEmpty,
             "agencies": page.agencies.map { entry -> [String: Any] in
@@ -152,6 +166,9 @@ struct WebViews: Sendable {
             return row
         }
     }
+
+    /// Focal points shown per crime area on a country's page (twice as many 24/7 contacts).
+    static let shownPerGroup = 12
 
     func agency(_ card: AgencyCard, country: Country, _ language: String) -> [String: Any] {
         var view = names(card.agency.name, native: card.agency.nativeName)

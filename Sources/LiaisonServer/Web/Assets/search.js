@@ -21,7 +21,7 @@
   }
   function soon() {
     clearTimeout(timer);
-    timer = setTimeout(refresh, 120);
+    timer = setTimeout(refresh, 50);
   }
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);
