@@ -36,7 +36,7 @@ extension NodeServer {
             return response
         }
         web.post("signin") { request, context in
-            let form = try await WebForm(request)
+            let form = try await WebForm(request, upTo: WebForm.largestBeforeSignIn)
             let language = context.language
             func refuse(_ key: String, _ values: [String: String] = [:], status: HTTPResponse.Status = .ok) -> Response {
                 let token = Directory.newSecret()
@@ -104,7 +104,7 @@ extension NodeServer {
         web.get("enrol/:secret") { request, context in try form(request, context, secret: try context.parameters.require("secret")) }
         web.post("enrol/:secret") { request, context in
             let secret = try context.parameters.require("secret")
-            let sent = try await WebForm(request)
+            let sent = try await WebForm(request, upTo: WebForm.largestBeforeSignIn)
             guard sent.carries(request.cookies[WebMiddleware.formCookie]?.value) else {
                 return try form(request, context, secret: secret, problem: catalog.text("error.form_expired", context.language), status: .forbidden)
             }

@@ -45,9 +45,9 @@ struct WebMiddleware: RouterMiddleware {
             }
         } catch let error as LiaisonError {
             response = errorPage(status: LiaisonErrorMiddleware.status(of: error.code), message: message(for: error, context), request, context)
-        } catch let error as HTTPError {
+        } catch let error as any HTTPResponseError {
             // A form too large, a malformed request: the page, with its headers, not a bare answer.
-            response = errorPage(status: error.status, message: error.body ?? error.status.reasonPhrase, request, context)
+            response = errorPage(status: error.status, message: error.status.reasonPhrase, request, context)
         }
         Self.secure(&response.headers)
         return response
@@ -113,12 +113,14 @@ struct WebMiddleware: RouterMiddleware {
 struct WebForm {
     var fields: [String: String] = [:]
 
-    /// A note's text may hold 200,000 characters, which a form sends in up to about 1.8 MB.
+    /// A note's text may hold 200,000 characters, which a form sends in up to about 1.8 MB; the
+    /// forms before a session are small, and read no further.
     static let largest = 2 << 20
+    static let largestBeforeSignIn = 16 << 10
 
-    init(_ request: Request) async throws {
+    init(_ request: Request, upTo limit: Int = WebForm.largest) async throws {
         var request = request
-        let buffer = try await request.collectBody(upTo: Self.largest)
+        let buffer = try await request.collectBody(upTo: limit)
         let text = String(buffer: buffer)
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

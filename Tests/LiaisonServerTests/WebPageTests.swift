@@ -155,6 +155,9 @@ import Testing
             // A sign-in form posted without the token its page set.
             let stranger = try Browser(port: port)
             #expect(try await stranger.request("/signin", form: ["form_token": "x", "name": "ana", "password": "correct horse battery"]).status == 403)
+            // A sign-in form is small: a large one is refused before it is read, on a page with its headers.
+            let flood = try await stranger.request("/signin", form: ["form_token": "x", "name": String(repeating: "a", count: 20_000)])
+            #expect(flood.status == 413 && flood.header("Content-Security-Policy") != nil)
             // The session lived through all of it.
             #expect(try await browser.request("/search").status == 200)
         }

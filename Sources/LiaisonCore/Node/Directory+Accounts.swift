@@ -53,7 +53,7 @@ public enum LoginOutcome: Sendable, Hashable {
 /// The rules for accounts: bcrypt's cost, the lock after failures, how long sessions and
 /// enrolment links last.
 public enum AccountRules {
-    /// bcrypt's cost: about 100 ms a hash on a 2-core server in a release build.
+    /// bcrypt's cost: about 120 ms a hash on a 2-core server in a release build.
     public static let bcryptCost: UInt8 = 11
     public static let failuresBeforeLock = 5
     static let lockDuration: TimeInterval = 15 * 60

@@ -11,7 +11,11 @@
     var query = new URLSearchParams(new FormData(form));
     var asked = ++latest;
     fetch("/search/results?" + query.toString(), { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (response) {
+        // A session that ended leads to the sign-in page: go there rather than show it in the results.
+        if (response.redirected) { window.location.reload(); return null; }
+        return response.ok ? response.text() : null;
+      })
       .then(function (html) {
         if (html === null || asked !== latest) return;
         results.innerHTML = html;
