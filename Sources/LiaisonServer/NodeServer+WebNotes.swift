@@ -95,6 +95,7 @@ struct WebNoteFilters: Sendable {
     var country: String
     var crimeArea: CrimeArea?
     var reliability: SourceReliability?
+    var credibility: InformationCredibility?
     var marking: Marking?
 
     init(_ parameters: Parameters) throws(LiaisonError) {
@@ -103,15 +104,18 @@ struct WebNoteFilters: Sendable {
         country = String(value("country").prefix(2)).uppercased()
         crimeArea = value("crime").isEmpty ? nil : try CrimeArea.parse(value("crime"))
         reliability = value("reliability").isEmpty ? nil : try SourceReliability.parse(value("reliability"))
+        credibility = value("credibility").isEmpty ? nil : try InformationCredibility.parse(value("credibility"))
         marking = value("marking").isEmpty ? nil : try Marking.parse(value("marking"))
     }
 
-    var isEmpty: Bool { text.isEmpty && country.isEmpty && crimeArea == nil && reliability == nil && marking == nil }
+    var isEmpty: Bool { text.isEmpty && country.isEmpty && crimeArea == nil && reliability == nil && credibility == nil && marking == nil }
 
     func run(in directory: Directory) throws(LiaisonError) -> [NoteSummary] {
         if isEmpty { return Array(try directory.notes().prefix(100)) }
         return try directory.searchNotes(
-            NoteQuery(text, country: country.isEmpty ? nil : country, crimeArea: crimeArea, reliability: reliability, marking: marking, limit: 100))
+            NoteQuery(
+                text, country: country.isEmpty ? nil : country, crimeArea: crimeArea, reliability: reliability, credibility: credibility, marking: marking,
+                limit: 100))
     }
 }
 

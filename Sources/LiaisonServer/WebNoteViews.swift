@@ -14,6 +14,7 @@ struct WebNoteViews: Sendable {
             "query": filters.text, "country": filters.country, "filtersOpen": !filters.isEmpty,
             "crimes": CrimeArea.allCases.map { ["value": $0.rawValue, "label": renderer.term("crime", $0.rawValue, language), "selected": $0 == filters.crimeArea] },
             "reliabilities": SourceReliability.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": $0 == filters.reliability] },
+            "credibilities": InformationCredibility.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": $0 == filters.credibility] },
             "markings": Marking.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": $0 == filters.marking] },
             "notes": notes.map { summary(language, $0) }, "nothing": notes.isEmpty,
             "mayWrite": context.webSession?.role.mayEdit == true,

@@ -246,6 +246,9 @@ import Testing
             #expect(graded.body.contains("Confirmed by border police") && graded.body.contains("href=\"/notes/\(other.id.lowercasedString)\">Earlier sighting</a>"))
             let listed = try await editor.request("/notes?marking=TLP:AMBER")
             #expect(listed.body.contains(id) && !listed.body.contains(other.id.lowercasedString))
+            // Graded 2 by its author, the note is found at credibility 2 or better, and not at 1.
+            #expect(try await editor.request("/notes?credibility=2").body.contains(id))
+            #expect(!(try await editor.request("/notes?credibility=1").body.contains(id)))
 
             // A viewer reads, and is refused every form.
             let viewer = try Browser(port: port)
