@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 public import LiaisonCore
+public import LiaisonServer
 import LiaisonSync
 
 /// The data folder option every command takes.

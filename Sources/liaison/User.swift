@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonCore
+import LiaisonServer
 
 #if canImport(Glibc)
 import Glibc

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import HummingbirdBcrypt
-import Synchronization
+public import LiaisonCore
 
 /// What an officer may do on the node's web page.
 public enum AccountRole: String, Sendable, Hashable, Codable, CaseIterable {
