@@ -61,7 +61,7 @@ class Client:
     def sign_in(self, url, account):
         name, password = account.split(":", 1)
         _, page, _, _ = self.request("GET", "/signin")
-        token = re.search(rb'name="form_token" value="([0-9a-f]+)"', page).group(1).decode()
+        token = re.search(rb'name="form_token" value="([0-9A-Za-z_-]+)"', page).group(1).decode()
         body = urllib.parse.urlencode({"form_token": token, "name": name, "password": password})
         status, _, _, _ = self.request("POST", "/signin", body, {"Content-Type": "application/x-www-form-urlencoded", "Origin": url})
         assert status == 303, f"sign-in answered {status}"

@@ -26,7 +26,7 @@ extension NodeServer {
 
         // Signing in.
         web.get("signin") { request, context in
-            let token = request.cookies[WebMiddleware.formCookie]?.value ?? Directory.newSecret()
+            let token = request.cookies[WebMiddleware.formCookie]?.value ?? Directory.secret()
             var view: [String: Any] = ["formToken": token]
             if let back = request.uri.queryParameters["back"] {
                 view["back"] = localPath(String(back)).addingPercentEncoding(withAllowedCharacters: .alphanumerics)
@@ -39,7 +39,7 @@ extension NodeServer {
             let form = try await WebForm(request, upTo: WebForm.largestBeforeSignIn)
             let language = context.language
             func refuse(_ key: String, _ values: [String: String] = [:], status: HTTPResponse.Status = .ok) -> Response {
-                let token = Directory.newSecret()
+                let token = Directory.secret()
                 var response = renderer.page(
                     "signin", title: catalog.text("signin.title", language),
                     view: ["formToken": token, "name": form["name"], "message": catalog.text(key, language, values)], request: request, context: context)
@@ -87,7 +87,7 @@ extension NodeServer {
         let catalog = renderer.catalog
         @Sendable func form(_ request: Request, _ context: NodeRequestContext, secret: String, problem: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
             let language = context.language
-            let token = Directory.newSecret()
+            let token = Directory.secret()
             var view: [String: Any] = ["formToken": token, "secret": secret]
             if let account = try directory.enrollingAccount(secret) {
                 view["account"] = account.name
@@ -117,7 +117,7 @@ extension NodeServer {
             } catch let error as LiaisonError where error.field == "password" {
                 return try form(request, context, secret: secret, problem: error.message, status: .badRequest)
             }
-            let token = Directory.newSecret()
+            let token = Directory.secret()
             var response = renderer.page(
                 "signin", title: catalog.text("signin.title", context.language),
                 view: ["formToken": token, "notice": catalog.text("enrol.done", context.language)], request: request, context: context)
@@ -207,13 +207,5 @@ extension NodeServer {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return max(0, (formatter.date(from: iso8601) ?? Date()).timeIntervalSinceNow)
-    }
-}
-
-extension Directory {
-    /// 256 random bits in hex, for a form's token.
-    static func newSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexString
     }
 }
