@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "LiaisonCLITests",
             // Runs the built executable as a process; the dependency makes `swift test` build it first.
-            dependencies: ["liaison"],
+            dependencies: ["liaison", "LiaisonTestSupport"],
             swiftSettings: upcomingFeatures
         ),
     ]

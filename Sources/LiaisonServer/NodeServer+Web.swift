@@ -78,6 +78,7 @@ extension NodeServer {
         addEnrolmentRoutes(to: web, directory: directory)
         addDirectoryPages(to: web, directory: directory)
         addNotePages(to: web, directory: directory)
+        addEditingPages(to: web, directory: directory)
         addAdminPages(to: web, directory: directory, tls: tls, wakeup: wakeup)
     }
 
@@ -182,6 +183,20 @@ extension NodeServer {
                     .contentType: "text/vcard; charset=utf-8", .contentDisposition: "attachment; filename=\"\(id.shortID).vcf\"", .cacheControl: "no-store",
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: card)))
+        }
+        // The vCard as a QR code, for a phone to scan off the screen or the printed page.
+        web.get("contacts/:id/qr.svg") { request, context in
+            let reference = try context.parameters.require("id").decodedPathSegment
+            let (card, person) = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
+                let person = try directory.person(matching: reference)
+                return (try directory.vCard(contact: person.id), person)
+            } records: { [$0.1.id.lowercasedString] }
+            guard let code = try? QRCode(Array(card.utf8)) else {
+                throw LiaisonError(.invalidValue, "the contact card is too long for a QR code; download it instead")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "image/svg+xml; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: code.svg(title: person.displayName))))
         }
     }
 

@@ -5,6 +5,7 @@ public import LiaisonCore
 public import LiaisonSync
 public import Logging
 public import NIOCore
+import NIOPosix
 import NIOSSL
 public import ServiceLifecycle
 import Synchronization
@@ -124,10 +125,14 @@ public enum NodeServer {
         addSyncRoutes(to: router, directory: directory, configuration: configuration, stopping: stopping)
         addAPIRoutes(to: router, directory: directory)
         addWebRoutes(to: router, directory: directory, tls: tls, wakeup: wakeup)
-        let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates in
-            // Read the roster at each handshake, so that a revocation takes effect at once.
-            guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return .failed }
-            return .certificateVerified
+        let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates, verdict in
+            // Read the roster at each handshake, so that a revocation takes effect at once. The read
+            // runs on NIO's blocking pool, not in a task: a handshake must not wait for the task
+            // threads, which long requests may all be holding.
+            guard let pin = NodeTLS.pin(of: certificates) else { return verdict.succeed(.failed) }
+            NIOThreadPool.singleton.runIfActive(eventLoop: verdict.futureResult.eventLoop) {
+                try directory.peer(pinned: pin) != nil ? NIOSSLVerificationResult.certificateVerified : .failed
+            }.cascade(to: verdict)
         }
         let perClient = ConnectionsPerClient(limit: configuration.maximumConnectionsPerClient)
         var http = HTTP1Channel.Configuration(

@@ -57,7 +57,7 @@ struct WebRenderer: Sendable {
         if let session = context.webSession {
             values["session"] = [
                 "formToken": session.formToken, "signedIn": catalog.text("nav.signed_in", language, ["name": session.account]),
-                "isAdmin": session.role == .admin,
+                "isAdmin": session.role == .admin, "mayEdit": session.role.mayEdit,
             ]
         }
         return values

@@ -56,6 +56,8 @@ struct WebSearch: Sendable {
 /// as `tel:` links.
 struct WebViews: Sendable {
     let renderer: WebRenderer
+    /// The time that local times and opening hours are shown at.
+    var now: @Sendable () -> Date = { Date() }
     var catalog: WebCatalog { renderer.catalog }
 
     func search(_ search: WebSearch, _ language: String) -> [String: Any] {
@@ -122,8 +124,13 @@ struct WebViews: Sendable {
             return group
         }
         let roundTheClock = roundTheClock(page.contacts24x7)
+        let zones = page.timeZones.compactMap(TimeZone.init(identifier:))
         return [
             "name": page.country.name, "code": page.country.code,
+            // A country that spans several zones shows the three its records use most.
+            "localTimes": zones.prefix(3).map { zone in
+                catalog.text("country.local_time", language, ["time": clock(now(), in: zone, language), "zone": zone.identifier])
+            },
             "empty": page.agencies.isEmpty && page.contacts24x7.isEmpty && page.focalPoints.isEmpty,
             "hasContacts24x7": !page.contacts24x7.isEmpty,
             "contacts24x7": Array(roundTheClock.prefix(Self.shownPerGroup * 2)),
@@ -138,6 +145,7 @@ struct WebViews: Sendable {
                 row["id"] = entry.agency.id.lowercasedString
                 row["kind"] = renderer.term("kind", entry.agency.kind.rawValue, language)
                 row["contacts"] = catalog.text("country.contact_count", language, ["count": number(entry.contactCount, language)])
+                row["openNow"] = openNow(entry.hours, zone: zones.first, language)
                 row["hasUnits"] = !entry.units.isEmpty
                 row["units"] = entry.units.map { ["id": $0.id.lowercasedString, "name": $0.nativeName ?? $0.name] }
                 return row
@@ -172,6 +180,7 @@ struct WebViews: Sendable {
 
     func agency(_ card: AgencyCard, country: Country, _ language: String) -> [String: Any] {
         var view = names(card.agency.name, native: card.agency.nativeName)
+        view["id"] = card.agency.id.lowercasedString
         view["kind"] = renderer.term("kind", card.agency.kind.rawValue, language)
         view["countryCode"] = country.code
         view["country"] = country.name
@@ -180,7 +189,9 @@ struct WebViews: Sendable {
         view["website"] = card.agency.website.flatMap { $0.hasPrefix("https://") || $0.hasPrefix("http://") ? $0 : nil }
         view["address"] = card.agency.address
         view["hasChannels"] = !card.channels.isEmpty
-        view["channels"] = card.channels.map { channel(language, $0) }
+        // Hours that name no zone are read in the zone of the agency's contacts.
+        let zone = card.contacts.lazy.compactMap { $0.timeZone.flatMap(TimeZone.init(identifier:)) }.first
+        view["channels"] = card.channels.map { channel(language, $0, zone: zone) }
         view["hasUnits"] = !card.units.isEmpty
         view["units"] = card.units.map { ["id": $0.id.lowercasedString, "name": $0.nativeName ?? $0.name] }
         view["hasContacts"] = !card.contacts.isEmpty
@@ -206,7 +217,7 @@ struct WebViews: Sendable {
         view["languages"] = card.person.languages.isEmpty ? nil : card.person.languages.map { languageName($0, in: language) }.joined(separator: ", ")
         view["verified"] = card.person.verifiedAt.map { catalog.text("contact.verified", language, ["date": day($0, language)]) }
             ?? catalog.text("contact.never_verified", language)
-        view["channels"] = card.channels.map { channel(language, $0) }
+        view["channels"] = card.channels.map { channel(language, $0, zone: card.person.timeZone.flatMap(TimeZone.init(identifier:))) }
         view["hasDesignations"] = !card.designations.isEmpty
         view["designations"] = card.designations.map { designation -> [String: String] in
             let function = renderer.term("function", designation.function.rawValue, language)
@@ -223,13 +234,31 @@ struct WebViews: Sendable {
         return ["name": native, "latin": latin]
     }
 
-    private func channel(_ language: String, _ channel: Channel) -> [String: Any] {
+    private func channel(_ language: String, _ channel: Channel, zone: TimeZone?) -> [String: Any] {
         var row = reach(channel)
         row["kind"] = renderer.term("channel", channel.kind.rawValue, language)
         row["is24x7"] = channel.is24x7
         row["label"] = channel.label
         row["hours"] = channel.hours.map { catalog.text("contact.hours", language, ["hours": $0]) }
+        row["openNow"] = openNow(channel.hours.map { [$0] } ?? [], zone: zone, language)
         return row
+    }
+
+    /// "open now" or "closed now" by the first of `hours` that can be read, in its own zone or
+    /// else `zone`; nil when none can.
+    private func openNow(_ hours: [String], zone: TimeZone?, _ language: String) -> [String: Any]? {
+        for text in hours {
+            guard let open = OpeningHours(text)?.isOpen(at: now(), zone: zone) else { continue }
+            return ["open": open, "text": catalog.text(open ? "hours.open" : "hours.closed", language)]
+        }
+        return nil
+    }
+
+    /// The weekday and time at `date` in `zone`, as the officer's language writes them.
+    func clock(_ date: Date, in zone: TimeZone, _ language: String) -> String {
+        var style = Date.FormatStyle(locale: Locale(identifier: language)).weekday(.wide).hour().minute()
+        style.timeZone = zone
+        return date.formatted(style)
     }
 
     /// A channel's value, with the link that calls or writes to it.

@@ -12,6 +12,7 @@ Prints one line per check and exits 1 on the first failure, naming it.
 import argparse
 import http.server
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -152,6 +153,13 @@ def main():
         fields = {line.split(":", 1)[0].split(";", 1)[0]: line for line in lines if ":" in line}
         checks.check(lines[0] == "BEGIN:VCARD" and "END:VCARD" in lines and "FN" in fields and "TEL" in fields,
                      "the vCard downloads and parses: BEGIN, FN, TEL, END")
+        # The QR code as the browser draws it, read by a phone's kind of decoder: the same vCard.
+        code = driver.find_element(By.CSS_SELECTOR, ".qr img")
+        checks.wait_for(driver, lambda: driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", code))
+        image = f"{arguments.screenshots}/contact-qr.png"
+        code.screenshot(image)
+        scanned = subprocess.run(["zbarimg", "--raw", "-q", "--nodbus", "-Sbinary", image], capture_output=True).stdout.decode("utf-8", "replace")
+        checks.check(scanned == vcard, f"the QR code on the card scans to the vCard ({len(scanned)} of {len(vcard)} characters read)")
 
         # The same search in Arabic, laid out right to left, and in Russian.
         for code, direction in (("ar", "rtl"), ("ru", "ltr")):

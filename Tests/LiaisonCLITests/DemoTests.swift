@@ -1,10 +1,11 @@
 import Foundation
+import LiaisonTestSupport
 import Testing
 
 /// `liaison demo`: the sample directory, then a federation of three nodes on loopback that ends
 /// with equal digests; without --once it serves with a token and a curl line that works.
 @Suite struct DemoTests {
-    @Test func theFederationConvergesAndKeepsServingUntilCtrlC() throws {
+    @Test func theFederationConvergesAndKeepsServingUntilCtrlC() async throws {
         let workspace = try Workspace()
         let folder = workspace.folder.appending(path: "demo").path
         let process = Process()
@@ -15,9 +16,15 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        var said = ""
-        while !said.contains("/api/v1/search?q=ceban\""), process.isRunning {
-            said += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let reading = output.fileHandleForReading
+        let said = try await onOwnThread {
+            var said = ""
+            while !said.contains("/api/v1/search?q=ceban\"") {
+                let read = reading.availableData
+                if read.isEmpty { break }
+                said += String(decoding: read, as: UTF8.self)
+            }
+            return said
         }
         #expect(said.contains("3. Cut off, the field office adds Ana Ceban to CCTP (Moldova)."), "\(said)")
         #expect(said.contains("5. The hub syncs with headquarters: received 0 commits (0 changes), sent 1 commit"))
@@ -33,13 +40,13 @@ import Testing
         let answer = Pipe()
         curl.standardOutput = answer
         try curl.run()
-        curl.waitUntilExit()
+        await curl.exited()
         let body = answer.fileHandleForReading.readDataToEndOfFile()
         let hits = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["hits"] as? [[String: Any]]
         #expect(hits?.map { $0["name"] as? String } == ["Ana Ceban"], "\(String(decoding: body, as: UTF8.self))")
 
         process.interrupt()
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LiaisonTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -19,61 +20,61 @@ import Glibc
     }
 
     /// The sequence this node holds of `origin`'s commits, from `log vector --json`.
-    static func held(of origin: String, by node: CLINode) throws -> Int {
-        let vector = try #require(try node.json("log", "vector") as? [String: Any])
+    static func held(of origin: String, by node: CLINode) async throws -> Int {
+        let vector = try #require(try await node.json("log", "vector") as? [String: Any])
         let entries = vector["entries"] as? [[String: Any]] ?? []
         return entries.first { $0["origin"] as? String == origin }?["sequence"] as? Int ?? 0
     }
 
-    @Test func ctrlCDuringAnImportSaysWhatWasKept() throws {
+    @Test func ctrlCDuringAnImportSaysWhatWasKept() async throws {
         let workspace = try Workspace()
-        let chisinau = try workspace.node("chisinau", name: "Chisinau liaison desk", agency: "National Police of Moldova")
+        let chisinau = try await workspace.node("chisinau", name: "Chisinau liaison desk", agency: "National Police of Moldova")
         try workspace.write(Self.csv(contacts: Self.contacts), to: "contacts.csv")
 
         // A file import is one transaction: nothing of it stays.
-        let stopped = try workspace.run(["import", "contacts.csv", "--data", chisinau.data.path]) { process in
-            Thread.sleep(forTimeInterval: 1)
+        let stopped = try await workspace.run(["import", "contacts.csv", "--data", chisinau.data.path]) { process in
+            try await Task.sleep(for: .seconds(1))
             #expect(process.isRunning, "the import ended before the signal: give it a larger file")
             kill(process.processIdentifier, SIGINT)
         }
         #expect(stopped.status == 130, "\(stopped)")
         #expect(stopped.stderr == "Interrupted: nothing was imported from contacts.csv; run the import again.\n")
-        let stats = try #require(try chisinau.json("stats") as? [String: Any])
+        let stats = try #require(try await chisinau.json("stats") as? [String: Any])
         #expect(stats["contacts"] as? Int == 0 && stats["commits"] as? Int == 0, "\(stats)")
 
         // A bundle is applied batch by batch, and the batches applied stay.
-        try chisinau.run("import", "contacts.csv")
-        try chisinau.run("node", "card", "--out", "chisinau.card")
-        try chisinau.run("bundle", "export", "--out", "all.bundle")
-        let origin = try chisinau.id()
-        let bucharest = try workspace.node("bucharest", name: "Bucharest desk", agency: "Romanian Police")
-        try bucharest.run("peer", "add", "chisinau.card", "--yes")
-        let interrupted = try workspace.run(["bundle", "import", "all.bundle", "--data", bucharest.data.path]) { process in
+        try await chisinau.run("import", "contacts.csv")
+        try await chisinau.run("node", "card", "--out", "chisinau.card")
+        try await chisinau.run("bundle", "export", "--out", "all.bundle")
+        let origin = try await chisinau.id()
+        let bucharest = try await workspace.node("bucharest", name: "Bucharest desk", agency: "Romanian Police")
+        try await bucharest.run("peer", "add", "chisinau.card", "--yes")
+        let interrupted = try await workspace.run(["bundle", "import", "all.bundle", "--data", bucharest.data.path]) { process in
             // Signal once the first batch is in, so that some commits are kept.
             let deadline = Date().addingTimeInterval(120)
-            while process.isRunning, Date() < deadline, try Self.held(of: origin, by: bucharest) == 0 {
-                Thread.sleep(forTimeInterval: 0.1)
+            while process.isRunning, Date() < deadline, try await Self.held(of: origin, by: bucharest) == 0 {
+                try await Task.sleep(for: .milliseconds(100))
             }
             #expect(process.isRunning, "the bundle import ended before the signal: give it a larger bundle")
             kill(process.processIdentifier, SIGINT)
         }
         #expect(interrupted.status == 130, "\(interrupted)")
-        let kept = try Self.held(of: origin, by: bucharest)
+        let kept = try await Self.held(of: origin, by: bucharest)
         #expect(kept > 0)
         #expect(interrupted.stderr == """
             Interrupted: the \(kept) commits applied before the interruption are kept and the rest of all.bundle was not imported; \
             run the same import again to finish, which skips what is already here.\n
             """)
-        try bucharest.run("bundle", "import", "all.bundle")
-        #expect(try bucharest.run("digest").stdout == chisinau.run("digest").stdout)
+        try await bucharest.run("bundle", "import", "all.bundle")
+        #expect(try await bucharest.run("digest").stdout == chisinau.run("digest").stdout)
     }
 
-    @Test func sigtermStopsAnImportWithItsOwnStatus() throws {
+    @Test func sigtermStopsAnImportWithItsOwnStatus() async throws {
         let workspace = try Workspace()
-        let node = try workspace.node("desk", name: "Chisinau liaison desk", agency: "National Police of Moldova")
+        let node = try await workspace.node("desk", name: "Chisinau liaison desk", agency: "National Police of Moldova")
         try workspace.write(Self.csv(contacts: Self.contacts), to: "contacts.csv")
-        let stopped = try workspace.run(["import", "contacts.csv", "--json", "--data", node.data.path]) { process in
-            Thread.sleep(forTimeInterval: 1)
+        let stopped = try await workspace.run(["import", "contacts.csv", "--json", "--data", node.data.path]) { process in
+            try await Task.sleep(for: .seconds(1))
             kill(process.processIdentifier, SIGTERM)
         }
         #expect(stopped.status == 143, "\(stopped)")

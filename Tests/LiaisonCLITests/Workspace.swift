@@ -1,4 +1,5 @@
 import Foundation
+import LiaisonTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -37,9 +38,9 @@ final class Workspace {
     deinit { try? FileManager.default.removeItem(at: folder) }
 
     /// Creates a node with `liaison init`.
-    func node(_ folderName: String, name: String, agency: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> CLINode {
+    func node(_ folderName: String, name: String, agency: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> CLINode {
         let node = CLINode(workspace: self, data: folder.appending(path: folderName))
-        let created = try node.run("init", "--name", name, "--agency", agency, sourceLocation: sourceLocation)
+        let created = try await node.run("init", "--name", name, "--agency", agency, sourceLocation: sourceLocation)
         #expect(created.stdout.hasPrefix("Created node "), sourceLocation: sourceLocation)
         return node
     }
@@ -65,8 +66,8 @@ final class Workspace {
     /// then starts with the default action for SIGINT and SIGTERM, as from a terminal, since
     /// `swift test` hands the signals it ignores down to the processes it starts.
     func run(
-        _ arguments: [String], environment extra: [String: String] = [:], input: String? = nil, whileRunning: ((Process) throws -> Void)? = nil
-    ) throws -> CLIRun {
+        _ arguments: [String], environment extra: [String: String] = [:], input: String? = nil, whileRunning: ((Process) async throws -> Void)? = nil
+    ) async throws -> CLIRun {
         let process = try start(arguments)
         process.environment?.merge(extra) { _, new in new }
         if whileRunning != nil, let executable = process.executableURL {
@@ -95,11 +96,31 @@ final class Workspace {
         }
         process.standardOutput = outputHandle
         process.standardError = errorHandle
+        // A command waits for a place: tests that start them all at once would have the machine
+        // run dozens, and every timed test would starve. One watched while it runs takes none,
+        // since what watches it runs commands too.
+        guard let whileRunning else {
+            await ProcessSlots.shared.acquire()
+            do {
+                try process.run()
+                await process.exited()
+            } catch {
+                await ProcessSlots.shared.release()
+                throw error
+            }
+            await ProcessSlots.shared.release()
+            return try finished(process, arguments: arguments, output: output, errors: errors, handles: (outputHandle, errorHandle))
+        }
         try process.run()
-        try whileRunning?(process)
-        process.waitUntilExit()
-        try outputHandle.close()
-        try errorHandle.close()
+        try await whileRunning(process)
+        await process.exited()
+        return try finished(process, arguments: arguments, output: output, errors: errors, handles: (outputHandle, errorHandle))
+    }
+
+    /// What a command that ended printed, and its status.
+    private func finished(_ process: Process, arguments: [String], output: URL, errors: URL, handles: (FileHandle, FileHandle)) throws -> CLIRun {
+        try handles.0.close()
+        try handles.1.close()
         return CLIRun(
             arguments: arguments, status: process.terminationStatus,
             stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self),
@@ -179,30 +200,30 @@ struct CLINode {
 
     /// Runs `liaison ARGUMENTS --data FOLDER` and expects the exit status given (0 by default).
     @discardableResult
-    func run(_ arguments: String..., exit expected: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws -> CLIRun {
-        try run(arguments, exit: expected, sourceLocation: sourceLocation)
+    func run(_ arguments: String..., exit expected: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) async throws -> CLIRun {
+        try await run(arguments, exit: expected, sourceLocation: sourceLocation)
     }
 
     @discardableResult
     func run(
         _ arguments: [String], environment: [String: String] = [:], input: String? = nil, exit expected: Int32 = 0,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) throws -> CLIRun {
-        let result = try workspace.run(arguments + ["--data", data.path], environment: environment, input: input)
+    ) async throws -> CLIRun {
+        let result = try await workspace.run(arguments + ["--data", data.path], environment: environment, input: input)
         #expect(result.status == expected, "\(result)", sourceLocation: sourceLocation)
         return result
     }
 
     /// The JSON a `--json` command prints, as dictionaries and arrays.
-    func json(_ arguments: String..., exit expected: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
-        let result = try workspace.run(arguments + ["--json", "--data", data.path])
+    func json(_ arguments: String..., exit expected: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Any {
+        let result = try await workspace.run(arguments + ["--json", "--data", data.path])
         #expect(result.status == expected, "\(result)", sourceLocation: sourceLocation)
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
     }
 
     /// This node's id, from `node show --json`.
-    func id(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let identity = try #require(try json("node", "show", sourceLocation: sourceLocation) as? [String: Any], sourceLocation: sourceLocation)
+    func id(sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let identity = try #require(try await json("node", "show", sourceLocation: sourceLocation) as? [String: Any], sourceLocation: sourceLocation)
         return try #require(identity["id"] as? String, sourceLocation: sourceLocation)
     }
 }

@@ -120,14 +120,14 @@ import Testing
 
             // A client with no certificate gets 401 on sync routes, and no data; it cannot tell
             // which routes exist.
-            let anonymous = try curl(["-sk", "-o", "-", "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/v1/vector"])
+            let anonymous = try await curl(["-sk", "-o", "-", "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/v1/vector"])
             #expect(anonymous.hasSuffix("\n401"), "\(anonymous)")
             #expect(!anonymous.contains("entries"))
             for (method, path) in [
                 ("GET", "/v1/nothing"), ("POST", "/v1/vector"), ("DELETE", "/v1/vector"), ("GET", "//v1/vector"), ("GET", "///v1//wait?seconds=0"),
                 ("GET", "//v1/nothing"),
             ] {
-                let answer = try curl(["-sk", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "https://127.0.0.1:\(port)\(path)"])
+                let answer = try await curl(["-sk", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "https://127.0.0.1:\(port)\(path)"])
                 #expect(answer == "401", "\(method) \(path): \(answer)")
             }
 
@@ -299,16 +299,18 @@ import Testing
         #expect(unreachable?.message.hasPrefix("cannot reach Chisinau") == true, "\(String(describing: unreachable))")
     }
 
-    private func curl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    private func curl(_ arguments: [String]) async throws -> String {
+        try await onOwnThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            process.arguments = ["--max-time", "60"] + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
     }
 }
 

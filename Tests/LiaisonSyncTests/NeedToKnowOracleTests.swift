@@ -167,16 +167,17 @@ struct OracleRun {
         let marker = nextMarker()
         try node.write { tx in try tx.evaluate(note.id, reliability: .c, credibility: .three, comment: "Seen too: \(marker)") }
         let author = try #require(nodes.firstIndex { $0.node.id.hex == note.metadata?.steward })
-        // The note's distribution, its author among the recipients, a group's members as the
-        // evaluator holds the group.
+        // The note's distribution, its author among the recipients; for a group, the note's
+        // recipients that are members still as the evaluator holds the group: a member added
+        // since cannot read the note, and gets nothing of it.
         var entitled: Set<Int>?
         switch note.distribution {
         case .federation: entitled = nil
         case .nodeOnly: entitled = [author]
         case .nodes(let named): entitled = self.entitled(.nodes(named), author: author)?.union([author])
         case .group(let id, let recipients):
-            let members = try node.sharingGroups().first { $0.id.lowercasedString == id }?.members ?? recipients
-            entitled = self.entitled(.nodes(members), author: author)?.union([author])
+            let members = Set(try node.sharingGroups().first { $0.id.lowercasedString == id }?.members ?? recipients)
+            entitled = self.entitled(.nodes(recipients.filter(members.contains)), author: author)?.union([author])
         }
         written.append(Written(
             marker: marker, author: evaluator, entitled: entitled.map { $0.union([evaluator]) }, isEvaluation: true,

@@ -36,6 +36,8 @@ public struct CountryPage: Sendable, Hashable, Codable {
         public var units: [Agency]
         /// Contacts in the agency and its units.
         public var contactCount: Int
+        /// The opening hours of the agency's own channels, as written.
+        public var hours: [String] = []
     }
 
     /// A 24/7 channel with whom it reaches.
@@ -62,6 +64,8 @@ public struct CountryPage: Sendable, Hashable, Codable {
     public var focalPoints: [FocalPoint]
     /// Notes held here that concern the country.
     public var notes: [NoteSummary] = []
+    /// The country's time zones as its records name them, the most used first.
+    public var timeZones: [String] = []
 }
 
 /// Counts of what the node holds.
@@ -168,7 +172,7 @@ extension Directory {
                 WHERE a.country = ? AND p.deleted = 0 AND p.id \(Self.notRetired) GROUP BY a.id
                 """, arguments: [country.code]).map { ($0["agency_id"] as String, $0["n"] as Int) })
             let byID = Dictionary(uniqueKeysWithValues: agencies.map { ($0.id, $0) })
-            let entries = agencies.filter { $0.parentID.flatMap { byID[$0] } == nil }.map { agency in
+            var entries = agencies.filter { $0.parentID.flatMap { byID[$0] } == nil }.map { agency in
                 let units = agencies.filter { $0.parentID == agency.id }
                 return CountryPage.AgencyEntry(
                     agency: agency, units: units,
@@ -180,6 +184,19 @@ extension Directory {
                 JOIN agency a ON a.id = coalesce(c.agency_id, p.agency_id)
                 WHERE c.deleted = 0 AND a.country = ? ORDER BY c.person_id IS NOT NULL, c.preference
                 """, arguments: [country.code])
+            var hours: [UUID: [String]] = [:]
+            for channel in channels {
+                if let agency = channel.agencyID, let text = channel.hours { hours[agency, default: []].append(text) }
+            }
+            for index in entries.indices { entries[index].hours = hours[entries[index].agency.id] ?? [] }
+            var timeZones = try String.fetchAll(db, sql: """
+                SELECT p.time_zone FROM person p JOIN agency a ON a.id = p.agency_id
+                WHERE a.country = ? AND p.deleted = 0 AND p.time_zone IS NOT NULL
+                GROUP BY p.time_zone ORDER BY count(*) DESC, p.time_zone
+                """, arguments: [country.code])
+            for zone in channels.compactMap({ $0.hours.flatMap(OpeningHours.init)?.timeZone?.identifier }) where !timeZones.contains(zone) {
+                timeZones.append(zone)
+            }
             // A duplicate's channels and roles are shown as its survivor's, once.
             var shown24x7: Set<String> = []
             let contacts24x7 = channels.filter(\.is24x7).compactMap { channel -> CountryPage.Contact24x7? in
@@ -215,7 +232,7 @@ extension Directory {
             }
             return CountryPage(
                 country: country, agencies: entries, contacts24x7: contacts24x7, focalPoints: focalPoints,
-                notes: try notes(concerning: "country:\(country.code)", in: db))
+                notes: try notes(concerning: "country:\(country.code)", in: db), timeZones: timeZones)
         }
     }
 
