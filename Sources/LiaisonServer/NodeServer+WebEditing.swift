@@ -25,6 +25,15 @@ extension NodeServer {
             return response
         }
 
+        /// Tells the editor, before they write, that the record is another node's and the form
+        /// will send a proposal to it.
+        @Sendable func keptElsewhere(_ metadata: RecordMetadata?, _ view: inout [String: Any], _ language: String) throws {
+            guard let steward = metadata?.steward, steward != directory.node.id.hex else { return }
+            let peer = try directory.peers().first { $0.nodeID == steward }
+            view["proposalNotice"] = catalog.text(
+                "proposal.notice", language, ["steward": peer.map { "\($0.name) (\($0.agency))" } ?? catalog.text("proposal.steward_unknown", language)])
+        }
+
         /// What a rejected write says, by field: a validation problem is shown on the form, any
         /// other error is the page's.
         @Sendable func problems(_ error: any Error) throws -> [String: String] {
@@ -55,11 +64,11 @@ extension NodeServer {
             let card = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
                 try directory.contactCard(try directory.person(matching: reference).id)
             } records: { [$0.person.id.lowercasedString] }
-            let form = WebContactForm(card.person, channels: card.channels)
+            var view = WebContactForm(card.person, channels: card.channels).view(renderer, context.language, problems: [:])
+            try keptElsewhere(card.person.metadata, &view, context.language)
             return formPage(
                 "contact-form", title: catalog.text("contact_form.edit", context.language, ["name": card.person.displayName]),
-                action: "/contacts/\(card.person.id.lowercasedString)", view: form.view(renderer, context.language, problems: [:]), problems: [:],
-                request: request, context: context)
+                action: "/contacts/\(card.person.id.lowercasedString)", view: view, problems: [:], request: request, context: context)
         }
         web.post("contacts/:id") { request, context in
             let session = try requireEditor(context)
@@ -127,11 +136,11 @@ extension NodeServer {
             let card = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
                 try directory.agencyCard(try directory.agency(matching: reference).id)
             } records: { [$0.agency.id.lowercasedString] }
+            var view = WebAgencyForm(card.agency, channels: card.channels).view(renderer, context.language, problems: [:])
+            try keptElsewhere(card.agency.metadata, &view, context.language)
             return formPage(
                 "agency-form", title: catalog.text("agency_form.edit", context.language, ["name": card.agency.name]),
-                action: "/agencies/\(card.agency.id.lowercasedString)",
-                view: WebAgencyForm(card.agency, channels: card.channels).view(renderer, context.language, problems: [:]), problems: [:], request: request,
-                context: context)
+                action: "/agencies/\(card.agency.id.lowercasedString)", view: view, problems: [:], request: request, context: context)
         }
         web.post("agencies/:id") { request, context in
             let session = try requireEditor(context)

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTPTypes
 import NIOSSL
+import NIOTLS
 
 /// A client that shows no peer certificate (an API client, or anyone) must send each request
 /// whole, body included, within `limit` of the moment the connection can take it: from the
@@ -10,8 +11,9 @@ import NIOSSL
 /// connection busy; without a deadline, clients from many addresses could hold every connection by
 /// trickling requests the node will refuse anyway.
 ///
-/// A peer is exempt once the head of its first request has arrived: a push over a slow link may take
-/// long, and a peer is known and held to `transfers_per_peer`.
+/// A peer is exempt once its handshake has ended (or, should that event not come, once the head
+/// of its first request has arrived): a push over a slow link may take long, and a peer is known
+/// and held to `transfers_per_peer`.
 final class StrangerDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -38,6 +40,18 @@ final class StrangerDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stopClock()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The handshake checked a presented certificate against the roster: a peer is known from
+        // here, and a slow link does not cut it off before its first request arrives.
+        if !isPeer, case .handshakeCompleted = event as? TLSUserEvent,
+            (try? context.pipeline.syncOperations.nioSSL_peerCertificate()) != nil
+        {
+            isPeer = true
+            stopClock()
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

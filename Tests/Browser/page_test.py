@@ -161,6 +161,15 @@ def main():
         scanned = subprocess.run(["zbarimg", "--raw", "-q", "--nodbus", "-Sbinary", image], capture_output=True).stdout.decode("utf-8", "replace")
         checks.check(scanned == vcard, f"the QR code on the card scans to the vCard ({len(scanned)} of {len(vcard)} characters read)")
 
+        # The editor's form for the contact: every field labelled, the channels one per line.
+        driver.get(url + f"/contacts/{arguments.contact}/edit")
+        labelled = driver.execute_script(
+            "return [...document.querySelectorAll('form.stacked input:not([type=hidden]), form.stacked textarea')]"
+            ".every(field => field.labels && field.labels.length > 0)")
+        checks.check(labelled and driver.find_elements(By.ID, "phone"), "the contact form labels every field")
+        checks.shot(driver, "contact-edit")
+        checks.axe(driver, "contact form")
+
         # The same search in Arabic, laid out right to left, and in Russian.
         for code, direction in (("ar", "rtl"), ("ru", "ltr")):
             driver.get(url + f"/search?q={arguments.query}")
@@ -177,7 +186,7 @@ def main():
 
         # Narrow screens: nothing wider than 360 px.
         driver.set_window_size(360, 740)
-        for path in ("/search?q=" + arguments.query, "/countries/MD", f"/contacts/{arguments.contact}"):
+        for path in ("/search?q=" + arguments.query, "/countries/MD", f"/contacts/{arguments.contact}", f"/contacts/{arguments.contact}/edit", "/proposals"):
             driver.get(url + path)
             width = driver.execute_script("return document.documentElement.scrollWidth")
             checks.check(width <= 360, f"{path} fits 360 px (scroll width {width})")

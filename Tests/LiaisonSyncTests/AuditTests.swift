@@ -157,6 +157,15 @@ import Testing
         #expect(refused?.message.hasSuffix("was removed or replaced while the node was open; nothing more is shown until it is back") == true)
         #expect(#expect(throws: LiaisonError.self) { try folder.open() }?.message.hasPrefix("this node's audit log, audit.log, is missing") == true)
         #expect(!FileManager.default.fileExists(atPath: folder.auditLogURL.path))
+
+        // A copy renamed over the log, as an editor saves a file, is refused alike.
+        let (other, otherFolder) = try Self.node(entries: 1)
+        defer { try? FileManager.default.removeItem(at: otherFolder.url) }
+        let copy = otherFolder.url.appending(path: "audit.copy")
+        try FileManager.default.copyItem(at: otherFolder.auditLogURL, to: copy)
+        #expect(rename(copy.path, otherFolder.auditLogURL.path) == 0)
+        let replaced = #expect(throws: LiaisonError.self) { try other.audit(.noteShow, actor: "user:officer", records: ["a"]) }
+        #expect(replaced?.message.hasSuffix("was removed or replaced while the node was open; nothing more is shown until it is back") == true)
     }
 
     @Test func aLogKeptInADatabaseMovesToItsFile() throws {

@@ -87,7 +87,13 @@ package enum AuditLog {
 
     /// The link of an entry that follows `previous`.
     static func link(_ entry: AuditEntry, after previous: [UInt8], key: SymmetricKey) -> [UInt8] {
-        var mac = HMAC<SHA256>(key: key)
+        link(entry, after: previous, keyed: HMAC<SHA256>(key: key))
+    }
+
+    /// The link, from an HMAC already keyed: keying hashes the key's two pads, which need not be
+    /// done again for each entry.
+    static func link(_ entry: AuditEntry, after previous: [UInt8], keyed: HMAC<SHA256>) -> [UInt8] {
+        var mac = keyed
         mac.update(data: previous)
         mac.update(data: encoded(entry))
         return Array(mac.finalize())

@@ -14,11 +14,13 @@ import Darwin
 /// more than many searches do.
 package final class AuditRecorder: Sendable {
     package let chainKey: SymmetricKey
+    private let keyedMAC: HMAC<SHA256>
     private let store: any AuditStore
 
     /// A log kept in `file`, which must exist; in memory when nil.
     package init(file: URL?, key: SymmetricKey) throws(LiaisonError) {
         chainKey = key
+        keyedMAC = HMAC<SHA256>(key: key)
         store = try file.map { url throws(LiaisonError) in try AuditFile(url: url) } ?? AuditMemory()
     }
 
@@ -27,7 +29,7 @@ package final class AuditRecorder: Sendable {
         try store.append { last in
             var entry = entry
             entry.sequence = (last?.sequence ?? 0) + 1
-            let link = AuditLog.link(entry, after: last?.link ?? AuditLog.genesis, key: chainKey)
+            let link = AuditLog.link(entry, after: last?.link ?? AuditLog.genesis, keyed: keyedMAC)
             return (AuditLog.line(entry, link: link), AuditTail(sequence: entry.sequence, link: link))
         }
     }
@@ -152,10 +154,11 @@ final class AuditFile: AuditStore {
         try written.withLock { (written: inout (end: Int64, tail: AuditTail)?) throws(LiaisonError) in
             guard flock(descriptor, LOCK_EX) == 0 else { throw Self.failure("cannot lock", url, errno) }
             defer { flock(descriptor, LOCK_UN) }
-            var status = stat(), atPath = stat()
+            var status = stat()
             guard fstat(descriptor, &status) == 0 else { throw Self.failure("cannot read", url, errno) }
-            // A log removed or replaced while the node is open is not written in the dark.
-            guard stat(url.path, &atPath) == 0, atPath.st_ino == status.st_ino, atPath.st_dev == status.st_dev else {
+            // A log removed or replaced while the node is open is not written in the dark: either
+            // leaves the open file with no name.
+            guard status.st_nlink > 0 else {
                 throw LiaisonError(
                     .nodeFolder, "the audit log \(url.path) was removed or replaced while the node was open; nothing more is shown until it is back",
                     hint: "restore it, then restart `liaison serve`; the security officer should know")
