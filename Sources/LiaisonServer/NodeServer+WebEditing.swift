@@ -58,45 +58,49 @@ extension NodeServer {
                 "proposed", title: catalog.text("proposal.sent_title", context.language), view: ["sent": sent, "back": back], request: request, context: context)
         }
 
-        web.get("contacts/:id/edit") { request, context in
-            try requireEditor(context)
-            let reference = try context.parameters.require("id").decodedPathSegment
-            let card = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
-                try directory.contactCard(try directory.person(matching: reference).id)
-            } records: { [$0.person.id.lowercasedString] }
-            var view = WebContactForm(card.person, channels: card.channels).view(renderer, context.language, problems: [:])
-            try keptElsewhere(card.person.metadata, &view, context.language)
-            return formPage(
-                "contact-form", title: catalog.text("contact_form.edit", context.language, ["name": card.person.displayName]),
-                action: "/contacts/\(card.person.id.lowercasedString)", view: view, problems: [:], request: request, context: context)
-        }
-        web.post("contacts/:id") { request, context in
-            let session = try requireEditor(context)
-            let sent = try await WebForm(request)
-            guard sent.carries(session.formToken) else { throw LiaisonError(.forbidden, catalog.text("error.form_expired", context.language)) }
-            let reference = try context.parameters.require("id").decodedPathSegment
-            let card = try directory.contactCard(try directory.person(matching: reference).id)
-            let form = WebContactForm(sent, holding: card.channels)
-            let path = "/contacts/\(card.person.id.lowercasedString)"
-            do {
-                let proposals = try await reading { () throws(LiaisonError) in
-                    var person = card.person
-                    form.apply(to: &person, officer: session.account, today: String(Timestamp.iso8601(Date()).prefix(10)))
-                    return try directory.write { [person] tx in
-                        tx.proposalComment = form.comment.nilIfEmpty
-                        try tx.save(person)
-                        try form.channels.save(in: tx, agencyID: nil, personID: person.id)
-                        return tx.proposals
-                    }.value
-                }
-                return try outcome(proposals, back: path, name: card.person.displayName, request: request, context: context)
-            } catch {
-                let found = try problems(error)
+        /// `PATH/:id/edit`, the form of a record, and `PATH/:id`, where it is sent.
+        func addEditing<Form: WebRecordForm>(_ form: Form.Type, at path: String) {
+            web.get("\(path)/:id/edit") { request, context in
+                try requireEditor(context)
+                let reference = try context.parameters.require("id").decodedPathSegment
+                let held = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
+                    try Form.held(reference, in: directory)
+                } records: { [$0.record.id.lowercasedString] }
+                var view = Form(held.record, channels: held.channels).view(renderer, context.language, problems: [:])
+                try keptElsewhere(held.record.metadata, &view, context.language)
                 return formPage(
-                    "contact-form", title: catalog.text("contact_form.edit", context.language, ["name": card.person.displayName]), action: path,
-                    view: form.view(renderer, context.language, problems: found), problems: found, request: request, context: context)
+                    Form.template, title: catalog.text(Form.editTitle, context.language, ["name": held.name]),
+                    action: "/\(path)/\(held.record.id.lowercasedString)", view: view, problems: [:], request: request, context: context)
+            }
+            web.post("\(path)/:id") { request, context in
+                let session = try requireEditor(context)
+                let sent = try await WebForm(request)
+                guard sent.carries(session.formToken) else { throw LiaisonError(.forbidden, catalog.text("error.form_expired", context.language)) }
+                let held = try Form.held(try context.parameters.require("id").decodedPathSegment, in: directory)
+                let form = Form(sent, holding: held.channels)
+                let back = "/\(path)/\(held.record.id.lowercasedString)"
+                do {
+                    let proposals = try await reading { () throws(LiaisonError) in
+                        let record = try form.edited(held.record, officer: session.account, today: String(Timestamp.iso8601(Date()).prefix(10)))
+                        return try directory.write { tx in
+                            tx.proposalComment = form.comment.nilIfEmpty
+                            try Form.save(record, in: tx)
+                            let owner = Form.channelOwner(record)
+                            try form.channels.save(in: tx, agencyID: owner.agencyID, personID: owner.personID)
+                            return tx.proposals
+                        }.value
+                    }
+                    return try outcome(proposals, back: back, name: held.name, request: request, context: context)
+                } catch {
+                    let found = try problems(error)
+                    return formPage(
+                        Form.template, title: catalog.text(Form.editTitle, context.language, ["name": held.name]), action: back,
+                        view: form.view(renderer, context.language, problems: found), problems: found, request: request, context: context)
+                }
             }
         }
+        addEditing(WebContactForm.self, at: "contacts")
+        addEditing(WebAgencyForm.self, at: "agencies")
         web.get("agencies/:id/contacts/new") { request, context in
             try requireEditor(context)
             let agency = try directory.agency(matching: try context.parameters.require("id").decodedPathSegment)
@@ -113,9 +117,8 @@ extension NodeServer {
             let form = WebContactForm(sent, holding: [])
             do {
                 let saved = try await reading { () throws(LiaisonError) in
-                    var person = Person(agencyID: agency.id)
-                    form.apply(to: &person, officer: session.account, today: String(Timestamp.iso8601(Date()).prefix(10)))
-                    return try directory.write { [person] tx in
+                    let person = form.edited(Person(agencyID: agency.id), officer: session.account, today: String(Timestamp.iso8601(Date()).prefix(10)))
+                    return try directory.write { tx in
                         let saved = try tx.save(person, allowingSameName: false)
                         try form.channels.save(in: tx, agencyID: nil, personID: saved.id)
                         return saved
@@ -128,44 +131,6 @@ extension NodeServer {
                     "contact-form", title: catalog.text("contact_form.new", context.language, ["agency": agency.name]),
                     action: "/agencies/\(agency.id.lowercasedString)/contacts", view: form.view(renderer, context.language, problems: found),
                     problems: found, request: request, context: context)
-            }
-        }
-        web.get("agencies/:id/edit") { request, context in
-            try requireEditor(context)
-            let reference = try context.parameters.require("id").decodedPathSegment
-            let card = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
-                try directory.agencyCard(try directory.agency(matching: reference).id)
-            } records: { [$0.agency.id.lowercasedString] }
-            var view = WebAgencyForm(card.agency, channels: card.channels).view(renderer, context.language, problems: [:])
-            try keptElsewhere(card.agency.metadata, &view, context.language)
-            return formPage(
-                "agency-form", title: catalog.text("agency_form.edit", context.language, ["name": card.agency.name]),
-                action: "/agencies/\(card.agency.id.lowercasedString)", view: view, problems: [:], request: request, context: context)
-        }
-        web.post("agencies/:id") { request, context in
-            let session = try requireEditor(context)
-            let sent = try await WebForm(request)
-            guard sent.carries(session.formToken) else { throw LiaisonError(.forbidden, catalog.text("error.form_expired", context.language)) }
-            let card = try directory.agencyCard(try directory.agency(matching: try context.parameters.require("id").decodedPathSegment).id)
-            let form = WebAgencyForm(sent, holding: card.channels)
-            let path = "/agencies/\(card.agency.id.lowercasedString)"
-            do {
-                let proposals = try await reading { () throws(LiaisonError) in
-                    var agency = card.agency
-                    try form.apply(to: &agency)
-                    return try directory.write { [agency] tx in
-                        tx.proposalComment = form.comment.nilIfEmpty
-                        try tx.save(agency)
-                        try form.channels.save(in: tx, agencyID: agency.id, personID: nil)
-                        return tx.proposals
-                    }.value
-                }
-                return try outcome(proposals, back: path, name: card.agency.name, request: request, context: context)
-            } catch {
-                let found = try problems(error)
-                return formPage(
-                    "agency-form", title: catalog.text("agency_form.edit", context.language, ["name": card.agency.name]), action: path,
-                    view: form.view(renderer, context.language, problems: found), problems: found, request: request, context: context)
             }
         }
         addProposalPages(to: web, directory: directory)

@@ -50,6 +50,24 @@ struct WebChannelLists: Sendable {
         }
     }
 
+    /// A record form's view: its text fields (name, label key, value), its channels, each with
+    /// the problem found in it, and a problem of any other field at the top. `alsoShown` names
+    /// the fields the form shows problems for on its own.
+    static func formView(
+        fields: [(String, String, String)], channels: WebChannelLists, _ renderer: WebRenderer, _ language: String, problems: [String: String],
+        alsoShown: Set<String> = []
+    ) -> [String: Any] {
+        var view: [String: Any] = [
+            "fields": fields.map { field, label, value in
+                ["field": field, "label": renderer.catalog.text(label, language), "value": value, "problem": problems[field] as Any]
+            },
+            "channels": channels.view(renderer, language, problems: problems),
+        ]
+        let known = Set(fields.map(\.0) + kinds.map(\.rawValue)).union(alsoShown)
+        if let other = problems.first(where: { !known.contains($0.key) }) { view["problem"] = other.value }
+        return view
+    }
+
     /// The form's view of the lists, with each kind's label and problem.
     func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [[String: Any]] {
         Self.kinds.map { kind in
@@ -61,8 +79,38 @@ struct WebChannelLists: Sendable {
     }
 }
 
+/// A form that edits a directory record and its channels, for ``NodeServer``'s edit routes.
+protocol WebRecordForm: Sendable {
+    associatedtype Record: ReplicatedRecord
+    static var template: String { get }
+    /// The key of the form's title, which names the record as `{name}`.
+    static var editTitle: String { get }
+    /// The record an id or name picks, with its channels and its name to show.
+    static func held(_ reference: String, in directory: Directory) throws(LiaisonError) -> (record: Record, channels: [Channel], name: String)
+    static func save(_ record: Record, in tx: DirectoryTransaction) throws
+    static func channelOwner(_ record: Record) -> (agencyID: UUID?, personID: UUID?)
+
+    init(_ record: Record?, channels: [Channel])
+    init(_ form: WebForm, holding channels: [Channel])
+    var comment: String { get }
+    var channels: WebChannelLists { get }
+    /// The record with the form's fields; the store's validation says what is wrong, field by field.
+    func edited(_ record: Record, officer: String, today: String) throws(LiaisonError) -> Record
+    func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [String: Any]
+}
+
 /// The fields of the contact form, as the record holds them or as sent.
-struct WebContactForm: Sendable {
+struct WebContactForm: WebRecordForm {
+    static let template = "contact-form"
+    static let editTitle = "contact_form.edit"
+
+    static func held(_ reference: String, in directory: Directory) throws(LiaisonError) -> (record: Person, channels: [Channel], name: String) {
+        let card = try directory.contactCard(try directory.person(matching: reference).id)
+        return (card.person, card.channels, card.person.displayName)
+    }
+
+    static func save(_ record: Person, in tx: DirectoryTransaction) throws { try tx.save(record) }
+    static func channelOwner(_ record: Person) -> (agencyID: UUID?, personID: UUID?) { (nil, record.id) }
     var givenName = ""
     var familyName = ""
     var nativeName = ""
@@ -100,8 +148,8 @@ struct WebContactForm: Sendable {
         self.channels = WebChannelLists(form, holding: channels)
     }
 
-    /// The person with the form's fields; the store's validation says what is wrong, field by field.
-    func apply(to person: inout Person, officer: String, today: String) {
+    func edited(_ record: Person, officer: String, today: String) -> Person {
+        var person = record
         person.givenName = givenName.trimmed.nilIfEmpty
         person.familyName = familyName.trimmed.nilIfEmpty
         person.nativeName = nativeName.trimmed.nilIfEmpty
@@ -113,29 +161,36 @@ struct WebContactForm: Sendable {
             person.verifiedBy = officer
             person.verifiedAt = today
         }
+        return person
     }
 
     func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [String: Any] {
-        var view: [String: Any] = [
-            "fields": [
+        var view = WebChannelLists.formView(
+            fields: [
                 ("given_name", "contact_form.given_name", givenName), ("family_name", "contact_form.family_name", familyName),
                 ("native_name", "contact_form.native_name", nativeName), ("position", "contact_form.position", position),
                 ("rank", "contact_form.rank", rank), ("languages", "contact_form.languages", languages),
                 ("timezone", "contact_form.timezone", timeZone),
-            ].map { field, label, value in
-                ["field": field, "label": renderer.catalog.text(label, language), "value": value, "problem": problems[field] as Any]
-            },
-            "channels": channels.view(renderer, language, problems: problems),
-            "verified": verified, "comment": comment,
-        ]
-        let known = Set(["given_name", "family_name", "native_name", "position", "rank", "languages", "timezone"] + WebChannelLists.kinds.map(\.rawValue))
-        if let other = problems.first(where: { !known.contains($0.key) }) { view["problem"] = other.value }
+            ], channels: channels, renderer, language, problems: problems)
+        view["verified"] = verified
+        view["comment"] = comment
         return view
     }
 }
 
 /// The fields of the agency form, as the record holds them or as sent.
-struct WebAgencyForm: Sendable {
+struct WebAgencyForm: WebRecordForm {
+    static let template = "agency-form"
+    static let editTitle = "agency_form.edit"
+
+    static func held(_ reference: String, in directory: Directory) throws(LiaisonError) -> (record: Agency, channels: [Channel], name: String) {
+        let card = try directory.agencyCard(try directory.agency(matching: reference).id)
+        return (card.agency, card.channels, card.agency.name)
+    }
+
+    static func save(_ record: Agency, in tx: DirectoryTransaction) throws { try tx.save(record) }
+    static func channelOwner(_ record: Agency) -> (agencyID: UUID?, personID: UUID?) { (record.id, nil) }
+
     var name = ""
     var nativeName = ""
     var acronym = ""
@@ -169,7 +224,8 @@ struct WebAgencyForm: Sendable {
         self.channels = WebChannelLists(form, holding: channels)
     }
 
-    func apply(to agency: inout Agency) throws(LiaisonError) {
+    func edited(_ record: Agency, officer: String, today: String) throws(LiaisonError) -> Agency {
+        var agency = record
         agency.name = name.trimmed
         agency.nativeName = nativeName.trimmed.nilIfEmpty
         agency.acronym = acronym.trimmed.nilIfEmpty
@@ -177,24 +233,20 @@ struct WebAgencyForm: Sendable {
         agency.subdivision = subdivision.trimmed.nilIfEmpty
         agency.address = address.trimmed.nilIfEmpty
         agency.website = website.trimmed.nilIfEmpty
+        return agency
     }
 
     func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [String: Any] {
-        var view: [String: Any] = [
-            "fields": [
+        var view = WebChannelLists.formView(
+            fields: [
                 ("name", "agency_form.name", name), ("native_name", "agency_form.native_name", nativeName), ("acronym", "agency_form.acronym", acronym),
                 ("subdivision", "agency_form.subdivision", subdivision), ("website", "agency_form.website", website),
-            ].map { field, label, value in
-                ["field": field, "label": renderer.catalog.text(label, language), "value": value, "problem": problems[field] as Any]
-            },
-            "kinds": AgencyKind.allCases.map { ["value": $0.rawValue, "label": renderer.term("kind", $0.rawValue, language), "selected": $0.rawValue == kind] },
-            "kindProblem": problems["kind"] as Any,
-            "address": address, "addressProblem": problems["address"] as Any,
-            "channels": channels.view(renderer, language, problems: problems),
-            "comment": comment,
-        ]
-        let known = Set(["name", "native_name", "acronym", "kind", "subdivision", "address", "website"] + WebChannelLists.kinds.map(\.rawValue))
-        if let other = problems.first(where: { !known.contains($0.key) }) { view["problem"] = other.value }
+            ], channels: channels, renderer, language, problems: problems, alsoShown: ["kind", "address"])
+        view["kinds"] = AgencyKind.allCases.map { ["value": $0.rawValue, "label": renderer.term("kind", $0.rawValue, language), "selected": $0.rawValue == kind] }
+        view["kindProblem"] = problems["kind"] as Any
+        view["address"] = address
+        view["addressProblem"] = problems["address"] as Any
+        view["comment"] = comment
         return view
     }
 }

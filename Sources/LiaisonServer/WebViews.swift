@@ -273,8 +273,7 @@ struct WebViews: Sendable {
     }
 
     private func note(_ note: NoteSummary) -> [String: Any] {
-        let marking = note.marking?.rawValue ?? ""
-        return ["title": note.title, "marking": marking, "markingClass": marking.lowercased().replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: "+", with: "-")]
+        ["title": note.title, "marking": note.marking?.rawValue ?? "", "markingClass": note.marking.map(WebNoteViews.markingClass) ?? ""]
     }
 
     /// A count in the officer's language's digits and grouping.

@@ -19,9 +19,11 @@ import Glibc
         return text
     }
 
-    /// The sequence this node holds of `origin`'s commits, from `log vector --json`.
+    /// The sequence this node holds of `origin`'s commits, from `log vector --json`, at once: it
+    /// watches a command that runs.
     static func held(of origin: String, by node: CLINode) async throws -> Int {
-        let vector = try #require(try await node.json("log", "vector") as? [String: Any])
+        let run = try await node.workspace.run(["log", "vector", "--json", "--data", node.data.path], waitsForSlot: false)
+        let vector = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let entries = vector["entries"] as? [[String: Any]] ?? []
         return entries.first { $0["origin"] as? String == origin }?["sequence"] as? Int ?? 0
     }

@@ -66,7 +66,8 @@ final class Workspace {
     /// then starts with the default action for SIGINT and SIGTERM, as from a terminal, since
     /// `swift test` hands the signals it ignores down to the processes it starts.
     func run(
-        _ arguments: [String], environment extra: [String: String] = [:], input: String? = nil, whileRunning: ((Process) async throws -> Void)? = nil
+        _ arguments: [String], environment extra: [String: String] = [:], input: String? = nil, waitsForSlot: Bool = true,
+        whileRunning: ((Process) async throws -> Void)? = nil
     ) async throws -> CLIRun {
         let process = try start(arguments)
         process.environment?.merge(extra) { _, new in new }
@@ -98,8 +99,13 @@ final class Workspace {
         process.standardError = errorHandle
         // A command waits for a place: tests that start them all at once would have the machine
         // run dozens, and every timed test would starve. One watched while it runs takes none,
-        // since what watches it runs commands too.
+        // since what watches it runs commands too, and those must not wait either.
         guard let whileRunning else {
+            guard waitsForSlot else {
+                try process.run()
+                await process.exited()
+                return try finished(process, arguments: arguments, output: output, errors: errors, handles: (outputHandle, errorHandle))
+            }
             await ProcessSlots.shared.acquire()
             do {
                 try process.run()

@@ -44,8 +44,8 @@ import Glibc
     /// Long enough for a million cases; a case that never returns stops the test here.
     static let timeLimit = TimeLimitTrait.Duration.minutes(max(10, totalCases / 2_000))
 
-    @Test(.timeLimit(DecoderFuzzTests.timeLimit)) func bundleFiles() throws {
-        try Self.run("bundleFiles", cases: Self.cases(3)) { world, random, label in
+    @Test(.timeLimit(DecoderFuzzTests.timeLimit)) func bundleFiles() async throws {
+        try await Self.run("bundleFiles", cases: Self.cases(3)) { world, random, label in
             var parts = world.bundle
             Self.mutate(&parts, world: world, &random)
             var bytes = parts.bytes
@@ -67,8 +67,8 @@ import Glibc
         }
     }
 
-    @Test(.timeLimit(DecoderFuzzTests.timeLimit)) func commitsGivenToReceive() throws {
-        try Self.run("commitsGivenToReceive", cases: Self.cases(3)) { world, random, label in
+    @Test(.timeLimit(DecoderFuzzTests.timeLimit)) func commitsGivenToReceive() async throws {
+        try await Self.run("commitsGivenToReceive", cases: Self.cases(3)) { world, random, label in
             // Some of the author's commits, in any order, some twice; one to three of them changed.
             var commits = world.commits.filter { _ in random.chance(0.7) }
             if commits.isEmpty { commits = [random.pick(world.commits)] }
@@ -97,8 +97,8 @@ import Glibc
         }
     }
 
-    @Test(.timeLimit(DecoderFuzzTests.timeLimit)) func nodeCards() throws {
-        try Self.run("nodeCards", cases: Self.cases(6)) { world, random, label in
+    @Test(.timeLimit(DecoderFuzzTests.timeLimit)) func nodeCards() async throws {
+        try await Self.run("nodeCards", cases: Self.cases(6)) { world, random, label in
             let data = try Self.mutatedCard(world: world, &random)
             let card: NodeCard
             do {
@@ -131,8 +131,8 @@ import Glibc
         }
     }
 
-    @Test(.timeLimit(DecoderFuzzTests.timeLimit)) func versionVectors() throws {
-        try Self.run("versionVectors", cases: Self.cases(4)) { world, random, label in
+    @Test(.timeLimit(DecoderFuzzTests.timeLimit)) func versionVectors() async throws {
+        try await Self.run("versionVectors", cases: Self.cases(4)) { world, random, label in
             let data = Self.mutatedVector(world: world, &random)
             let vector: VersionVector
             do {
@@ -178,7 +178,7 @@ import Glibc
     /// first case that fails, naming it.
     private static func run(
         _ test: String, cases: Int, _ body: (World, inout SeededGenerator, FuzzCase) throws -> Void
-    ) throws {
+    ) async throws {
         var seeds = SeededGenerator(name: "DecoderFuzzTests/\(test)")
         let world = try World(seed: seeds.next())
         defer { try? FileManager.default.removeItem(at: world.folder) }
@@ -212,6 +212,9 @@ import Glibc
                 return
             }
             ran += 1
+            // Thousands of cases: the task threads are let go between them, for the servers of
+            // the tests that run beside this one.
+            await Task.yield()
         }
         let outcomes = world.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("""
