@@ -26,11 +26,11 @@ extension NodeServer {
                     "id": proposal.id.lowercasedString, "entity": catalog.text("proposal.entity_\(proposal.entity.rawValue)", language),
                     "record": proposal.recordName ?? proposal.recordID.shortID,
                     "recordHref": proposal.entity == .person ? "/contacts/\(proposal.recordID.lowercasedString)"
-                        : proposal.entity == .agency ? "/agencies/\(proposal.recordID.lowercasedString)" : Optional<String>.none as Any,
+                        : proposal.entity == .agency ? "/agencies/\(proposal.recordID.lowercasedString)" : false,
                     "status": catalog.text("proposal.status_\(proposal.status.rawValue)", language), "statusClass": proposal.status.rawValue,
                     "byWhom": catalog.text(
                         "proposal.by", language, ["proposer": named(proposal.proposer), "steward": named(proposal.steward), "date": views.day(proposal.proposedAt, language)]),
-                    "comment": proposal.comment as Any, "reason": proposal.reason as Any,
+                    "comment": WebNoteViews.shown(proposal.comment), "reason": WebNoteViews.shown(proposal.reason),
                     "changes": proposal.changes.map { ["field": $0.field, "current": $0.current ?? "—", "proposed": $0.proposed ?? "—"] },
                     "decidable": proposal.incoming && proposal.status == .open,
                 ]

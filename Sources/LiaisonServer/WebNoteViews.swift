@@ -93,8 +93,12 @@ struct WebNoteViews: Sendable {
         return row
     }
 
-    /// A text for a template's section, left out when empty: Mustache shows a section for an empty text.
-    static func nonEmpty(_ text: String) -> Any { text.isEmpty ? Optional<String>.none as Any : text }
+    /// A text for a template's section, false when empty: Mustache shows a section for an empty
+    /// text, and writes "nil" for a missing one held as `Any`.
+    static func nonEmpty(_ text: String) -> Any { text.isEmpty ? false : text }
+
+    /// A value for a template's section, false when there is none.
+    static func shown(_ text: String?) -> Any { text.map { $0 as Any } ?? false }
 
     /// `TLP:AMBER+STRICT` is `tlp-amber-strict`.
     static func markingClass(_ marking: Marking) -> String {

@@ -59,7 +59,7 @@ struct WebChannelLists: Sendable {
     ) -> [String: Any] {
         var view: [String: Any] = [
             "fields": fields.map { field, label, value in
-                ["field": field, "label": renderer.catalog.text(label, language), "value": value, "problem": problems[field] as Any]
+                ["field": field, "label": renderer.catalog.text(label, language), "value": value, "problem": WebNoteViews.shown(problems[field])]
             },
             "channels": channels.view(renderer, language, problems: problems),
         ]
@@ -73,7 +73,7 @@ struct WebChannelLists: Sendable {
         Self.kinds.map { kind in
             [
                 "field": kind.rawValue, "label": renderer.term("channel", kind.rawValue, language), "lines": lines[kind] ?? "",
-                "held": held[kind] ?? "", "problem": problems[kind.rawValue] as Any,
+                "held": held[kind] ?? "", "problem": WebNoteViews.shown(problems[kind.rawValue]),
             ]
         }
     }
@@ -243,9 +243,9 @@ struct WebAgencyForm: WebRecordForm {
                 ("subdivision", "agency_form.subdivision", subdivision), ("website", "agency_form.website", website),
             ], channels: channels, renderer, language, problems: problems, alsoShown: ["kind", "address"])
         view["kinds"] = AgencyKind.allCases.map { ["value": $0.rawValue, "label": renderer.term("kind", $0.rawValue, language), "selected": $0.rawValue == kind] }
-        view["kindProblem"] = problems["kind"] as Any
+        view["kindProblem"] = problems["kind"]
         view["address"] = address
-        view["addressProblem"] = problems["address"] as Any
+        view["addressProblem"] = problems["address"]
         view["comment"] = comment
         return view
     }

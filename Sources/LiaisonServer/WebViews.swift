@@ -95,7 +95,7 @@ struct WebViews: Sendable {
             "hits": shown, "nothing": !search.isEmpty && hits.isEmpty, "hasCountries": !countries.isEmpty,
             "countries": countries.map { ["code": $0.code, "name": $0.name] },
             "counted": search.isEmpty || hits.isEmpty
-                ? Optional<String>.none as Any
+                ? false
                 : hits.count == 1 ? catalog.text("search.result_one", language) : catalog.text("search.results", language, ["count": number(hits.count, language)]),
         ]
     }
@@ -134,9 +134,9 @@ struct WebViews: Sendable {
             "empty": page.agencies.isEmpty && page.contacts24x7.isEmpty && page.focalPoints.isEmpty,
             "hasContacts24x7": !page.contacts24x7.isEmpty,
             "contacts24x7": Array(roundTheClock.prefix(Self.shownPerGroup * 2)),
-            // Left out rather than empty: Mustache shows a section for an empty text.
+            // False rather than empty: Mustache shows a section for an empty text.
             "more24x7": roundTheClock.count > Self.shownPerGroup * 2
-                ? catalog.text("country.more", language, ["count": number(roundTheClock.count, language)]) as Any : Optional<String>.none as Any,
+                ? catalog.text("country.more", language, ["count": number(roundTheClock.count, language)]) as Any : false,
             "more24x7Href": "/search?country=\(page.country.code)&only24x7=1",
             "hasFocalPoints": !groups.isEmpty, "focalGroups": groups,
             "hasAgencies": !page.agencies.isEmpty,

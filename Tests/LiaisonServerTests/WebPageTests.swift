@@ -54,9 +54,12 @@ import Testing
                         try process.run()
                         process.waitUntilExit()
                         let status = Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
-                        return Answer(
+                        let answer = Answer(
                             status: status, headers: (try? String(contentsOf: headersFile, encoding: .utf8)) ?? "",
                             body: (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? "")
+                        // A value a view left out shows in a template as "nil".
+                        #expect(!answer.body.contains(">nil<") && !answer.body.contains("\"nil\""), "\(path) shows a missing value: \(answer.body)")
+                        return answer
                     })
                 }
             }
