@@ -1,3 +1,4 @@
+import Dispatch
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -126,11 +127,13 @@ public enum NodeServer {
         addWebRoutes(to: router, directory: directory, tls: tls, wakeup: wakeup)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates, verdict in
             // Read the roster at each handshake, so that a revocation takes effect at once. The
-            // read is one indexed row, done here on the connection's event loop: a handshake must
-            // not queue behind the task threads or the blocking pool, which long requests and
-            // password hashing may hold.
-            guard let pin = NodeTLS.pin(of: certificates), (try? directory.peer(pinned: pin)) != nil else { return verdict.succeed(.failed) }
-            verdict.succeed(.certificateVerified)
+            // read may wait for the database, so it runs on a dispatch queue: not on the event
+            // loop, which every connection shares, nor queued behind the task threads or NIO's
+            // blocking pool, which long requests and password hashing may hold.
+            guard let pin = NodeTLS.pin(of: certificates) else { return verdict.succeed(.failed) }
+            DispatchQueue.global().async {
+                verdict.succeed((try? directory.peer(pinned: pin)) != nil ? .certificateVerified : .failed)
+            }
         }
         let perClient = ConnectionsPerClient(limit: configuration.maximumConnectionsPerClient)
         var http = HTTP1Channel.Configuration(

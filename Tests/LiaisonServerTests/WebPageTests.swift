@@ -36,7 +36,7 @@ import Testing
         /// A GET, or a POST of `form` from this node's page (or from `origin`).
         func request(_ path: String, form: [String: String]? = nil, origin: String? = nil) async throws -> Answer {
             let port = port, jar = jar, folder = folder
-            return try await withCheckedThrowingContinuation { continuation in
+            let answer: Answer = try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async {
                     continuation.resume(with: Result {
                         let headersFile = folder.appending(path: "headers-\(UUID().uuidString)"), bodyFile = folder.appending(path: "body-\(UUID().uuidString)")
@@ -54,15 +54,15 @@ import Testing
                         try process.run()
                         process.waitUntilExit()
                         let status = Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
-                        let answer = Answer(
+                        return Answer(
                             status: status, headers: (try? String(contentsOf: headersFile, encoding: .utf8)) ?? "",
                             body: (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? "")
-                        // A value a view left out shows in a template as "nil".
-                        #expect(!answer.body.contains(">nil<") && !answer.body.contains("\"nil\""), "\(path) shows a missing value: \(answer.body)")
-                        return answer
                     })
                 }
             }
+            // A value a view left out shows in a template as "nil".
+            #expect(!answer.body.contains(">nil<") && !answer.body.contains("\"nil\""), "\(path) shows a missing value: \(answer.body)")
+            return answer
         }
 
         /// The token of the form on a page.
