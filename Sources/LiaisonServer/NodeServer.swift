@@ -108,6 +108,10 @@ public struct NodeServerConfiguration: Sendable {
 }
 
 public enum NodeServer {
+    /// Where handshakes read the roster: a serial queue gets a thread of its own, outside the
+    /// dispatch workers that the task threads are drawn from.
+    private static let rosterChecks = DispatchQueue(label: "liaison.handshake-roster")
+
     /// The node's HTTPS server: TLS 1.3 with the node's certificate from `init`. A client that
     /// presents a certificate must present a roster pin that is not revoked, or the handshake
     /// fails; sync routes serve only such a peer.
@@ -127,11 +131,11 @@ public enum NodeServer {
         addWebRoutes(to: router, directory: directory, tls: tls, wakeup: wakeup)
         let channelConfiguration = TLSChannelConfiguration(tlsConfiguration: tls.serverConfiguration()) { certificates, verdict in
             // Read the roster at each handshake, so that a revocation takes effect at once. The
-            // read may wait for the database, so it runs on a dispatch queue: not on the event
+            // read may wait for the database, so it runs on a queue of its own: not on the event
             // loop, which every connection shares, nor queued behind the task threads or NIO's
             // blocking pool, which long requests and password hashing may hold.
             guard let pin = NodeTLS.pin(of: certificates) else { return verdict.succeed(.failed) }
-            DispatchQueue.global().async {
+            rosterChecks.async {
                 verdict.succeed((try? directory.peer(pinned: pin)) != nil ? .certificateVerified : .failed)
             }
         }

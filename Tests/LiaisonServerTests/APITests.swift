@@ -17,11 +17,7 @@ import Testing
     func curl(
         _ port: Int, _ path: String, token: String? = nil, scheme: String = "Bearer", method: String = "GET", reason: String? = nil
     ) async throws -> (status: Int, type: String, body: Data) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try curlNow(port, path, token: token, scheme: scheme, method: method, reason: reason) })
-            }
-        }
+        try await onOwnThread { try curlNow(port, path, token: token, scheme: scheme, method: method, reason: reason) }
     }
 
     /// Runs curl against the server: the status, the content type and the body.

@@ -36,29 +36,25 @@ import Testing
         /// A GET, or a POST of `form` from this node's page (or from `origin`).
         func request(_ path: String, form: [String: String]? = nil, origin: String? = nil) async throws -> Answer {
             let port = port, jar = jar, folder = folder
-            let answer: Answer = try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(with: Result {
-                        let headersFile = folder.appending(path: "headers-\(UUID().uuidString)"), bodyFile = folder.appending(path: "body-\(UUID().uuidString)")
-                        defer { [headersFile, bodyFile].forEach { try? FileManager.default.removeItem(at: $0) } }
-                        var arguments = ["-sk", "-c", jar.path, "-b", jar.path, "-D", headersFile.path, "-o", bodyFile.path, "-w", "%{http_code}", "--max-time", "60"]
-                        if let form {
-                            arguments += ["-H", "Origin: \(origin ?? "https://127.0.0.1:\(port)")"]
-                            for (name, value) in form.sorted(by: { $0.key < $1.key }) { arguments += ["--data-urlencode", "\(name)=\(value)"] }
-                        }
-                        let process = Process()
-                        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-                        process.arguments = arguments + ["https://127.0.0.1:\(port)\(path)"]
-                        let output = Pipe()
-                        process.standardOutput = output
-                        try process.run()
-                        process.waitUntilExit()
-                        let status = Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
-                        return Answer(
-                            status: status, headers: (try? String(contentsOf: headersFile, encoding: .utf8)) ?? "",
-                            body: (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? "")
-                    })
+            let answer: Answer = try await onOwnThread {
+                let headersFile = folder.appending(path: "headers-\(UUID().uuidString)"), bodyFile = folder.appending(path: "body-\(UUID().uuidString)")
+                defer { [headersFile, bodyFile].forEach { try? FileManager.default.removeItem(at: $0) } }
+                var arguments = ["-sk", "-c", jar.path, "-b", jar.path, "-D", headersFile.path, "-o", bodyFile.path, "-w", "%{http_code}", "--max-time", "60"]
+                if let form {
+                    arguments += ["-H", "Origin: \(origin ?? "https://127.0.0.1:\(port)")"]
+                    for (name, value) in form.sorted(by: { $0.key < $1.key }) { arguments += ["--data-urlencode", "\(name)=\(value)"] }
                 }
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                process.arguments = arguments + ["https://127.0.0.1:\(port)\(path)"]
+                let output = Pipe()
+                process.standardOutput = output
+                try process.run()
+                process.waitUntilExit()
+                let status = Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
+                return Answer(
+                    status: status, headers: (try? String(contentsOf: headersFile, encoding: .utf8)) ?? "",
+                    body: (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? "")
             }
             // A value a view left out shows in a template as "nil".
             #expect(!answer.body.contains(">nil<") && !answer.body.contains("\"nil\""), "\(path) shows a missing value: \(answer.body)")
