@@ -29,9 +29,8 @@ extension NodeServer {
         /// will send a proposal to it.
         @Sendable func keptElsewhere(_ metadata: RecordMetadata?, _ view: inout [String: Any], _ language: String) throws {
             guard let steward = metadata?.steward, steward != directory.node.id.hex else { return }
-            let peer = try directory.peers().first { $0.nodeID == steward }
             view["proposalNotice"] = catalog.text(
-                "proposal.notice", language, ["steward": peer.map { "\($0.name) (\($0.agency))" } ?? catalog.text("proposal.steward_unknown", language)])
+                "proposal.notice", language, ["steward": try directory.peerNames()[steward] ?? catalog.text("proposal.steward_unknown", language)])
         }
 
         /// What a rejected write says, by field: a validation problem is shown on the form, any
@@ -44,7 +43,7 @@ extension NodeServer {
         /// The proposals an edit became, or where to go now that it is written.
         @Sendable func outcome(_ proposals: [Proposal], back: String, name: String, request: Request, context: NodeRequestContext) throws -> Response {
             guard !proposals.isEmpty else { return WebMiddleware.redirect(back) }
-            let peers = Dictionary(try directory.peers().map { ($0.nodeID, "\($0.name) (\($0.agency))") }, uniquingKeysWith: { first, _ in first })
+            let peers = try directory.peerNames()
             let sent = try proposals.map { proposal in
                 let summary = try directory.proposal(matching: proposal.id.lowercasedString)
                 return catalog.text(

@@ -16,7 +16,7 @@ extension NodeServer {
             let proposals = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
                 try directory.proposals()
             } records: { $0.map(\.recordID.lowercasedString) }
-            let peers = Dictionary(try directory.peers().map { ($0.nodeID, "\($0.name) (\($0.agency))") }, uniquingKeysWith: { first, _ in first })
+            let peers = try directory.peerNames()
             let language = context.language
             func named(_ node: String?) -> String {
                 node == directory.node.id.hex ? catalog.text("proposal.this_node", language) : node.flatMap { peers[$0] } ?? String(node?.prefix(8) ?? "?")
@@ -30,7 +30,7 @@ extension NodeServer {
                     "status": catalog.text("proposal.status_\(proposal.status.rawValue)", language), "statusClass": proposal.status.rawValue,
                     "byWhom": catalog.text(
                         "proposal.by", language, ["proposer": named(proposal.proposer), "steward": named(proposal.steward), "date": views.day(proposal.proposedAt, language)]),
-                    "comment": WebNoteViews.shown(proposal.comment), "reason": WebNoteViews.shown(proposal.reason),
+                    "comment": WebRenderer.shown(proposal.comment), "reason": WebRenderer.shown(proposal.reason),
                     "changes": proposal.changes.map { ["field": $0.field, "current": $0.current ?? "—", "proposed": $0.proposed ?? "—"] },
                     "decidable": proposal.incoming && proposal.status == .open,
                 ]

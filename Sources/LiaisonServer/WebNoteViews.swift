@@ -27,8 +27,8 @@ struct WebNoteViews: Sendable {
             "id": note.id.lowercasedString, "title": note.title, "author": page.author, "body": WebMarkdown.html(note.body),
             "bodyLanguage": note.language, "draft": note.status == .draft,
             "status": catalog.text("notes.status.\(note.status.rawValue)", language),
-            "countries": Self.nonEmpty(note.countries.joined(separator: ", ")),
-            "crimes": Self.nonEmpty(note.crimeAreas.map { renderer.term("crime", $0.rawValue, language) }.joined(separator: ", ")),
+            "countries": WebRenderer.nonEmpty(note.countries.joined(separator: ", ")),
+            "crimes": WebRenderer.nonEmpty(note.crimeAreas.map { renderer.term("crime", $0.rawValue, language) }.joined(separator: ", ")),
             "formToken": context.webSession?.formToken ?? "",
             "mayEvaluate": context.webSession?.role.mayEdit == true && note.status == .published,
             "mayLink": context.webSession?.role.mayEdit == true,
@@ -47,7 +47,7 @@ struct WebNoteViews: Sendable {
         view["evaluations"] = page.evaluations.map { entry -> [String: Any] in
             [
                 "grading": entry.evaluation.reliability.rawValue + entry.evaluation.credibility.rawValue, "evaluator": entry.evaluator,
-                "comment": Self.nonEmpty(entry.evaluation.comment ?? ""), "when": views.day(entry.evaluation.metadata?.modifiedAt ?? "", language),
+                "comment": WebRenderer.nonEmpty(entry.evaluation.comment ?? ""), "when": views.day(entry.evaluation.metadata?.modifiedAt ?? "", language),
             ]
         }
         view["hasLinks"] = !page.links.isEmpty
@@ -92,13 +92,6 @@ struct WebNoteViews: Sendable {
         if let marking = note.marking { row["marking"] = ["text": marking.rawValue, "class": Self.markingClass(marking)] }
         return row
     }
-
-    /// A text for a template's section, false when empty: Mustache shows a section for an empty
-    /// text, and writes "nil" for a missing one held as `Any`.
-    static func nonEmpty(_ text: String) -> Any { text.isEmpty ? false : text }
-
-    /// A value for a template's section, false when there is none.
-    static func shown(_ text: String?) -> Any { text.map { $0 as Any } ?? false }
 
     /// `TLP:AMBER+STRICT` is `tlp-amber-strict`.
     static func markingClass(_ marking: Marking) -> String {

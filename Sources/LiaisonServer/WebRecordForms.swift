@@ -14,7 +14,7 @@ struct WebChannelLists: Sendable {
 
     init(_ channels: [Channel]) {
         for kind in Self.kinds {
-            lines[kind] = channels.filter { $0.kind == kind }.sorted { $0.preference < $1.preference }.map(Self.line).joined(separator: "\n")
+            lines[kind] = channels.filter { $0.kind == kind }.sorted { $0.preference < $1.preference }.map(\.writtenForm).joined(separator: "\n")
         }
         held = lines
     }
@@ -22,12 +22,6 @@ struct WebChannelLists: Sendable {
     init(_ form: WebForm, holding channels: [Channel]) {
         held = WebChannelLists(channels).lines
         for kind in Self.kinds { lines[kind] = form[kind.rawValue] }
-    }
-
-    /// How a channel is written on the form: a secure mailbox as `SYSTEM: ADDRESS`.
-    static func line(_ channel: Channel) -> String {
-        guard channel.kind == .secureMailbox, let system = channel.label, !system.isEmpty else { return channel.value }
-        return "\(system): \(channel.value)"
     }
 
     static func values(_ text: String) -> [String] {
@@ -39,33 +33,9 @@ struct WebChannelLists: Sendable {
         for kind in Self.kinds {
             let wanted = Self.values(lines[kind] ?? "")
             guard wanted != Self.values(held[kind] ?? "") else { continue }
-            var channels: [Channel] = []
-            for (index, value) in wanted.enumerated() {
-                channels.append(
-                    kind == .secureMailbox
-                        ? try SecureMailbox(parsing: value).channel(agencyID: agencyID, personID: personID, preference: index + 1)
-                        : Channel(agencyID: agencyID, personID: personID, kind: kind, value: value, preference: index + 1))
-            }
+            let channels = try Channel.written(wanted, kind: kind, agencyID: agencyID, personID: personID)
             try tx.replaceChannels(channels, kind: kind, is24x7: nil, agencyID: agencyID, personID: personID)
         }
-    }
-
-    /// A record form's view: its text fields (name, label key, value), its channels, each with
-    /// the problem found in it, and a problem of any other field at the top. `alsoShown` names
-    /// the fields the form shows problems for on its own.
-    static func formView(
-        fields: [(String, String, String)], channels: WebChannelLists, _ renderer: WebRenderer, _ language: String, problems: [String: String],
-        alsoShown: Set<String> = []
-    ) -> [String: Any] {
-        var view: [String: Any] = [
-            "fields": fields.map { field, label, value in
-                ["field": field, "label": renderer.catalog.text(label, language), "value": value, "problem": WebNoteViews.shown(problems[field])]
-            },
-            "channels": channels.view(renderer, language, problems: problems),
-        ]
-        let known = Set(fields.map(\.0) + kinds.map(\.rawValue)).union(alsoShown)
-        if let other = problems.first(where: { !known.contains($0.key) }) { view["problem"] = other.value }
-        return view
     }
 
     /// The form's view of the lists, with each kind's label and problem.
@@ -73,7 +43,7 @@ struct WebChannelLists: Sendable {
         Self.kinds.map { kind in
             [
                 "field": kind.rawValue, "label": renderer.term("channel", kind.rawValue, language), "lines": lines[kind] ?? "",
-                "held": held[kind] ?? "", "problem": WebNoteViews.shown(problems[kind.rawValue]),
+                "problem": WebRenderer.shown(problems[kind.rawValue]),
             ]
         }
     }
@@ -97,6 +67,26 @@ protocol WebRecordForm: Sendable {
     /// The record with the form's fields; the store's validation says what is wrong, field by field.
     func edited(_ record: Record, officer: String, today: String) throws(LiaisonError) -> Record
     func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [String: Any]
+}
+
+extension WebRecordForm {
+    /// A record form's view: its text fields (name, label key, value), its channels, each with
+    /// the problem found in it, and a problem of any other field at the top. `alsoShown` names
+    /// the fields the form shows problems for on its own.
+    static func formView(
+        fields: [(String, String, String)], channels: WebChannelLists, _ renderer: WebRenderer, _ language: String, problems: [String: String],
+        alsoShown: Set<String> = []
+    ) -> [String: Any] {
+        var view: [String: Any] = [
+            "fields": fields.map { field, label, value in
+                ["field": field, "label": renderer.catalog.text(label, language), "value": value, "problem": WebRenderer.shown(problems[field])]
+            },
+            "channels": channels.view(renderer, language, problems: problems),
+        ]
+        let known = Set(fields.map(\.0) + WebChannelLists.kinds.map(\.rawValue)).union(alsoShown)
+        if let other = problems.first(where: { !known.contains($0.key) }) { view["problem"] = other.value }
+        return view
+    }
 }
 
 /// The fields of the contact form, as the record holds them or as sent.
@@ -165,7 +155,7 @@ struct WebContactForm: WebRecordForm {
     }
 
     func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [String: Any] {
-        var view = WebChannelLists.formView(
+        var view = Self.formView(
             fields: [
                 ("given_name", "contact_form.given_name", givenName), ("family_name", "contact_form.family_name", familyName),
                 ("native_name", "contact_form.native_name", nativeName), ("position", "contact_form.position", position),
@@ -237,7 +227,7 @@ struct WebAgencyForm: WebRecordForm {
     }
 
     func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [String: Any] {
-        var view = WebChannelLists.formView(
+        var view = Self.formView(
             fields: [
                 ("name", "agency_form.name", name), ("native_name", "agency_form.native_name", nativeName), ("acronym", "agency_form.acronym", acronym),
                 ("subdivision", "agency_form.subdivision", subdivision), ("website", "agency_form.website", website),

@@ -63,6 +63,13 @@ struct WebRenderer: Sendable {
         return values
     }
 
+    /// A text for a template's section, false when empty: Mustache shows a section for an empty
+    /// text, and writes "nil" for a missing one held as `Any`.
+    static func nonEmpty(_ text: String) -> Any { text.isEmpty ? false : text }
+
+    /// A value for a template's section, false when there is none.
+    static func shown(_ text: String?) -> Any { text.map { $0 as Any } ?? false }
+
     /// The label of a vocabulary term in the officer's language: `kind.police`, `crime.…`.
     func term(_ prefix: String, _ value: String, _ language: String) -> String {
         catalog.text("\(prefix).\(value)", language)

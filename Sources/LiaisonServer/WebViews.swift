@@ -56,8 +56,6 @@ struct WebSearch: Sendable {
 /// as `tel:` links.
 struct WebViews: Sendable {
     let renderer: WebRenderer
-    /// The time that local times and opening hours are shown at.
-    var now: @Sendable () -> Date = { Date() }
     var catalog: WebCatalog { renderer.catalog }
 
     func search(_ search: WebSearch, _ language: String) -> [String: Any] {
@@ -129,7 +127,7 @@ struct WebViews: Sendable {
             "name": page.country.name, "code": page.country.code,
             // A country that spans several zones shows the three its records use most.
             "localTimes": zones.prefix(3).map { zone in
-                catalog.text("country.local_time", language, ["time": clock(now(), in: zone, language), "zone": zone.identifier])
+                catalog.text("country.local_time", language, ["time": clock(Date(), in: zone, language), "zone": zone.identifier])
             },
             "empty": page.agencies.isEmpty && page.contacts24x7.isEmpty && page.focalPoints.isEmpty,
             "hasContacts24x7": !page.contacts24x7.isEmpty,
@@ -248,7 +246,7 @@ struct WebViews: Sendable {
     /// else `zone`; nil when none can.
     private func openNow(_ hours: [String], zone: TimeZone?, _ language: String) -> [String: Any]? {
         for text in hours {
-            guard let open = OpeningHours(text)?.isOpen(at: now(), zone: zone) else { continue }
+            guard let open = OpeningHours(text)?.isOpen(at: Date(), zone: zone) else { continue }
             return ["open": open, "text": catalog.text(open ? "hours.open" : "hours.closed", language)]
         }
         return nil

@@ -218,6 +218,11 @@ extension Directory {
         }
     }
 
+    /// Each peer's name and agency, `Name (Agency)`, by node id: how pages and messages name a node.
+    public func peerNames() throws(LiaisonError) -> [String: String] {
+        Dictionary(try peers().map { ($0.nodeID, "\($0.name) (\($0.agency))") }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// The peer whose node id starts with `prefix` (at least 4 hex digits) or whose name is, or else
     /// starts with, `prefix`.
     public func peer(_ prefix: String) throws(LiaisonError) -> Peer {

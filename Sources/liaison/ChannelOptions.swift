@@ -29,14 +29,7 @@ struct ChannelOptions: ParsableArguments {
         var result: [ChannelKind: [Channel]] = [:]
         func add(_ kind: ChannelKind, _ values: [String]) throws(LiaisonError) {
             guard !values.isEmpty else { return }
-            var channels: [Channel] = []
-            for (index, value) in values.map(\.trimmed).filter({ !$0.isEmpty }).enumerated() {
-                channels.append(
-                    kind == .secureMailbox
-                        ? try SecureMailbox(parsing: value).channel(agencyID: agencyID, personID: personID, preference: index + 1)
-                        : Channel(agencyID: agencyID, personID: personID, kind: kind, value: value, preference: index + 1))
-            }
-            result[kind] = channels
+            result[kind] = try Channel.written(values, kind: kind, agencyID: agencyID, personID: personID)
         }
         try add(.phone, phone)
         try add(.mobile, mobile)

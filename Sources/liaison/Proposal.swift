@@ -11,7 +11,7 @@ struct ProposalOptions: ParsableArguments {
 
 /// Says that an edit went to the record's steward as a proposal, and what follows.
 func sayProposed(_ proposals: [Proposal], of name: String, in directory: Directory) throws {
-    let peers = Dictionary(try directory.peers().map { ($0.nodeID, "\($0.name) (\($0.agency))") }, uniquingKeysWith: { first, _ in first })
+    let peers = try directory.peerNames()
     for proposal in proposals {
         let summary = try directory.proposal(matching: proposal.id.lowercasedString)
         let fields = summary.changes.map(\.field).joined(separator: ", ")
@@ -70,7 +70,7 @@ extension Liaison {
                     let directory = try data.openForReading()
                     let found = try directory.proposal(matching: proposal)
                     if output.json { return try printJSON(found) }
-                    let peers = Dictionary(try directory.peers().map { ($0.nodeID, "\($0.name) (\($0.agency))") }, uniquingKeysWith: { first, _ in first })
+                    let peers = try directory.peerNames()
                     func named(_ node: String?) -> String { node == directory.node.id.hex ? "this node" : node.flatMap { peers[$0] } ?? "node \(node?.prefix(8) ?? "?")" }
                     say("Proposal \(found.id.lowercasedString) — \(found.status.rawValue)")
                     say("Edits \(found.entity.rawValue) \(found.recordName ?? "(not held here)") \(found.recordID.lowercasedString)")

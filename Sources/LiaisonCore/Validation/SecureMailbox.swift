@@ -47,3 +47,26 @@ public struct SecureMailbox: Sendable, Hashable {
         Channel(agencyID: agencyID, personID: personID, kind: .secureMailbox, value: address, label: system, preference: preference)
     }
 }
+
+extension Channel {
+    /// The channels of one kind as an officer writes them, first choice first: numbers and
+    /// addresses as they are, a secure mailbox as `SYSTEM: ADDRESS`. Blank values are passed over.
+    public static func written(
+        _ values: [String], kind: ChannelKind, agencyID: UUID?, personID: UUID?
+    ) throws(LiaisonError) -> [Channel] {
+        var channels: [Channel] = []
+        for (index, value) in values.map(\.trimmed).filter({ !$0.isEmpty }).enumerated() {
+            channels.append(
+                kind == .secureMailbox
+                    ? try SecureMailbox(parsing: value).channel(agencyID: agencyID, personID: personID, preference: index + 1)
+                    : Channel(agencyID: agencyID, personID: personID, kind: kind, value: value, preference: index + 1))
+        }
+        return channels
+    }
+
+    /// The channel as an officer writes it: a secure mailbox as `SYSTEM: ADDRESS`.
+    public var writtenForm: String {
+        guard kind == .secureMailbox, let system = label, !system.isEmpty else { return value }
+        return "\(system): \(value)"
+    }
+}
