@@ -37,9 +37,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
+        .target(name: "CLiaisonFile"),
         .target(
             name: "LiaisonCore",
             dependencies: [
+                "CLiaisonFile",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -115,6 +117,7 @@ let package = Package(
                 "LiaisonCore",
                 "LiaisonSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/LiaisonBench",
             swiftSettings: upcomingFeatures

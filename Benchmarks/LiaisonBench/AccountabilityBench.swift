@@ -61,28 +61,38 @@ func benchmarkAccountability() throws {
 }
 
 /// Searches over the author's notes without and with the audit entry that the CLI and the server
-/// write before they show a search's hits, in blocks that alternate within one run.
-func benchmarkAuditCost(_ node: Directory) throws {
+/// write before they show a search's hits, in blocks that alternate within one run. `floors` are
+/// other steps to time after the same searches, in the same blocks, as the entry's parts or the
+/// raw operations it compares to.
+func benchmarkAuditCost(_ node: Directory, floors: [(String, ([String]) throws -> Void)] = []) throws {
     let blocks = 10, perBlock = 30
     let queries = [("one word", NoteQuery("recruitment")), ("prefix", NoteQuery("trans")), ("filtered", NoteQuery("passports", country: "MD", reliability: .b))]
     print("  searches without and with their audit entry, \(blocks * perBlock) runs each in alternating blocks of \(perBlock), p50 / p99:")
+    let steps: [(String, ([String]) throws -> Void)] =
+        [("with", { found in try node.audit(.noteSearch, actor: "user:bench", records: found) })] + floors
     for (label, query) in queries {
-        var plain: [Double] = [], audited: [Double] = [], entries: [Double] = []
+        var plain: [Double] = []
+        var timed = Array(repeating: (total: [Double](), step: [Double]()), count: steps.count)
         for _ in 0..<20 { _ = try node.searchNotes(query) }
         for _ in 0..<blocks {
             for _ in 0..<perBlock { plain.append(try seconds { _ = try node.searchNotes(query) }) }
-            for _ in 0..<perBlock {
-                var entry = 0.0
-                audited.append(try seconds {
-                    let found = try node.searchNotes(query)
-                    entry = try seconds { try node.audit(.noteSearch, actor: "user:bench", records: found.map(\.id.lowercasedString)) }
-                })
-                entries.append(entry)
+            for (index, (_, step)) in steps.enumerated() {
+                for _ in 0..<perBlock {
+                    var within = 0.0
+                    timed[index].total.append(try seconds {
+                        let found = try node.searchNotes(query)
+                        within = try seconds { try step(found.map(\.id.lowercasedString)) }
+                    })
+                    timed[index].step.append(within)
+                }
             }
         }
         let (p50, p99) = (percentile(plain, 0.5), percentile(plain, 0.99))
-        let (a50, a99) = (percentile(audited, 0.5), percentile(audited, 0.99))
-        print("    \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) without \(milliseconds(p50)) / \(milliseconds(p99))   with \(milliseconds(a50)) / \(milliseconds(a99))   ratio \(String(format: "%.2f", a50 / p50))× / \(String(format: "%.2f", a99 / p99))×; the entry within: \(milliseconds(percentile(entries, 0.5)))")
+        print("    \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) without \(milliseconds(p50)) / \(milliseconds(p99))")
+        for (index, (name, _)) in steps.enumerated() {
+            let (a50, a99) = (percentile(timed[index].total, 0.5), percentile(timed[index].total, 0.99))
+            print("      \(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(milliseconds(a50)) / \(milliseconds(a99))   ratio \(String(format: "%.2f", a50 / p50))× / \(String(format: "%.2f", a99 / p99))×; the step within: \(milliseconds(percentile(timed[index].step, 0.5)))")
+        }
     }
     let appends = try seconds { for _ in 0..<1_000 { try node.audit(.noteShow, actor: "user:bench", records: [UUID().lowercasedString]) } }
     print("    an audit entry alone: \(milliseconds(appends / 1_000)) each, over 1,000")

@@ -4,11 +4,14 @@ import LiaisonCore
 import LiaisonSync
 
 // Benchmarks, run on demand:
-//   swift run -c release LiaisonBench [import|search|cli|bundle|sync|notes|accountability|all] [--contacts N] [--cli PATH]
+//   swift run -c release LiaisonBench [import|search|cli|bundle|sync|notes|accountability|audit|csv|all] [--contacts N] [--cli PATH]
 //   csv: writes the generated directory of --contacts N rows to --out FILE, for Benchmarks/web-bench.sh.
 //   notes: search over --notes N notes (100,000) beside raw FTS5; `liaison sync` of --synced-notes N
 //   notes (10,000) to a peer entitled to half of them, one entitled to all and one to none; sealing
 //   and opening a note beside plain HPKE.
+//   accountability: searches with and without their audit entry over --notes N notes (100,000);
+//   purging a note there, and through a relay. audit: the audit entry's cost alone, step by step,
+//   and within searches over --notes N notes (20,000).
 //   sync: `liaison sync` of the generated directory over mutual TLS on loopback into an empty node,
 //   beside a `liaison bundle import` of the same commits, then syncs with nothing new.
 //   bundle: imports a bundle of the generated contacts into a second node, beside the git peer (one
@@ -28,7 +31,7 @@ let contactCount = option("--contacts").flatMap(Int.init) ?? 100_000
 let cliPath = option("--cli") ?? ".build/release/liaison"
 let memoryChanges = option("--memory-changes").flatMap(Int.init)
 let importMemory = CommandLine.arguments.contains("--import-memory")
-let mode = ["import", "search", "cli", "bundle", "sync", "notes", "accountability", "csv", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
+let mode = ["import", "search", "cli", "bundle", "sync", "notes", "accountability", "audit", "csv", "all"].first { CommandLine.arguments.dropFirst().contains($0) } ?? "all"
 
 let workFolder = FileManager.default.temporaryDirectory.appending(path: "liaison-bench")
 try? FileManager.default.removeItem(at: workFolder)
@@ -396,6 +399,11 @@ func benchmarkGlobalDirectoryBundle() throws {
 
 if mode == "notes" {
     try benchmarkNotes()
+    exit(0)
+}
+
+if mode == "audit" {
+    try benchmarkAudit()
     exit(0)
 }
 

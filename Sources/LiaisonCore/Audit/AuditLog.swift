@@ -59,11 +59,11 @@ package enum AuditLog {
     }
 
     /// The chain before the first entry.
-    static let genesis = [UInt8](repeating: 0, count: 32)
+    package static let genesis = [UInt8](repeating: 0, count: 32)
 
     /// The bytes an entry's link covers (docs/PROTOCOL.md, "Audit log").
-    static func encoded(_ entry: AuditEntry) -> [UInt8] {
-        var writer = ByteWriter(capacity: 128)
+    package static func encoded(_ entry: AuditEntry) -> [UInt8] {
+        var writer = ByteWriter(capacity: 64 + textBytes(entry))
         writer.u64(UInt64(entry.sequence))
         writer.text(entry.at)
         writer.text(entry.actor)
@@ -85,6 +85,14 @@ package enum AuditLog {
         return writer.bytes
     }
 
+    /// About how many bytes the texts of an entry take, to size its buffers once.
+    private static func textBytes(_ entry: AuditEntry) -> Int {
+        var count = entry.at.utf8.count + entry.actor.utf8.count + (entry.reason?.utf8.count ?? 0)
+        for record in entry.records { count += record.utf8.count + 4 }
+        for (name, value) in entry.detail { count += name.utf8.count + value.utf8.count + 8 }
+        return count
+    }
+
     /// The link of an entry that follows `previous`.
     static func link(_ entry: AuditEntry, after previous: [UInt8], key: SymmetricKey) -> [UInt8] {
         link(entry, after: previous, keyed: HMAC<SHA256>(key: key))
@@ -92,7 +100,7 @@ package enum AuditLog {
 
     /// The link, from an HMAC already keyed: keying hashes the key's two pads, which need not be
     /// done again for each entry.
-    static func link(_ entry: AuditEntry, after previous: [UInt8], keyed: HMAC<SHA256>) -> [UInt8] {
+    package static func link(_ entry: AuditEntry, after previous: [UInt8], keyed: HMAC<SHA256>) -> [UInt8] {
         var mac = keyed
         mac.update(data: previous)
         mac.update(data: encoded(entry))
@@ -103,8 +111,8 @@ package enum AuditLog {
     /// in this order and nothing else, each string written as the list columns write theirs, so
     /// that the same entry always gives the same line (docs/PROTOCOL.md, "Audit log"). Built as
     /// bytes, because an entry is written before every search that shows notes.
-    static func line(_ entry: AuditEntry, link: [UInt8]) -> [UInt8] {
-        var line = JSONLine()
+    package static func line(_ entry: AuditEntry, link: [UInt8], newline: Bool = false) -> [UInt8] {
+        var line = JSONLine(capacity: 192 + textBytes(entry))
         line.raw("{\"sequence\":")
         line.bytes += String(entry.sequence).utf8
         line.raw(",\"at\":")
@@ -125,8 +133,9 @@ package enum AuditLog {
             line.string(reason)
         }
         line.raw(",\"link\":\"")
-        line.bytes += link.hexString.utf8
+        line.hex(link)
         line.raw("\"}")
+        if newline { line.raw("\n") }
         return line.bytes
     }
 
@@ -167,10 +176,18 @@ package enum AuditLog {
 struct JSONLine {
     var bytes: [UInt8] = []
 
-    init() { bytes.reserveCapacity(512) }
+    init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
 
     mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes += $0 }
+    }
+
+    mutating func hex(_ data: [UInt8]) {
+        let digits: StaticString = "0123456789abcdef"
+        for byte in data {
+            bytes.append(digits.utf8Start[Int(byte >> 4)])
+            bytes.append(digits.utf8Start[Int(byte & 0x0F)])
+        }
     }
 
     mutating func detail(_ detail: [String: String]) {

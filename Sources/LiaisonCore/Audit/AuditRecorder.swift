@@ -1,5 +1,6 @@
 package import Crypto
 package import Foundation
+import CLiaisonFile
 import GRDB
 import Synchronization
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ package final class AuditRecorder: Sendable {
             var entry = entry
             entry.sequence = (last?.sequence ?? 0) + 1
             let link = AuditLog.link(entry, after: last?.link ?? AuditLog.genesis, keyed: keyedMAC)
-            return (AuditLog.line(entry, link: link), AuditTail(sequence: entry.sequence, link: link))
+            return (AuditLog.line(entry, link: link, newline: true), AuditTail(sequence: entry.sequence, link: link))
         }
     }
 
@@ -105,7 +106,8 @@ struct AuditTail: Sendable {
 }
 
 protocol AuditStore: Sendable {
-    /// Appends the line `make` gives for the entry after `last`, no other writer coming between.
+    /// Appends the line, newline included, that `make` gives for the entry after `last`, no other
+    /// writer coming between.
     func append(_ make: (_ last: AuditTail?) -> (line: [UInt8], tail: AuditTail)) throws(LiaisonError)
     func forEachLine(_ body: (Int, ArraySlice<UInt8>) throws -> Bool) throws(LiaisonError)
 }
@@ -118,7 +120,6 @@ final class AuditMemory: AuditStore {
         state.withLock { state in
             let made = make(state.last)
             state.text += made.line
-            state.text.append(UInt8(ascii: "\n"))
             state.last = made.tail
         }
     }
@@ -154,23 +155,20 @@ final class AuditFile: AuditStore {
         try written.withLock { (written: inout (end: Int64, tail: AuditTail)?) throws(LiaisonError) in
             guard flock(descriptor, LOCK_EX) == 0 else { throw Self.failure("cannot lock", url, errno) }
             defer { flock(descriptor, LOCK_UN) }
-            var status = stat()
-            guard fstat(descriptor, &status) == 0 else { throw Self.failure("cannot read", url, errno) }
+            var size: Int64 = 0, links: UInt32 = 0
+            guard liaison_file_size_and_links(descriptor, &size, &links) == 0 else { throw Self.failure("cannot read", url, errno) }
             // A log removed or replaced while the node is open is not written in the dark: either
             // leaves the open file with no name.
-            guard status.st_nlink > 0 else {
+            guard links > 0 else {
                 throw LiaisonError(
                     .nodeFolder, "the audit log \(url.path) was removed or replaced while the node was open; nothing more is shown until it is back",
                     hint: "restore it, then restart `liaison serve`; the security officer should know")
             }
-            let size = Int64(status.st_size)
             let (last, cutShort) = if let written, written.end == size { (Optional(written.tail), false) } else { try lastEntry(size: size) }
             let made = make(last)
             // A line that a write did not finish (a full disk, a power cut) is ended, so that it
             // stays visible to `audit verify` and the new entry starts a line of its own.
-            var bytes = made.line
-            bytes.append(UInt8(ascii: "\n"))
-            if cutShort { bytes.insert(UInt8(ascii: "\n"), at: 0) }
+            let bytes = cutShort ? [UInt8(ascii: "\n")] + made.line : made.line
             var done = 0
             while done < bytes.count {
                 let count = bytes[done...].withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
