@@ -24,6 +24,7 @@ public struct Account: Sendable, Hashable, Codable {
     public var enrolled: Bool
     public var createdAt: String
     public var lastLoginAt: String?
+    /// Until when the account is locked from at least one network, after failed sign-ins there.
     public var lockedUntil: String?
     public var disabledAt: String?
     public var enrolmentExpiresAt: String?
@@ -46,7 +47,7 @@ public enum LoginOutcome: Sendable, Hashable {
     /// The name or the password is wrong, or the account is disabled or not enrolled: the page
     /// says no more than that.
     case refused
-    /// Too many failures in a row: no password is checked until then.
+    /// Too many failures from the caller's network: no password from there is checked until then.
     case locked(until: String)
 }
 
@@ -103,7 +104,16 @@ extension Directory {
 
     /// The accounts, by name.
     public func accounts() throws(LiaisonError) -> [Account] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM account ORDER BY name").map(Self.account) }
+        let now = Timestamp.database(clock())
+        return try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT account.*, (SELECT max(locked_until) FROM sign_in_lock WHERE sign_in_lock.name = account.name AND locked_until > ?) AS locked_until
+                    FROM account ORDER BY name
+                    """, arguments: [now]
+            ).map(Self.account)
+        }
     }
 
     /// Disables an account and ends its sessions at once.
@@ -117,7 +127,8 @@ extension Directory {
     /// Enables a disabled account again.
     public func enableAccount(_ name: String) throws(LiaisonError) {
         try changeAccount(name) { db in
-            try db.execute(sql: "UPDATE account SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE name = ?", arguments: [name])
+            try db.execute(sql: "UPDATE account SET disabled_at = NULL WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM sign_in_lock WHERE name = ?", arguments: [name])
         }
     }
 
@@ -130,10 +141,10 @@ extension Directory {
         try changeAccount(name) { db in
             try db.execute(
                 sql: """
-                    UPDATE account SET password_hash = ?, enrolment_hash = ?, enrolment_expires_at = ?, failed_logins = 0, locked_until = NULL
-                    WHERE name = ?
+                    UPDATE account SET password_hash = ?, enrolment_hash = ?, enrolment_expires_at = ? WHERE name = ?
                     """,
                 arguments: [hash, enrolment.map(Self.digest), enrolment.map { _ in expires }, name])
+            try db.execute(sql: "DELETE FROM sign_in_lock WHERE name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM web_session WHERE account = ?", arguments: [name])
         }
         return enrolment
@@ -164,30 +175,75 @@ extension Directory {
         return account
     }
 
-    /// Checks a name and password and opens a session. After ``AccountRules/failuresBeforeLock``
-    /// failures in a row the account is locked for ``AccountRules/lockDuration``. An unknown
-    /// name costs as long as a wrong password, so that the time does not tell which names exist.
-    public func logIn(name: String, password: String) throws(LiaisonError) -> LoginOutcome {
+    /// Checks a name and password typed on the page from `network` (``SignInNetwork``) and opens a
+    /// session. After ``AccountRules/failuresBeforeLock`` failed attempts from one network, that
+    /// name is locked from that network for ``AccountRules/lockDuration``; from other networks it
+    /// still signs in. A name without an account is counted and locked the same way, and costs as
+    /// long as a wrong password, so that neither the answer nor its time tells which names exist.
+    public func logIn(name: String, password: String, from network: String) throws(LiaisonError) -> LoginOutcome {
         let now = clock()
-        let stored: (hash: String?, lockedUntil: String?, disabled: Bool)? = try read { db in
-            try Row.fetchOne(db, sql: "SELECT password_hash, locked_until, disabled_at FROM account WHERE name = ?", arguments: [name]).map {
-                ($0["password_hash"], $0["locked_until"], $0["disabled_at"] as String? != nil)
+        switch try reserveAttempt(name: name, network: network, at: now) {
+        case .locked(let until):
+            return .locked(until: until)
+        case .granted(let lockedIfWrong):
+            let stored: (hash: String?, disabled: Bool)? = try read { db in
+                try Row.fetchOne(db, sql: "SELECT password_hash, disabled_at FROM account WHERE name = ?", arguments: [name]).map {
+                    ($0["password_hash"], $0["disabled_at"] as String? != nil)
+                }
+            }
+            let matches = Bcrypt.verify(password, hash: stored?.hash ?? Self.decoyHash)
+            guard let stored, matches, stored.hash != nil, !stored.disabled else {
+                return lockedIfWrong.map { .locked(until: Timestamp.iso8601(database: $0)) } ?? .refused
+            }
+            return try openSession(for: name, network: network, at: now)
+        }
+    }
+
+    private enum Attempt {
+        /// The password may be checked; a wrong one leaves the name locked until the time given.
+        case granted(lockedIfWrong: String?)
+        case locked(until: String)
+    }
+
+    /// Counts an attempt before its password is checked, in one transaction with the check of the
+    /// lock: attempts that arrive together are counted one after another, and none passes the limit.
+    private func reserveAttempt(name: String, network: String, at now: Date) throws(LiaisonError) -> Attempt {
+        let nowText = Timestamp.database(now)
+        let forgotten = Timestamp.database(now - AccountRules.lockDuration)
+        return try Self.storage {
+            try database.write { db in
+                // Attempts 15 minutes old, and locks that ended, are forgotten as others arrive.
+                try db.execute(
+                    sql: "DELETE FROM sign_in_lock WHERE last_attempt_at < ? AND (locked_until IS NULL OR locked_until <= ?)",
+                    arguments: [forgotten, nowText])
+                let row = try Row.fetchOne(db, sql: "SELECT attempts, locked_until FROM sign_in_lock WHERE name = ? AND network = ?", arguments: [name, network])
+                if let lockedUntil: String = row?["locked_until"], lockedUntil > nowText {
+                    return .locked(until: Timestamp.iso8601(database: lockedUntil))
+                }
+                // A lock, once set, starts the count again: its row holds no attempts.
+                let attempts = (row?["attempts"] as Int? ?? 0) + 1
+                let lockedIfWrong = attempts >= AccountRules.failuresBeforeLock ? Timestamp.database(now + AccountRules.lockDuration) : nil
+                try db.execute(
+                    sql: """
+                        INSERT INTO sign_in_lock (name, network, attempts, locked_until, last_attempt_at) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (name, network) DO UPDATE SET attempts = excluded.attempts, locked_until = excluded.locked_until,
+                          last_attempt_at = excluded.last_attempt_at
+                        """,
+                    arguments: [name, network, lockedIfWrong == nil ? attempts : 0, lockedIfWrong, nowText])
+                return .granted(lockedIfWrong: lockedIfWrong)
             }
         }
-        if let lockedUntil = stored?.lockedUntil, lockedUntil > Timestamp.database(now) {
-            return .locked(until: Timestamp.iso8601(database: lockedUntil))
-        }
-        let matches = Bcrypt.verify(password, hash: stored?.hash ?? Self.decoyHash)
-        guard let stored, matches, stored.hash != nil, !stored.disabled else {
-            if stored != nil { return try recordFailure(of: name, at: now) }
-            return .refused
-        }
+    }
+
+    private func openSession(for name: String, network: String, at now: Date) throws(LiaisonError) -> LoginOutcome {
         let cookie = Self.secret()
         let formToken = Self.secret()
         let expires = Timestamp.database(now + AccountRules.sessionDuration)
         let role: AccountRole = try Self.storage {
             try database.write { db in
-                try db.execute(sql: "UPDATE account SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE name = ?", arguments: [Timestamp.database(now), name])
+                try db.execute(sql: "UPDATE account SET last_login_at = ? WHERE name = ?", arguments: [Timestamp.database(now), name])
+                // A success clears the failures from its own network only: guesses from elsewhere stay counted.
+                try db.execute(sql: "DELETE FROM sign_in_lock WHERE name = ? AND network = ?", arguments: [name, network])
                 // Sessions that ended are cleared as others open.
                 try db.execute(sql: "DELETE FROM web_session WHERE expires_at <= ?", arguments: [Timestamp.database(now)])
                 try db.execute(
@@ -222,19 +278,6 @@ extension Directory {
     /// Ends the session a cookie opened.
     public func logOut(cookie: String) throws(LiaisonError) {
         try Self.storage { try database.write { db in try db.execute(sql: "DELETE FROM web_session WHERE hash = ?", arguments: [Self.digest(cookie)]) } }
-    }
-
-    private func recordFailure(of name: String, at now: Date) throws(LiaisonError) -> LoginOutcome {
-        let lockedUntil = Timestamp.database(now + AccountRules.lockDuration)
-        return try Self.storage {
-            try database.write { db in
-                try db.execute(sql: "UPDATE account SET failed_logins = failed_logins + 1 WHERE name = ?", arguments: [name])
-                let failures = try Int.fetchOne(db, sql: "SELECT failed_logins FROM account WHERE name = ?", arguments: [name]) ?? 0
-                guard failures >= AccountRules.failuresBeforeLock else { return .refused }
-                try db.execute(sql: "UPDATE account SET failed_logins = 0, locked_until = ? WHERE name = ?", arguments: [lockedUntil, name])
-                return .locked(until: Timestamp.iso8601(database: lockedUntil))
-            }
-        }
     }
 
     private func changeAccount(_ name: String, _ change: @escaping (Database) throws -> Void) throws(LiaisonError) {

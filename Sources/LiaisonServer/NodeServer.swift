@@ -31,8 +31,8 @@ public struct NodeRequestContext: RequestContext {
         channel = source.channel
     }
 
-    /// The client's IP address, for counting its failed sign-ins.
-    var clientAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's network, for counting its failed sign-ins.
+    var clientNetwork: String { SignInNetwork.of(channel.remoteAddress) }
 
     /// The peer whose certificate the client presented, unless it presented none. The handshake
     /// already refused a certificate that is not a roster pin.

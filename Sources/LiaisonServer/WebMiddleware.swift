@@ -142,8 +142,30 @@ struct WebForm {
     }
 }
 
-/// Failed sign-ins by client address, so that one address cannot try many names: after
-/// ``limit`` failures in ``window`` it is turned away until the window passes.
+/// The network a sign-in comes from, as failed sign-ins are counted: an IPv4 address as it is, an
+/// IPv6 address by its /64, the block one machine or one office is usually given, so that the
+/// addresses of one /64 count as one.
+enum SignInNetwork {
+    static func of(_ address: SocketAddress?) -> String {
+        switch address {
+        case .v4:
+            return address?.ipAddress ?? "unknown"
+        case .v6(let address):
+            let bytes = withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
+            // An IPv4 client on a dual-stack socket (::ffff:a.b.c.d) is its IPv4 address.
+            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+                return bytes[12...].map(String.init).joined(separator: ".")
+            }
+            let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            return groups.joined(separator: ":") + "::/64"
+        default:
+            return "unknown"
+        }
+    }
+}
+
+/// Failed sign-ins by client network (``SignInNetwork``), so that one network cannot try many
+/// names: after ``limit`` failures in ``window`` it is turned away until the window passes.
 final class SignInThrottle: Sendable {
     static let limit = 20
     static let window: TimeInterval = 15 * 60

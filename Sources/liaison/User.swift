@@ -57,7 +57,7 @@ extension Liaison {
 
             func state(of account: Account) -> String {
                 if account.disabledAt != nil { return "disabled" }
-                if let locked = account.lockedUntil, locked > Timestamp.database(Date()) { return "locked until \(locked.prefix(16)) UTC" }
+                if let locked = account.lockedUntil, locked > Timestamp.database(Date()) { return "locked from a network until \(locked.prefix(16)) UTC" }
                 if !account.enrolled { return "waiting to enrol until \(account.enrolmentExpiresAt?.prefix(10) ?? "?")" }
                 return "active"
             }

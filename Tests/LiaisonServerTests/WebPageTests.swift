@@ -3,6 +3,7 @@ import LiaisonCore
 @testable import LiaisonServer
 import LiaisonSync
 import LiaisonTestSupport
+import NIOCore
 import Testing
 
 /// The officers' web page on a live server, with curl as the browser: its cookie jar keeps the
@@ -169,12 +170,76 @@ import Testing
             let browser = try Browser(port: port)
             for _ in 1..<AccountRules.failuresBeforeLock { #expect(try await browser.signIn("ana", "wrong guess!!").status == 401) }
             let locked = try await browser.signIn("ana", "wrong guess!!")
-            #expect(locked.status == 429 && locked.body.contains("this account is locked until"))
+            #expect(locked.status == 429 && locked.body.contains("this account is locked on this network until"))
             // While locked, even the right password does not open it.
             #expect(try await browser.signIn("ana", "correct horse battery").status == 429)
+            // A name without an account locks the same way, so the lock does not tell who exists.
+            for _ in 1..<AccountRules.failuresBeforeLock { #expect(try await browser.signIn("nobody", "wrong guess!!").status == 401) }
+            let unknown = try await browser.signIn("nobody", "wrong guess!!")
+            #expect(unknown.status == 429 && unknown.body.contains("this account is locked on this network until"))
             _ = try node.directory.resetAccount("ana", password: "a new passphrase here")
             #expect(try await browser.signIn("ana", "a new passphrase here").status == 303)
         }
+    }
+
+    @Test func aLockKeepsANameOutOfTheNetworkItWasGuessedFromOnly() throws {
+        let (node, _) = try Self.node()
+        defer { node.remove() }
+        let directory = node.directory
+        let guesser = "198.51.100.7", office = "203.0.113.9"
+        for _ in 1..<AccountRules.failuresBeforeLock { #expect(try directory.logIn(name: "ana", password: "wrong guess!!", from: guesser) == .refused) }
+        guard case .locked = try directory.logIn(name: "ana", password: "wrong guess!!", from: guesser) else {
+            Issue.record("the fifth failure did not lock ana from the guesser's network")
+            return
+        }
+        guard case .locked = try directory.logIn(name: "ana", password: "correct horse battery", from: guesser) else {
+            Issue.record("the right password opened a locked name from the guesser's network")
+            return
+        }
+        #expect(try directory.accounts().first { $0.name == "ana" }?.lockedUntil != nil)
+        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: office) else {
+            Issue.record("ana could not sign in from her own office while locked from another network")
+            return
+        }
+        // Her success at the office leaves the guesser's lock as it was; a reset lifts it.
+        guard case .locked = try directory.logIn(name: "ana", password: "correct horse battery", from: guesser) else {
+            Issue.record("a success from another network lifted the guesser's lock")
+            return
+        }
+        _ = try directory.resetAccount("ana", password: "a new passphrase here")
+        #expect(try directory.accounts().first { $0.name == "ana" }?.lockedUntil == nil)
+        guard case .opened = try directory.logIn(name: "ana", password: "a new passphrase here", from: guesser) else {
+            Issue.record("a reset did not lift the lock")
+            return
+        }
+    }
+
+    @Test func attemptsSentTogetherCannotPassTheLimit() async throws {
+        let (node, _) = try Self.node()
+        defer { node.remove() }
+        let directory = node.directory
+        let outcomes = try await withThrowingTaskGroup(of: LoginOutcome.self) { group in
+            for _ in 0..<12 {
+                group.addTask { try await onOwnThread { try directory.logIn(name: "ana", password: "wrong guess!!", from: "198.51.100.7") } }
+            }
+            return try await group.reduce(into: [LoginOutcome]()) { $0.append($1) }
+        }
+        // Four refusals, then locks: no attempt beyond the fifth had its password checked.
+        #expect(outcomes.filter { $0 == .refused }.count == AccountRules.failuresBeforeLock - 1)
+        guard case .locked = try directory.logIn(name: "ana", password: "correct horse battery", from: "198.51.100.7") else {
+            Issue.record("the right password opened the name after twelve guesses at once")
+            return
+        }
+    }
+
+    @Test func signInsAreCountedByIPv4AddressAndByIPv6Slash64() throws {
+        let one = SignInNetwork.of(try SocketAddress(ipAddress: "2001:db8:1:2:aaaa::1", port: 443))
+        #expect(one == "2001:db8:1:2::/64")
+        #expect(SignInNetwork.of(try SocketAddress(ipAddress: "2001:db8:1:2:bbbb:cccc:dddd:eeee", port: 1)) == one)
+        #expect(SignInNetwork.of(try SocketAddress(ipAddress: "2001:db8:1:3::1", port: 1)) != one)
+        #expect(SignInNetwork.of(try SocketAddress(ipAddress: "::ffff:192.0.2.1", port: 1)) == "192.0.2.1")
+        #expect(SignInNetwork.of(try SocketAddress(ipAddress: "192.0.2.1", port: 1)) == "192.0.2.1")
+        #expect(SignInNetwork.of(try SocketAddress(ipAddress: "192.0.2.2", port: 1)) != "192.0.2.1")
     }
 
     @Test func anEnrolmentLinkSetsThePasswordOnce() async throws {
@@ -320,7 +385,7 @@ import Testing
     @Test func disablingAnAccountEndsItsSessions() throws {
         let (node, _) = try Self.node()
         defer { node.remove() }
-        guard case .opened(let cookie, let session) = try node.directory.logIn(name: "ana", password: "correct horse battery") else {
+        guard case .opened(let cookie, let session) = try node.directory.logIn(name: "ana", password: "correct horse battery", from: "192.0.2.1") else {
             Issue.record("ana could not sign in")
             return
         }
@@ -328,8 +393,8 @@ import Testing
         #expect(try node.directory.webSession(cookie: cookie)?.account == "ana")
         try node.directory.disableAccount("ana")
         #expect(try node.directory.webSession(cookie: cookie) == nil)
-        #expect(try node.directory.logIn(name: "ana", password: "correct horse battery") == .refused)
-        #expect(try node.directory.logIn(name: "nobody", password: "correct horse battery") == .refused)
+        #expect(try node.directory.logIn(name: "ana", password: "correct horse battery", from: "192.0.2.1") == .refused)
+        #expect(try node.directory.logIn(name: "nobody", password: "correct horse battery", from: "192.0.2.1") == .refused)
         #expect(#expect(throws: LiaisonError.self) { try node.directory.addAccount(name: "cy", role: .viewer, password: "cy-cy-cy-cy-cy-cy") }?.message
             == "may not contain the account's name")
     }
