@@ -16,5 +16,15 @@ CREATE TABLE sign_in_lock (
 
 CREATE INDEX sign_in_lock_last_attempt ON sign_in_lock(last_attempt_at);
 
+-- The networks each name signed in from in the last 90 days: while failed attempts at a name come
+-- from many networks at once, only these may still try it.
+CREATE TABLE sign_in_network (
+  name TEXT NOT NULL REFERENCES account(name) ON DELETE CASCADE,
+  network TEXT NOT NULL,
+  signed_in_at TEXT NOT NULL,
+  PRIMARY KEY (name, network)
+) STRICT, WITHOUT ROWID;
+
+-- Replaced by sign_in_lock.
 ALTER TABLE account DROP COLUMN failed_logins;
 ALTER TABLE account DROP COLUMN locked_until;

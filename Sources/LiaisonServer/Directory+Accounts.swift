@@ -56,12 +56,24 @@ public enum LoginOutcome: Sendable, Hashable {
 public enum AccountRules {
     /// bcrypt's cost: about 120 ms a hash on a 2-core server in a release build.
     public static let bcryptCost: UInt8 = 11
+    /// Failed attempts at one name from one network before that name is locked from there.
     public static let failuresBeforeLock = 5
     static let lockDuration: TimeInterval = 15 * 60
+    /// While failed attempts at one name come from this many networks at once (within
+    /// ``lockDuration``), only the networks it signed in from lately may try it: guesses spread
+    /// over many networks are stopped too, and the officer still signs in from her office.
+    public static let failingNetworksBeforeClosing = 10
+    /// How long a network a name signed in from counts as one it signs in from.
+    static let knownNetworkDuration: TimeInterval = 90 * 24 * 60 * 60
     static let sessionDuration: TimeInterval = 12 * 60 * 60
     static let enrolmentDuration: TimeInterval = 7 * 24 * 60 * 60
     /// bcrypt reads 72 bytes at most: a longer password would be cut without a word.
     public static let passwordLength = 12...72
+
+    /// Whether `name` could be an account's: 1 to 64 characters, no whitespace but spaces.
+    public static func isPossibleName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && !name.contains { $0.isWhitespace && $0 != " " }
+    }
 
     /// Why `password` cannot serve for `name`, or nil.
     public static func problem(password: String, name: String) -> String? {
@@ -77,7 +89,7 @@ extension Directory {
     /// one-time secret enrols it (`/enrol/SECRET` on the page), within ``AccountRules/enrolmentDuration``.
     public func addAccount(name: String, role: AccountRole, password: String? = nil) throws(LiaisonError) -> String? {
         let name = name.trimmed
-        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isWhitespace && $0 != " " }) else {
+        guard AccountRules.isPossibleName(name) else {
             throw LiaisonError.invalid("name", name, "give a name of 1 to 64 characters")
         }
         let hash = try password.map { password throws(LiaisonError) in try passwordHash(password, for: name) }
@@ -124,7 +136,7 @@ extension Directory {
         }
     }
 
-    /// Enables a disabled account again.
+    /// Enables a disabled account again, and lifts the locks of failed sign-ins on its name.
     public func enableAccount(_ name: String) throws(LiaisonError) {
         try changeAccount(name) { db in
             try db.execute(sql: "UPDATE account SET disabled_at = NULL WHERE name = ?", arguments: [name])
@@ -178,13 +190,20 @@ extension Directory {
     /// Checks a name and password typed on the page from `network` (``SignInNetwork``) and opens a
     /// session. After ``AccountRules/failuresBeforeLock`` failed attempts from one network, that
     /// name is locked from that network for ``AccountRules/lockDuration``; from other networks it
-    /// still signs in. A name without an account is counted and locked the same way, and costs as
-    /// long as a wrong password, so that neither the answer nor its time tells which names exist.
+    /// still signs in, unless failures at it come from many networks at once
+    /// (``AccountRules/failingNetworksBeforeClosing``), when only the networks it signed in from
+    /// lately may try it. A name without an account is counted and locked the same way, and costs
+    /// as long as a wrong password, so that neither the answer nor its time tells which names exist.
     public func logIn(name: String, password: String, from network: String) throws(LiaisonError) -> LoginOutcome {
         let now = clock()
+        // A name that no account can have is refused as a wrong password is, and not kept.
+        guard AccountRules.isPossibleName(name) else {
+            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            return .refused
+        }
         switch try reserveAttempt(name: name, network: network, at: now) {
         case .locked(let until):
-            return .locked(until: until)
+            return .locked(until: Timestamp.iso8601(database: until))
         case .granted(let lockedIfWrong):
             let stored: (hash: String?, disabled: Bool)? = try read { db in
                 try Row.fetchOne(db, sql: "SELECT password_hash, disabled_at FROM account WHERE name = ?", arguments: [name]).map {
@@ -195,7 +214,7 @@ extension Directory {
             guard let stored, matches, stored.hash != nil, !stored.disabled else {
                 return lockedIfWrong.map { .locked(until: Timestamp.iso8601(database: $0)) } ?? .refused
             }
-            return try openSession(for: name, network: network, at: now)
+            return try openSession(for: name, network: network, at: now, lockedIfWrong: lockedIfWrong)
         }
     }
 
@@ -206,23 +225,28 @@ extension Directory {
     }
 
     /// Counts an attempt before its password is checked, in one transaction with the check of the
-    /// lock: attempts that arrive together are counted one after another, and none passes the limit.
+    /// locks: attempts that arrive together are counted one after another, and none passes the limit.
     private func reserveAttempt(name: String, network: String, at now: Date) throws(LiaisonError) -> Attempt {
         let nowText = Timestamp.database(now)
-        let forgotten = Timestamp.database(now - AccountRules.lockDuration)
+        let lockEnd = Timestamp.database(now + AccountRules.lockDuration)
         return try Self.storage {
             try database.write { db in
                 // Attempts 15 minutes old, and locks that ended, are forgotten as others arrive.
                 try db.execute(
                     sql: "DELETE FROM sign_in_lock WHERE last_attempt_at < ? AND (locked_until IS NULL OR locked_until <= ?)",
-                    arguments: [forgotten, nowText])
+                    arguments: [Timestamp.database(now - AccountRules.lockDuration), nowText])
                 let row = try Row.fetchOne(db, sql: "SELECT attempts, locked_until FROM sign_in_lock WHERE name = ? AND network = ?", arguments: [name, network])
-                if let lockedUntil: String = row?["locked_until"], lockedUntil > nowText {
-                    return .locked(until: Timestamp.iso8601(database: lockedUntil))
+                if let lockedUntil: String = row?["locked_until"], lockedUntil > nowText { return .locked(until: lockedUntil) }
+                let failingElsewhere = try Int.fetchOne(db, sql: "SELECT count(*) FROM sign_in_lock WHERE name = ? AND network <> ?", arguments: [name, network]) ?? 0
+                if failingElsewhere >= AccountRules.failingNetworksBeforeClosing {
+                    let known = try Bool.fetchOne(
+                        db, sql: "SELECT EXISTS (SELECT 1 FROM sign_in_network WHERE name = ? AND network = ? AND signed_in_at > ?)",
+                        arguments: [name, network, Timestamp.database(now - AccountRules.knownNetworkDuration)]) ?? false
+                    if !known { return .locked(until: lockEnd) }
                 }
                 // A lock, once set, starts the count again: its row holds no attempts.
                 let attempts = (row?["attempts"] as Int? ?? 0) + 1
-                let lockedIfWrong = attempts >= AccountRules.failuresBeforeLock ? Timestamp.database(now + AccountRules.lockDuration) : nil
+                let lockedIfWrong = attempts >= AccountRules.failuresBeforeLock ? lockEnd : nil
                 try db.execute(
                     sql: """
                         INSERT INTO sign_in_lock (name, network, attempts, locked_until, last_attempt_at) VALUES (?, ?, ?, ?, ?)
@@ -235,20 +259,33 @@ extension Directory {
         }
     }
 
-    private func openSession(for name: String, network: String, at now: Date) throws(LiaisonError) -> LoginOutcome {
+    /// Opens a session after a right password. `lockedIfWrong` is the lock this attempt set as it
+    /// was counted, which its success lifts; a lock that other attempts set meanwhile stays.
+    private func openSession(for name: String, network: String, at now: Date, lockedIfWrong: String?) throws(LiaisonError) -> LoginOutcome {
         let cookie = Self.secret()
         let formToken = Self.secret()
+        let nowText = Timestamp.database(now)
         let expires = Timestamp.database(now + AccountRules.sessionDuration)
         let role: AccountRole = try Self.storage {
             try database.write { db in
-                try db.execute(sql: "UPDATE account SET last_login_at = ? WHERE name = ?", arguments: [Timestamp.database(now), name])
+                try db.execute(sql: "UPDATE account SET last_login_at = ? WHERE name = ?", arguments: [nowText, name])
                 // A success clears the failures from its own network only: guesses from elsewhere stay counted.
-                try db.execute(sql: "DELETE FROM sign_in_lock WHERE name = ? AND network = ?", arguments: [name, network])
+                try db.execute(
+                    sql: "DELETE FROM sign_in_lock WHERE name = ? AND network = ? AND (locked_until IS NULL OR locked_until IS ?)",
+                    arguments: [name, network, lockedIfWrong])
+                try db.execute(
+                    sql: """
+                        INSERT INTO sign_in_network (name, network, signed_in_at) VALUES (?, ?, ?)
+                        ON CONFLICT (name, network) DO UPDATE SET signed_in_at = excluded.signed_in_at
+                        """,
+                    arguments: [name, network, nowText])
+                try db.execute(
+                    sql: "DELETE FROM sign_in_network WHERE signed_in_at <= ?", arguments: [Timestamp.database(now - AccountRules.knownNetworkDuration)])
                 // Sessions that ended are cleared as others open.
-                try db.execute(sql: "DELETE FROM web_session WHERE expires_at <= ?", arguments: [Timestamp.database(now)])
+                try db.execute(sql: "DELETE FROM web_session WHERE expires_at <= ?", arguments: [nowText])
                 try db.execute(
                     sql: "INSERT INTO web_session (hash, account, form_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [Self.digest(cookie), name, formToken, Timestamp.database(now), expires])
+                    arguments: [Self.digest(cookie), name, formToken, nowText, expires])
                 return AccountRole(rawValue: try String.fetchOne(db, sql: "SELECT role FROM account WHERE name = ?", arguments: [name]) ?? "") ?? .viewer
             }
         }

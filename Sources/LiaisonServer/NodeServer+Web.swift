@@ -49,19 +49,18 @@ extension NodeServer {
             }
             guard form.carries(request.cookies[WebMiddleware.formCookie]?.value) else { return refuse("error.form_expired", status: .forbidden) }
             let network = context.clientNetwork
-            guard !throttle.isThrottled(network) else { return refuse("signin.throttled", status: .tooManyRequests) }
+            guard throttle.admit(network) else { return refuse("signin.throttled", status: .tooManyRequests) }
             let name = form["name"].trimmed, password = form["password"]
             let outcome = try await reading { () throws(LiaisonError) in try directory.logIn(name: name, password: password, from: network) }
             switch outcome {
             case .opened(let cookie, let session):
+                throttle.forgive(network)
                 var response = WebMiddleware.redirect(localPath(request.uri.queryParameters["back"].map(String.init)))
                 response.headers[.setCookie] = WebMiddleware.cookie(WebMiddleware.sessionCookie, cookie, maxAge: Int(Self.secondsUntil(session.expiresAt)))
                 return response
             case .refused:
-                throttle.fail(network)
                 return refuse("signin.refused", status: .unauthorized)
             case .locked(let until):
-                throttle.fail(network)
                 return refuse("signin.locked", ["time": String(until.prefix(16)).replacingOccurrences(of: "T", with: " ")], status: .tooManyRequests)
             }
         }

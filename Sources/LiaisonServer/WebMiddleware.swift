@@ -164,29 +164,32 @@ enum SignInNetwork {
     }
 }
 
-/// Failed sign-ins by client network (``SignInNetwork``), so that one network cannot try many
-/// names: after ``limit`` failures in ``window`` it is turned away until the window passes.
+/// Sign-ins by client network (``SignInNetwork``), so that one network cannot try many names:
+/// after ``limit`` attempts that did not succeed within ``window`` of its first, it is turned away
+/// until the window passes. Each attempt is counted as it arrives and forgiven if it succeeds, so
+/// that attempts sent together cannot pass the limit either. Kept in memory: a restart forgets it,
+/// while the locks of names (``Directory/logIn(name:password:from:)``) are kept in the database.
 final class SignInThrottle: Sendable {
     static let limit = 20
     static let window: TimeInterval = 15 * 60
-    private let failures = Mutex<[String: (count: Int, since: Date)]>([:])
+    private let attempts = Mutex<[String: (count: Int, since: Date)]>([:])
 
-    func isThrottled(_ address: String, now: Date = Date()) -> Bool {
-        failures.withLock { failures in
-            guard let entry = failures[address] else { return false }
-            if now.timeIntervalSince(entry.since) > Self.window {
-                failures[address] = nil
-                return false
-            }
-            return entry.count >= Self.limit
+    /// Counts an attempt from `network`, or returns false, counting nothing, when it is turned away.
+    func admit(_ network: String, now: Date = Date()) -> Bool {
+        attempts.withLock { attempts in
+            if attempts.count > 10_000 { attempts = attempts.filter { now.timeIntervalSince($0.value.since) <= Self.window } }
+            let entry: (count: Int, since: Date) = attempts[network].flatMap { now.timeIntervalSince($0.since) <= Self.window ? $0 : nil } ?? (0, now)
+            guard entry.count < Self.limit else { return false }
+            attempts[network] = (entry.count + 1, entry.since)
+            return true
         }
     }
 
-    func fail(_ address: String, now: Date = Date()) {
-        failures.withLock { failures in
-            if failures.count > 10_000 { failures = failures.filter { now.timeIntervalSince($0.value.since) <= Self.window } }
-            let entry: (count: Int, since: Date) = failures[address].flatMap { now.timeIntervalSince($0.since) <= Self.window ? $0 : nil } ?? (0, now)
-            failures[address] = (entry.count + 1, entry.since)
+    /// Takes back an attempt that succeeded.
+    func forgive(_ network: String) {
+        attempts.withLock { attempts in
+            guard let entry = attempts[network] else { return }
+            attempts[network] = entry.count > 1 ? (entry.count - 1, entry.since) : nil
         }
     }
 }

@@ -39,6 +39,13 @@ struct Liaison: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // ArgumentParser begins its messages with "Error:"; the tool's own say "error:", as
+            // these do too, so that scripts look for one word.
+            let message = fullMessage(for: error)
+            if exitCode(for: error) != .success, message.hasPrefix("Error: ") {
+                FileHandle.standardError.write(Data("error: \(message.dropFirst("Error: ".count))\n".utf8))
+                Foundation.exit(exitCode(for: error).rawValue)
+            }
             exit(withError: error)
         }
     }

@@ -78,7 +78,7 @@ extension Liaison {
         }
 
         struct Enable: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Enable a disabled account again.")
+            static let configuration = CommandConfiguration(abstract: "Enable a disabled account again, and lift the locks of failed sign-ins on it.")
 
             @OptionGroup var data: DataOptions
             @Argument(help: "The account's name.") var name: String
@@ -86,7 +86,7 @@ extension Liaison {
             func run() throws {
                 try reportingErrors {
                     try data.open().enableAccount(name)
-                    say("Enabled \(name).")
+                    say("Enabled \(name); failed sign-ins no longer lock it from any network.")
                 }
             }
         }

@@ -238,7 +238,7 @@ def main():
         for _ in range(5):
             checks.sign_in(throttled, f"{name}:wrong-password-here")
         message = throttled.find_element(By.CSS_SELECTOR, ".problem").text
-        checks.check("locked until" in message, f"five failures lock the account: {message}")
+        checks.check("locked on this network until" in message, f"five failures lock the account: {message}")
     finally:
         throttled.quit()
 

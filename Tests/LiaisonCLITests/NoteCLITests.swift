@@ -43,6 +43,8 @@ import Testing
         #expect(redToGroup.stderr.contains("TLP:RED is for the eyes of individual recipients only"))
         let twoWays = try await chisinau.run("note", "publish", short, "--federation", "--to", "Athens hub", exit: 64)
         #expect(twoWays.stderr.contains("choose one distribution"))
+        // A mistake in the command's words reads as the tool's own errors do, with the usage after it.
+        #expect(twoWays.stderr.hasPrefix("error: ") && twoWays.stderr.contains("Usage: liaison note publish"), "\(twoWays)")
         let published = try await chisinau.run(
             "note", "publish", short, "--reliability", "b", "--credibility", "2", "--marking", "tlp:amber", "--group", "black sea desk")
         #expect(published.stdout.contains("B2 TLP:AMBER, group Black Sea desk (2 nodes)"))

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LiaisonCore
 @testable import LiaisonServer
 import LiaisonSync
@@ -212,6 +213,90 @@ import Testing
             Issue.record("a reset did not lift the lock")
             return
         }
+    }
+
+    @Test func locksEndAndFailuresAreForgottenAfterFifteenQuietMinutes() throws {
+        let clock = TestClock()
+        let directory = try Directory.inMemory(clock: clock.now)
+        _ = try directory.addAccount(name: "ana", role: .viewer, password: "correct horse battery")
+        let network = "198.51.100.7"
+        func fail(_ times: Int) throws -> [LoginOutcome] {
+            try (0..<times).map { _ in try directory.logIn(name: "ana", password: "wrong guess!!", from: network) }
+        }
+        // Four failures, a quiet quarter of an hour, four more: no lock.
+        #expect(try fail(4).allSatisfy { $0 == .refused })
+        clock.advance(by: 15 * 60 + 1)
+        #expect(try fail(4).allSatisfy { $0 == .refused })
+        guard case .locked(let until) = try fail(1)[0] else {
+            Issue.record("the fifth failure in a row did not lock")
+            return
+        }
+        #expect(until == "2026-01-01T00:30:01.000Z")
+        clock.advance(by: 15 * 60 - 1)
+        guard case .locked = try directory.logIn(name: "ana", password: "correct horse battery", from: network) else {
+            Issue.record("the lock ended early")
+            return
+        }
+        clock.advance(by: 1)
+        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: network) else {
+            Issue.record("the lock did not end after 15 minutes")
+            return
+        }
+        // `user enable` lifts a lock, as `user reset` does.
+        _ = try fail(5)
+        #expect(try directory.accounts()[0].lockedUntil != nil)
+        try directory.enableAccount("ana")
+        #expect(try directory.accounts()[0].lockedUntil == nil)
+        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: network) else {
+            Issue.record("enabling the account did not lift its lock")
+            return
+        }
+    }
+
+    @Test func guessesSpreadOverManyNetworksLeaveOnlyTheNetworksANameSignedInFrom() throws {
+        let directory = try Directory.inMemory()
+        _ = try directory.addAccount(name: "ana", role: .viewer, password: "correct horse battery")
+        let office = "203.0.113.9"
+        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: office) else {
+            Issue.record("ana could not sign in from her office")
+            return
+        }
+        for name in ["ana", "nobody"] {
+            for index in 1...AccountRules.failingNetworksBeforeClosing {
+                #expect(try directory.logIn(name: name, password: "wrong guess!!", from: "198.51.100.\(index)") == .refused)
+            }
+            // A new network is turned away without its password checked, for a name with an account or without.
+            guard case .locked = try directory.logIn(name: name, password: "correct horse battery", from: "192.0.2.200") else {
+                Issue.record("guesses at \(name) from many networks left new networks free to try")
+                continue
+            }
+        }
+        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: office) else {
+            Issue.record("guesses from many networks kept ana out of her office")
+            return
+        }
+    }
+
+    @Test func aNameNoAccountCanHaveIsRefusedAndNotKept() throws {
+        let directory = try Directory.inMemory()
+        for name in [String(repeating: "a", count: 5_000), "two\nlines", ""] {
+            #expect(try directory.logIn(name: name, password: "wrong guess!!", from: "198.51.100.7") == .refused)
+        }
+        #expect(try directory.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sign_in_lock") } == 0)
+        #expect(try directory.logIn(name: "nobody", password: "wrong guess!!", from: "198.51.100.7") == .refused)
+        #expect(try directory.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sign_in_lock") } == 1)
+    }
+
+    @Test func aNetworkIsTurnedAwayAfterTwentyAttemptsThatDidNotSucceed() {
+        let throttle = SignInThrottle(), start = Date()
+        for _ in 0..<SignInThrottle.limit - 1 { #expect(throttle.admit("198.51.100.7", now: start)) }
+        // A success is forgiven: the network still has one attempt left, then none.
+        #expect(throttle.admit("198.51.100.7", now: start))
+        throttle.forgive("198.51.100.7")
+        #expect(throttle.admit("198.51.100.7", now: start))
+        #expect(!throttle.admit("198.51.100.7", now: start))
+        #expect(throttle.admit("198.51.100.8", now: start))
+        #expect(throttle.admit("198.51.100.7", now: start + SignInThrottle.window + 1))
     }
 
     @Test func attemptsSentTogetherCannotPassTheLimit() async throws {
