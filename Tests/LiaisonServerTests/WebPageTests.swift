@@ -187,32 +187,18 @@ import Testing
         let (node, _) = try Self.node()
         defer { node.remove() }
         let directory = node.directory
-        let guesser = "198.51.100.7", office = "203.0.113.9"
-        for _ in 1..<AccountRules.failuresBeforeLock { #expect(try directory.logIn(name: "ana", password: "wrong guess!!", from: guesser) == .refused) }
-        guard case .locked = try directory.logIn(name: "ana", password: "wrong guess!!", from: guesser) else {
-            Issue.record("the fifth failure did not lock ana from the guesser's network")
-            return
-        }
-        guard case .locked = try directory.logIn(name: "ana", password: "correct horse battery", from: guesser) else {
-            Issue.record("the right password opened a locked name from the guesser's network")
-            return
-        }
+        let guesser = "198.51.100.7", office = "203.0.113.9", right = "correct horse battery"
+        func ana(_ password: String, from network: String) throws -> LoginOutcome { try directory.logIn(name: "ana", password: password, from: network) }
+        for _ in 1..<AccountRules.failuresBeforeLock { #expect(try ana("wrong guess!!", from: guesser) == .refused) }
+        #expect(try ana("wrong guess!!", from: guesser).isLocked, "the fifth failure did not lock ana from the guesser's network")
+        #expect(try ana(right, from: guesser).isLocked, "the right password opened a locked name from the guesser's network")
         #expect(try directory.accounts().first { $0.name == "ana" }?.lockedUntil != nil)
-        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: office) else {
-            Issue.record("ana could not sign in from her own office while locked from another network")
-            return
-        }
+        #expect(try ana(right, from: office).isOpened, "ana could not sign in from her own office while locked from another network")
         // Her success at the office leaves the guesser's lock as it was; a reset lifts it.
-        guard case .locked = try directory.logIn(name: "ana", password: "correct horse battery", from: guesser) else {
-            Issue.record("a success from another network lifted the guesser's lock")
-            return
-        }
+        #expect(try ana(right, from: guesser).isLocked, "a success from another network lifted the guesser's lock")
         _ = try directory.resetAccount("ana", password: "a new passphrase here")
         #expect(try directory.accounts().first { $0.name == "ana" }?.lockedUntil == nil)
-        guard case .opened = try directory.logIn(name: "ana", password: "a new passphrase here", from: guesser) else {
-            Issue.record("a reset did not lift the lock")
-            return
-        }
+        #expect(try ana("a new passphrase here", from: guesser).isOpened, "a reset did not lift the lock")
     }
 
     @Test func locksEndAndFailuresAreForgottenAfterFifteenQuietMinutes() throws {
@@ -233,48 +219,36 @@ import Testing
         }
         #expect(until == "2026-01-01T00:30:01.000Z")
         clock.advance(by: 15 * 60 - 1)
-        guard case .locked = try directory.logIn(name: "ana", password: "correct horse battery", from: network) else {
-            Issue.record("the lock ended early")
-            return
-        }
+        #expect(try directory.logIn(name: "ana", password: "correct horse battery", from: network).isLocked, "the lock ended early")
         clock.advance(by: 1)
-        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: network) else {
-            Issue.record("the lock did not end after 15 minutes")
-            return
-        }
+        #expect(try directory.logIn(name: "ana", password: "correct horse battery", from: network).isOpened, "the lock did not end after 15 minutes")
         // `user enable` lifts a lock, as `user reset` does.
         _ = try fail(5)
         #expect(try directory.accounts()[0].lockedUntil != nil)
         try directory.enableAccount("ana")
         #expect(try directory.accounts()[0].lockedUntil == nil)
-        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: network) else {
-            Issue.record("enabling the account did not lift its lock")
-            return
-        }
+        #expect(
+            try directory.logIn(name: "ana", password: "correct horse battery", from: network).isOpened,
+            "enabling the account did not lift its lock")
     }
 
     @Test func guessesSpreadOverManyNetworksLeaveOnlyTheNetworksANameSignedInFrom() throws {
         let directory = try Directory.inMemory()
         _ = try directory.addAccount(name: "ana", role: .viewer, password: "correct horse battery")
         let office = "203.0.113.9"
-        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: office) else {
-            Issue.record("ana could not sign in from her office")
-            return
-        }
+        #expect(try directory.logIn(name: "ana", password: "correct horse battery", from: office).isOpened, "ana could not sign in from her office")
         for name in ["ana", "nobody"] {
             for index in 1...AccountRules.failingNetworksBeforeClosing {
                 #expect(try directory.logIn(name: name, password: "wrong guess!!", from: "198.51.100.\(index)") == .refused)
             }
             // A new network is turned away without its password checked, for a name with an account or without.
-            guard case .locked = try directory.logIn(name: name, password: "correct horse battery", from: "192.0.2.200") else {
-                Issue.record("guesses at \(name) from many networks left new networks free to try")
-                continue
-            }
+            #expect(
+                try directory.logIn(name: name, password: "correct horse battery", from: "192.0.2.200").isLocked,
+                "guesses at \(name) from many networks left new networks free to try")
         }
-        guard case .opened = try directory.logIn(name: "ana", password: "correct horse battery", from: office) else {
-            Issue.record("guesses from many networks kept ana out of her office")
-            return
-        }
+        #expect(
+            try directory.logIn(name: "ana", password: "correct horse battery", from: office).isOpened,
+            "guesses from many networks kept ana out of her office")
     }
 
     @Test func aNameNoAccountCanHaveIsRefusedAndNotKept() throws {
@@ -311,10 +285,9 @@ import Testing
         }
         // Four refusals, then locks: no attempt beyond the fifth had its password checked.
         #expect(outcomes.filter { $0 == .refused }.count == AccountRules.failuresBeforeLock - 1)
-        guard case .locked = try directory.logIn(name: "ana", password: "correct horse battery", from: "198.51.100.7") else {
-            Issue.record("the right password opened the name after twelve guesses at once")
-            return
-        }
+        #expect(
+            try directory.logIn(name: "ana", password: "correct horse battery", from: "198.51.100.7").isLocked,
+            "the right password opened the name after twelve guesses at once")
     }
 
     @Test func signInsAreCountedByIPv4AddressAndByIPv6Slash64() throws {
@@ -505,4 +478,9 @@ import Testing
             }
         }
     }
+}
+
+extension LoginOutcome {
+    var isLocked: Bool { if case .locked = self { true } else { false } }
+    var isOpened: Bool { if case .opened = self { true } else { false } }
 }
