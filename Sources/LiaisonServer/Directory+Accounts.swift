@@ -72,7 +72,8 @@ public enum AccountRules {
 
     /// Whether `name` could be an account's: 1 to 64 characters, no whitespace but spaces.
     public static func isPossibleName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64 && !name.contains { $0.isWhitespace && $0 != " " }
+        // Counted as the schema counts it, in code points: a character may carry many.
+        !name.isEmpty && name.unicodeScalars.count <= 64 && !name.contains { $0.isWhitespace && $0 != " " }
     }
 
     /// Why `password` cannot serve for `name`, or nil.
@@ -133,6 +134,8 @@ extension Directory {
         try changeAccount(name) { db in
             try db.execute(sql: "UPDATE account SET disabled_at = coalesce(disabled_at, ?) WHERE name = ?", arguments: [Timestamp.database(self.clock()), name])
             try db.execute(sql: "DELETE FROM web_session WHERE account = ?", arguments: [name])
+            // A disabled or reset account may have been someone else's: where it signed in from is no longer hers.
+            try db.execute(sql: "DELETE FROM sign_in_network WHERE name = ?", arguments: [name])
         }
     }
 
@@ -157,6 +160,7 @@ extension Directory {
                     """,
                 arguments: [hash, enrolment.map(Self.digest), enrolment.map { _ in expires }, name])
             try db.execute(sql: "DELETE FROM sign_in_lock WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM sign_in_network WHERE name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM web_session WHERE account = ?", arguments: [name])
         }
         return enrolment
@@ -173,8 +177,9 @@ extension Directory {
         }
     }
 
-    /// Sets the password of the account `secret` enrols, which then stops working.
-    public func enrol(_ secret: String, password: String) throws(LiaisonError) -> Account {
+    /// Sets the password of the account `secret` enrols, which then stops working. The network
+    /// it was enrolled from counts as one it signs in from (``AccountRules/failingNetworksBeforeClosing``).
+    public func enrol(_ secret: String, password: String, from network: String? = nil) throws(LiaisonError) -> Account {
         guard let account = try enrollingAccount(secret) else {
             throw LiaisonError(.notFound, "this enrolment link does not work: it was used, or it expired", hint: "ask an administrator for a new one")
         }
@@ -183,6 +188,7 @@ extension Directory {
             try db.execute(
                 sql: "UPDATE account SET password_hash = ?, enrolment_hash = NULL, enrolment_expires_at = NULL WHERE name = ? AND enrolment_hash = ?",
                 arguments: [hash, account.name, Self.digest(secret)])
+            if let network { try Self.remember(network, of: account.name, at: self.clock(), in: db) }
         }
         return account
     }
@@ -191,8 +197,8 @@ extension Directory {
     /// session. After ``AccountRules/failuresBeforeLock`` failed attempts from one network, that
     /// name is locked from that network for ``AccountRules/lockDuration``; from other networks it
     /// still signs in, unless failures at it come from many networks at once
-    /// (``AccountRules/failingNetworksBeforeClosing``), when only the networks it signed in from
-    /// lately may try it. A name without an account is counted and locked the same way, and costs
+    /// (``AccountRules/failingNetworksBeforeClosing``), when only the networks it signed in or
+    /// enrolled from lately may sign in: elsewhere every password is refused as a wrong one is. A name without an account is counted and locked the same way, and costs
     /// as long as a wrong password, so that neither the answer nor its time tells which names exist.
     public func logIn(name: String, password: String, from network: String) throws(LiaisonError) -> LoginOutcome {
         let now = clock()
@@ -204,14 +210,14 @@ extension Directory {
         switch try reserveAttempt(name: name, network: network, at: now) {
         case .locked(let until):
             return .locked(until: Timestamp.iso8601(database: until))
-        case .granted(let lockedIfWrong):
+        case .granted(let lockedIfWrong, let closed):
             let stored: (hash: String?, disabled: Bool)? = try read { db in
                 try Row.fetchOne(db, sql: "SELECT password_hash, disabled_at FROM account WHERE name = ?", arguments: [name]).map {
                     ($0["password_hash"], $0["disabled_at"] as String? != nil)
                 }
             }
             let matches = Bcrypt.verify(password, hash: stored?.hash ?? Self.decoyHash)
-            guard let stored, matches, stored.hash != nil, !stored.disabled else {
+            guard let stored, matches, stored.hash != nil, !stored.disabled, !closed else {
                 return lockedIfWrong.map { .locked(until: Timestamp.iso8601(database: $0)) } ?? .refused
             }
             return try openSession(for: name, network: network, at: now, lockedIfWrong: lockedIfWrong)
@@ -220,7 +226,9 @@ extension Directory {
 
     private enum Attempt {
         /// The password may be checked; a wrong one leaves the name locked until the time given.
-        case granted(lockedIfWrong: String?)
+        /// While the name is `closed` to this network, a right one is refused as a wrong one is:
+        /// the answer and its time are those of a wrong password, whether the name exists or not.
+        case granted(lockedIfWrong: String?, closed: Bool)
         case locked(until: String)
     }
 
@@ -238,11 +246,12 @@ extension Directory {
                 let row = try Row.fetchOne(db, sql: "SELECT attempts, locked_until FROM sign_in_lock WHERE name = ? AND network = ?", arguments: [name, network])
                 if let lockedUntil: String = row?["locked_until"], lockedUntil > nowText { return .locked(until: lockedUntil) }
                 let failingElsewhere = try Int.fetchOne(db, sql: "SELECT count(*) FROM sign_in_lock WHERE name = ? AND network <> ?", arguments: [name, network]) ?? 0
+                var closed = false
                 if failingElsewhere >= AccountRules.failingNetworksBeforeClosing {
                     let known = try Bool.fetchOne(
                         db, sql: "SELECT EXISTS (SELECT 1 FROM sign_in_network WHERE name = ? AND network = ? AND signed_in_at > ?)",
-                        arguments: [name, network, Timestamp.database(now - AccountRules.knownNetworkDuration)]) ?? false
-                    if !known { return .locked(until: lockEnd) }
+                        arguments: [name, network, Timestamp.database(now - AccountRules.knownNetworkDuration)])
+                    closed = known != true
                 }
                 // A lock, once set, starts the count again: its row holds no attempts.
                 let attempts = (row?["attempts"] as Int? ?? 0) + 1
@@ -254,7 +263,7 @@ extension Directory {
                           last_attempt_at = excluded.last_attempt_at
                         """,
                     arguments: [name, network, lockedIfWrong == nil ? attempts : 0, lockedIfWrong, nowText])
-                return .granted(lockedIfWrong: lockedIfWrong)
+                return .granted(lockedIfWrong: lockedIfWrong, closed: closed)
             }
         }
     }
@@ -273,14 +282,7 @@ extension Directory {
                 try db.execute(
                     sql: "DELETE FROM sign_in_lock WHERE name = ? AND network = ? AND (locked_until IS NULL OR locked_until IS ?)",
                     arguments: [name, network, lockedIfWrong])
-                try db.execute(
-                    sql: """
-                        INSERT INTO sign_in_network (name, network, signed_in_at) VALUES (?, ?, ?)
-                        ON CONFLICT (name, network) DO UPDATE SET signed_in_at = excluded.signed_in_at
-                        """,
-                    arguments: [name, network, nowText])
-                try db.execute(
-                    sql: "DELETE FROM sign_in_network WHERE signed_in_at <= ?", arguments: [Timestamp.database(now - AccountRules.knownNetworkDuration)])
+                try Self.remember(network, of: name, at: now, in: db)
                 // Sessions that ended are cleared as others open.
                 try db.execute(sql: "DELETE FROM web_session WHERE expires_at <= ?", arguments: [nowText])
                 try db.execute(
@@ -315,6 +317,18 @@ extension Directory {
     /// Ends the session a cookie opened.
     public func logOut(cookie: String) throws(LiaisonError) {
         try Self.storage { try database.write { db in try db.execute(sql: "DELETE FROM web_session WHERE hash = ?", arguments: [Self.digest(cookie)]) } }
+    }
+
+    /// Notes a network the account signed in or enrolled from, and forgets those it has not used
+    /// for ``AccountRules/knownNetworkDuration``.
+    private static func remember(_ network: String, of name: String, at now: Date, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO sign_in_network (name, network, signed_in_at) VALUES (?, ?, ?)
+                ON CONFLICT (name, network) DO UPDATE SET signed_in_at = excluded.signed_in_at
+                """,
+            arguments: [name, network, Timestamp.database(now)])
+        try db.execute(sql: "DELETE FROM sign_in_network WHERE signed_in_at <= ?", arguments: [Timestamp.database(now - AccountRules.knownNetworkDuration)])
     }
 
     private func changeAccount(_ name: String, _ change: @escaping (Database) throws -> Void) throws(LiaisonError) {

@@ -49,12 +49,12 @@ extension NodeServer {
             }
             guard form.carries(request.cookies[WebMiddleware.formCookie]?.value) else { return refuse("error.form_expired", status: .forbidden) }
             let network = context.clientNetwork
-            guard throttle.admit(network) else { return refuse("signin.throttled", status: .tooManyRequests) }
+            guard let window = throttle.admit(network) else { return refuse("signin.throttled", status: .tooManyRequests) }
             let name = form["name"].trimmed, password = form["password"]
             let outcome = try await reading { () throws(LiaisonError) in try directory.logIn(name: name, password: password, from: network) }
             switch outcome {
             case .opened(let cookie, let session):
-                throttle.forgive(network)
+                throttle.forgive(network, window: window)
                 var response = WebMiddleware.redirect(localPath(request.uri.queryParameters["back"].map(String.init)))
                 response.headers[.setCookie] = WebMiddleware.cookie(WebMiddleware.sessionCookie, cookie, maxAge: Int(Self.secondsUntil(session.expiresAt)))
                 return response
@@ -113,7 +113,8 @@ extension NodeServer {
             }
             let password = sent["password"]
             do {
-                _ = try await reading { () throws(LiaisonError) in try directory.enrol(secret, password: password) }
+                let network = context.clientNetwork
+                _ = try await reading { () throws(LiaisonError) in try directory.enrol(secret, password: password, from: network) }
             } catch let error as LiaisonError where error.field == "password" {
                 return try form(request, context, secret: secret, problem: error.message, status: .badRequest)
             }

@@ -172,24 +172,30 @@ enum SignInNetwork {
 final class SignInThrottle: Sendable {
     static let limit = 20
     static let window: TimeInterval = 15 * 60
-    private let attempts = Mutex<[String: (count: Int, since: Date)]>([:])
+    private let state = Mutex<(attempts: [String: (count: Int, since: Date)], pruned: Date)>(([:], .distantPast))
 
-    /// Counts an attempt from `network`, or returns false, counting nothing, when it is turned away.
-    func admit(_ network: String, now: Date = Date()) -> Bool {
-        attempts.withLock { attempts in
-            if attempts.count > 10_000 { attempts = attempts.filter { now.timeIntervalSince($0.value.since) <= Self.window } }
-            let entry: (count: Int, since: Date) = attempts[network].flatMap { now.timeIntervalSince($0.since) <= Self.window ? $0 : nil } ?? (0, now)
-            guard entry.count < Self.limit else { return false }
-            attempts[network] = (entry.count + 1, entry.since)
-            return true
+    /// Counts an attempt from `network` and returns the start of the window it was counted in, or
+    /// nil, counting nothing, when the network is turned away.
+    func admit(_ network: String, now: Date = Date()) -> Date? {
+        state.withLock { state in
+            // Windows that ended are dropped now and then, not on every attempt.
+            if state.attempts.count > 10_000, now.timeIntervalSince(state.pruned) > 60 {
+                state.attempts = state.attempts.filter { now.timeIntervalSince($0.value.since) <= Self.window }
+                state.pruned = now
+            }
+            let entry: (count: Int, since: Date) =
+                state.attempts[network].flatMap { now.timeIntervalSince($0.since) <= Self.window ? $0 : nil } ?? (0, now)
+            guard entry.count < Self.limit else { return nil }
+            state.attempts[network] = (entry.count + 1, entry.since)
+            return entry.since
         }
     }
 
-    /// Takes back an attempt that succeeded.
-    func forgive(_ network: String) {
-        attempts.withLock { attempts in
-            guard let entry = attempts[network] else { return }
-            attempts[network] = entry.count > 1 ? (entry.count - 1, entry.since) : nil
+    /// Takes back an attempt that succeeded, if the window it was counted in is still the network's.
+    func forgive(_ network: String, window: Date) {
+        state.withLock { state in
+            guard let entry = state.attempts[network], entry.since == window else { return }
+            state.attempts[network] = entry.count > 1 ? (entry.count - 1, entry.since) : nil
         }
     }
 }
