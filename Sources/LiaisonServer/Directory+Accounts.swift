@@ -198,8 +198,9 @@ extension Directory {
     /// name is locked from that network for ``AccountRules/lockDuration``; from other networks it
     /// still signs in, unless failures at it come from many networks at once
     /// (``AccountRules/failingNetworksBeforeClosing``), when only the networks it signed in or
-    /// enrolled from lately may sign in: elsewhere every password is refused as a wrong one is. A name without an account is counted and locked the same way, and costs
-    /// as long as a wrong password, so that neither the answer nor its time tells which names exist.
+    /// enrolled from lately may sign in: elsewhere every password is refused as a wrong one is. A
+    /// name without an account is counted and locked the same way, and costs as long as a wrong
+    /// password, so that neither the answer nor its time tells which names exist.
     public func logIn(name: String, password: String, from network: String) throws(LiaisonError) -> LoginOutcome {
         let now = clock()
         // A name that no account can have is refused as a wrong password is, and not kept.
