@@ -348,11 +348,13 @@ extension Directory {
         return Bcrypt.hash(password, cost: AccountRules.bcryptCost)
     }
 
+    /// An account as the CLI and the page show it, its times in ISO 8601 (UTC).
     private static func account(_ row: Row) -> Account {
-        Account(
+        func time(_ column: String) -> String? { (row[column] as String?).map(Timestamp.iso8601(database:)) }
+        return Account(
             name: row["name"], role: AccountRole(rawValue: row["role"]) ?? .viewer, enrolled: row["password_hash"] as String? != nil,
-            createdAt: row["created_at"], lastLoginAt: row["last_login_at"], lockedUntil: row["locked_until"], disabledAt: row["disabled_at"],
-            enrolmentExpiresAt: row["enrolment_expires_at"])
+            createdAt: time("created_at") ?? "", lastLoginAt: time("last_login_at"), lockedUntil: time("locked_until"), disabledAt: time("disabled_at"),
+            enrolmentExpiresAt: time("enrolment_expires_at"))
     }
 
     /// 256 random bits, base64url without padding.

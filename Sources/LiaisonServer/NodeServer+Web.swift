@@ -134,19 +134,19 @@ extension NodeServer {
         let views = WebViews(renderer: renderer)
         web.get("search") { request, context in
             let search = try WebSearch(request.uri.queryParameters)
-            let found = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
-                try search.run(in: directory)
-            } records: { $0.hits.map(\.id.lowercasedString) }
+            let (results, status) = try await searchResults(search, request, context, directory: directory, views: views)
             var view = views.search(search, context.language)
-            for (key, value) in views.results(search, found, context.language) { view[key] = value }
-            return renderer.page("search", title: renderer.catalog.text("search.title", context.language), view: view, request: request, context: context, script: true)
+            for (key, value) in results { view[key] = value }
+            var response = renderer.page("search", title: renderer.catalog.text("search.title", context.language), view: view, request: request, context: context, script: true)
+            response.status = status
+            return response
         }
         web.get("search/results") { request, context in
             let search = try WebSearch(request.uri.queryParameters)
-            let found = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
-                try search.run(in: directory)
-            } records: { $0.hits.map(\.id.lowercasedString) }
-            return renderer.fragment("results", view: views.results(search, found, context.language), context: context)
+            let (results, status) = try await searchResults(search, request, context, directory: directory, views: views)
+            var response = renderer.fragment("results", view: results, context: context)
+            response.status = status
+            return response
         }
         web.get("countries/:code") { request, context in
             let code = try context.parameters.require("code").decodedPathSegment.uppercased()
@@ -222,5 +222,20 @@ extension NodeServer {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return max(0, (formatter.date(from: iso8601) ?? Date()).timeIntervalSinceNow)
+    }
+
+    /// A search's results for the page, or, when a filter cannot be read (a language code, a
+    /// country), the store's words for it above the results, with the form as the officer left it.
+    static func searchResults(
+        _ search: WebSearch, _ request: Request, _ context: NodeRequestContext, directory: Directory, views: WebViews
+    ) async throws -> (view: [String: Any], status: HTTPResponse.Status) {
+        do {
+            let found = try await recordedRead(request, context, directory, action: .webRead) { () throws(LiaisonError) in
+                try search.run(in: directory)
+            } records: { $0.hits.map(\.id.lowercasedString) }
+            return (views.results(search, found, context.language), .ok)
+        } catch let error as LiaisonError where error.code == .invalidValue || error.code == .notFound {
+            return (["problem": error.message], .badRequest)
+        }
     }
 }

@@ -83,7 +83,7 @@ public struct NodeServerConfiguration: Sendable {
     /// An IPv6 address is written in brackets: `[::1]:8443`. An empty text is refused, so that a
     /// blank value does not open the node on every interface.
     public init(listen: String) throws(LiaisonError) {
-        let invalid = LiaisonError.invalid("server.listen", listen, "expected HOST:PORT, such as 0.0.0.0:8443 or [::1]:8443")
+        let invalid = LiaisonError.invalid("server.listen", listen, "expected HOST:PORT, such as 0.0.0.0:8443 or [::1]:8443; with the port left out, 8443")
         var host = Substring(listen)
         var portText: Substring?
         if listen.hasPrefix("[") {

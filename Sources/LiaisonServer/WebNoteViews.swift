@@ -40,7 +40,7 @@ struct WebNoteViews: Sendable {
         if let marking = note.marking { view["marking"] = ["text": marking.rawValue, "class": Self.markingClass(marking)] }
         if let combined = page.combined {
             view["combined"] = catalog.text(
-                "notes.combined", language,
+                combined.nodes == 1 ? "notes.combined_one" : "notes.combined", language,
                 ["grading": "\(combined.reliability.rawValue)\(combined.credibility.rawValue)", "nodes": views.number(combined.nodes, language)])
         }
         view["hasEvaluations"] = !page.evaluations.isEmpty

@@ -31,22 +31,35 @@ struct Liaison: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            fail(error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // A mistake in the command's words found as it runs: its own usage, as parsing shows it.
+            FileHandle.standardError.write(Data("error: \(error.message)\nUsage: \(usageString(for: type(of: command)))\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
         } catch {
-            // ArgumentParser begins its messages with "Error:"; the tool's own say "error:", as
-            // these do too, so that scripts look for one word.
-            let message = fullMessage(for: error)
-            if exitCode(for: error) != .success, message.hasPrefix("Error: ") {
-                FileHandle.standardError.write(Data("error: \(message.dropFirst("Error: ".count))\n".utf8))
-                Foundation.exit(exitCode(for: error).rawValue)
-            }
-            exit(withError: error)
+            fail(error)
         }
+    }
+
+    /// Ends the process for `error` as ArgumentParser does, but with its messages beginning
+    /// "error:", as the tool's own do, so that scripts look for one word.
+    private static func fail(_ error: any Error) -> Never {
+        let message = fullMessage(for: error)
+        if exitCode(for: error) != .success, message.hasPrefix("Error: ") {
+            FileHandle.standardError.write(Data("error: \(message.dropFirst("Error: ".count))\n".utf8))
+            Foundation.exit(exitCode(for: error).rawValue)
+        }
+        exit(withError: error)
     }
 }

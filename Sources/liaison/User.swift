@@ -50,14 +50,17 @@ extension Liaison {
                     if output.json { return try printJSON(accounts) }
                     guard !accounts.isEmpty else { return say("No accounts. Add one with `liaison user add NAME --role viewer`.") }
                     var table = Table("Name", "Role", "State", "Last sign-in")
-                    for account in accounts { table.add(account.name, account.role.rawValue, state(of: account), account.lastLoginAt ?? "never") }
+                    for account in accounts { table.add(account.name, account.role.rawValue, state(of: account), account.lastLoginAt.map(minute) ?? "never") }
                     say(table.render())
                 }
             }
 
+            /// `2026-12-01 16:47 UTC` from an ISO 8601 time.
+            func minute(_ time: String) -> String { time.prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC" }
+
             func state(of account: Account) -> String {
                 if account.disabledAt != nil { return "disabled" }
-                if let locked = account.lockedUntil, locked > Timestamp.database(Date()) { return "locked from a network until \(locked.prefix(16)) UTC" }
+                if let locked = account.lockedUntil, locked > Timestamp.iso8601(Date()) { return "locked from a network until \(minute(locked))" }
                 if !account.enrolled { return "waiting to enrol until \(account.enrolmentExpiresAt?.prefix(10) ?? "?")" }
                 return "active"
             }
@@ -78,7 +81,7 @@ extension Liaison {
         }
 
         struct Enable: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Enable a disabled account again, and lift the locks of failed sign-ins on it.")
+            static let configuration = CommandConfiguration(abstract: "Enable a disabled account, or lift the locks that failed sign-ins put on it.")
 
             @OptionGroup var data: DataOptions
             @Argument(help: "The account's name.") var name: String
@@ -86,7 +89,7 @@ extension Liaison {
             func run() throws {
                 try reportingErrors {
                     try data.open().enableAccount(name)
-                    say("Enabled \(name); failed sign-ins no longer lock it from any network.")
+                    say("Enabled \(name), and lifted any locks of failed sign-ins on it.")
                 }
             }
         }

@@ -59,6 +59,16 @@ import Glibc
 
         let taken = try await node.run("serve", "--listen", "127.0.0.1:99999", exit: 1)
         #expect(taken.stderr.contains("expected HOST:PORT"), "\(taken)")
+
+        // One server a node; a port that another program holds is named as such.
+        let (again, _, againPort) = try await Self.serve(node)
+        defer { if again.isRunning { again.terminate() } }
+        let second = try await node.run("serve", "--listen", "127.0.0.1:0", exit: 1)
+        #expect(second.stderr.contains("another `liaison serve` already serves this node (process \(again.processIdentifier))"), "\(second)")
+        let other = try await workspace.node("other", name: "Athens hub", agency: "Police")
+        let busy = try await other.run("serve", "--listen", "127.0.0.1:\(againPort)", exit: 1)
+        #expect(busy.stderr.contains("cannot serve on 127.0.0.1:\(againPort): the address is in use"), "\(busy)")
+        #expect(!busy.stderr.contains("errno") && !busy.stderr.contains("bind("), "\(busy)")
     }
 
     @Test func syncReachesAServingPeerAndExchangesBothWays() async throws {

@@ -40,7 +40,8 @@ public struct CountryPage: Sendable, Hashable, Codable {
         public var hours: [String] = []
     }
 
-    /// A 24/7 channel with whom it reaches.
+    /// A 24/7 channel with whom it reaches: a channel marked 24/7, or the first channel of one who
+    /// holds the role of 24/7 point of contact.
     public struct Contact24x7: Sendable, Hashable, Codable {
         public var holder: String
         public var agency: String
@@ -217,6 +218,18 @@ extension Directory {
                     channels.min { ($0.preference, kindOrder.firstIndex(of: $0.kind) ?? 9) < ($1.preference, kindOrder.firstIndex(of: $1.kind) ?? 9) }
                 }
             let today = String(Timestamp.iso8601(Date()).prefix(10))
+            // Who holds the role of 24/7 point of contact is a 24/7 contact too, reached by their
+            // first channel, when none of their channels is marked 24/7 already.
+            let reachedAllDay = Set(contacts24x7.map(\.holder))
+            var roleHolders24x7: [CountryPage.Contact24x7] = []
+            for designation in designations where designation.function == .contact24x7 && designation.isCurrent(on: today) {
+                let holderID = (designation.personID ?? designation.agencyID)?.lowercasedString ?? ""
+                guard let holder = holders[holderID], !reachedAllDay.contains(holder.name),
+                    let channel = firstChannels[holderID] ?? firstChannels[holder.id],
+                    shown24x7.insert("\(holder.id) \(channel.kind.rawValue) \(channel.value)").inserted
+                else { continue }
+                roleHolders24x7.append(CountryPage.Contact24x7(holder: holder.name, agency: holder.agency, channel: channel))
+            }
             var shownRoles: Set<String> = []
             let focalPoints = designations.filter { $0.isCurrent(on: today) }.compactMap { designation -> CountryPage.FocalPoint? in
                 let holderID = (designation.personID ?? designation.agencyID)?.lowercasedString ?? ""
@@ -231,7 +244,7 @@ extension Directory {
                     < ($1.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $1.function) ?? 0, $1.holder)
             }
             return CountryPage(
-                country: country, agencies: entries, contacts24x7: contacts24x7, focalPoints: focalPoints,
+                country: country, agencies: entries, contacts24x7: contacts24x7 + roleHolders24x7, focalPoints: focalPoints,
                 notes: try notes(concerning: "country:\(country.code)", in: db), timeZones: timeZones)
         }
     }

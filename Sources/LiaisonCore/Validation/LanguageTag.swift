@@ -10,7 +10,7 @@ enum LanguageTag {
         let subtags = String(text.trimmed.map { $0 == "_" ? "-" : $0 })
             .split(separator: "-", omittingEmptySubsequences: false).map { $0.lowercased() }
         func fail(_ reason: String) -> LiaisonError {
-            LiaisonError.invalid(field, text, "not a BCP 47 language tag: \(reason)", hint: "e.g. en, ro, pt-BR, zh-Hans")
+            LiaisonError.invalid(field, text, "not a language code such as en, ro or pt-BR (BCP 47): \(reason)", hint: "e.g. en, ro, pt-BR, zh-Hans")
         }
         guard let language = subtags.first, !language.isEmpty else { throw fail("empty") }
         guard subtags.allSatisfy({ !$0.isEmpty && $0.count <= 8 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) else {

@@ -158,6 +158,6 @@ import Testing
         #expect(country?.message == "unknown country \"XX\"")
         let language = #expect(throws: LiaisonError.self) { try search(SearchQuery("x", languages: ["klingon"])) }
         #expect(language?.code == .invalidValue && language?.field == "language" && language?.value == "klingon")
-        #expect(language?.message.hasPrefix("not a BCP 47 language tag") == true)
+        #expect(language?.message.hasPrefix("not a language code such as en, ro or pt-BR (BCP 47)") == true)
     }
 }
