@@ -40,7 +40,7 @@ extension Liaison {
                         since: since.flatMap(Self.date), record: record?.trimmed.lowercased(), limit: limit ?? (since == nil ? 50 : nil))
                     if output.json { return try printJSON(entries) }
                     guard !entries.isEmpty else { return say("No audit entries\(since.map { " since \($0)" } ?? "").") }
-                    var table = Table("#", "AT", "ACTOR", "ACTION", "RECORDS", "DETAIL", "REASON")
+                    var table = Table("#", "At", "Actor", "Action", "Records", "Detail", "Reason")
                     for entry in entries {
                         let records = entry.records.count > 3
                             ? entry.records.prefix(3).map(shortened).joined(separator: " ") + " +\(entry.records.count - 3)"

@@ -67,7 +67,7 @@ extension Liaison {
                     let groups = try directory.sharingGroups()
                     if output.json { return try printJSON(groups) }
                     guard !groups.isEmpty else { return say("No sharing groups. Make one with `liaison group add NAME --member NODE`.") }
-                    var table = Table("ID", "NAME", "MEMBERS", "KEPT BY")
+                    var table = Table("Id", "Name", "Members", "Kept by")
                     for group in groups {
                         table.add(short(group.id), group.name, String(group.members.count), try nodeName(group.metadata?.steward ?? "", in: directory))
                     }

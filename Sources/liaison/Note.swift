@@ -125,7 +125,7 @@ extension Liaison {
                     if overdue > 0 { warnOverdue(overdue) }
                     if output.json { return try printJSON(notes) }
                     guard !notes.isEmpty else { return say("No notes. Write one with `liaison note add`.") }
-                    var table = Table("ID", "STATUS", "GRADE", "MARKING", "SHARED WITH", "TITLE")
+                    var table = Table("Id", "Status", "Grade", "Marking", "Shared with", "Title")
                     for note in notes {
                         table.add(
                             short(note.id), note.status.rawValue, note.grading ?? "-", note.marking?.rawValue ?? "-",

@@ -64,7 +64,7 @@ extension Liaison.NoteCommand {
                 if output.json { return try printJSON(due) }
                 guard !due.isEmpty else { return say(within == 0 ? "Nothing is due." : "Nothing is due within \(within) days.") }
                 let peers = Dictionary(try directory.peers().map { ($0.nodeID, $0.name) }, uniquingKeysWith: { first, _ in first })
-                var table = Table("ID", "DUE", "REVIEW ON", "RETAIN UNTIL", "AUTHOR", "TITLE")
+                var table = Table("Id", "Due", "Review on", "Retain until", "Author", "Title")
                 for item in due {
                     let author = item.note.author == directory.node.id.hex ? "this node" : peers[item.note.author] ?? "node \(item.note.author.prefix(8))"
                     table.add(

@@ -45,7 +45,7 @@ extension Liaison {
                     if output.json { return try printJSON(proposals) }
                     guard !proposals.isEmpty else { return say(open ? "No open proposals." : "No proposals.") }
                     let peers = Dictionary(try directory.peers().map { ($0.nodeID, $0.name) }, uniquingKeysWith: { first, _ in first })
-                    var table = Table("ID", "STATUS", "WAY", "RECORD", "FIELDS", "FROM / TO")
+                    var table = Table("Id", "Status", "Way", "Record", "Fields", "From / to")
                     for proposal in proposals {
                         let other = proposal.incoming ? proposal.proposer : proposal.steward ?? ""
                         table.add(
@@ -76,7 +76,7 @@ extension Liaison {
                     say("Edits \(found.entity.rawValue) \(found.recordName ?? "(not held here)") \(found.recordID.lowercasedString)")
                     say("Proposed by \(named(found.proposer)) at \(found.proposedAt), to \(named(found.steward))")
                     if let comment = found.comment { say("Why: \(comment)") }
-                    var table = Table("FIELD", "NOW", "PROPOSED")
+                    var table = Table("Field", "Now", "Proposed")
                     for change in found.changes { table.add(change.field, change.current ?? "-", change.proposed ?? "-") }
                     say(found.changes.isEmpty ? "The record already holds what it proposes." : table.render(maxWidth: 48))
                     if let decided = found.decidedAt { say("\(found.status == .accepted ? "Accepted" : "Rejected") at \(decided)\(found.reason.map { ": \($0)" } ?? "")") }

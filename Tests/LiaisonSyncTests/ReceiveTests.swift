@@ -485,6 +485,39 @@ import Testing
         #expect(try receiver.read { db in try LogStore.verifyState(in: db) }.records == 1)
     }
 
+    /// Found by DecoderFuzzTests (seed 6944354776777249359, case 468): an agency written for this
+    /// node only, in a node's own commit that came back from another copy of it, was applied, and
+    /// the log could not give it to another copy. The directory is alike everywhere: a change to it
+    /// for fewer nodes is refused where its body is held, and withheld elsewhere.
+    @Test(arguments: [Distribution.nodeOnly, .nodes([NodeID(publicKey: Curve25519.Signing.PrivateKey().publicKey)])])
+    func aChangeToTheDirectoryForFewerNodesIsAppliedNowhere(_ scope: Distribution) throws {
+        let (key, receiver) = try authorKeyAndReceiver()
+        let agency = Agency(name: "Border Police", kind: .police, country: "MD")
+        var scoped = scope
+        if case .nodes = scope { scoped = .nodes([receiver.node.id]) }
+        let change = Change(entity: .agency, recordID: agency.id, operation: .upsert(FieldGroups(agency.fieldGroups)), distribution: scoped)
+        let delete = Change(entity: .agency, recordID: agency.id, operation: .delete, distribution: scoped)
+        let first = try signed([change], key: key, sequence: 1, previous: nil)
+        let second = try signed([delete], key: key, sequence: 2, previous: first.header)
+        let report = try receiver.receive([first, second])
+        #expect(report.applied == 2 && report.changesApplied == 0)
+        if case .nodes = scoped {
+            #expect(report.refusedChanges.count == 2 && report.refusedChanges.allSatisfy { $0.reason.contains("reaches every node (scope 0)") }, "\(report)")
+        } else {
+            #expect(report.changesWithheld == 2, "\(report)")
+        }
+        #expect(try receiver.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM agency WHERE id = ?", arguments: [agency.id.lowercasedString]) } == 0)
+        // Its own such change, back from another copy of it, is refused the same way.
+        let receiverKey = Curve25519.Signing.PrivateKey()
+        let node = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: receiverKey)
+        let copy = try Directory.create(database: try DatabaseQueue(), name: "Desk", agency: "Police", signingKey: receiverKey)
+        let own = try signed([Change(entity: .agency, recordID: agency.id, operation: .upsert(FieldGroups(agency.fieldGroups)), distribution: .nodeOnly)], key: receiverKey, sequence: 1, previous: nil)
+        let back = try node.receive([own])
+        #expect(back.refusedChanges.count == 1 && back.changesApplied == 0, "\(back)")
+        _ = try copy.receive(try node.commits(beyond: VersionVector(), for: copy.node.id))
+        #expect(try copy.digest() == node.digest())
+    }
+
     /// Each breaks one rule of the field tables (docs/PROTOCOL.md, "Checks on a received change").
     @Test(arguments: [
         ("text where a boolean is meant", "channel", "is_24x7", FieldValue.text("1"), "holds text, not a boolean"),

@@ -102,6 +102,11 @@ package enum FieldTable {
     }
 
     private static func check(_ change: Change, reference: ReferenceData) throws(LiaisonError) {
+        // The directory is alike on every node: a change to it that only some nodes may hold would
+        // leave them apart (docs/PROTOCOL.md, "Checks on a received change", rule 18).
+        if change.entity.isDirectory, change.distribution != .federation {
+            throw invalid(change, "a change to the directory reaches every node (scope 0), not \(change.distribution.text)")
+        }
         guard case .upsert(let carried) = change.operation else { return }
         guard !carried.isEmpty else { throw invalid(change, "an upsert of \(change.entity.table) carries no field group") }
         let known = canonicalFields[change.entity] ?? []
