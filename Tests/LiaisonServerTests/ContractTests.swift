@@ -113,27 +113,31 @@ import Testing
     @Test(arguments: Kind.allCases) func aBodyForNamedNodesReachesOnlyThem(_ kind: Kind) async throws {
         let (server, client, author) = try pairWithAuthor()
         defer { [server, client, author].forEach { $0.remove() } }
-        // The author addresses one change to the server alone, and another to everyone.
+        // The author addresses one note to the server alone, and an agency to everyone. (The
+        // directory reaches every node: a body for named nodes is intelligence.)
         let key = try #require(author.directory.signingKey)
-        func agency(_ name: String) -> Change.Operation {
-            .upsert([
-                "name": ["name": .text(name), "native_name": .null, "acronym": .null],
-                "placement": ["kind": .text("police"), "country": .text("UA"), "parent_id": .null, "subdivision": .null],
-                "address": ["address": .null, "website": .null],
-            ])
+        func note(_ title: String, for node: Node) -> Change {
+            let scope = Distribution.nodes([node.directory.node.id])
+            let note = Note(
+                title: title, language: "en", body: "For \(node.directory.node.name) alone", status: .published, reliability: .b, credibility: .two,
+                marking: .amber, distribution: scope)
+            return Change(entity: .note, recordID: note.id, operation: .upsert(FieldGroups(note.fieldGroups)), distribution: scope)
         }
-        let named = Change(entity: .agency, recordID: UUID(), operation: agency("Named unit"), distribution: .nodes([server.directory.node.id]))
-        let open = Change(entity: .agency, recordID: UUID(), operation: agency("Open unit"))
+        let named = note("Named note", for: server)
+        let open = Change(entity: .agency, recordID: UUID(), operation: .upsert([
+            "name": ["name": .text("Open unit"), "native_name": .null, "acronym": .null],
+            "placement": ["kind": .text("police"), "country": .text("UA"), "parent_id": .null, "subdivision": .null],
+            "address": ["address": .null, "website": .null],
+        ]))
         let commit = try Commit.sign(
             changes: [named, open], origin: author.directory.node.id, epoch: 1, sequence: 1, previousHash: [UInt8](repeating: 0, count: 32),
             time: HybridLogicalTime(rawValue: UInt64(Date().timeIntervalSince1970 * 1000) << 16), key: key)
         let report = try server.directory.receive([commit])
         #expect(report.applied == 1 && report.refusedChanges.isEmpty, "\(report)")
-        #expect(try agencyNames(server) == ["Named unit", "Open unit"])
+        #expect(try titles(server) == ["Named note", "Open unit"])
         // Its next commit names the client alone; the client holds it until the first arrives.
-        let forClient = Change(entity: .agency, recordID: UUID(), operation: agency("Client unit"), distribution: .nodes([client.directory.node.id]))
         let next = try Commit.sign(
-            changes: [forClient], origin: author.directory.node.id, epoch: 1, sequence: 2, previousHash: commit.header.hash,
+            changes: [note("Client note", for: client)], origin: author.directory.node.id, epoch: 1, sequence: 2, previousHash: commit.header.hash,
             time: HybridLogicalTime(rawValue: (UInt64(Date().timeIntervalSince1970 * 1000) + 1) << 16), key: key)
         _ = try client.directory.receive([next])
 
@@ -143,11 +147,11 @@ import Testing
             #expect(synced.received.applied == 2)
             // On the pull, the commit arrived whole and verified; the named change as its hash only.
             #expect(try client.directory.vector().sequence(origin: author.directory.node.id, epoch: 1) == 2)
-            #expect(try agencyNames(client) == ["Client unit", "Open unit"])
+            #expect(try titles(client) == ["Client note", "Open unit"])
             // On the push, the same: the server holds the next commit, not the client's change.
             #expect(synced.peerReport?.applied == 1)
             #expect(try server.directory.vector().sequence(origin: author.directory.node.id, epoch: 1) == 2)
-            #expect(try agencyNames(server) == ["Named unit", "Open unit"])
+            #expect(try titles(server) == ["Named note", "Open unit"])
         }
     }
 
@@ -194,7 +198,8 @@ import Testing
         }
     }
 
-    func agencyNames(_ node: Node) throws -> [String] {
-        try node.directory.read { db in try String.fetchAll(db, sql: "SELECT name FROM agency ORDER BY name") }
+    /// The notes' titles and the agencies' names a node holds, in order.
+    func titles(_ node: Node) throws -> [String] {
+        try node.directory.read { db in try String.fetchAll(db, sql: "SELECT title FROM note UNION ALL SELECT name FROM agency ORDER BY 1") }
     }
 }
