@@ -115,7 +115,7 @@ extension Directory {
         return enrolment
     }
 
-    /// The accounts, by name.
+    /// The accounts, by name; `lockedUntil` is a lock that holds now.
     public func accounts() throws(LiaisonError) -> [Account] {
         let now = Timestamp.database(clock())
         return try read { db in
@@ -211,12 +211,7 @@ extension Directory {
         switch try reserveAttempt(name: name, network: network, at: now) {
         case .locked(let until):
             return .locked(until: Timestamp.iso8601(database: until))
-        case .granted(let lockedIfWrong, let closed):
-            let stored: (hash: String?, disabled: Bool)? = try read { db in
-                try Row.fetchOne(db, sql: "SELECT password_hash, disabled_at FROM account WHERE name = ?", arguments: [name]).map {
-                    ($0["password_hash"], $0["disabled_at"] as String? != nil)
-                }
-            }
+        case .granted(let stored, let lockedIfWrong, let closed):
             let matches = Bcrypt.verify(password, hash: stored?.hash ?? Self.decoyHash)
             guard let stored, matches, stored.hash != nil, !stored.disabled, !closed else {
                 return lockedIfWrong.map { .locked(until: Timestamp.iso8601(database: $0)) } ?? .refused
@@ -229,7 +224,8 @@ extension Directory {
         /// The password may be checked; a wrong one leaves the name locked until the time given.
         /// While the name is `closed` to this network, a right one is refused as a wrong one is:
         /// the answer and its time are those of a wrong password, whether the name exists or not.
-        case granted(lockedIfWrong: String?, closed: Bool)
+        /// `stored` is the account's password hash and whether it is disabled, if the name has one.
+        case granted(stored: (hash: String?, disabled: Bool)?, lockedIfWrong: String?, closed: Bool)
         case locked(until: String)
     }
 
@@ -264,7 +260,10 @@ extension Directory {
                           last_attempt_at = excluded.last_attempt_at
                         """,
                     arguments: [name, network, lockedIfWrong == nil ? attempts : 0, lockedIfWrong, nowText])
-                return .granted(lockedIfWrong: lockedIfWrong, closed: closed)
+                let stored = try Row.fetchOne(db, sql: "SELECT password_hash, disabled_at FROM account WHERE name = ?", arguments: [name]).map {
+                    (hash: $0["password_hash"] as String?, disabled: $0["disabled_at"] as String? != nil)
+                }
+                return .granted(stored: stored, lockedIfWrong: lockedIfWrong, closed: closed)
             }
         }
     }

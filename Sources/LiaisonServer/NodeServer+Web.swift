@@ -61,7 +61,7 @@ extension NodeServer {
             case .refused:
                 return refuse("signin.refused", status: .unauthorized)
             case .locked(let until):
-                return refuse("signin.locked", ["time": String(until.prefix(16)).replacingOccurrences(of: "T", with: " ")], status: .tooManyRequests)
+                return refuse("signin.locked", ["time": Timestamp.minute(iso8601: until)], status: .tooManyRequests)
             }
         }
         web.post("signout") { request, context in

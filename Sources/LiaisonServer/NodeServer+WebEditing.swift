@@ -116,7 +116,7 @@ extension NodeServer {
             let form = WebContactForm(sent, holding: [])
             do {
                 let saved = try await reading { () throws(LiaisonError) in
-                    let person = form.edited(Person(agencyID: agency.id), officer: session.account, today: String(Timestamp.iso8601(Date()).prefix(10)))
+                    let person = try form.edited(Person(agencyID: agency.id), officer: session.account, today: String(Timestamp.iso8601(Date()).prefix(10)))
                     return try directory.write { tx in
                         let saved = try tx.save(person, allowingSameName: false)
                         try form.channels.save(in: tx, agencyID: nil, personID: saved.id)

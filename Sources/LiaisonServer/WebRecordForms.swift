@@ -49,12 +49,41 @@ struct WebChannelLists: Sendable {
     }
 }
 
+/// A field of a record form: its name in the form, its label's key, how it reads from the record
+/// and writes to it, and whether the form's list of text fields shows it (or the template does,
+/// in a control of its own).
+struct WebFormField<Record>: Sendable {
+    let name: String
+    let label: String
+    var listed = true
+    let read: @Sendable (Record) -> String
+    let write: @Sendable (inout Record, String) throws(LiaisonError) -> Void
+
+    init(
+        _ name: String, _ label: String, listed: Bool = true, read: @escaping @Sendable (Record) -> String,
+        write: @escaping @Sendable (inout Record, String) throws(LiaisonError) -> Void
+    ) {
+        self.name = name
+        self.label = label
+        self.listed = listed
+        self.read = read
+        self.write = write
+    }
+
+    /// A text the record keeps as optional: an empty one is none.
+    init(_ name: String, _ label: String, listed: Bool = true, _ path: any WritableKeyPath<Record, String?> & Sendable) {
+        self.init(name, label, listed: listed, read: { $0[keyPath: path] ?? "" }, write: { record, text in record[keyPath: path] = text.trimmed.nilIfEmpty })
+    }
+}
+
 /// A form that edits a directory record and its channels, for ``NodeServer``'s edit routes.
 protocol WebRecordForm: Sendable {
     associatedtype Record: ReplicatedRecord
     static var template: String { get }
     /// The key of the form's title, which names the record as `{name}`.
     static var editTitle: String { get }
+    /// The record's fields that the form edits, in the order it shows them.
+    static var fields: [WebFormField<Record>] { get }
     /// The record an id or name picks, with its channels and its name to show.
     static func held(_ reference: String, in directory: Directory) throws(LiaisonError) -> (record: Record, channels: [Channel], name: String)
     static func save(_ record: Record, in tx: DirectoryTransaction) throws
@@ -62,6 +91,8 @@ protocol WebRecordForm: Sendable {
 
     init(_ record: Record?, channels: [Channel])
     init(_ form: WebForm, holding channels: [Channel])
+    /// The fields' texts, as the record holds them or as sent, by field name.
+    var values: [String: String] { get }
     var comment: String { get }
     var channels: WebChannelLists { get }
     /// The record with the form's fields; the store's validation says what is wrong, field by field.
@@ -70,20 +101,38 @@ protocol WebRecordForm: Sendable {
 }
 
 extension WebRecordForm {
-    /// A record form's view: its text fields (name, label key, value), its channels, each with
-    /// the problem found in it, and a problem of any other field at the top. `alsoShown` names
-    /// the fields the form shows problems for on its own.
-    static func formView(
-        fields: [(String, String, String)], channels: WebChannelLists, _ renderer: WebRenderer, _ language: String, problems: [String: String],
-        alsoShown: Set<String> = []
-    ) -> [String: Any] {
+    /// The fields' texts as `record` holds them; empty for a new record.
+    static func values(of record: Record?) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: fields.map { ($0.name, record.map($0.read) ?? "") })
+    }
+
+    /// The fields' texts as the form sent them.
+    static func values(of form: WebForm) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: fields.map { ($0.name, form[$0.name]) })
+    }
+
+    /// `record` with every field the form edits written from its texts.
+    func written(_ record: Record) throws(LiaisonError) -> Record {
+        var record = record
+        for field in Self.fields { try field.write(&record, values[field.name] ?? "") }
+        return record
+    }
+
+    /// A record form's view: its listed fields and its channels, each with the problem found in
+    /// it, and a problem of any other field at the top. `alsoShown` names the fields the form
+    /// shows problems for on its own.
+    func formView(_ renderer: WebRenderer, _ language: String, problems: [String: String], alsoShown: Set<String> = []) -> [String: Any] {
         var view: [String: Any] = [
-            "fields": fields.map { field, label, value in
-                ["field": field, "label": renderer.catalog.text(label, language), "value": value, "problem": WebRenderer.shown(problems[field])]
+            "fields": Self.fields.filter(\.listed).map { field in
+                [
+                    "field": field.name, "label": renderer.catalog.text(field.label, language), "value": values[field.name] ?? "",
+                    "problem": WebRenderer.shown(problems[field.name]),
+                ]
             },
             "channels": channels.view(renderer, language, problems: problems),
+            "comment": comment,
         ]
-        let known = Set(fields.map(\.0) + WebChannelLists.kinds.map(\.rawValue)).union(alsoShown)
+        let known = Set(Self.fields.filter(\.listed).map(\.name) + WebChannelLists.kinds.map(\.rawValue)).union(alsoShown)
         if let other = problems.first(where: { !known.contains($0.key) }) { view["problem"] = other.value }
         return view
     }
@@ -93,6 +142,17 @@ extension WebRecordForm {
 struct WebContactForm: WebRecordForm {
     static let template = "contact-form"
     static let editTitle = "contact_form.edit"
+    static let fields: [WebFormField<Person>] = [
+        WebFormField("given_name", "contact_form.given_name", \.givenName),
+        WebFormField("family_name", "contact_form.family_name", \.familyName),
+        WebFormField("native_name", "contact_form.native_name", \.nativeName),
+        WebFormField("position", "contact_form.position", \.position),
+        WebFormField("rank", "contact_form.rank", \.rank),
+        WebFormField(
+            "languages", "contact_form.languages", read: { $0.languages.joined(separator: ", ") },
+            write: { person, text in person.languages = text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }).map(String.init) }),
+        WebFormField("timezone", "contact_form.timezone", \.timeZone),
+    ]
 
     static func held(_ reference: String, in directory: Directory) throws(LiaisonError) -> (record: Person, channels: [Channel], name: String) {
         let card = try directory.contactCard(try directory.person(matching: reference).id)
@@ -101,13 +161,8 @@ struct WebContactForm: WebRecordForm {
 
     static func save(_ record: Person, in tx: DirectoryTransaction) throws { try tx.save(record) }
     static func channelOwner(_ record: Person) -> (agencyID: UUID?, personID: UUID?) { (nil, record.id) }
-    var givenName = ""
-    var familyName = ""
-    var nativeName = ""
-    var position = ""
-    var rank = ""
-    var languages = ""
-    var timeZone = ""
+
+    var values: [String: String]
     /// The officer says they checked the details today.
     var verified = false
     var channels: WebChannelLists
@@ -115,38 +170,19 @@ struct WebContactForm: WebRecordForm {
     var comment = ""
 
     init(_ person: Person?, channels: [Channel]) {
-        givenName = person?.givenName ?? ""
-        familyName = person?.familyName ?? ""
-        nativeName = person?.nativeName ?? ""
-        position = person?.position ?? ""
-        rank = person?.rank ?? ""
-        languages = person?.languages.joined(separator: ", ") ?? ""
-        timeZone = person?.timeZone ?? ""
+        values = Self.values(of: person)
         self.channels = WebChannelLists(channels)
     }
 
     init(_ form: WebForm, holding channels: [Channel]) {
-        givenName = form["given_name"]
-        familyName = form["family_name"]
-        nativeName = form["native_name"]
-        position = form["position"]
-        rank = form["rank"]
-        languages = form["languages"]
-        timeZone = form["timezone"]
+        values = Self.values(of: form)
         verified = !form["verified"].isEmpty
         comment = form["comment"].trimmed
         self.channels = WebChannelLists(form, holding: channels)
     }
 
-    func edited(_ record: Person, officer: String, today: String) -> Person {
-        var person = record
-        person.givenName = givenName.trimmed.nilIfEmpty
-        person.familyName = familyName.trimmed.nilIfEmpty
-        person.nativeName = nativeName.trimmed.nilIfEmpty
-        person.position = position.trimmed.nilIfEmpty
-        person.rank = rank.trimmed.nilIfEmpty
-        person.languages = languages.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }).map(String.init)
-        person.timeZone = timeZone.trimmed.nilIfEmpty
+    func edited(_ record: Person, officer: String, today: String) throws(LiaisonError) -> Person {
+        var person = try written(record)
         if verified {
             person.verifiedBy = officer
             person.verifiedAt = today
@@ -155,15 +191,8 @@ struct WebContactForm: WebRecordForm {
     }
 
     func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [String: Any] {
-        var view = Self.formView(
-            fields: [
-                ("given_name", "contact_form.given_name", givenName), ("family_name", "contact_form.family_name", familyName),
-                ("native_name", "contact_form.native_name", nativeName), ("position", "contact_form.position", position),
-                ("rank", "contact_form.rank", rank), ("languages", "contact_form.languages", languages),
-                ("timezone", "contact_form.timezone", timeZone),
-            ], channels: channels, renderer, language, problems: problems)
+        var view = formView(renderer, language, problems: problems)
         view["verified"] = verified
-        view["comment"] = comment
         return view
     }
 }
@@ -172,6 +201,15 @@ struct WebContactForm: WebRecordForm {
 struct WebAgencyForm: WebRecordForm {
     static let template = "agency-form"
     static let editTitle = "agency_form.edit"
+    static let fields: [WebFormField<Agency>] = [
+        WebFormField("name", "agency_form.name", read: \.name, write: { agency, text in agency.name = text.trimmed }),
+        WebFormField("native_name", "agency_form.native_name", \.nativeName),
+        WebFormField("acronym", "agency_form.acronym", \.acronym),
+        WebFormField("kind", "agency_form.kind", listed: false, read: \.kind.rawValue, write: { (agency, text) throws(LiaisonError) in agency.kind = try AgencyKind.parse(text, field: "kind") }),
+        WebFormField("subdivision", "agency_form.subdivision", \.subdivision),
+        WebFormField("address", "agency_form.address", listed: false, \.address),
+        WebFormField("website", "agency_form.website", \.website),
+    ]
 
     static func held(_ reference: String, in directory: Directory) throws(LiaisonError) -> (record: Agency, channels: [Channel], name: String) {
         let card = try directory.agencyCard(try directory.agency(matching: reference).id)
@@ -181,62 +219,30 @@ struct WebAgencyForm: WebRecordForm {
     static func save(_ record: Agency, in tx: DirectoryTransaction) throws { try tx.save(record) }
     static func channelOwner(_ record: Agency) -> (agencyID: UUID?, personID: UUID?) { (record.id, nil) }
 
-    var name = ""
-    var nativeName = ""
-    var acronym = ""
-    var kind = ""
-    var subdivision = ""
-    var address = ""
-    var website = ""
+    var values: [String: String]
     var channels: WebChannelLists
     var comment = ""
 
     init(_ agency: Agency?, channels: [Channel]) {
-        name = agency?.name ?? ""
-        nativeName = agency?.nativeName ?? ""
-        acronym = agency?.acronym ?? ""
-        kind = agency?.kind.rawValue ?? ""
-        subdivision = agency?.subdivision ?? ""
-        address = agency?.address ?? ""
-        website = agency?.website ?? ""
+        values = Self.values(of: agency)
         self.channels = WebChannelLists(channels)
     }
 
     init(_ form: WebForm, holding channels: [Channel]) {
-        name = form["name"]
-        nativeName = form["native_name"]
-        acronym = form["acronym"]
-        kind = form["kind"]
-        subdivision = form["subdivision"]
-        address = form["address"]
-        website = form["website"]
+        values = Self.values(of: form)
         comment = form["comment"].trimmed
         self.channels = WebChannelLists(form, holding: channels)
     }
 
-    func edited(_ record: Agency, officer: String, today: String) throws(LiaisonError) -> Agency {
-        var agency = record
-        agency.name = name.trimmed
-        agency.nativeName = nativeName.trimmed.nilIfEmpty
-        agency.acronym = acronym.trimmed.nilIfEmpty
-        agency.kind = try AgencyKind.parse(kind, field: "kind")
-        agency.subdivision = subdivision.trimmed.nilIfEmpty
-        agency.address = address.trimmed.nilIfEmpty
-        agency.website = website.trimmed.nilIfEmpty
-        return agency
-    }
+    func edited(_ record: Agency, officer: String, today: String) throws(LiaisonError) -> Agency { try written(record) }
 
     func view(_ renderer: WebRenderer, _ language: String, problems: [String: String]) -> [String: Any] {
-        var view = Self.formView(
-            fields: [
-                ("name", "agency_form.name", name), ("native_name", "agency_form.native_name", nativeName), ("acronym", "agency_form.acronym", acronym),
-                ("subdivision", "agency_form.subdivision", subdivision), ("website", "agency_form.website", website),
-            ], channels: channels, renderer, language, problems: problems, alsoShown: ["kind", "address"])
+        var view = formView(renderer, language, problems: problems, alsoShown: ["kind", "address"])
+        let kind = values["kind"] ?? ""
         view["kinds"] = AgencyKind.allCases.map { ["value": $0.rawValue, "label": renderer.term("kind", $0.rawValue, language), "selected": $0.rawValue == kind] }
         view["kindProblem"] = problems["kind"]
-        view["address"] = address
+        view["address"] = values["address"] ?? ""
         view["addressProblem"] = problems["address"]
-        view["comment"] = comment
         return view
     }
 }

@@ -50,17 +50,16 @@ extension Liaison {
                     if output.json { return try printJSON(accounts) }
                     guard !accounts.isEmpty else { return say("No accounts. Add one with `liaison user add NAME --role viewer`.") }
                     var table = Table("Name", "Role", "State", "Last sign-in")
-                    for account in accounts { table.add(account.name, account.role.rawValue, state(of: account), account.lastLoginAt.map(minute) ?? "never") }
+                    for account in accounts {
+                        table.add(account.name, account.role.rawValue, state(of: account), account.lastLoginAt.map { Timestamp.minute(iso8601: $0) + " UTC" } ?? "never")
+                    }
                     say(table.render())
                 }
             }
 
-            /// `2026-12-01 16:47 UTC` from an ISO 8601 time.
-            func minute(_ time: String) -> String { time.prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC" }
-
             func state(of account: Account) -> String {
                 if account.disabledAt != nil { return "disabled" }
-                if let locked = account.lockedUntil, locked > Timestamp.iso8601(Date()) { return "locked from a network until \(minute(locked))" }
+                if let locked = account.lockedUntil { return "locked from a network until \(Timestamp.minute(iso8601: locked)) UTC" }
                 if !account.enrolled { return "waiting to enrol until \(account.enrolmentExpiresAt?.prefix(10) ?? "?")" }
                 return "active"
             }

@@ -133,7 +133,7 @@ package enum AuditLog {
             line.string(reason)
         }
         line.raw(",\"link\":\"")
-        line.hex(link)
+        line.bytes += link.hexString.utf8
         line.raw("\"}")
         if newline { line.raw("\n") }
         return line.bytes
@@ -180,14 +180,6 @@ struct JSONLine {
 
     mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes += $0 }
-    }
-
-    mutating func hex(_ data: [UInt8]) {
-        let digits: StaticString = "0123456789abcdef"
-        for byte in data {
-            bytes.append(digits.utf8Start[Int(byte >> 4)])
-            bytes.append(digits.utf8Start[Int(byte & 0x0F)])
-        }
     }
 
     mutating func detail(_ detail: [String: String]) {

@@ -49,6 +49,11 @@ package enum Timestamp {
         iso8601(database: database(date))
     }
 
+    /// `2026-11-29 10:00`: an ISO 8601 time to the minute, as lists and messages show it.
+    package static func minute(iso8601 text: String) -> String {
+        text.prefix(16).replacingOccurrences(of: "T", with: " ")
+    }
+
     /// `2026-11-29`: the day in UTC, as day fields are written.
     package static func day(_ date: Date) -> String {
         String(database(date).prefix(10))

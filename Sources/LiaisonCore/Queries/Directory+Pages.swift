@@ -199,11 +199,12 @@ extension Directory {
                 timeZones.append(zone)
             }
             // A duplicate's channels and roles are shown as its survivor's, once.
-            var shown24x7: Set<String> = []
+            var shown24x7: Set<String> = [], reachedAllDay: Set<String> = []
             let contacts24x7 = channels.filter(\.is24x7).compactMap { channel -> CountryPage.Contact24x7? in
                 guard let holder = holders[(channel.personID ?? channel.agencyID)?.lowercasedString ?? ""],
                     shown24x7.insert("\(holder.id) \(channel.kind.rawValue) \(channel.value)").inserted
                 else { return nil }
+                reachedAllDay.insert(holder.id)
                 return CountryPage.Contact24x7(holder: holder.name, agency: holder.agency, channel: channel)
             }
             let designations = try Designation.fetchAll(db, sql: """
@@ -218,27 +219,25 @@ extension Directory {
                     channels.min { ($0.preference, kindOrder.firstIndex(of: $0.kind) ?? 9) < ($1.preference, kindOrder.firstIndex(of: $1.kind) ?? 9) }
                 }
             let today = String(Timestamp.iso8601(Date()).prefix(10))
+            let current = designations.filter { $0.isCurrent(on: today) }
+            func holderID(_ designation: Designation) -> String { (designation.personID ?? designation.agencyID)?.lowercasedString ?? "" }
             // Who holds the role of 24/7 point of contact is a 24/7 contact too, reached by their
             // first channel, when none of their channels is marked 24/7 already.
-            let reachedAllDay = Set(contacts24x7.map(\.holder))
-            var roleHolders24x7: [CountryPage.Contact24x7] = []
-            for designation in designations where designation.function == .contact24x7 && designation.isCurrent(on: today) {
-                let holderID = (designation.personID ?? designation.agencyID)?.lowercasedString ?? ""
-                guard let holder = holders[holderID], !reachedAllDay.contains(holder.name),
-                    let channel = firstChannels[holderID] ?? firstChannels[holder.id],
-                    shown24x7.insert("\(holder.id) \(channel.kind.rawValue) \(channel.value)").inserted
-                else { continue }
-                roleHolders24x7.append(CountryPage.Contact24x7(holder: holder.name, agency: holder.agency, channel: channel))
+            let roleHolders24x7 = current.filter { $0.function == .contact24x7 }.compactMap { designation -> CountryPage.Contact24x7? in
+                guard let holder = holders[holderID(designation)], reachedAllDay.insert(holder.id).inserted,
+                    let channel = firstChannels[holderID(designation)] ?? firstChannels[holder.id]
+                else { return nil }
+                return CountryPage.Contact24x7(holder: holder.name, agency: holder.agency, channel: channel)
             }
             var shownRoles: Set<String> = []
-            let focalPoints = designations.filter { $0.isCurrent(on: today) }.compactMap { designation -> CountryPage.FocalPoint? in
-                let holderID = (designation.personID ?? designation.agencyID)?.lowercasedString ?? ""
-                guard let holder = holders[holderID],
+            let focalPoints = current.compactMap { designation -> CountryPage.FocalPoint? in
+                let key = holderID(designation)
+                guard let holder = holders[key],
                     shownRoles.insert("\(holder.id) \(designation.crimeArea?.rawValue ?? "") \(designation.function.rawValue)").inserted
                 else { return nil }
                 return CountryPage.FocalPoint(
                     crimeArea: designation.crimeArea, function: designation.function, holder: holder.name, agency: holder.agency,
-                    channel: firstChannels[holderID] ?? firstChannels[holder.id], designationID: designation.id)
+                    channel: firstChannels[key] ?? firstChannels[holder.id], designationID: designation.id)
             }.sorted {
                 ($0.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $0.function) ?? 0, $0.holder)
                     < ($1.crimeArea.map { CrimeArea.allCases.firstIndex(of: $0) ?? 0 } ?? 99, FocalFunction.allCases.firstIndex(of: $1.function) ?? 0, $1.holder)
